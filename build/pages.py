@@ -17,6 +17,7 @@ from .config import SiteConfig
 from .i18n import Translator
 from .markdown_render import Heading, MarkdownRenderer
 from .model import Asset, ConvertedPost, Cover
+from .parallel import parallel_map
 from .taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 
 
@@ -154,7 +155,7 @@ def sort_posts(posts: list[PostView]) -> list[PostView]:
 
 def plan_site(converted: list[ConvertedPost], config: SiteConfig, t: Translator, renderer: MarkdownRenderer) -> SitePlan:
     urls = SiteUrls(config.base_url)
-    posts = sort_posts([post_view(c, config, t, renderer, urls) for c in converted])
+    posts = sort_posts(parallel_map(lambda c: post_view(c, config, t, renderer, urls), converted))
     listed = [p for p in posts if not p.hidden_in_list]
     pages: list[Page] = []
     assets: list[tuple[str, Asset]] = []

@@ -25,6 +25,7 @@ from .i18n import Translator
 from .markdown_render import MarkdownOptions, MarkdownRenderer, pygments_css
 from .model import ConvertedPost, ExecutedPost, SourcePost
 from .pages import plan_site
+from .parallel import parallel_map
 from .render import PageRenderer, fingerprint
 from .write import SiteWriter
 
@@ -101,10 +102,13 @@ def build_site(opts: BuildOptions) -> BuildResult:
     try:
         static_urls = _write_static(writer, site_dir, config)
         pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
-        for page in plan.pages:
+        def render(page):
             text = pages.render(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
+            return text
+
+        for page, text in zip(plan.pages, parallel_map(render, plan.pages)):
             writer.write_text(page.output, text)
         for out_path, asset in plan.assets:
             writer.copy_file(out_path, asset.source)
@@ -144,13 +148,12 @@ def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions) ->
 
 
 def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path) -> list[ConvertedPost]:
-    out = []
-    for item in executed:
+    def convert(item: ExecutedPost) -> ConvertedPost:
         rendered = renderer.render(item.source.body)
-        out.append(ConvertedPost(executed=item, html=rendered.html, headings=rendered.headings,
-                                 has_math=rendered.has_math, has_code=rendered.has_code,
-                                 assets=()))
-    return out
+        return ConvertedPost(executed=item, html=rendered.html, headings=rendered.headings,
+                             has_math=rendered.has_math, has_code=rendered.has_code, assets=())
+
+    return parallel_map(convert, executed)
 
 
 def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:

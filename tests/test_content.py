@@ -1,0 +1,76 @@
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from execblog.content import parse_date, read_post
+from execblog.errors import BuildError
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+
+
+def test_front_matter_fields(site):
+    path = site.post("a.md", """
+        title: A
+        date: 2025-04-13
+        tags: [LLM, Attention]
+        author: [Me, You]
+        isCJKLanguage: true
+        cover: {image: c.png, alt: a cover}
+        custom_key: kept
+    """)
+    post = read_post(path, TOKYO)
+    assert post.date == datetime(2025, 4, 13, tzinfo=TOKYO)
+    assert post.tags == ("LLM", "Attention") and post.authors == ("Me", "You")
+    assert post.is_cjk is True and post.cover.alt == "a cover"
+    assert post.params["custom_key"] == "kept"
+    assert post.executable is False and post.slug == "a"
+
+
+def test_dates_with_and_without_zone():
+    assert parse_date("2025-04-13T10:00:00+02:00", TOKYO).utcoffset() == timedelta(hours=2)
+    assert parse_date("2025-04-13 10:00", TOKYO).tzinfo == TOKYO
+    assert parse_date(datetime(2025, 1, 1, tzinfo=timezone.utc), TOKYO).tzinfo == timezone.utc
+
+
+@pytest.mark.parametrize("front, line, words", [
+    ("title: A\ndate: [oops", 3, "invalid YAML"),
+    ("date: 2025-01-01", 2, "missing `title`"),
+    ("title: A\ndate: someday", 3, "cannot read `date: someday`"),
+    ("title: A\ndate: 2025-01-01\ndraft: maybe", 4, "`draft` must be true or false"),
+    ("title: A\ndate: 2025-01-01\ntags: {a: 1}", 4, "`tags` must be a list"),
+])
+def test_bad_front_matter_names_file_and_line(site, front, line, words):
+    path = site.root / "posts" / "bad.md"
+    path.write_text("---\n" + front + "\n---\nbody\n", encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        read_post(path, TOKYO)
+    assert err.value.path == path and err.value.line == line
+    assert words in err.value.message
+    assert err.value.hint
+
+
+def test_missing_front_matter_explains_the_fix(site):
+    path = site.root / "posts" / "none.md"
+    path.write_text("# just text\n", encoding="utf-8")
+    with pytest.raises(BuildError) as err:
+        read_post(path, TOKYO)
+    assert "missing front matter" in err.value.message and "title:" in err.value.hint
+
+
+def test_jupytext_kernelspec_makes_a_post_executable(site):
+    path = site.post("nb.md", """
+        title: NB
+        date: 2025-01-01
+        jupyter:
+          kernelspec: {name: execblog, display_name: execblog, language: python}
+    """)
+    assert read_post(path, TOKYO).executable is True
+
+
+def test_page_bundle_lists_resources(site):
+    path = site.post("b/index.md", "title: B\ndate: 2025-01-01")
+    (path.parent / "img.png").write_bytes(b"png")
+    (path.parent / ".hidden").write_text("x")
+    post = read_post(path, TOKYO)
+    assert post.name == "b" and [p.name for p in post.resources] == ["img.png"]

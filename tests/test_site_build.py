@@ -1,0 +1,170 @@
+"""End to end: build small sites with the real pipeline and read the output."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from lxml import etree, html as lhtml
+
+from conftest import ROOT, SHARED
+
+
+def doc(site, rel):
+    return lhtml.fromstring(site.read(rel))
+
+
+def test_pages_with_papermod_hooks(site):
+    site.post("first.md", """
+        title: 最初の記事
+        date: 2025-04-12
+        tags: [LLM, Attention]
+        categories: [ML]
+    """, "これはテストです。\n\n## 見出し\n\nMore text here.\n")
+    site.post("second.md", "title: Second\ndate: 2025-04-13\ntags: [LLM]", "Hello world.\n")
+    assert site.build() == 0
+    home = doc(site, "index.html")
+    entries = home.cssselect("article.post-entry")
+    assert [e.cssselect("header.entry-header h2")[0].text_content() for e in entries] == ["Second", "最初の記事"]
+    meta = entries[1].cssselect(".post-meta")[0].text_content()
+    assert meta.replace("\xa0", " ") == "4月 12, 2025 · 1 分 · 3 文字 · Me"
+    assert entries[1].cssselect(".entry-content")[0].text_content().strip().startswith("これはテストです。")
+
+    post = doc(site, "posts/first/index.html")
+    assert post.cssselect("h1.post-title")[0].text_content() == "最初の記事"
+    assert post.cssselect(".post-content h2#見出し")
+    assert post.cssselect(".post-meta")[0].text_content().replace("\xa0", " ").startswith("4月 12, 2025 · 1 分")
+    assert [a.text_content() for a in post.cssselect("ul.post-tags a")] == ["LLM", "Attention"]
+    # newer/older navigation
+    assert post.cssselect("nav.paginav a.prev")[0].get("href") == "/sub/posts/second/"
+
+    llm = doc(site, "tags/llm/index.html")
+    assert len(llm.cssselect("article.post-entry")) == 2
+    assert "Attention" in doc(site, "tags/index.html").text_content()
+    assert doc(site, "categories/ml/index.html").cssselect("article.post-entry")
+    archives = doc(site, "archives/index.html").text_content()
+    assert "2025" in archives and "4月" in archives
+    assert (site.out / "404.html").is_file() and (site.out / "search/index.html").is_file()
+    # canonical, OpenGraph and JSON-LD use the absolute base_url
+    assert post.cssselect('link[rel="canonical"]')[0].get("href") == "https://blog.example.org/sub/posts/first/"
+    assert post.cssselect('meta[property="og:type"]')[0].get("content") == "article"
+    assert '"@type": "BlogPosting"' in site.read("posts/first/index.html")
+
+
+def test_rss_sitemap_and_robots(site):
+    site.post("a.md", "title: A & B\ndate: 2025-04-12T10:00:00+09:00\ntags: [X]")
+    assert site.build() == 0
+    rss = etree.fromstring((site.out / "index.xml").read_bytes())
+    items = rss.findall("channel/item")
+    assert items[0].findtext("title") == "A & B"
+    assert items[0].findtext("link") == "https://blog.example.org/sub/posts/a/"
+    assert parsedate_to_datetime(items[0].findtext("pubDate")).isoformat() == "2025-04-12T10:00:00+09:00"
+    assert etree.fromstring((site.out / "tags/x/index.xml").read_bytes()).findall("channel/item")
+    import xmlschema
+
+    schema = xmlschema.XMLSchema(str(SHARED / "schemas" / "sitemap.xsd"))
+    schema.validate(str(site.out / "sitemap.xml"))
+    locs = [e.text for e in etree.parse(str(site.out / "sitemap.xml")).iter("{*}loc")]
+    assert "https://blog.example.org/sub/posts/a/" in locs and all(l.startswith("https://") for l in locs)
+    assert "Sitemap: https://blog.example.org/sub/sitemap.xml" in site.read("robots.txt")
+
+
+def test_drafts_and_future_posts_need_a_flag(site):
+    site.post("live.md", "title: Live\ndate: 2025-01-01")
+    site.post("draft.md", "title: Draft\ndate: 2025-01-01\ndraft: true")
+    site.post("future.md", "title: Future\ndate: 2999-01-01")
+    assert site.build() == 0
+    assert (site.out / "posts/live/index.html").exists()
+    assert not (site.out / "posts/draft").exists() and not (site.out / "posts/future").exists()
+    assert site.build("--drafts", "--future") == 0
+    assert (site.out / "posts/draft/index.html").exists() and (site.out / "posts/future/index.html").exists()
+
+
+def test_page_bundle_files_are_published_beside_the_page(site):
+    site.post("b/index.md", "title: B\ndate: 2025-01-01", "![a picture](pic.png)\n")
+    (site.root / "posts/b/pic.png").write_bytes(b"\x89PNG fake")
+    assert site.build() == 0
+    assert (site.out / "posts/b/pic.png").read_bytes() == b"\x89PNG fake"
+    assert 'src="pic.png"' in site.read("posts/b/index.html")
+
+
+def test_raw_html_is_omitted_unless_allowed(site):
+    site.post("h.md", "title: H\ndate: 2025-01-01", "Text <span class=x>inline</span>.\n\n<div>block</div>\n")
+    assert site.build() == 0
+    content = doc(site, "posts/h/index.html").cssselect(".post-content")[0]
+    assert not content.cssselect("div > div") and "<!-- raw HTML omitted -->" in site.read("posts/h/index.html")
+    site.config((site.root / "site_config.yaml").read_text() + "markup:\n  unsafe_html: true\n")
+    assert site.build() == 0
+    assert doc(site, "posts/h/index.html").cssselect(".post-content span.x")
+
+
+def test_math_is_mathml_and_code_is_highlighted(site):
+    site.post("m.md", "title: M\ndate: 2025-01-01", "Euler $e^{i\\pi}+1=0$.\n\n$$\\sum_{k=1}^n k$$\n\n```python\nx = 1  # one\n```\n")
+    assert site.build() == 0
+    page = site.read("posts/m/index.html")
+    assert page.count("<math") == 2 and "<msup>" in page
+    assert '<span class="c1"># one</span>' in page
+
+
+def test_meta_line_items_can_be_switched_off(site):
+    site.config((site.root / "site_config.yaml").read_text() + "show:\n  word_count: false\n  author: false\n")
+    site.post("a.md", "title: A\ndate: 2025-04-13", "one two three\n")
+    assert site.build() == 0
+    meta = doc(site, "index.html").cssselect("article.post-entry .post-meta")[0].text_content()
+    assert meta.replace("\xa0", " ") == "4月 13, 2025 · 1 分"
+
+
+def test_failed_build_keeps_the_last_good_site(site, capsys):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    assert site.build() == 0
+    before = site.read("index.html")
+    bad = site.post("b.md", "title: B\ndate: [2025")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:3" in err and "invalid YAML" in err
+    assert site.read("index.html") == before
+    bad.unlink()
+    (site.root / "theme/templates/single.html").write_text("{% for x in %}", encoding="utf-8")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert "single.html:1" in err and "template error" in err
+    assert site.read("index.html") == before
+    assert not list(site.root.glob(".public.staging-*"))
+
+
+def test_nothing_changed_means_nothing_rebuilt(site, capsys):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    assert site.build() == 0
+    stamp = (site.out / "index.html").stat().st_mtime_ns
+    capsys.readouterr()
+    assert site.build() == 0
+    assert "nothing changed" in capsys.readouterr().err
+    assert (site.out / "index.html").stat().st_mtime_ns == stamp
+    site.post("a.md", "title: A2\ndate: 2025-01-01")
+    assert site.build() == 0
+    assert "A2" in site.read("index.html")
+
+
+def test_cli_errors_are_clear(tmp_path):
+    run = lambda *a: subprocess.run([sys.executable, "-m", "execblog.cli", *a], capture_output=True, text=True)
+    missing = run("build", "-s", str(tmp_path / "nope"))
+    assert missing.returncode == 1 and "site folder not found" in missing.stderr
+    unknown = run("build", "--frobnicate")
+    assert unknown.returncode == 2 and "unrecognized arguments: --frobnicate" in unknown.stderr
+    empty = run("build", "-s", str(tmp_path))
+    assert empty.returncode == 1 and "no site_config.yaml" in empty.stderr
+
+
+def test_new_post_scaffold_builds(site):
+    from execblog.scaffold import new_post
+
+    path = new_post(site.root, "Hello World")
+    assert path.name == "hello-world.md" and "draft: true" in path.read_text()
+    nb = new_post(site.root, "ノートブック", notebook=True)
+    assert "kernelspec" in nb.read_text()
+    assert site.build("--drafts", "--no-execute") == 0
+    assert (site.out / "posts/hello-world/index.html").exists()

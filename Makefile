@@ -17,11 +17,11 @@ SHARD   ?=
 JOBS    ?=
 BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
               $(foreach p,$(POST),--post $(p)) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD)) \
-              $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going)
+              $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(if $(NO_EXECUTE),--no-execute)
 
 PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
 
-.PHONY: install publish serve new status test bench clean models gpu-check screenshots lock help
+.PHONY: install publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help
 
 help:
@@ -73,6 +73,21 @@ status: $(VENV)/.pkg
 
 test: $(VENV)/.testdeps
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+# Download every model the posts declare (front matter `models:`) into the HF cache.
+models: $(VENV)/.pkg
+	$(EXECBLOG) models -s $(SITE)
+
+models-list: $(VENV)/.pkg
+	@$(EXECBLOG) models -s $(SITE) --list
+
+# Merge the freeze entries that shard jobs uploaded (FROM=folder of their artifacts).
+merge-freeze: $(VENV)/.pkg
+	$(EXECBLOG) merge-freeze -s $(SITE) $(FROM)
+
+# On a machine with an NVIDIA GPU and no network: real-size stand-ins, fp16 on CUDA, timings.
+gpu-check: $(VENV)/.pkg
+	$(PY) -m execblog.gpu_check
 
 bench: $(VENV)/.pkg
 	$(PY) -m execblog.bench $(if $(N),--posts $(N))

@@ -44,20 +44,42 @@ PNG_1X1 = bytes.fromhex(
     "0001ff5ccc2d760000000049454e44ae426082")
 TAGS = [f"tag{i}" for i in range(25)] + ["LLM", "Attention", "機械学習", "StableDiffusion", "Python"]
 
+# The Hugo peer renders the same kinds of pages as execblog's theme, the way
+# PaperMod does: head meta (OpenGraph, JSON-LD), menu, list cards with summary
+# and meta line, TOC, tags, prev/next, archives, RSS, sitemap and PaperMod's
+# JSON search index, so both tools do comparable work.
+_HEAD = (
+    '<head><meta charset="utf-8"><title>{{ .Title }} | {{ site.Title }}</title>'
+    '<meta name="description" content="{{ with .Description }}{{ . }}{{ else }}{{ .Summary | plainify }}{{ end }}">'
+    '<link rel="canonical" href="{{ .Permalink }}"><meta property="og:title" content="{{ .Title }}">'
+    '<meta property="og:url" content="{{ .Permalink }}">{{ if .IsPage }}<meta property="article:published_time" '
+    'content="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">{{ range .Params.tags }}<meta property="article:tag" '
+    'content="{{ . }}">{{ end }}<script type="application/ld+json">{{ dict "@type" "BlogPosting" "headline" .Title '
+    '"wordCount" .WordCount "datePublished" .Date | jsonify | safeJS }}</script>{{ end }}</head>')
+_META = '<div class="post-meta">{{ .Date.Format "January 2, 2006" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字 · Me</div>'
+_CARD = ('<article class="post-entry"><header class="entry-header"><h2>{{ .Title }}</h2></header><div class="entry-content">'
+         '<p>{{ .Summary | plainify | htmlUnescape }}{{ if .Truncated }}...{{ end }}</p></div><footer class="entry-footer">'
+         + _META + '</footer><a class="entry-link" href="{{ .Permalink }}"></a></article>')
 HUGO_LAYOUTS = {
-    "_default/baseof.html": "<!DOCTYPE html><html lang=\"{{ .Site.Language.Lang }}\"><head><title>{{ .Title }}</title>"
-                            "</head><body><main>{{ block \"main\" . }}{{ end }}</main></body></html>",
-    "_default/list.html": "{{ define \"main\" }}{{ range .Paginator.Pages }}<article class=\"post-entry\"><h2>{{ .Title }}</h2>"
-                          "<p>{{ .Summary | plainify }}{{ if .Truncated }}...{{ end }}</p><div class=\"post-meta\">"
-                          "{{ .Date.Format \"January 2, 2006\" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字</div>"
-                          "<a href=\"{{ .Permalink }}\">link</a></article>{{ end }}{{ end }}",
-    "_default/single.html": "{{ define \"main\" }}<h1>{{ .Title }}</h1><div class=\"post-meta\">{{ .Date.Format \"January 2, 2006\" }}"
-                            " · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字</div>{{ if .Params.toc }}{{ .TableOfContents }}{{ end }}"
-                            "<div class=\"post-content\">{{ .Content }}</div><ul>{{ range .GetTerms \"tags\" }}"
-                            "<li><a href=\"{{ .Permalink }}\">{{ .Name }}</a></li>{{ end }}</ul>"
-                            "{{ with .PrevInSection }}<a href=\"{{ .Permalink }}\">prev</a>{{ end }}{{ end }}",
-    "_default/terms.html": "{{ define \"main\" }}{{ range .Data.Terms.Alphabetical }}<a href=\"{{ .Page.Permalink }}\">"
-                           "{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}",
+    "_default/baseof.html": '<!DOCTYPE html><html lang="{{ site.Language.Lang }}">' + _HEAD +
+                            '<body><header class="header"><nav class="nav"><a href="{{ site.Home.Permalink }}">{{ site.Title }}</a>'
+                            '<ul id="menu">{{ range site.Menus.main }}<li><a href="{{ .URL }}">{{ .Name }}</a></li>{{ end }}</ul>'
+                            '</nav></header><main class="main">{{ block "main" . }}{{ end }}</main></body></html>',
+    "_default/list.html": '{{ define "main" }}{{ range .Paginator.Pages }}' + _CARD + '{{ end }}'
+                          '{{ with .Paginator.Next }}<a href="{{ .URL }}">next</a>{{ end }}{{ end }}',
+    "_default/single.html": '{{ define "main" }}<article class="post-single"><h1 class="post-title">{{ .Title }}</h1>' + _META +
+                            '{{ if .Params.toc }}{{ .TableOfContents }}{{ end }}<div class="post-content">{{ .Content }}</div>'
+                            '<ul class="post-tags">{{ range .GetTerms "tags" }}<li><a href="{{ .Permalink }}">{{ .Name }}</a></li>'
+                            '{{ end }}</ul>{{ with .PrevInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}'
+                            '{{ with .NextInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}',
+    "_default/terms.html": '{{ define "main" }}{{ range .Data.Terms.Alphabetical }}<a href="{{ .Page.Permalink }}">'
+                           '{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}',
+    "_default/archives.html": '{{ define "main" }}{{ range (where site.RegularPages "Type" "posts").GroupByDate "2006" }}'
+                              '<h2>{{ .Key }}</h2>{{ range .Pages.GroupByDate "January" }}<h3>{{ .Key }}</h3>{{ range .Pages }}'
+                              '<div class="archive-entry"><h4>{{ .Title }}</h4>' + _META + '<a href="{{ .Permalink }}"></a>'
+                              '</div>{{ end }}{{ end }}{{ end }}{{ end }}',
+    "index.json": '{{- $index := slice -}}{{- range site.RegularPages -}}{{- $index = $index | append (dict "title" .Title '
+                  '"content" .Plain "permalink" .Permalink "summary" .Summary) -}}{{- end -}}{{- $index | jsonify -}}',
 }
 
 
@@ -105,7 +127,11 @@ def hugo_site(root: Path, posts_src: Path) -> None:
     shutil.copytree(posts_src, root / "content" / "posts")
     (root / "hugo.toml").write_text(
         'baseURL = "https://example.org/"\ntitle = "Bench"\nlanguageCode = "ja"\ndefaultContentLanguage = "ja"\n'
-        "[pagination]\npagerSize = 10\n[markup.goldmark.renderer]\nunsafe = false\n", encoding="utf-8")
+        "[pagination]\npagerSize = 10\n[markup.goldmark.renderer]\nunsafe = false\n"
+        "[outputs]\nhome = ['HTML', 'RSS', 'JSON']\n"
+        "[[menus.main]]\nname = 'アーカイブ'\nurl = '/archives/'\n[[menus.main]]\nname = 'タグ'\nurl = '/tags/'\n",
+        encoding="utf-8")
+    (root / "content" / "archives.md").write_text("---\ntitle: Archives\nlayout: archives\n---\n", encoding="utf-8")
     for rel, text in HUGO_LAYOUTS.items():
         path = root / "layouts" / rel
         path.parent.mkdir(parents=True, exist_ok=True)

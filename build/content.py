@@ -68,6 +68,8 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         # problem mark is often just the end of the block. +2: the opening ---, 1-based.
         mark = exc.context_mark or exc.problem_mark
         line = mark.line + 2 if mark else 1
+        last = len(fm_text.rstrip().splitlines()) + 1  # an error "at the end" is on the last line written
+        line = min(line, last)
         raise BuildError(f"invalid YAML in front matter: {exc.problem}", path, line,
                          "check indentation, and quote values containing ':' or '#'") from None
     if data is None:

@@ -95,16 +95,16 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
     post = converted.executed.source
     section = config.posts_section
     path = f"{section}/{urlize(post.slug)}/"
-    is_cjk = post.is_cjk
-    if is_cjk is None:
-        is_cjk = config.has_cjk_language and text_metrics.contains_cjk(post.body)
-    plain = text_metrics.plain_text(converted.html)
-    words = text_metrics.word_count(plain, is_cjk)
-    minutes = text_metrics.reading_time(words, is_cjk)
+    is_cjk = text_metrics.is_cjk_page(post.text, post.is_cjk, config.has_cjk_language)
     fm_summary = renderer.render(post.summary).html if post.summary else None
-    summary = summaries.summarize(converted.html, config.summary_length, fm_summary)
-    summary_text = html.unescape(text_metrics.plain_text(summary.html)).strip()
-    date_text = dates.format_date(post.date, config.date_format, config.language)
+    summarized = summaries.summarize(converted.html, is_cjk=is_cjk, summary_length=config.summary_length,
+                                     front_matter_summary_html=fm_summary or None)
+    metrics = text_metrics.text_metrics(summarized.content, is_cjk)
+    words, minutes = metrics.word_count, metrics.reading_time
+    summary = summarized.summary
+    # PaperMod shows the summary as plain text: `.Summary | plainify | htmlUnescape`
+    summary_text = " ".join(html.unescape(text_metrics.strip_html(summary.html)).split())
+    date_text = dates.hugo_format(post.date, config.date_format, config.language)
     show = config.show
     meta: list[str] = []
     if show.date:
@@ -127,7 +127,7 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
         meta=tuple(meta),
         summary_text=summary_text,
         truncated=summary.truncated,
-        content_html=summary.content_html,
+        content_html=summarized.content,
         description=post.description or summary_text,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),

@@ -31,7 +31,7 @@ def test_pages_with_papermod_hooks(site):
     entries = home.cssselect("article.post-entry")
     assert [e.cssselect("header.entry-header h2")[0].text_content() for e in entries] == ["Second", "最初の記事"]
     meta = entries[1].cssselect(".post-meta")[0].text_content()
-    assert meta.replace("\xa0", " ") == "4月 12, 2025 · 1 分 · 3 文字 · Me"
+    assert meta.replace("\xa0", " ") == "4月 12, 2025 · 1 分 · 5 文字 · Me"  # 3 fields + heading + paragraph
     assert entries[1].cssselect(".entry-content")[0].text_content().strip().startswith("これはテストです。")
 
     post = doc(site, "posts/first/index.html")

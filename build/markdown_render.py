@@ -15,6 +15,7 @@ theme styles it), so only its text matches Chroma's.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -405,13 +406,13 @@ class MarkdownRenderer:
         lexer = None
         if lang and self.options.highlight:
             try:
-                lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+                lexer = _lexer(lang)
             except ClassNotFound:
                 lexer = None
         attrs = f' class="language-{html.escape(lang)}" data-lang="{html.escape(lang)}"' if lang else ""
         if lexer is None:
             return f'<pre tabindex="0"><code{attrs}>{_go_escape(code)}</code></pre>'
-        body = _GO_QUOTES.sub(_go_quote_text, highlight(code, lexer, _PlainFormatter()))
+        body = _GO_QUOTES.sub(_go_quote_text, highlight(code, lexer, _PLAIN_FORMATTER))
         if not code.endswith("\n"):
             body = body.rstrip("\n")
         return f'<div class="{self.options.code_css_class}"><pre tabindex="0"><code{attrs}>{body}</code></pre></div>'
@@ -528,11 +529,21 @@ def _has_scheme_text(block: Token, link_open: Token) -> bool:
     return i + 1 < len(children) and children[i + 1].content.startswith("http://")
 
 
+@functools.lru_cache(maxsize=None)
+def _lexer(lang: str):
+    # Looking a lexer up by name scans Pygments' registry: once per language.
+    return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+
+
 class _PlainFormatter(HtmlFormatter):
     """Pygments spans only: the wrapper markup is ours."""
 
     def __init__(self):
         super().__init__(nowrap=True)
+
+
+# Building a formatter compiles its style table (~0.7 ms): one for all blocks.
+_PLAIN_FORMATTER = _PlainFormatter()
 
 
 def _mathml(tex: str, display: bool) -> str:

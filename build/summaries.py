@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from .text_metrics import go_is_space, strip_html
+from .text_metrics import SPACE_CHARS, go_is_space, strip_html
 
 __all__ = [
     "DEFAULT_SUMMARY_LENGTH",
@@ -60,13 +60,8 @@ class SummarizedContent:
 
 
 def _go_trim(s: str) -> str:
-    """Go's strings.TrimSpace."""
-    i, j = 0, len(s)
-    while i < j and go_is_space(s[i]):
-        i += 1
-    while j > i and go_is_space(s[j - 1]):
-        j -= 1
-    return s[i:j]
+    """Go's strings.TrimSpace (the same space set as unicode.IsSpace)."""
+    return s.strip(SPACE_CHARS)
 
 
 def trim_short_html(html: str) -> str:
@@ -81,6 +76,7 @@ def trim_short_html(html: str) -> str:
 
 
 # --- auto summary -------------------------------------------------------------------
+_SPACE = re.compile("[" + re.escape(SPACE_CHARS) + "]")
 _HTML_TAG_TOKEN = re.compile(r"</?[A-Za-z]+>?")
 _HTML_ATTR_TOKEN = re.compile(r"[A-Za-z]+=[\"']")
 
@@ -106,14 +102,16 @@ def _auto_summary_end(src: str, num_words: int, is_cjk: bool) -> int:
         if close < 0:
             break
         chunk = src[j:close]
+        # Hugo splits at every space and at the last character, which it leaves out.
+        bounds = [m.start() for m in _SPACE.finditer(chunk)]
+        if chunk and (not bounds or bounds[-1] != len(chunk) - 1):
+            bounds.append(len(chunk) - 1)
         start = 0
-        for i, ch in enumerate(chunk):
-            # Hugo splits at spaces and at the last character, which it leaves out.
-            if go_is_space(ch) or i + 1 == len(chunk):
-                count += _count_token(chunk[start:i], is_cjk)
-                start = i
-                if count >= num_words:
-                    return close + 4
+        for i in bounds:
+            count += _count_token(chunk[start:i], is_cjk)
+            start = i
+            if count >= num_words:
+                return close + 4
         # The next chunk starts at the '>' of this "</p>" (Hugo's offset).
         j = close + 3
     return len(src)

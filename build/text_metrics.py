@@ -42,6 +42,12 @@ _SPACES = frozenset(
 )
 
 
+SPACE_CHARS = "".join(sorted(_SPACES))
+_SPACE_CLASS = "[" + re.escape(SPACE_CHARS) + "]"
+_FIELD = re.compile("[^" + re.escape(SPACE_CHARS) + "]+")
+_SPACE_RUN = re.compile("(" + _SPACE_CLASS + ")" + _SPACE_CLASS + "+")
+
+
 def go_is_space(ch: str) -> bool:
     """Go's `unicode.IsSpace` (Python's `str.isspace` also accepts \\x1c-\\x1f)."""
     return ch in _SPACES
@@ -49,18 +55,7 @@ def go_is_space(ch: str) -> bool:
 
 def go_fields(s: str) -> list[str]:
     """Go's `strings.Fields`: split on runs of `unicode.IsSpace`."""
-    out: list[str] = []
-    start = -1
-    for i, ch in enumerate(s):
-        if ch in _SPACES:
-            if start >= 0:
-                out.append(s[start:i])
-                start = -1
-        elif start < 0:
-            start = i
-    if start >= 0:
-        out.append(s[start:])
-    return out
+    return _FIELD.findall(s)
 
 
 # Hugo's test for CJK text: \p{Han}|\p{Hangul}|\p{Hiragana}|\p{Katakana}
@@ -122,19 +117,13 @@ def _alnum(ch: str) -> bool:
     return _alpha(ch) or ("0" <= ch <= "9")
 
 
+_TAG_NAME = re.compile(r"[A-Za-z](?:[A-Za-z0-9]|[:-][A-Za-z0-9])*")
+
+
 def _tag_name_end(s: str, i: int) -> int:
     """End of a tag name at i (Go html/template's eatTagName), i if none."""
-    if i >= len(s) or not _alpha(s[i]):
-        return i
-    j = i + 1
-    while j < len(s):
-        if _alnum(s[j]):
-            j += 1
-        elif s[j] in ":-" and j + 1 < len(s) and _alnum(s[j + 1]):
-            j += 2
-        else:
-            break
-    return j
+    m = _TAG_NAME.match(s, i)
+    return m.end() if m else i
 
 
 def _strip_tags(s: str) -> str:
@@ -189,9 +178,21 @@ def _strip_tags(s: str) -> str:
     return "".join(out)
 
 
+# A well-formed rest of a tag: attributes (name, optional =value) then '>'.
+# Each part's extent is forced by the next character, so a match ends where
+# the scan below would; anything else (malformed, unterminated) takes the scan.
+_TAG_REST = re.compile(
+    r"""(?:[ \t\n\f\r]*[^ \t\n\f\r=>'"<]+(?:[ \t\n\f\r]*=[ \t\n\f\r]*(?:"[^"]*"|'[^']*'|(?!["'])[^ \t\n\f\r>]*))?)*"""
+    r"[ \t\n\f\r]*>"
+)
+
+
 def _skip_tag(s: str, i: int) -> int:
     """Position after the `>` closing the tag whose name ends at i, or -1 when
     the input ends inside it or the tag is malformed."""
+    m = _TAG_REST.match(s, i)
+    if m:
+        return m.end()
     n = len(s)
     ws = " \t\n\f\r"
     while True:
@@ -244,14 +245,8 @@ def strip_html(s: str) -> str:
     stripped = _strip_tags(pre)
     if pre != s:
         stripped = stripped.replace(_NL, "\n")
-    out: list[str] = []
-    was_space = False
-    for ch in stripped:
-        is_space = ch in _SPACES
-        if not (is_space and was_space):
-            out.append(ch)
-        was_space = is_space
-    return "".join(out) if out else stripped
+    # each run of whitespace shrinks to its first character
+    return _SPACE_RUN.sub(r"\1", stripped)
 
 
 def plain_text(content_html: str) -> str:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import threading
 import uuid
 from pathlib import Path
 
@@ -32,6 +33,12 @@ class SiteWriter:
         self.written: dict[str, str] = {}
         self.reused = 0
         self.stage.mkdir(parents=True)
+        # The site replaced by the last build is deleted while this one works:
+        # removing thousands of folders is slow on some file systems.
+        trash = sorted(self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
+        self._cleaner = threading.Thread(target=lambda: [shutil.rmtree(t, ignore_errors=True) for t in trash],
+                                         daemon=True)
+        self._cleaner.start()
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
@@ -73,14 +80,14 @@ class SiteWriter:
                 self.written[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
 
     def commit(self) -> None:
+        """Swap the staged site in. The previous one is left as `.<out>.old-*`
+        and removed in the background by the next build."""
         (self.stage / MANIFEST).write_text(json.dumps(self.written, sort_keys=True, indent=0), encoding="utf-8")
-        old = None
         if self.out_dir.exists():
-            old = self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}"
-            os.rename(self.out_dir, old)
+            os.rename(self.out_dir, self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}")
         os.rename(self.stage, self.out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+        self._cleaner.join()
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
+        self._cleaner.join()

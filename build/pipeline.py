@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import __version__
-from .config import SiteConfig, load_config
+from .config import Profile, SiteConfig, load_config
 from .content import read_posts
 from .errors import BuildError
 from .i18n import Translator
@@ -92,7 +92,16 @@ def build_site(opts: BuildOptions) -> BuildResult:
     posts = _select_posts(all_posts, opts)
     now = datetime.now(timezone.utc)
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
-    executed = _execute(posts, config, opts)
+    report, failures = _execute(posts, config, opts)
+    if opts.shard:  # a shard job only executes; the merge job renders once
+        _report_failures(failures)
+        return BuildResult(posts=len(posts), executed=list(report.executed), failures=failures,
+                           seconds=time.perf_counter() - start)
+    if failures and not opts.keep_going:
+        _report_failures(failures)
+        raise BuildError(f"{len(failures)} post(s) failed to execute; the site was not written",
+                         hint="fix the cell named above, or pass --keep-going to publish the other posts")
+    executed = report.posts
     renderer = MarkdownRenderer(_markdown_options(config))
     converted = _convert(executed, config, renderer, cache)
 
@@ -114,23 +123,46 @@ def build_site(opts: BuildOptions) -> BuildResult:
             writer.copy_file(out_path, asset.source)
         if opts.search_index:
             _index_search(writer, config)
+        _scan_secrets([writer.stage, site_dir / config.execution.freeze_dir], report.secrets)
         writer.commit()
     except BaseException:
         writer.abort()
         raise
-    stamp.save(posts, min(due) if due else None)
+    if not failures:
+        stamp.save(posts, min(due) if due else None)
+    _report_failures(failures)
     result = BuildResult(
         posts=len(plan.posts),
         pages=len(plan.pages),
         files_written=len(writer.written) - writer.reused,
         files_reused=writer.reused,
         seconds=time.perf_counter() - start,
-        executed=[e.source.name for e in executed if e.status == "executed"],
+        executed=list(report.executed),
         stand_in_posts=[e.source.name for e in executed if e.stand_in_models],
+        warnings=list(report.warnings),
+        failures=failures,
     )
     log(opts, f"built {result.posts} posts, {result.pages} pages in {result.seconds:.2f} s "
               f"({result.files_written} files written, {result.files_reused} unchanged)")
+    if result.stand_in_posts:
+        log(opts, "on stand-in models (banner shown): " + ", ".join(result.stand_in_posts))
     return result
+
+
+def _report_failures(failures: list[str]) -> None:
+    for message in failures:
+        print(f"error: {message}", file=sys.stderr)
+
+
+def _scan_secrets(paths: list[Path], secrets) -> None:
+    """Last line of defence: no secret value may reach the site or the freeze."""
+    from .redact import scan_for_secrets
+
+    findings = scan_for_secrets([p for p in paths if p.exists()], secrets)
+    if findings:
+        where = "\n  ".join(str(f) for f in findings[:10])
+        raise BuildError(f"a secret value is still present in the output:\n  {where}",
+                         hint="the site was not written; remove the secret from the post's code or outputs")
 
 
 def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePost]:
@@ -143,17 +175,123 @@ def _markdown_options(config: SiteConfig) -> MarkdownOptions:
     return MarkdownOptions(unsafe_html=m.unsafe_html, typographer=m.typographer, math=m.math, highlight=m.highlight)
 
 
-def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions) -> list[ExecutedPost]:
-    return [ExecutedPost(source=p, status="plain") for p in posts]
+def execution_settings(config: SiteConfig, opts: BuildOptions):
+    """Map the site config and the command line onto the execution stage's settings."""
+    from . import models
+    from .execute import ExecutionSettings
+
+    name = opts.profile or config.default_profile
+    if name not in config.profiles and name != "auto":
+        known = ", ".join(sorted(set(config.profiles) | {"auto"}))
+        raise BuildError(f"unknown profile `{name}`", config.site_dir / "site_config.yaml",
+                         hint=f"use one of: {known}, or define it under `profiles:`")
+    profile = config.profiles.get(name, Profile())
+    ex = config.execution
+    standins = config.site_dir / ex.standins_dir
+    mode = {"real": "gpu"}.get(profile.models, profile.models)
+
+    def resolve(post: SourcePost):
+        return models.resolve_models([str(m) for m in post.params.get("models") or []], mode, standins)
+
+    if opts.force:
+        force = frozenset(opts.only_posts) if opts.only_posts else "all"
+    else:
+        force = frozenset()
+    return ExecutionSettings(
+        site_dir=config.site_dir,
+        freeze_dir=config.site_dir / ex.freeze_dir,
+        kernel_name=ex.kernel,
+        profile=name,
+        profile_parameters=profile.parameters,
+        profile_env=profile.env,
+        cli_parameters=opts.parameters,
+        cell_timeout=ex.cell_timeout,
+        post_timeout=ex.post_timeout,
+        jobs=opts.jobs or ex.jobs,
+        gpu_slots=ex.gpu_slots,
+        keep_going=opts.keep_going,
+        force_posts=force,
+        only_posts=frozenset(opts.only_posts) or None,
+        allow_execution=opts.execute,
+        # a profile that runs on stand-ins runs `requires: gpu` posts on the CPU too
+        run_gpu_posts_without_gpu=profile.models == "offline",
+        secret_env_names=ex.secret_env,
+        resolve_models=resolve,
+        progress=not opts.quiet,
+    ), profile
+
+
+def _check_strict(profile: Profile, name: str) -> None:
+    """A strict profile (the GPU publish) refuses to run where it cannot do its job."""
+    if not profile.strict:
+        return
+    from .devices import cuda_status
+
+    found = cuda_status()
+    if not found.available:
+        raise BuildError(f"profile `{name}` needs CUDA, but {found.detail}",
+                         hint="run it on the GPU runner, or use PROFILE=auto / PROFILE=offline here")
+
+
+def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
+    from .execute import execute_posts
+
+    settings, profile = execution_settings(config, opts)
+    name = settings.profile
+    if any(p.executable and p.execute for p in posts) and opts.execute:
+        _check_strict(profile, name)
+    if opts.shard:
+        settings = replace(settings, only_posts=_shard_posts(posts, settings, opts.shard))
+    report = execute_posts(posts, settings)
+    failures = [f.message() for f in report.failures]
+    if profile.strict:  # nothing may deploy with a post held back for missing models
+        failures += [f"{w} (profile `{name}` is strict)" for w in report.warnings]
+    for warning in report.warnings:
+        log(opts, f"warning: {warning}")
+    return report, failures
+
+
+def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> frozenset[str]:
+    """The stale posts this shard executes (see shards.assign)."""
+    from .execute import post_statuses
+    from .shards import assign
+
+    store = settings.store()
+    wanted = {s.name for s in post_statuses(posts, settings) if s.status in ("stale", "never run", "failed")}
+    if settings.force_posts == "all":
+        wanted = {p.name for p in posts if p.executable and p.execute}
+    elif settings.force_posts:
+        wanted |= set(settings.force_posts)
+    if settings.only_posts:
+        wanted &= set(settings.only_posts)
+    durations = {}
+    for name in wanted:
+        entry = store.load(name)
+        durations[name] = float(entry.meta.get("duration_s") or 0) if entry else None
+    index, total = shard
+    return frozenset(n for n, k in assign(durations, total).items() if k == index)
+
+
+def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]) -> int:
+    from .execute import format_statuses, post_statuses
+
+    config = load_config(site_dir.resolve())
+    opts = BuildOptions(site_dir=site_dir, out_dir=site_dir / "public", profile=profile, parameters=parameters)
+    settings, _ = execution_settings(config, opts)
+    posts = read_posts(config.site_dir / "posts", config.zone, config.author)
+    print(format_statuses(post_statuses(posts, settings)))
+    return 0
 
 
 def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path) -> list[ConvertedPost]:
-    def convert(item: ExecutedPost) -> ConvertedPost:
-        rendered = renderer.render(item.source.body)
-        return ConvertedPost(executed=item, html=rendered.html, headings=rendered.headings,
-                             has_math=rendered.has_math, has_code=rendered.has_code, assets=())
+    from .notebook_html import ConverterOptions, NotebookConverter
 
-    return parallel_map(convert, executed)
+    converter = NotebookConverter(renderer, ConverterOptions(
+        show_stderr=config.execution.warnings,
+        sanitize_html=config.execution.sanitize_html,
+        cache_dir=cache / "notebooks",
+    ))
+    return parallel_map(converter.convert, executed)
 
 
 def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:

@@ -1,0 +1,255 @@
+"""The freeze: executed posts stored in a folder meant to be committed.
+
+    _freeze/<post>/executed.ipynb      outputs, images replaced by file references
+    _freeze/<post>/<sha256[:16]>.png   one file per image output, named by content
+    _freeze/<post>/meta.json           key, status, durations, provenance, stand-ins
+
+The notebook is written with nbformat's stable layout (sorted keys, one-space
+indent, text split in lines) after removing everything volatile: papermill's
+timestamps, nbclient's timing, random cell ids (replaced by ids derived from
+the cell's content). Re-running identical code that prints identical output
+therefore rewrites byte-identical files, and git shows no change.
+
+An image output keeps its mimetype key, with the value `execblog-file:<name>`
+naming the file beside the notebook (`inline_files()` restores the usual
+base64 form for a self-contained download).
+
+Writes are atomic per post: the new entry is built in a hidden temporary
+folder and swapped in with renames, so a crash or a failed run never leaves a
+half-written entry nor replaces the last good one. Failed runs are kept for
+inspection in `.execblog/failed/<post>.ipynb` (+ `.json`), which git ignores.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import nbformat
+
+NOTEBOOK_FILE = "executed.ipynb"
+META_FILE = "meta.json"
+FILE_REF_PREFIX = "execblog-file:"
+FORMAT_VERSION = 1
+
+FreezeStatus = Literal["fresh", "stale", "never run", "failed"]
+
+# mimetype -> (file extension, stored as base64 in nbformat?)
+IMAGE_MIMETYPES: dict[str, tuple[str, bool]] = {
+    "image/png": (".png", True),
+    "image/jpeg": (".jpg", True),
+    "image/gif": (".gif", True),
+    "image/webp": (".webp", True),
+    "image/svg+xml": (".svg", False),
+}
+_VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
+_KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
+
+
+# --- pure normalisation ------------------------------------------------------------------------
+def normalize_notebook(notebook: Any) -> tuple[Any, dict[str, bytes]]:
+    """A copy of `notebook` fit for committing, and the image files it refers to.
+
+    Drops papermill's error-marker cells and volatile metadata, gives cells
+    content-derived ids, and moves image outputs to `<sha256[:16]><ext>` files."""
+    nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
+    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
+    metadata = {k: nb.metadata[k] for k in _KEPT_NOTEBOOK_METADATA if k in nb.metadata}
+    parameters = nb.metadata.get("papermill", {}).get("parameters")
+    if parameters:
+        metadata["papermill"] = {"parameters": parameters}
+    nb.metadata = nbformat.from_dict(metadata)
+    files: dict[str, bytes] = {}
+    seen_ids: dict[str, int] = {}
+    for cell in nb.cells:
+        cell["id"] = _content_id(cell, seen_ids)
+        for key in _VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if not cell.metadata.get("tags", True):  # papermill adds empty tag lists
+            del cell.metadata["tags"]
+        if cell.get("cell_type") != "code":
+            continue
+        for output in cell.get("outputs", []):
+            output.pop("transient", None)
+            data = output.get("data")
+            if not data:
+                continue
+            for mime, (ext, is_base64) in IMAGE_MIMETYPES.items():
+                value = data.get(mime)
+                if not isinstance(value, str) or value.startswith(FILE_REF_PREFIX):
+                    continue
+                raw = base64.b64decode(value) if is_base64 else value.encode("utf-8")
+                name = hashlib.sha256(raw).hexdigest()[:16] + ext
+                files[name] = raw
+                data[mime] = FILE_REF_PREFIX + name
+    return nb, files
+
+
+def _content_id(cell: Any, seen: dict[str, int]) -> str:
+    # Derived from content, not position: inserting a cell does not renumber the rest.
+    source = cell.get("source", "")
+    source = "".join(source) if isinstance(source, list) else source
+    base = hashlib.sha256(f"{cell.get('cell_type')}\0{source}".encode()).hexdigest()[:12]
+    count = seen.get(base, 0)
+    seen[base] = count + 1
+    return base if count == 0 else f"{base}-{count}"
+
+
+def file_ref(value: Any) -> str | None:
+    """The file name an output value refers to, or None for inline data."""
+    if isinstance(value, str) and value.startswith(FILE_REF_PREFIX):
+        return value[len(FILE_REF_PREFIX):]
+    return None
+
+
+def inline_files(notebook: Any, folder: Path) -> Any:
+    """A copy of a frozen notebook with file references replaced by the data
+    (base64 or SVG text), i.e. an ordinary self-contained notebook."""
+    nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            for mime, value in (output.get("data") or {}).items():
+                name = file_ref(value)
+                if name is None:
+                    continue
+                raw = (folder / name).read_bytes()
+                is_base64 = IMAGE_MIMETYPES.get(mime, ("", True))[1]
+                output["data"][mime] = (
+                    base64.b64encode(raw).decode("ascii") if is_base64 else raw.decode("utf-8")
+                )
+    return nb
+
+
+def notebook_text(notebook: Any) -> str:
+    """nbformat's stable on-disk text (sorted keys, lines split)."""
+    text = nbformat.writes(notebook, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def meta_text(meta: Mapping[str, Any]) -> str:
+    return json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+# --- the store ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class FrozenEntry:
+    name: str
+    folder: Path
+    meta: dict[str, Any]
+
+    @property
+    def key(self) -> str | None:
+        return self.meta.get("key")
+
+    def notebook(self) -> Any:
+        """The frozen notebook (image outputs as `execblog-file:` references)."""
+        return nbformat.read(self.folder / NOTEBOOK_FILE, as_version=4)
+
+
+class FreezeStore:
+    def __init__(self, root: Path, failed_dir: Path):
+        self.root = Path(root)
+        self.failed_dir = Path(failed_dir)
+
+    def entry_dir(self, name: str) -> Path:
+        return self.root / name
+
+    # -- reading -----------------------------------------------------------------------------------
+    def load(self, name: str) -> FrozenEntry | None:
+        folder = self.entry_dir(name)
+        if not folder.exists():
+            self._recover(name)
+        meta_path = folder / META_FILE
+        if not (meta_path.is_file() and (folder / NOTEBOOK_FILE).is_file()):
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None  # unreadable: treated as never run, the next run rewrites it
+        return FrozenEntry(name, folder, meta)
+
+    def failure(self, name: str) -> dict[str, Any] | None:
+        path = self.failed_dir / f"{name}.json"
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+
+    def status(self, name: str, key: str) -> FreezeStatus:
+        failure = self.failure(name)
+        if failure is not None and failure.get("key") == key:
+            return "failed"
+        entry = self.load(name)
+        if entry is None:
+            return "never run"
+        return "fresh" if entry.key == key and entry.meta.get("status") == "ok" else "stale"
+
+    # -- writing -----------------------------------------------------------------------------------
+    def save(self, name: str, notebook: Any, meta: Mapping[str, Any]) -> FrozenEntry:
+        """Normalise and store a successful run, replacing the entry atomically."""
+        nb, files = normalize_notebook(notebook)
+        meta = {**meta, "format": FORMAT_VERSION, "files": sorted(files)}
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{name}.tmp-"))
+        tmp.chmod(0o755)  # mkdtemp makes it private; the entry is meant to be shared
+        try:
+            for file_name, data in files.items():
+                (tmp / file_name).write_bytes(data)
+            (tmp / NOTEBOOK_FILE).write_text(notebook_text(nb), encoding="utf-8")
+            (tmp / META_FILE).write_text(meta_text(meta), encoding="utf-8")
+            self._swap_in(name, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self.clear_failure(name)
+        return FrozenEntry(name, self.entry_dir(name), dict(meta))
+
+    def _swap_in(self, name: str, tmp: Path) -> None:
+        final = self.entry_dir(name)
+        old = self.root / f".{name}.old-{uuid.uuid4().hex[:8]}"
+        if final.exists():
+            os.rename(final, old)
+        os.rename(tmp, final)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def _recover(self, name: str) -> None:
+        # A crash between the two renames of _swap_in leaves only the old copy.
+        olds = sorted(self.root.glob(f".{name}.old-*")) if self.root.is_dir() else []
+        if olds:
+            os.rename(olds[-1], self.entry_dir(name))
+
+    def save_failure(self, name: str, notebook: Any, info: Mapping[str, Any]) -> Path:
+        """Keep a failed run (self-contained notebook + what went wrong) for
+        inspection; the freeze entry is not touched."""
+        self.failed_dir.mkdir(parents=True, exist_ok=True)
+        path = self.failed_dir / f"{name}.ipynb"
+        _atomic_write(path, notebook_text(notebook))
+        _atomic_write(self.failed_dir / f"{name}.json", meta_text(dict(info)))
+        return path
+
+    def clear_failure(self, name: str) -> None:
+        for suffix in (".ipynb", ".json"):
+            (self.failed_dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -67,6 +67,14 @@ def make_parser() -> argparse.ArgumentParser:
     n.add_argument("title")
     n.add_argument("--notebook", action="store_true", help="make it an executable (Jupytext) post")
 
+    m = sub.add_parser("models", help="download every model the posts declare (front matter `models:`)")
+    _site_args(m)
+    m.add_argument("--list", action="store_true", help="only print the declared model ids, one per line")
+
+    mf = sub.add_parser("merge-freeze", help="merge freeze entries uploaded by shard jobs")
+    _site_args(mf)
+    mf.add_argument("sources", nargs="+", type=Path, help="folders holding the shards' freeze entries")
+
     st = sub.add_parser("status", help="list each executable post as fresh / stale / never run / failed")
     _site_args(st)
     st.add_argument("--profile")
@@ -92,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
             path = new_post(args.source, args.title, notebook=args.notebook)
             print(path)
             return 0
+        if args.command == "models":
+            return _models(args)
+        if args.command == "merge-freeze":
+            return _merge_freeze(args)
         if args.command == "status":
             from .pipeline import print_status
 
@@ -102,6 +114,41 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     return 2
+
+
+def _models(args) -> int:
+    from .config import load_config
+    from .content import read_posts
+    from .models import ModelsUnavailableError, download_models
+
+    config = load_config(args.source.resolve())
+    posts = read_posts(config.site_dir / "posts", config.zone, config.author)
+    ids = sorted({str(m) for p in posts for m in p.params.get("models") or []})
+    if args.list:
+        print("\n".join(ids))
+        return 0
+    print(f"models declared by the posts: {', '.join(ids) or 'none'}", file=sys.stderr)
+    try:
+        done = download_models(ids)
+    except ModelsUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for model_id, path in sorted(done.items()):
+        print(f"{model_id}: {path}", file=sys.stderr)
+    return 0
+
+
+def _merge_freeze(args) -> int:
+    from .config import load_config
+    from .shards import merge_freezes
+
+    config = load_config(args.source.resolve())
+    missing = [str(p) for p in args.sources if not p.is_dir()]
+    if missing:
+        raise BuildError(f"no such folder: {', '.join(missing)}", hint="pass the folder the shard artifacts were downloaded to")
+    merged = merge_freezes(list(args.sources), config.site_dir / config.execution.freeze_dir)
+    print(f"merged {len(merged)} freeze entr{'y' if len(merged) == 1 else 'ies'}: {', '.join(merged) or '-'}", file=sys.stderr)
+    return 0
 
 
 def _build(args) -> int:

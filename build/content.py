@@ -83,9 +83,9 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
     title = fm.str_("title")
     if not title:
         raise BuildError("missing `title` in front matter", path, 2, "add a line such as: title: My first post")
-    post_date = fm.date("date", zone)
-    if post_date is None:
-        raise BuildError("missing `date` in front matter", path, 2, "add a line such as: date: 2025-04-13")
+    # Without `date`, Hugo-style fallbacks: lastmod, then the file's modification time.
+    lastmod = fm.date("lastmod", zone)
+    post_date = fm.date("date", zone) or lastmod or datetime.fromtimestamp(path.stat().st_mtime, zone)
     jupyter = data.get("jupyter")
     executable = isinstance(jupyter, dict) and isinstance(jupyter.get("kernelspec"), dict)
     cover = data.get("cover")
@@ -113,7 +113,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         body_line=body_line,
         title=title,
         date=post_date,
-        lastmod=fm.date("lastmod", zone),
+        lastmod=lastmod,
         draft=fm.bool_("draft", False),
         tags=fm.list_("tags"),
         categories=fm.list_("categories"),

@@ -96,8 +96,10 @@ class ConvertedPost:
     """The post body as HTML, ready for metrics and templates."""
 
     executed: ExecutedPost
-    html: str
+    html: str  # the author's content: what Hugo's counts and summaries are computed over
     headings: tuple[Any, ...] = ()  # markdown_render.Heading
+    notices_html: str = ""  # stand-in banner, not-executed notice: shown above the content
+    provenance_html: str = ""  # how and where the post ran: shown below the content
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()

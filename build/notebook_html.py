@@ -153,10 +153,10 @@ class NotebookConverter:
     def convert(self, executed: ExecutedPost) -> ConvertedPost:
         if executed.notebook is None:
             rendered = self.md.render(executed.source.body)
-            top = self._notices(executed)
             return ConvertedPost(
                 executed=executed,
-                html=top + rendered.html,
+                html=rendered.html,
+                notices_html=self._notices(executed),
                 headings=rendered.headings,
                 has_math=rendered.has_math,
                 has_code=rendered.has_code,
@@ -198,10 +198,11 @@ class NotebookConverter:
                 body = body.replace(token, fragment, 1)
             else:  # swallowed by an unclosed Markdown construct: still show it
                 body += fragment
-        html_out = self._notices(executed) + body + self._provenance(executed, state)
         return ConvertedPost(
             executed=executed,
-            html=html_out,
+            html=body,
+            notices_html=self._notices(executed),
+            provenance_html=self._provenance(executed, state),
             headings=rendered.headings,
             has_math=rendered.has_math or state.has_math,
             has_code=rendered.has_code or state.has_code,

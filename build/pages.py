@@ -43,6 +43,8 @@ class PostView:
     summary_text: str
     truncated: bool
     content_html: str
+    notices_html: str  # banners above the content (not counted, not summarized)
+    provenance_html: str  # execution details below the content
     description: str
     headings: tuple[Heading, ...]
     show_toc: bool
@@ -128,6 +130,8 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
         summary_text=summary_text,
         truncated=summary.truncated,
         content_html=summarized.content,
+        notices_html=converted.notices_html,
+        provenance_html=converted.provenance_html,
         description=post.description or summary_text,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),

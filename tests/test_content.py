@@ -74,3 +74,13 @@ def test_page_bundle_lists_resources(site):
     (path.parent / ".hidden").write_text("x")
     post = read_post(path, TOKYO)
     assert post.name == "b" and [p.name for p in post.resources] == ["img.png"]
+
+
+def test_date_falls_back_to_lastmod_then_file_time(site):
+    with_lastmod = site.post("l.md", "title: L\nlastmod: 2025-02-03")
+    assert read_post(with_lastmod, TOKYO).date == datetime(2025, 2, 3, tzinfo=TOKYO)
+    bare = site.post("b.md", "title: B")
+    import os
+
+    os.utime(bare, (1700000000, 1700000000))
+    assert read_post(bare, TOKYO).date.timestamp() == 1700000000

@@ -42,12 +42,13 @@ def _publish(site: Path, report, converter: NotebookConverter) -> dict[str, str]
         converted = converter.convert(executed)
         folder = site / "public" / executed.source.name
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / "index.html").write_text(converted.html, encoding="utf-8")
+        page = converted.notices_html + converted.html + converted.provenance_html  # as single.html lays it out
+        (folder / "index.html").write_text(page, encoding="utf-8")
         for asset in converted.assets:
             target = folder / asset.site_path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(asset.source.read_bytes())
-        pages[executed.source.name] = converted.html
+        pages[executed.source.name] = page
     return pages
 
 

@@ -257,11 +257,14 @@ def test_banner_notice_and_provenance(converter, tmp_path):
         stand_in_models=("meta-llama/Llama-3-8B",), provenance=provenance,
         notice="Outputs are from an older run.", status="stale-frozen",
     )
-    html = converted.html
-    assert html.startswith('<div class="stand-in-banner" role="note">')
-    assert "<code>meta-llama/Llama-3-8B</code>" in html
-    assert '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in html
-    prov = html[html.index('<div class="provenance">'):]
+    # banners and provenance are page chrome: kept out of the content that Hugo's counts use
+    assert "stand-in" not in converted.html and "provenance" not in converted.html
+    notices = converted.notices_html
+    assert notices.startswith('<div class="stand-in-banner" role="note">')
+    assert "<code>meta-llama/Llama-3-8B</code>" in notices
+    assert '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in notices
+    prov = converted.provenance_html
+    assert prov.startswith('<div class="provenance">')
     for text in ("2024-05-06 07:08 UTC", "1 min 16 s", "NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)",
                  "Python 3.11.7 · torch 2.3.0", "gpu", 'href="post.ipynb" download', 'href="post.md" download'):
         assert text in prov
@@ -271,5 +274,5 @@ def test_banner_notice_and_provenance(converter, tmp_path):
 
 def test_not_executed_post_has_no_provenance(converter, tmp_path):
     converted = _convert(converter, tmp_path, _nb(_code("x = 1")), status="not-executed")
-    assert "provenance" not in converted.html
+    assert converted.provenance_html == "" and "provenance" not in converted.html
     assert not converted.assets

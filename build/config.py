@@ -69,6 +69,7 @@ class Profile:
     parameters: dict[str, Any] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     models: str = "auto"  # auto | offline | real (how declared models are resolved)
+    standin_size: str = "tiny"  # tiny (seconds on a CPU) | real (the real architectures' sizes)
     strict: bool = False  # refuse to run without CUDA, fail on any failed post
 
 
@@ -249,3 +250,5 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
     for name, profile in config.profiles.items():
         if profile.models not in ("auto", "offline", "real"):
             fail(f"profiles.{name}.models", f"profiles.{name}.models must be auto, offline or real")
+        if profile.standin_size not in ("tiny", "real"):
+            fail(f"profiles.{name}.standin_size", f"profiles.{name}.standin_size must be tiny or real")

@@ -191,7 +191,8 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
     mode = {"real": "gpu"}.get(profile.models, profile.models)
 
     def resolve(post: SourcePost):
-        return models.resolve_models([str(m) for m in post.params.get("models") or []], mode, standins)
+        return models.resolve_models([str(m) for m in post.params.get("models") or []], mode, standins,
+                                     size=profile.standin_size)
 
     if opts.force:
         force = frozenset(opts.only_posts) if opts.only_posts else "all"

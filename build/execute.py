@@ -414,6 +414,9 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         elif _fresh(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen")
+        elif _real_run_kept(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen", note="real-model run kept")
         elif (reason := _why_not_run(plan, settings, gpu_available)) is not None:
             held_back[plan.index] = reason
             if plan.blocked is not None:
@@ -478,6 +481,17 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
 def _fresh(plan: _Plan) -> bool:
     entry = plan.entry
     return entry is not None and entry.key == plan.key and entry.meta.get("status") == "ok"
+
+
+def _real_run_kept(plan: _Plan) -> bool:
+    """A run on the real models is never replaced by one on stand-ins: where
+    only stand-ins are available (a laptop offline) and the code is the code
+    that ran on the real models (the GPU publish), the frozen outputs stay."""
+    entry = plan.entry
+    if not plan.stand_ins or entry is None or entry.meta.get("status") != "ok" or entry.meta.get("stand_in_models"):
+        return False
+    ran = [c for c in entry.notebook().cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return code_cells_of(plan.notebook) == code_cells_of({"cells": ran})
 
 
 def _why_not_run(plan: _Plan, settings: ExecutionSettings, gpu_available: bool) -> str | None:

@@ -457,3 +457,29 @@ def test_kernelspec_install(tmp_path):
         capture_output=True, text=True, check=True,
     )
     assert "installed kernel 'k2'" in done.stdout
+
+
+def test_real_model_run_is_not_replaced_by_stand_ins(kernel, tmp_path):
+    """The GPU publish froze a run on the real model; a machine that only has
+    stand-ins keeps it (unless forced), and re-runs once the code changes."""
+    from types import SimpleNamespace
+
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    path = site / "posts" / "m.md"
+    front = ("---\ntitle: M\ndate: 2025-01-01\nmodels: [org/model]\njupyter:\n  kernelspec:\n"
+             "    {name: python3, display_name: Python 3, language: python}\n---\n")
+    path.write_text(front + "```python\nprint('from the model')\n```\n")
+
+    def resolution(*stand_ins):
+        return lambda post: SimpleNamespace(env={}, stand_ins=stand_ins, unavailable=(), reasons={}, parameters={},
+                                            key="+".join(stand_ins) or "real")
+
+    real = execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=resolution()))
+    assert real.executed == ["m"]
+    offline = _settings(site, resolve_models=resolution("org/model"))
+    again = execute_posts(read_posts(site / "posts"), offline)
+    assert again.executed == [] and again.posts[0].status == "frozen" and not again.posts[0].stand_in_models
+    path.write_text(front + "```python\nprint('changed code')\n```\n")
+    changed = execute_posts(read_posts(site / "posts"), offline)
+    assert changed.executed == ["m"] and changed.posts[0].stand_in_models == ("org/model",)

@@ -3,7 +3,6 @@ rebuild + reload the browser whenever posts, theme or config change."""
 
 from __future__ import annotations
 
-import functools
 import http.server
 import sys
 import threading

@@ -5,7 +5,6 @@ pages show what a reader should see."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess

@@ -8,7 +8,6 @@ import sys
 import time
 import urllib.request
 
-import pytest
 
 
 def free_port() -> int:

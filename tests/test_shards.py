@@ -5,12 +5,10 @@ run gives."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from execblog.shards import assign
 

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 import sys
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 
-import pytest
 from lxml import etree, html as lhtml
 
-from conftest import ROOT, SHARED
+from conftest import SHARED
 
 
 def doc(site, rel):

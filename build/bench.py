@@ -206,9 +206,14 @@ def main(argv: list[str] | None = None) -> int:
               f"no-op rebuild < 0.25x Hugo's full build ({ours_noop[0] / hugo_full[0]:.2f}x)")
         from .weights import page_weights
 
-        print("\npage weight (HTML + CSS + JS, without images), KiB:")
-        for kind, kib in page_weights(work / "ours-public").items():
-            print(f"  {kind:10} {kib:6.1f}")
+        # weights of this site's own pages (executable posts rendered from the freeze)
+        site_public = work / "site-public"
+        run_measured([sys.executable, "-m", "execblog.cli", "build", "-s", str(args.site.resolve()), "-d",
+                      str(site_public), "--no-execute", "--no-search"], work)
+        print("\npage weight of this site (HTML + CSS + JS, without images), KiB: files / gzip-transferred")
+        raw, wire = page_weights(site_public), page_weights(site_public, compressed=True)
+        for kind in raw:
+            print(f"  {kind:10} {raw[kind]:6.1f} / {wire[kind]:5.1f}")
         if not args.skip_exec:
             from .exec_bench import notebook_overhead
 

@@ -413,6 +413,7 @@ class MarkdownRenderer:
         if lexer is None:
             return f'<pre tabindex="0"><code{attrs}>{_go_escape(code)}</code></pre>'
         body = _GO_QUOTES.sub(_go_quote_text, highlight(code, lexer, _PLAIN_FORMATTER))
+        body = _WHITESPACE_SPAN.sub(r"\1", body)  # whitespace needs no colour: less HTML
         if not code.endswith("\n"):
             body = body.rstrip("\n")
         return f'<div class="{self.options.code_css_class}"><pre tabindex="0"><code{attrs}>{body}</code></pre></div>'
@@ -529,6 +530,9 @@ def _has_scheme_text(block: Token, link_open: Token) -> bool:
     return i + 1 < len(children) and children[i + 1].content.startswith("http://")
 
 
+_WHITESPACE_SPAN = re.compile(r'<span class="w">([^<]*)</span>')
+
+
 @functools.lru_cache(maxsize=None)
 def _lexer(lang: str):
     # Looking a lexer up by name scans Pygments' registry: once per language.
@@ -591,4 +595,8 @@ def pygments_css(light_style: str, dark_style: str, css_class: str = "highlight"
     fmt_dark = HtmlFormatter(style=dark_style, cssclass=css_class)
     light = fmt_light.get_style_defs(f".{css_class}")
     dark = fmt_dark.get_style_defs(f"[data-theme=dark] .{css_class}")
-    return light + "\n" + dark + "\n"
+    # Line-number rules and the global `pre` rule are for Pygments' own wrapper,
+    # which the theme does not use.
+    keep = [line for line in (light + "\n" + dark).splitlines()
+            if "linenos" not in line and not line.startswith("pre {")]
+    return "\n".join(keep) + "\n"

@@ -107,6 +107,7 @@ DEFAULT_LABELS: dict[str, str] = {
 
 _CR_LEFTOVER = re.compile(r"\r+(?=\n|$)")
 _TAG = re.compile(r"<[^>]*>")
+_MD_IMG = re.compile(r'<img src="([^"]*)"[^>]*>')  # as markdown_render writes images
 _SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px|pt|)\s*$")
 
@@ -155,7 +156,7 @@ class NotebookConverter:
             rendered = self.md.render(executed.source.body)
             return ConvertedPost(
                 executed=executed,
-                html=rendered.html,
+                html=self._size_bundle_images(rendered.html, executed),
                 notices_html=self._notices(executed),
                 headings=rendered.headings,
                 has_math=rendered.has_math,
@@ -200,7 +201,7 @@ class NotebookConverter:
                 body += fragment
         return ConvertedPost(
             executed=executed,
-            html=body,
+            html=self._size_bundle_images(body, executed),
             notices_html=self._notices(executed),
             provenance_html=self._provenance(executed, state),
             headings=rendered.headings,
@@ -293,6 +294,9 @@ class NotebookConverter:
                 if "text/plain" in data:
                     return self._text_block(_text(data["text/plain"]), "output-text")
                 return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
+            # pandas' empty index corner is no header: a plain cell keeps screen
+            # readers from announcing a blank column heading
+            clean = clean.replace("<th></th>", "<td></td>")
             return f'<div class="output-html">{clean}</div>'
         if mime == "text/markdown":
             rendered = self.md.render(text)
@@ -343,6 +347,24 @@ class NotebookConverter:
             f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
         )
 
+    def _size_bundle_images(self, body: str, executed: ExecutedPost) -> str:
+        """Width, height and lazy loading for Markdown images of the post's own
+        bundle files, so they reserve their space (no layout shift)."""
+        bundle = executed.source.bundle_dir
+        if bundle is None or "<img " not in body:
+            return body
+
+        def sized(match: re.Match) -> str:
+            src = html.unescape(match.group(1))
+            path = (bundle / src).resolve()
+            if "://" in src or not path.is_relative_to(bundle.resolve()) or not path.is_file():
+                return match.group(0)
+            size = self._size(path, "image/svg+xml" if path.suffix == ".svg" else "image/*")
+            dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+            return f'{match.group(0)[:-1]}{dims} loading="lazy">'
+
+        return _MD_IMG.sub(sized, body)
+
     def _size(self, path: Path, mime: str) -> tuple[int, int] | None:
         if path not in self._sizes:
             self._sizes[path] = _svg_size(path) if mime == "image/svg+xml" else _raster_size(path)
@@ -354,9 +376,10 @@ class NotebookConverter:
         if executed.stand_in_models:
             models = ", ".join(f"<code>{html.escape(m)}</code>" for m in executed.stand_in_models)
             text = html.escape(self.labels["stand_in"]).replace("{models}", models)
-            out += f'<div class="stand-in-banner" role="note">{text}</div>\n'
+            out += f'<div class="stand-in-banner" role="note" data-pagefind-ignore>{text}</div>\n'
         if executed.notice:
-            out += f'<div class="not-executed-notice" role="note">{html.escape(executed.notice)}</div>\n'
+            out += (f'<div class="not-executed-notice" role="note" data-pagefind-ignore>'
+                    f'{html.escape(executed.notice)}</div>\n')
         return out
 
     def _provenance(self, executed: ExecutedPost, state: _State) -> str:
@@ -386,7 +409,7 @@ class NotebookConverter:
         if links:
             rows.append((labels["download"], links))
         items = "".join(f"<dt>{html.escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
-        return f'<div class="provenance"><dl>{items}</dl></div>\n'
+        return f'<div class="provenance" data-pagefind-ignore><dl>{items}</dl></div>\n'
 
     def _downloads(self, executed: ExecutedPost, state: _State) -> str:
         if not self.options.downloads:

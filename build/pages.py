@@ -176,7 +176,12 @@ def plan_site(converted: list[ConvertedPost], config: SiteConfig, t: Translator,
             pages.append(Page("alias", "alias.html", target + "index.html", {"target": post.permalink}, in_sitemap=False))
 
     pages += _list_pages("home", "", listed, config, urls, title=config.title)
-    pages += _list_pages("section", f"{config.posts_section}/", listed, config, urls, title=t("posts"))
+    section = f"{config.posts_section}/"
+    pages += _list_pages("section", section, listed, config, urls, title=t("posts"))
+    pages.append(Page("rss", "rss.xml", section + "index.xml",
+                      {"title": f"{t('posts')} - {config.title}", "items": listed[:20],
+                       "feed_url": urls.absolute(section + "index.xml"), "home": urls.absolute(section)},
+                      in_sitemap=False))
     site_lastmod = posts[0].lastmod or posts[0].date if posts else None
     pages.append(Page("rss", "rss.xml", "index.xml", {"title": config.title, "items": listed[:20],
                                                        "feed_url": urls.absolute("index.xml"),

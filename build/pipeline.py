@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -102,9 +103,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
                          hint="fix the cell named above, or pass --keep-going to publish the other posts")
     executed = report.posts
     renderer = MarkdownRenderer(_markdown_options(config))
-    converted = _convert(executed, config, renderer, cache)
-
     translator = Translator(site_dir, config.language)
+    converted = _convert(executed, config, renderer, cache, translator)
+
     plan = plan_site(converted, config, translator, renderer)
     writer = SiteWriter(opts.out_dir)
     try:
@@ -283,13 +284,15 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     return 0
 
 
-def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path) -> list[ConvertedPost]:
-    from .notebook_html import ConverterOptions, NotebookConverter
+def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path,
+             t: Translator) -> list[ConvertedPost]:
+    from .notebook_html import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     converter = NotebookConverter(renderer, ConverterOptions(
         show_stderr=config.execution.warnings,
         sanitize_html=config.execution.sanitize_html,
         cache_dir=cache / "notebooks",
+        labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
     ))
     return parallel_map(converter.convert, executed)
 
@@ -302,12 +305,12 @@ def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dic
     base_path = "/" + base_path.split("/", 1)[1] if "/" in base_path else "/"
     css_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
     css_parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
-    css = "\n".join(css_parts).encode("utf-8")
+    css = minify_css("\n".join(css_parts)).encode("utf-8")
     css_name = f"assets/css/stylesheet.{fingerprint(css)}.css"
     writer.write_bytes(css_name, css)
     urls["css"] = base_path + css_name
     js_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "js").glob("*.js"))]
-    js = "\n".join(js_parts).encode("utf-8")
+    js = minify_js("\n".join(js_parts)).encode("utf-8")
     js_name = f"assets/js/main.{fingerprint(js)}.js"
     writer.write_bytes(js_name, js)
     urls["js"] = base_path + js_name
@@ -316,6 +319,25 @@ def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dic
         if path.is_file() and not rel.startswith(("css/", "js/")):
             writer.copy_file(rel, path)
     return urls
+
+
+_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+_CSS_SPACE = re.compile(r"\s+")
+_CSS_PUNCT = re.compile(r"\s*([{};,])\s*")
+
+
+def minify_css(css: str) -> str:
+    """Comments and whitespace out; nothing that could change a selector."""
+    css = _CSS_COMMENT.sub("", css)
+    css = _CSS_SPACE.sub(" ", css)
+    return _CSS_PUNCT.sub(r"\1", css).strip() + "\n"
+
+
+def minify_js(js: str) -> str:
+    """Whole-line comments and indentation out (the theme's script has no
+    multi-line strings, so lines are kept as they are otherwise)."""
+    lines = (line.strip() for line in js.splitlines())
+    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
 
 
 def _index_search(writer: SiteWriter, config: SiteConfig) -> None:

@@ -37,6 +37,8 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
         )
+        # JSON-LD with Japanese text as characters, not 6-byte \u escapes
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
         self.env.filters["rfc822"] = _rfc822
         self.env.filters["iso"] = _iso
         urls = SiteUrls(config.base_url)

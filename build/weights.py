@@ -1,10 +1,13 @@
 """Page weight: bytes a reader downloads for a page, without images.
 
 Counts the HTML plus the same-site stylesheets and scripts it references
-(what `make bench` reports and the browser tests bound).
+(what `make bench` reports), as files and as transferred with gzip, the way
+static hosts such as GitHub Pages serve text.
 """
 
 from __future__ import annotations
+
+import gzip
 
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,9 +26,10 @@ PAGE_TYPES = {
 }
 
 
-def page_bytes(public: Path, page: Path) -> int:
+def page_bytes(public: Path, page: Path, compressed: bool = False) -> int:
+    size = (lambda b: len(gzip.compress(b, 6))) if compressed else len
     data = page.read_bytes()
-    total = len(data)
+    total = size(data)
     tree = lhtml.fromstring(data)
     refs = [e.get("href") for e in tree.xpath("//link[@rel='stylesheet']")] + [e.get("src") for e in tree.xpath("//script[@src]")]
     for ref in refs:
@@ -37,17 +41,18 @@ def page_bytes(public: Path, page: Path) -> int:
         for i in range(len(parts)):
             candidate = public.joinpath(*parts[i:])
             if candidate.is_file():
-                total += candidate.stat().st_size
+                total += size(candidate.read_bytes())
                 break
     return total
 
 
-def page_weights(public: Path) -> dict[str, float]:
+def page_weights(public: Path, compressed: bool = False) -> dict[str, float]:
+    """KiB per page type (one representative page each)."""
     out: dict[str, float] = {}
     posts = sorted((public / "posts").glob("*/index.html"), key=lambda p: p.stat().st_size)
     terms = sorted((public / "tags").glob("*/index.html"))
     for kind, rel in PAGE_TYPES.items():
         page = public / rel if rel else (posts[-1] if kind == "post" and posts else terms[0] if kind == "term" and terms else None)
         if page is not None and page.is_file():
-            out[kind] = page_bytes(public, page) / 1024
+            out[kind] = page_bytes(public, page, compressed) / 1024
     return out

@@ -260,11 +260,13 @@ def test_banner_notice_and_provenance(converter, tmp_path):
     # banners and provenance are page chrome: kept out of the content that Hugo's counts use
     assert "stand-in" not in converted.html and "provenance" not in converted.html
     notices = converted.notices_html
-    assert notices.startswith('<div class="stand-in-banner" role="note">')
+    # page furniture, not content: kept out of the search index too
+    assert notices.startswith('<div class="stand-in-banner" role="note" data-pagefind-ignore>')
     assert "<code>meta-llama/Llama-3-8B</code>" in notices
-    assert '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in notices
+    assert ('<div class="not-executed-notice" role="note" data-pagefind-ignore>Outputs are from an older run.</div>'
+            in notices)
     prov = converted.provenance_html
-    assert prov.startswith('<div class="provenance">')
+    assert prov.startswith('<div class="provenance" data-pagefind-ignore>')
     for text in ("2024-05-06 07:08 UTC", "1 min 16 s", "NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)",
                  "Python 3.11.7 · torch 2.3.0", "gpu", 'href="post.ipynb" download', 'href="post.md" download'):
         assert text in prov

@@ -52,7 +52,7 @@ def _normalized(public: Path) -> dict[str, bytes]:
             continue
         data = path.read_bytes()
         if rel.endswith(".html"):
-            data = re.sub(rb'<div class="provenance">.*?</div>', b"", data, flags=re.S)
+            data = re.sub(rb'<div class="provenance"[^>]*>.*?</div>', b"", data, flags=re.S)
         out[rel] = data
     return out
 

@@ -165,3 +165,21 @@ def test_new_post_scaffold_builds(site):
     assert "kernelspec" in nb.read_text()
     assert site.build("--drafts", "--no-execute") == 0
     assert (site.out / "posts/hello-world/index.html").exists()
+
+
+def test_bundle_images_reserve_their_space(site):
+    from PIL import Image
+
+    site.post("b/index.md", "title: B\ndate: 2025-01-01", "![a chart](chart.png)\n\n![remote](https://example.org/x.png)\n")
+    Image.new("RGB", (320, 200)).save(site.root / "posts/b/chart.png")
+    assert site.build() == 0
+    imgs = doc(site, "posts/b/index.html").cssselect(".post-content img")
+    assert (imgs[0].get("width"), imgs[0].get("height"), imgs[0].get("loading")) == ("320", "200", "lazy")
+    assert imgs[1].get("width") is None  # not ours to measure
+
+
+def test_section_feed_exists(site):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    assert site.build() == 0
+    assert etree.fromstring((site.out / "posts/index.xml").read_bytes()).findall("channel/item")
+    assert doc(site, "posts/index.html").cssselect('a.rss-link[href="/sub/posts/index.xml"]')

@@ -17,7 +17,6 @@ from .config import SiteConfig
 from .i18n import Translator
 from .markdown_render import Heading, MarkdownRenderer
 from .model import Asset, ConvertedPost, Cover
-from .parallel import parallel_map
 from .taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 
 
@@ -157,9 +156,10 @@ def sort_posts(posts: list[PostView]) -> list[PostView]:
     return sorted(posts, key=lambda p: (-p.date.timestamp(), p.title, p.name))
 
 
-def plan_site(converted: list[ConvertedPost], config: SiteConfig, t: Translator, renderer: MarkdownRenderer) -> SitePlan:
+def plan_site(views: list[PostView], config: SiteConfig, t: Translator) -> SitePlan:
+    """Every page of the site, from the posts as views (see `post_view`)."""
     urls = SiteUrls(config.base_url)
-    posts = sort_posts(parallel_map(lambda c: post_view(c, config, t, renderer, urls), converted))
+    posts = sort_posts(views)
     listed = [p for p in posts if not p.hidden_in_list]
     pages: list[Page] = []
     assets: list[tuple[str, Asset]] = []

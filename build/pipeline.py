@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import pickle
 import re
 import subprocess
 import sys
@@ -23,8 +24,8 @@ from .content import read_posts
 from .errors import BuildError
 from .i18n import Translator
 from .markdown_render import MarkdownOptions, MarkdownRenderer, pygments_css
-from .model import ConvertedPost, ExecutedPost, SourcePost
-from .pages import plan_site
+from .model import ExecutedPost, SourcePost
+from .pages import PostView, SiteUrls, plan_site, post_view
 from .parallel import parallel_map
 from .render import PageRenderer, fingerprint
 from .write import SiteWriter
@@ -57,6 +58,7 @@ class BuildOptions:
 class BuildResult:
     unchanged: bool = False
     posts: int = 0
+    posts_converted: int = 0  # posts turned into HTML this build (the others came from the cache)
     pages: int = 0
     files_written: int = 0
     files_reused: int = 0
@@ -102,11 +104,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         raise BuildError(f"{len(failures)} post(s) failed to execute; the site was not written",
                          hint="fix the cell named above, or pass --keep-going to publish the other posts")
     executed = report.posts
-    renderer = MarkdownRenderer(_markdown_options(config))
     translator = Translator(site_dir, config.language)
-    converted = _convert(executed, config, renderer, cache, translator)
-
-    plan = plan_site(converted, config, translator, renderer)
+    views, converted = _post_views(executed, config, translator, cache / "views")
+    plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
         static_urls = _write_static(writer, site_dir, config)
@@ -133,6 +133,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     _report_failures(failures)
     result = BuildResult(
         posts=len(plan.posts),
+        posts_converted=converted,
         pages=len(plan.pages),
         files_written=len(writer.written) - writer.reused,
         files_reused=writer.reused,
@@ -142,8 +143,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
         warnings=list(report.warnings),
         failures=failures,
     )
-    log(opts, f"built {result.posts} posts, {result.pages} pages in {result.seconds:.2f} s "
-              f"({result.files_written} files written, {result.files_reused} unchanged)")
+    log(opts, f"built {result.posts} posts ({result.posts_converted} converted), {result.pages} pages "
+              f"in {result.seconds:.2f} s ({result.files_written} files written, {result.files_reused} unchanged)")
     if result.stand_in_posts:
         log(opts, "on stand-in models (banner shown): " + ", ".join(result.stand_in_posts))
     return result
@@ -284,17 +285,55 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     return 0
 
 
-def _convert(executed: list[ExecutedPost], config: SiteConfig, renderer: MarkdownRenderer, cache: Path,
-             t: Translator) -> list[ConvertedPost]:
+def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
+                cache_dir: Path) -> tuple[list[PostView], int]:
+    """Each post converted to HTML and measured (stages 3 and 4), reusing the
+    result of the last build for posts whose inputs did not change, so editing
+    one post re-renders one post."""
     from .notebook_html import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
+    renderer = MarkdownRenderer(_markdown_options(config))
     converter = NotebookConverter(renderer, ConverterOptions(
         show_stderr=config.execution.warnings,
         sanitize_html=config.execution.sanitize_html,
-        cache_dir=cache / "notebooks",
+        cache_dir=cache_dir.parent / "notebooks",
         labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
     ))
-    return parallel_map(converter.convert, executed)
+    urls = SiteUrls(config.base_url)
+    context = hashlib.sha256(repr((__version__, config)).encode())
+    context.update(t.path.read_bytes())
+
+    def view(item: ExecutedPost) -> tuple[PostView, bool]:
+        key = _view_key(item, context)
+        path = cache_dir / f"{item.source.name}.pickle"
+        try:
+            saved_key, saved = pickle.loads(path.read_bytes())
+            if saved_key == key and all(a.source.exists() for a in saved.assets):
+                return saved, False
+        except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
+            pass
+        result = post_view(converter.convert(item), config, t, renderer, urls)
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, path)
+        return result, True
+
+    results = parallel_map(view, executed)
+    return [v for v, _ in results], sum(converted for _, converted in results)
+
+
+def _view_key(item: ExecutedPost, context) -> str:
+    h = context.copy()
+    post = item.source
+    h.update(post.text.encode())
+    h.update(repr((item.status, item.notice, item.stand_in_models, item.provenance)).encode())
+    if item.notebook is not None:
+        h.update(json.dumps(item.notebook, sort_keys=True, default=str).encode())
+    for resource in post.resources:  # bundle images are measured for width/height
+        st = resource.stat()
+        h.update(f"{resource}:{st.st_size}:{st.st_mtime_ns}".encode())
+    return h.hexdigest()
 
 
 def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:

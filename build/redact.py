@@ -44,7 +44,15 @@ TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
     ("google-api-key", r"(?<![A-Za-z0-9_-])AIza[0-9A-Za-z_-]{35}"),
 )
 _TOKEN_RE = [(kind, re.compile(p)) for kind, p in TOKEN_PATTERNS]
-_TOKEN_RE_BYTES = [(kind, re.compile(p.encode())) for kind, p in TOKEN_PATTERNS]
+# The literal each shape starts with: a file is searched with a pattern only
+# when one of its literals occurs (a fast substring test), which keeps the
+# final scan of a thousand-page site well under a second.
+_ANCHORS: tuple[tuple[bytes, ...], ...] = (
+    (b"hf_",), (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"), (b"github_pat_",), (b"sk-",), (b"AKIA", b"ASIA"),
+    (b"xox",), (b"AIza",),
+)
+_TOKEN_RE_BYTES = [(kind, re.compile(p.encode()), anchors)
+                   for (kind, p), anchors in zip(TOKEN_PATTERNS, _ANCHORS, strict=True)]
 
 # Notebook keys whose string values are base64 image data: redacting inside
 # them could only corrupt the image (the final scan still reads the files).
@@ -166,7 +174,9 @@ def scan_for_secrets(
             if start >= 0:
                 findings.append(SecretFinding(file, data.count(b"\n", 0, start) + 1, name))
         if patterns:
-            for kind, pattern in _TOKEN_RE_BYTES:
+            for kind, pattern, anchors in _TOKEN_RE_BYTES:
+                if not any(anchor in data for anchor in anchors):
+                    continue
                 match = pattern.search(data)
                 if match:
                     line = data.count(b"\n", 0, match.start()) + 1

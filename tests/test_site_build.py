@@ -183,3 +183,17 @@ def test_section_feed_exists(site):
     assert site.build() == 0
     assert etree.fromstring((site.out / "posts/index.xml").read_bytes()).findall("channel/item")
     assert doc(site, "posts/index.html").cssselect('a.rss-link[href="/sub/posts/index.xml"]')
+
+
+def test_editing_one_post_converts_only_that_post(site):
+    from execblog.pipeline import BuildOptions, build_site
+
+    for i in range(5):
+        site.post(f"p{i}.md", f"title: P{i}\ndate: 2025-01-0{i + 1}", f"Text {i}.\n")
+    opts = BuildOptions(site_dir=site.root, out_dir=site.out, search_index=False, quiet=True)
+    assert build_site(opts).posts_converted == 5
+    site.post("p2.md", "title: P2\ndate: 2025-01-03", "Edited text.\n")
+    again = build_site(opts)
+    assert again.posts_converted == 1 and "Edited text." in site.read("posts/p2/index.html")
+    site.config((site.root / "site_config.yaml").read_text() + "summary_length: 5\n")
+    assert build_site(opts).posts_converted == 5  # a config change can change every page

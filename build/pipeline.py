@@ -117,12 +117,21 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
             return text
 
-        for page, text in zip(plan.pages, parallel_map(render, plan.pages)):
-            writer.write_text(page.output, text)
-        for out_path, asset in plan.assets:
-            writer.copy_file(out_path, asset.source)
-        if opts.search_index:
-            _index_search(writer, config)
+        def write(selection):
+            for page, text in zip(selection, parallel_map(render, selection)):
+                writer.write_text(page.output, text)
+
+        # Post pages first: the search indexer reads only them, and runs while
+        # the list pages are rendered.
+        write([p for p in plan.pages if p.kind == "post"])
+        indexer = _SearchIndexer(writer, config) if opts.search_index else None
+        try:
+            write([p for p in plan.pages if p.kind != "post"])
+            for out_path, asset in plan.assets:
+                writer.copy_file(out_path, asset.source)
+        finally:
+            if indexer:
+                indexer.finish()
         _scan_secrets([writer.stage, site_dir / config.execution.freeze_dir], report.secrets)
         writer.commit()
     except BaseException:
@@ -379,19 +388,32 @@ def minify_js(js: str) -> str:
     return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
 
 
-def _index_search(writer: SiteWriter, config: SiteConfig) -> None:
-    """Pagefind indexes the staged site (Japanese segmentation in the extended build)."""
-    try:
-        from pagefind_bin_extended import get_executable  # type: ignore
-        exe = str(get_executable())
-    except Exception:
-        exe = "pagefind_extended"
-    cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent"]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise BuildError(f"search indexing failed: {proc.stderr.strip() or proc.stdout.strip()}",
-                         hint="check that pagefind[extended] is installed (make install)")
-    writer.adopt_tree("pagefind")
+class _SearchIndexer:
+    """Pagefind over the staged post pages (Japanese segmentation in the extended
+    build), as a background process while the rest of the site is written."""
+
+    def __init__(self, writer: SiteWriter, config: SiteConfig):
+        try:
+            from pagefind_bin_extended import get_executable  # type: ignore
+            exe = str(get_executable())
+        except Exception:
+            exe = "pagefind_extended"
+        self.writer = writer
+        # Only post pages carry searchable content: the others need not be parsed.
+        glob = f"{config.posts_section}/**/index.html"
+        cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent", "--glob", glob]
+        try:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except OSError as exc:
+            raise BuildError(f"search indexing failed: {exc}",
+                             hint="check that pagefind[extended] is installed (make install)") from None
+
+    def finish(self) -> None:
+        out, err = self.proc.communicate()
+        if self.proc.returncode != 0:
+            raise BuildError(f"search indexing failed: {err.strip() or out.strip()}",
+                             hint="check that pagefind[extended] is installed (make install)")
+        self.writer.adopt_tree("pagefind")
 
 
 class _InputStamp:

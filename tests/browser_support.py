@@ -27,6 +27,8 @@ from urllib.error import HTTPError
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from urllib.request import urlopen
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # The closed network makes Chromium stall on its background services without these.
@@ -170,6 +172,14 @@ def chromium(user_data_dir: Path, **options) -> Iterator:
             yield context
         finally:
             context.close()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    """One Chromium per test module (registered for every module in conftest.py)."""
+    require_tools()
+    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
+        yield context
 
 
 @dataclass

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from browser_support import browser  # noqa: F401 - one Chromium per browser test module
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 

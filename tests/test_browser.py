@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import (DESKTOP, PHONE, axe, built_site, chromium, format_violations, open_page, require_tools,
+from browser_support import (DESKTOP, PHONE, axe, built_site, format_violations, open_page, require_tools,
                              wire_weight)
 
 pytestmark = pytest.mark.xdist_group("browser")
@@ -45,13 +45,6 @@ def blog(tmp_path_factory):
     root = tmp_path_factory.getbasetemp() / "browser-sites"
     root.mkdir(exist_ok=True)
     return built_site("fixture", root)
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require_tools()
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
 
 
 @pytest.fixture

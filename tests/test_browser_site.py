@@ -10,7 +10,7 @@ import pytest
 from urllib.parse import unquote
 
 from browser_support import (DESKTOP, EN_POST, EN_WORD, JA_POST, JA_WORD, NO_SUCH_WORD, PHONE, Probe, axe, built_site,
-                             chromium, crawl, format_violations, open_page, require_tools, vnu, wire_weight)
+                             crawl, format_violations, open_page, require_tools, vnu, wire_weight)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -26,13 +26,6 @@ def sites(tmp_path_factory):
 @pytest.fixture(scope="session")
 def crawled(sites):
     return {name: crawl(site.base_url) for name, site in sites.items()}
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    require_tools()
-    with chromium(tmp_path_factory.mktemp("chromium-profile")) as context:
-        yield context
 
 
 @pytest.fixture

@@ -294,3 +294,23 @@ def test_download_patterns_skip_duplicates_and_checkpoints() -> None:
     assert "*.bin" in ignore and "*.ckpt" in ignore and "*.msgpack" in ignore
     _, ignore = download_patterns(["pytorch_model.bin", "spiece.model", "config.json"])
     assert "*.bin" not in ignore  # the only weights there are
+
+
+def test_make_models_lists_and_explains_offline(tmp_path):
+    """`make models` (execblog models): --list prints the declared ids; with no
+    network it names what is missing instead of a connection traceback."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    run = lambda *a, **env: subprocess.run([sys.executable, "-m", "execblog.cli", "models", "-s", str(ROOT), *a],
+                                           capture_output=True, text=True,
+                                           env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env})
+    listed = run("--list")
+    assert listed.returncode == 0
+    assert {"gpt2", "rinna/japanese-gpt2-medium", "CompVis/stable-diffusion-v1-4"} <= set(listed.stdout.split())
+    offline = run(HF_HUB_OFFLINE="1")
+    assert offline.returncode == 1
+    assert "cannot download models: HF_HUB_OFFLINE is set" in offline.stderr
+    assert "  - gpt2" in offline.stderr and "Traceback" not in offline.stderr

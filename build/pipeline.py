@@ -10,8 +10,6 @@ import hashlib
 import json
 import os
 import pickle
-import re
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -23,15 +21,15 @@ from .config import Profile, SiteConfig, load_config
 from .content import read_posts
 from .errors import BuildError
 from .i18n import Translator
-from .markdown_render import MarkdownOptions, MarkdownRenderer, pygments_css
+from .input_stamp import CACHE_DIR, InputStamp
+from .markdown_render import MarkdownOptions, MarkdownRenderer
 from .model import ExecutedPost, SourcePost
 from .pages import PostView, SiteUrls, plan_site, post_view
 from .parallel import parallel_map
-from .render import PageRenderer, fingerprint
+from .render import PageRenderer
+from .search_index import SearchIndexer
+from .static_assets import write_static
 from .write import SiteWriter
-
-CACHE_DIR = ".cache"
-
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -85,7 +83,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
             opts = replace(opts, base_url=opts.base_url + "/")
         config = replace(config, base_url=opts.base_url)
     cache = site_dir / CACHE_DIR
-    stamp = _InputStamp(site_dir, config, opts)
+    stamp = InputStamp(site_dir, config, opts)
     if stamp.unchanged(opts.out_dir):
         log(opts, "nothing changed since the last build")
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
@@ -109,7 +107,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
-        static_urls = _write_static(writer, site_dir, config)
+        static_urls = write_static(writer, site_dir, config)
         pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
         def render(page):
             text = pages.render(page)
@@ -124,7 +122,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         # Post pages first: the search indexer reads only them, and runs while
         # the list pages are rendered.
         write([p for p in plan.pages if p.kind == "post"])
-        indexer = _SearchIndexer(writer, config) if opts.search_index else None
+        indexer = SearchIndexer(writer, config) if opts.search_index else None
         try:
             write([p for p in plan.pages if p.kind != "post"])
             for out_path, asset in plan.assets:
@@ -345,133 +343,3 @@ def _view_key(item: ExecutedPost, context) -> str:
     return h.hexdigest()
 
 
-def _write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:
-    """Copy theme/static and write the fingerprinted stylesheet and script."""
-    static_dir = site_dir / "theme" / "static"
-    urls: dict[str, str] = {}
-    base_path = config.base_url.split("://", 1)[1]
-    base_path = "/" + base_path.split("/", 1)[1] if "/" in base_path else "/"
-    css_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
-    css_parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
-    css = minify_css("\n".join(css_parts)).encode("utf-8")
-    css_name = f"assets/css/stylesheet.{fingerprint(css)}.css"
-    writer.write_bytes(css_name, css)
-    urls["css"] = base_path + css_name
-    js_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "js").glob("*.js"))]
-    js = minify_js("\n".join(js_parts)).encode("utf-8")
-    js_name = f"assets/js/main.{fingerprint(js)}.js"
-    writer.write_bytes(js_name, js)
-    urls["js"] = base_path + js_name
-    for path in sorted(static_dir.rglob("*")):
-        rel = path.relative_to(static_dir).as_posix()
-        if path.is_file() and not rel.startswith(("css/", "js/")):
-            writer.copy_file(rel, path)
-    return urls
-
-
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_CSS_SPACE = re.compile(r"\s+")
-_CSS_PUNCT = re.compile(r"\s*([{};,])\s*")
-
-
-def minify_css(css: str) -> str:
-    """Comments and whitespace out; nothing that could change a selector."""
-    css = _CSS_COMMENT.sub("", css)
-    css = _CSS_SPACE.sub(" ", css)
-    return _CSS_PUNCT.sub(r"\1", css).strip() + "\n"
-
-
-def minify_js(js: str) -> str:
-    """Whole-line comments and indentation out (the theme's script has no
-    multi-line strings, so lines are kept as they are otherwise)."""
-    lines = (line.strip() for line in js.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
-
-
-class _SearchIndexer:
-    """Pagefind over the staged post pages (Japanese segmentation in the extended
-    build), as a background process while the rest of the site is written."""
-
-    def __init__(self, writer: SiteWriter, config: SiteConfig):
-        try:
-            from pagefind_bin_extended import get_executable  # type: ignore
-            exe = str(get_executable())
-        except Exception:
-            exe = "pagefind_extended"
-        self.writer = writer
-        # Only post pages carry searchable content: the others need not be parsed.
-        glob = f"{config.posts_section}/**/index.html"
-        cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent", "--glob", glob]
-        try:
-            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        except OSError as exc:
-            raise BuildError(f"search indexing failed: {exc}",
-                             hint="check that pagefind[extended] is installed (make install)") from None
-
-    def finish(self) -> None:
-        out, err = self.proc.communicate()
-        if self.proc.returncode != 0:
-            raise BuildError(f"search indexing failed: {err.strip() or out.strip()}",
-                             hint="check that pagefind[extended] is installed (make install)")
-        self.writer.adopt_tree("pagefind")
-
-
-class _InputStamp:
-    """Fingerprint of every input of a build, to skip a build that would change nothing."""
-
-    def __init__(self, site_dir: Path, config: SiteConfig, opts: BuildOptions):
-        self.site_dir = site_dir
-        self.path = site_dir / CACHE_DIR / "last-build.json"
-        self.opts = opts
-        self.config = config
-
-    def _digest(self, extra_inputs: list[str]) -> str:
-        h = hashlib.sha256()
-        h.update(__version__.encode())
-        o = self.opts
-        h.update(repr((o.drafts, o.future, o.base_url, o.search_index, o.live_reload_script, o.execute, o.profile,
-                       sorted(o.parameters.items()), sorted(o.only_posts), o.force, o.shard,
-                       str(o.out_dir.resolve()))).encode())
-        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
-                 self.site_dir / self.config.execution.freeze_dir]
-        roots += [self.site_dir / p for p in extra_inputs]
-        for root in roots:
-            if root.is_file():
-                files = [root]
-            elif root.is_dir():
-                files = sorted(p for p in root.rglob("*") if p.is_file())
-            else:
-                h.update(f"missing:{root}".encode())
-                continue
-            for f in files:
-                st = f.stat()
-                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
-        return h.hexdigest()
-
-    def unchanged(self, out_dir: Path) -> bool:
-        if self.opts.force or not (out_dir / ".execblog-manifest.json").is_file():
-            return False
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return False
-        if saved.get("valid_until") and datetime.now(timezone.utc).timestamp() >= saved["valid_until"]:
-            return False  # a future-dated post has become due
-        return saved.get("digest") == self._digest(saved.get("extra_inputs", []))
-
-    def save(self, posts: list[SourcePost], valid_until: float | None) -> None:
-        """Record the inputs of a successful build; `valid_until` is when the
-        next future-dated post becomes due (the build is stale from then on)."""
-        extra = sorted({str((p.source_dir / i).resolve().relative_to(self.site_dir))
-                        for p in posts for i in _declared_inputs(p)
-                        if (p.source_dir / i).resolve().is_relative_to(self.site_dir)})
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"digest": self._digest(extra), "extra_inputs": extra,
-                                   "valid_until": valid_until}), encoding="utf-8")
-        os.replace(tmp, self.path)
-
-
-def _declared_inputs(post: SourcePost) -> list[str]:
-    inputs = post.params.get("inputs") or []
-    return [str(i) for i in inputs] if isinstance(inputs, list) else []

@@ -109,6 +109,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     try:
         static_urls = write_static(writer, site_dir, config)
         pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
+
         def render(page):
             text = pages.render(page)
             if opts.live_reload_script and page.output.endswith(".html"):

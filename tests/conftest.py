@@ -11,7 +11,6 @@ import pytest
 from browser_support import browser  # noqa: F401 - one Chromium per browser test module
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
 
 BASE_CONFIG = """\
 title: Test Blog

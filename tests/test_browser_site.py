@@ -148,10 +148,6 @@ def test_search_finds_the_right_post_first(sites, tab, query, post):
 @pytest.mark.parametrize("query", ["メロス", "邪智暴虐"])
 def test_search_meros_post_in_the_repository(sites, tab, query):
     site = sites["repo"]
-    meros = [p.parent.name for p in site.out.glob("posts/*/index.html") if "メロス" in p.read_text(encoding="utf-8")
-             and "邪智暴虐" in p.read_text(encoding="utf-8")]
-    if "attention-melos" not in meros:
-        pytest.skip("the repository has no Meros post yet")
     page, probe, results = search(tab, site, query)
     assert results and results[0]["href"] == "/ml-blog/posts/attention-melos/", results
     assert "メロス" in results[0]["title"]

@@ -17,6 +17,7 @@ import yaml
 
 from .errors import BuildError
 from .model import Cover, SourcePost
+from .taxonomies import urlize
 
 # libyaml's parser when PyYAML has it (it does in the wheels): ~5x faster.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -40,7 +41,16 @@ def discover_post_files(posts_dir: Path) -> list[Path]:
 
 
 def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "") -> list[SourcePost]:
-    return [read_post(path, zone, default_author) for path in discover_post_files(posts_dir)]
+    posts = [read_post(path, zone, default_author) for path in discover_post_files(posts_dir)]
+    # A name keys the freeze and the caches, a slug the URL: each must be one post's.
+    for what, key in (("name", lambda p: p.name), ("slug", lambda p: urlize(p.slug))):
+        seen: dict[str, SourcePost] = {}
+        for post in posts:
+            other = seen.setdefault(key(post), post)
+            if other is not post:
+                raise BuildError(f"two posts have the {what} `{key(post)}`: {other.path} and this one", post.path,
+                                 hint="rename one of the files, or give one a different `slug:`")
+    return posts
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -103,7 +113,8 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         resources = tuple(
             p
             for p in sorted(bundle_dir.rglob("*"))
-            if p.is_file() and p != path and not any(part.startswith(".") for part in p.relative_to(bundle_dir).parts)
+            if p.is_file() and p != path
+            and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(bundle_dir).parts)
         )
     return SourcePost(
         path=path,

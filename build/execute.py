@@ -247,7 +247,8 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
             defaults.update(parse_parameter_defaults(cell.source))
     front = _front(post, "parameters", {})
     front = front if isinstance(front, Mapping) else {}
-    resolution = _resolve_models(post, settings, plan)
+    # Rendering only (the render job of a publish): what this machine could load does not matter.
+    resolution = _resolve_models(post, settings, plan) if settings.allow_execution else None
     # A stand-in's small sizes sit above the post's values, below the profile and the command line.
     profile = {**dict(getattr(resolution, "parameters", None) or {}), **settings.profile_parameters}
     cli = {k: parse_value(v) if isinstance(v, str) else v for k, v in settings.cli_parameters.items()}
@@ -414,6 +415,10 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         elif _fresh(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen")
+        elif not settings.allow_execution and _frozen_code_matches(plan):
+            # the key may differ only by what this machine would run it with
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen")
         elif _real_run_kept(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen", note="real-model run kept")
@@ -488,7 +493,15 @@ def _real_run_kept(plan: _Plan) -> bool:
     only stand-ins are available (a laptop offline) and the code is the code
     that ran on the real models (the GPU publish), the frozen outputs stay."""
     entry = plan.entry
-    if not plan.stand_ins or entry is None or entry.meta.get("status") != "ok" or entry.meta.get("stand_in_models"):
+    if not plan.stand_ins or entry is None or entry.meta.get("stand_in_models"):
+        return False
+    return _frozen_code_matches(plan)
+
+
+def _frozen_code_matches(plan: _Plan) -> bool:
+    """The post's code cells are the ones its last good run executed."""
+    entry = plan.entry
+    if entry is None or entry.meta.get("status") != "ok" or plan.notebook is None:
         return False
     ran = [c for c in entry.notebook().cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
     return code_cells_of(plan.notebook) == code_cells_of({"cells": ran})

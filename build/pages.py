@@ -189,7 +189,8 @@ def plan_site(views: list[PostView], config: SiteConfig, t: Translator) -> SiteP
 
     for taxonomy, label_key, terms_of in (("tags", "tags", lambda p: [l.name for l in p.tags]),
                                           ("categories", "categories", lambda p: [l.name for l in p.categories])):
-        terms: list[Term[PostView]] = group_terms(listed, terms_of)
+        # every post is on its term pages; hidden_in_list only keeps it off the home list
+        terms: list[Term[PostView]] = group_terms(posts, terms_of)
         if not terms:
             continue
         term_links = [(Link(term.name, urls.url(f"{taxonomy}/{term.slug}/")), len(term.items)) for term in terms]

@@ -16,12 +16,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import __version__
 from .config import Profile, SiteConfig, load_config
 from .content import read_posts
 from .errors import BuildError
 from .i18n import Translator
-from .input_stamp import CACHE_DIR, InputStamp
+from .input_stamp import CACHE_DIR, InputStamp, package_fingerprint
 from .markdown_render import MarkdownOptions, MarkdownRenderer
 from .model import ExecutedPost, SourcePost
 from .pages import PostView, SiteUrls, plan_site, post_view
@@ -29,7 +28,7 @@ from .parallel import parallel_map
 from .render import PageRenderer
 from .search_index import SearchIndexer
 from .static_assets import write_static
-from .write import SiteWriter
+from .write import SiteWriter, check_output_folder
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -81,7 +80,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
     if opts.base_url:
         if not opts.base_url.endswith("/"):
             opts = replace(opts, base_url=opts.base_url + "/")
+        if not opts.base_url.startswith(("http://", "https://")):
+            raise BuildError(f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/")
         config = replace(config, base_url=opts.base_url)
+    if not opts.shard:
+        check_output_folder(opts.out_dir, site_dir)
     cache = site_dir / CACHE_DIR
     stamp = InputStamp(site_dir, config, opts)
     if stamp.unchanged(opts.out_dir):
@@ -94,6 +97,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
     report, failures = _execute(posts, config, opts)
     if opts.shard:  # a shard job only executes; the merge job renders once
+        _scan_secrets([site_dir / config.execution.freeze_dir], report.secrets)  # it is uploaded as is
         _report_failures(failures)
         return BuildResult(posts=len(posts), executed=list(report.executed), failures=failures,
                            seconds=time.perf_counter() - start)
@@ -308,7 +312,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
     ))
     urls = SiteUrls(config.base_url)
-    context = hashlib.sha256(repr((__version__, config)).encode())
+    context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
 
     def view(item: ExecutedPost) -> tuple[PostView, bool]:
@@ -320,7 +324,13 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
                 return saved, False
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
-        result = post_view(converter.convert(item), config, t, renderer, urls)
+        try:
+            result = post_view(converter.convert(item), config, t, renderer, urls)
+        except BuildError:
+            raise
+        except Exception as exc:  # a bug or an unexpected output: say which post
+            raise BuildError(f"could not turn the post into HTML: {type(exc).__name__}: {exc}", item.source.path,
+                             hint="please report this with the post attached") from exc
         cache_dir.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
@@ -335,6 +345,7 @@ def _view_key(item: ExecutedPost, context) -> str:
     h = context.copy()
     post = item.source
     h.update(post.text.encode())
+    h.update(repr((post.date, post.lastmod)).encode())  # may come from the file's time, not its text
     h.update(repr((item.status, item.notice, item.stand_in_models, item.provenance)).encode())
     if item.notebook is not None:
         h.update(json.dumps(item.notebook, sort_keys=True, default=str).encode())

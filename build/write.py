@@ -12,11 +12,25 @@ import hashlib
 import json
 import os
 import shutil
-import threading
+import subprocess
 import uuid
 from pathlib import Path
 
+from .errors import BuildError
+
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
+
+
+def check_output_folder(out_dir: Path, site_dir: Path) -> None:
+    """The output folder is replaced whole by every build: refuse one that
+    holds the site itself or files that no build of ours wrote."""
+    out_dir, site_dir = out_dir.resolve(), site_dir.resolve()
+    if out_dir == site_dir or site_dir.is_relative_to(out_dir):
+        raise BuildError(f"the output folder {out_dir} contains the site folder",
+                         hint="write the site to a folder of its own, e.g. -d public")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise BuildError(f"the output folder {out_dir} holds files that no build wrote",
+                         hint="choose an empty or new folder (every build replaces the output folder whole)")
 
 
 class SiteWriter:
@@ -33,12 +47,11 @@ class SiteWriter:
         self.written: dict[str, str] = {}
         self.reused = 0
         self.stage.mkdir(parents=True)
-        # The site replaced by the last build is deleted while this one works:
-        # removing thousands of folders is slow on some file systems.
-        trash = sorted(self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
-        self._cleaner = threading.Thread(target=lambda: [shutil.rmtree(t, ignore_errors=True) for t in trash],
-                                         daemon=True)
-        self._cleaner.start()
+        # The site replaced by the last build is deleted while this one works
+        # (removing thousands of folders is slow on some file systems), by a
+        # separate process: a thread would be copied into the forked workers.
+        trash = sorted(str(t) for t in self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
+        self._cleaner = subprocess.Popen(["rm", "-rf", "--", *trash]) if trash else None
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
@@ -55,7 +68,8 @@ class SiteWriter:
         rel = rel.lstrip("/")
         if rel in self.written:
             if self.written[rel] != digest:
-                raise ValueError(f"two different files would be written to {rel}")
+                raise BuildError(f"two different pages or files would be written to {rel}",
+                                 hint="an `aliases:` entry or a bundle file uses a URL that another page has")
             return
         target = self.stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -86,8 +100,12 @@ class SiteWriter:
         if self.out_dir.exists():
             os.rename(self.out_dir, self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}")
         os.rename(self.stage, self.out_dir)
-        self._cleaner.join()
+        self._wait_cleaner()
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
-        self._cleaner.join()
+        self._wait_cleaner()
+
+    def _wait_cleaner(self) -> None:
+        if self._cleaner is not None:
+            self._cleaner.wait()

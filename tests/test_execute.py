@@ -483,3 +483,24 @@ def test_real_model_run_is_not_replaced_by_stand_ins(kernel, tmp_path):
     path.write_text(front + "```python\nprint('changed code')\n```\n")
     changed = execute_posts(read_posts(site / "posts"), offline)
     assert changed.executed == ["m"] and changed.posts[0].stand_in_models == ("org/model",)
+
+
+def test_rendering_only_keeps_frozen_outputs_whatever_the_models_here(kernel, tmp_path):
+    """The publish's render job (no execution, no model cache, no token) shows
+    the frozen outputs of unchanged posts as they are, without asking for models."""
+    from types import SimpleNamespace
+
+    site = tmp_path / "site"
+    (site / "posts").mkdir(parents=True)
+    (site / "posts" / "m.md").write_text(
+        "---\ntitle: M\ndate: 2025-01-01\nmodels: [org/model]\njupyter:\n  kernelspec:\n"
+        "    {name: python3, display_name: Python 3, language: python}\n---\n```python\nprint('ran')\n```\n")
+    real = SimpleNamespace(env={}, stand_ins=(), unavailable=(), reasons={}, parameters={}, key="snapshot-1")
+    assert execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=lambda p: real)).executed == ["m"]
+
+    def unavailable(post):
+        raise AssertionError("models must not be resolved when nothing may run")
+
+    render = execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=unavailable, allow_execution=False))
+    [post] = render.posts
+    assert post.status == "frozen" and post.notice is None and not render.warnings and not render.failures

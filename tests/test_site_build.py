@@ -197,3 +197,38 @@ def test_editing_one_post_converts_only_that_post(site):
     assert again.posts_converted == 1 and "Edited text." in site.read("posts/p2/index.html")
     site.config((site.root / "site_config.yaml").read_text() + "summary_length: 5\n")
     assert build_site(opts).posts_converted == 5  # a config change can change every page
+
+
+def test_output_folder_with_foreign_files_is_refused(site, tmp_path, capsys):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    mine = tmp_path / "mydocs"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    from execblog.cli import main
+
+    assert main(["build", "-s", str(site.root), "-d", str(mine), "--no-search"]) == 1
+    assert "holds files that no build wrote" in capsys.readouterr().err
+    assert (mine / "notes.txt").read_text() == "keep me"
+    assert main(["build", "-s", str(site.root), "-d", str(site.root), "--no-search"]) == 1
+    assert "contains the site folder" in capsys.readouterr().err
+
+
+def test_two_posts_with_one_url_name_both_files(site, capsys):
+    site.post("dup.md", "title: A\ndate: 2025-01-01")
+    other = site.post("other/index.md", "title: B\ndate: 2025-01-01\nslug: dup")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert str(other) in err and "dup.md" in err and "slug" in err
+
+
+def test_tags_of_posts_hidden_from_lists_still_have_pages(site):
+    site.post("h.md", "title: H\ndate: 2025-01-01\nhidden_in_list: true\ntags: [secret-only]")
+    assert site.build() == 0
+    assert (site.out / "tags/secret-only/index.html").exists()
+    assert not doc(site, "index.html").cssselect("article.post-entry")
+
+
+def test_base_url_override_must_be_absolute(site, capsys):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    assert site.build("--base-url", "/blog") == 1
+    assert "not an absolute URL" in capsys.readouterr().err

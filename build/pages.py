@@ -41,6 +41,8 @@ class PostView:
     meta: tuple[str, ...]  # the meta line's items, joined by " · " in templates
     summary_text: str
     truncated: bool
+    card_summary: str  # what a list card shows: the summary, cut, with "..." when there is more
+    meta_description: str  # <meta name="description">: search engines show ~160 characters
     content_html: str
     notices_html: str  # banners above the content (not counted, not summarized)
     provenance_html: str  # execution details below the content
@@ -53,6 +55,8 @@ class PostView:
     word_count: int
     reading_time: int
     cover: Cover | None
+    cover_url: str | None  # root-relative or absolute URL of the cover image
+    cover_permalink: str | None  # absolute URL, for social cards
     has_math: bool
     has_code: bool
     hidden_in_list: bool
@@ -71,6 +75,39 @@ class Page:
     in_sitemap: bool = True
     lastmod: datetime | None = None
 
+    @property
+    def path(self) -> str:
+        """The page's URL path relative to the site root ('' for the home page)."""
+        return self.output[: -len("index.html")] if self.output.endswith("index.html") else self.output
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    name: str
+    href: str
+    section: str | None  # site path prefix that marks the link active, None for external links
+
+
+CARD_SUMMARY_CHARS = 200  # two lines of a card; more would only add weight
+META_DESCRIPTION_CHARS = 160
+
+
+def menu_links(config: SiteConfig, urls: SiteUrls) -> list[MenuLink]:
+    """The config's menu, ordered by weight; site paths get the base path, other URLs stay."""
+    links = []
+    for item in sorted(config.menu, key=lambda m: m.weight):
+        if urlsplit(item.url).scheme:
+            links.append(MenuLink(item.name, item.url, None))
+        else:
+            path = item.url.strip("/") + "/" if item.url.strip("/") else ""
+            links.append(MenuLink(item.name, urls.url(path), path))
+    return links
+
+
+def shorten(text: str, limit: int, more: bool, mark: str) -> str:
+    if len(text) > limit:
+        return text[:limit].rstrip() + mark
+    return text + (mark if more else "")
 
 @dataclass(frozen=True)
 class SitePlan:
@@ -106,6 +143,16 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
     # PaperMod shows the summary as plain text: `.Summary | plainify | htmlUnescape`
     summary_text = " ".join(html.unescape(text_metrics.strip_html(summary.html)).split())
     date_text = dates.hugo_format(post.date, config.date_format, config.language)
+    description = post.description or summary_text
+    cover_url = cover_permalink = None
+    if post.cover:
+        image = post.cover.image
+        if urlsplit(image).scheme:
+            cover_url = cover_permalink = image
+        elif image.startswith("/"):
+            cover_url, cover_permalink = urls.url(image.lstrip("/")), urls.absolute(image.lstrip("/"))
+        else:
+            cover_url, cover_permalink = urls.url(path + image), urls.absolute(path + image)
     show = config.show
     meta: list[str] = []
     if show.date:
@@ -128,10 +175,12 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
         meta=tuple(meta),
         summary_text=summary_text,
         truncated=summary.truncated,
+        card_summary=shorten(summary_text, CARD_SUMMARY_CHARS, summary.truncated, "..."),
+        meta_description=shorten(description, META_DESCRIPTION_CHARS, False, "…"),
         content_html=summarized.content,
         notices_html=converted.notices_html,
         provenance_html=converted.provenance_html,
-        description=post.description or summary_text,
+        description=description,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),
         tags=tuple(Link(name, urls.url(f"tags/{urlize(name)}/")) for name in post.tags),
@@ -140,6 +189,8 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, rende
         word_count=words,
         reading_time=minutes,
         cover=post.cover,
+        cover_url=cover_url,
+        cover_permalink=cover_permalink,
         has_math=converted.has_math,
         has_code=converted.has_code,
         hidden_in_list=post.hidden_in_list,

@@ -16,7 +16,7 @@ import jinja2
 from .config import SiteConfig
 from .errors import BuildError
 from .i18n import Translator
-from .pages import Page, SiteUrls
+from .pages import META_DESCRIPTION_CHARS, Page, SiteUrls, shorten, menu_links
 
 
 def _rfc822(value: datetime) -> str:
@@ -48,6 +48,8 @@ class PageRenderer:
             url=urls.url,
             absurl=urls.absolute,
             static=static_urls,
+            menu=menu_links(config, urls),
+            site_description=shorten(config.description, META_DESCRIPTION_CHARS, False, "…"),
             build_year=datetime.now(timezone.utc).year,
         )
 

@@ -232,3 +232,19 @@ def test_base_url_override_must_be_absolute(site, capsys):
     site.post("a.md", "title: A\ndate: 2025-01-01")
     assert site.build("--base-url", "/blog") == 1
     assert "not an absolute URL" in capsys.readouterr().err
+
+
+def test_menu_and_cover_urls_respect_the_base_path(site):
+    site.config((site.root / "site_config.yaml").read_text()
+                + "menu:\n  - {name: Tags, url: /tags/}\n  - {name: Code, url: 'https://example.org/code'}\n")
+    site.post("c/index.md", "title: C\ndate: 2025-01-01\ntags: [x]\ncover: {image: cover.png, alt: the cover}")
+    (site.root / "posts/c/cover.png").write_bytes(b"png")
+    assert site.build() == 0
+    tags = doc(site, "tags/index.html")
+    links = {a.text_content(): a for a in tags.cssselect("#menu a")}
+    assert links["Tags"].get("href") == "/sub/tags/" and links["Tags"].get("aria-current") == "page"
+    assert links["Code"].get("href") == "https://example.org/code"
+    post = doc(site, "posts/c/index.html")
+    assert post.cssselect(".entry-cover img")[0].get("src") == "/sub/posts/c/cover.png"
+    og = post.cssselect('meta[property="og:image"]')[0].get("content")
+    assert og == "https://blog.example.org/sub/posts/c/cover.png"

@@ -90,7 +90,6 @@ class ExecutionSettings:
     resolve_models: Callable[[SourcePost], Any] | None = None
     progress: bool = True
     progress_stream: TextIO | None = None  # default sys.stderr
-    shard: Any = None  # reserved: the caller narrows only_posts to its shard
 
     @property
     def freeze_root(self) -> Path:
@@ -576,11 +575,6 @@ def _redactor(settings: ExecutionSettings, kernel_envs: Iterable[Mapping[str, st
     return Redactor(secrets, home=str(Path.home()))
 
 
-def secret_values(settings: ExecutionSettings) -> dict[str, str]:
-    """The secret values this build redacts (for redact.scan_for_secrets at the end)."""
-    return dict(_redactor(settings).secrets)
-
-
 def _detect_gpu() -> bool:
     return shutil.which("nvidia-smi") is not None or Path("/dev/nvidia0").exists()
 
@@ -635,6 +629,5 @@ __all__ = [
     "NotebookReadError",
     "input_digests",
     "post_statuses",
-    "secret_values",
     "source_notebook",
 ]

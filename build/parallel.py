@@ -32,9 +32,9 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T], jobs: int | None = None) -> list[R]:
+def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     global _task
-    jobs = jobs or cpu_count()
+    jobs = cpu_count()
     if jobs < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
         return [fn(item) for item in items]
     _task = lambda i: fn(items[i])  # noqa: E731 - inherited by the forked workers

@@ -201,10 +201,9 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
     profile = config.profiles.get(name, Profile())
     ex = config.execution
     standins = config.site_dir / ex.standins_dir
-    mode = {"real": "gpu"}.get(profile.models, profile.models)
 
     def resolve(post: SourcePost):
-        return models.resolve_models([str(m) for m in post.params.get("models") or []], mode, standins,
+        return models.resolve_models([str(m) for m in post.params.get("models") or []], profile.models, standins,
                                      size=profile.standin_size)
 
     if opts.force:

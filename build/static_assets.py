@@ -9,6 +9,7 @@ from pathlib import Path
 
 from .config import SiteConfig
 from .markdown_render import pygments_css
+from .pages import SiteUrls
 from .render import fingerprint
 from .write import SiteWriter
 
@@ -17,8 +18,7 @@ def write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict
     """Copy theme/static and write the fingerprinted stylesheet and script."""
     static_dir = site_dir / "theme" / "static"
     urls: dict[str, str] = {}
-    base_path = config.base_url.split("://", 1)[1]
-    base_path = "/" + base_path.split("/", 1)[1] if "/" in base_path else "/"
+    base_path = SiteUrls(config.base_url).base_path
     css_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
     css_parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
     css = minify_css("\n".join(css_parts)).encode("utf-8")

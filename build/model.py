@@ -98,6 +98,7 @@ class ConvertedPost:
     executed: ExecutedPost
     html: str  # the author's content: what Hugo's counts and summaries are computed over
     headings: tuple[Any, ...] = ()  # markdown_render.Heading
+    summary_html: str | None = None  # front matter `summary`, rendered; None when absent
     notices_html: str = ""  # stand-in banner, not-executed notice: shown above the content
     provenance_html: str = ""  # how and where the post ran: shown below the content
     has_math: bool = False

@@ -59,7 +59,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -152,6 +152,13 @@ class NotebookConverter:
 
     # -- API -----------------------------------------------------------------------------------------
     def convert(self, executed: ExecutedPost) -> ConvertedPost:
+        converted = self._convert_body(executed)
+        summary = executed.source.summary
+        if summary:  # the front matter summary is Markdown too
+            converted = replace(converted, summary_html=self.md.render(summary).html)
+        return converted
+
+    def _convert_body(self, executed: ExecutedPost) -> ConvertedPost:
         if executed.notebook is None:
             rendered = self.md.render(executed.source.body)
             return ConvertedPost(

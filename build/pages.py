@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 from . import dates, summaries, text_metrics
 from .config import SiteConfig
 from .i18n import Translator
-from .markdown_render import Heading, MarkdownRenderer
+from .markdown_render import Heading
 from .model import Asset, ConvertedPost, Cover
 from .taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 
@@ -129,14 +129,13 @@ class SiteUrls:
         return self.base_url + quote(path, safe="/#?=&%~:")
 
 
-def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, renderer: MarkdownRenderer, urls: SiteUrls) -> PostView:
+def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls: SiteUrls) -> PostView:
     post = converted.executed.source
     section = config.posts_section
     path = f"{section}/{urlize(post.slug)}/"
     is_cjk = text_metrics.is_cjk_page(post.text, post.is_cjk, config.has_cjk_language)
-    fm_summary = renderer.render(post.summary).html if post.summary else None
     summarized = summaries.summarize(converted.html, is_cjk=is_cjk, summary_length=config.summary_length,
-                                     front_matter_summary_html=fm_summary or None)
+                                     front_matter_summary_html=converted.summary_html or None)
     metrics = text_metrics.text_metrics(summarized.content, is_cjk)
     words, minutes = metrics.word_count, metrics.reading_time
     summary = summarized.summary

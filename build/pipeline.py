@@ -124,12 +124,13 @@ def build_site(opts: BuildOptions) -> BuildResult:
             for page, text in zip(selection, parallel_map(render, selection)):
                 writer.write_text(page.output, text)
 
-        # Post pages first: the search indexer reads only them, and runs while
-        # the list pages are rendered.
-        write([p for p in plan.pages if p.kind == "post"])
+        # Post pages first: the search indexer reads only them (and must not
+        # see a file half-written), and runs while the list pages are rendered.
+        first = ("post", "alias")
+        write([p for p in plan.pages if p.kind in first])
         indexer = SearchIndexer(writer, config) if opts.search_index else None
         try:
-            write([p for p in plan.pages if p.kind != "post"])
+            write([p for p in plan.pages if p.kind not in first])
             for out_path, asset in plan.assets:
                 writer.copy_file(out_path, asset.source)
         finally:
@@ -324,7 +325,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
         try:
-            result = post_view(converter.convert(item), config, t, renderer, urls)
+            result = post_view(converter.convert(item), config, t, urls)
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post

@@ -21,7 +21,7 @@ class SearchIndexer:
             exe = "pagefind_extended"
         self.writer = writer
         # Only post pages carry searchable content: the others need not be parsed.
-        glob = f"{config.posts_section}/**/index.html"
+        glob = f"{config.posts_section}/*/index.html"
         cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent", "--glob", glob]
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -248,3 +248,10 @@ def test_menu_and_cover_urls_respect_the_base_path(site):
     assert post.cssselect(".entry-cover img")[0].get("src") == "/sub/posts/c/cover.png"
     og = post.cssselect('meta[property="og:image"]')[0].get("content")
     assert og == "https://blog.example.org/sub/posts/c/cover.png"
+
+
+def test_front_matter_summary_is_markdown_and_wins(site):
+    site.post("s.md", "title: S\ndate: 2025-01-01\nsummary: 'A *hand-written* summary'", "Body text " * 100 + "\n")
+    assert site.build() == 0
+    card = doc(site, "index.html").cssselect("article.post-entry .entry-content")[0].text_content()
+    assert card == "A hand-written summary"

@@ -255,3 +255,20 @@ def test_front_matter_summary_is_markdown_and_wins(site):
     assert site.build() == 0
     card = doc(site, "index.html").cssselect("article.post-entry .entry-content")[0].text_content()
     assert card == "A hand-written summary"
+
+
+def test_status_lists_each_executable_post(site):
+    import subprocess
+    import sys
+
+    kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
+    site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 7)\n```\n")
+    site.post("plain.md", "title: Plain\ndate: 2025-01-01")
+    status = lambda: subprocess.run([sys.executable, "-m", "execblog.cli", "status", "-s", str(site.root)],
+                                    capture_output=True, text=True).stdout
+    rows = lambda: {line.split()[0]: line.split()[1] for line in status().splitlines()[1:]}
+    assert rows() == {"posts/nb.md": "never", "posts/plain.md": "plain"}  # "never run"
+    assert site.build() == 0 and "42" in site.read("posts/nb/index.html")
+    assert rows()["posts/nb.md"] == "fresh"
+    site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 8)\n```\n")
+    assert rows()["posts/nb.md"] == "stale"

@@ -95,14 +95,14 @@ def build_site(opts: BuildOptions) -> BuildResult:
     posts = _select_posts(all_posts, opts)
     now = datetime.now(timezone.utc)
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
-    report, failures = _execute(posts, config, opts)
+    report, failures, shown = _execute(posts, config, opts)
     if opts.shard:  # a shard job only executes; the merge job renders once
         _scan_secrets([site_dir / config.execution.freeze_dir], report.secrets)  # it is uploaded as is
-        _report_failures(failures)
+        _report_failures(failures, shown)
         return BuildResult(posts=len(posts), executed=list(report.executed), failures=failures,
                            seconds=time.perf_counter() - start)
     if failures and not opts.keep_going:
-        _report_failures(failures)
+        _report_failures(failures, shown)
         raise BuildError(f"{len(failures)} post(s) failed to execute; the site was not written",
                          hint="fix the cell named above, or pass --keep-going to publish the other posts")
     executed = report.posts
@@ -143,7 +143,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         raise
     if not failures:
         stamp.save(posts, min(due) if due else None)
-    _report_failures(failures)
+    _report_failures(failures, shown)
     result = BuildResult(
         posts=len(plan.posts),
         posts_converted=converted,
@@ -163,9 +163,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
     return result
 
 
-def _report_failures(failures: list[str]) -> None:
+def _report_failures(failures: list[str], shown: set[str]) -> None:
+    """Each failure once: the execution progress already printed its own."""
     for message in failures:
-        print(f"error: {message}", file=sys.stderr)
+        if message not in shown:
+            print(f"error: {message}", file=sys.stderr)
 
 
 def _scan_secrets(paths: list[Path], secrets) -> None:
@@ -258,11 +260,12 @@ def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
         settings = replace(settings, only_posts=_shard_posts(posts, settings, opts.shard))
     report = execute_posts(posts, settings)
     failures = [f.message() for f in report.failures]
+    shown = set() if opts.quiet else set(failures)  # the progress output printed these as they happened
     if profile.strict:  # nothing may deploy with a post held back for missing models
         failures += [f"{w} (profile `{name}` is strict)" for w in report.warnings]
     for warning in report.warnings:
         log(opts, f"warning: {warning}")
-    return report, failures
+    return report, failures, shown
 
 
 def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> frozenset[str]:

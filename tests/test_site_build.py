@@ -272,3 +272,17 @@ def test_status_lists_each_executable_post(site):
     assert rows()["posts/nb.md"] == "fresh"
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 8)\n```\n")
     assert rows()["posts/nb.md"] == "stale"
+
+
+def test_a_failing_cell_stops_the_publish_and_names_itself(site, capsys):
+    kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
+    site.post("ok.md", "title: OK\ndate: 2025-01-01")
+    site.post("bad.md", "title: Bad\ndate: 2025-01-01\n" + kernel,
+              "Prose.\n\n```python\nvalues = [1, 0]\nratios = [1 / v for v in values]\n```\n")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert err.count("posts/bad.md: code cell 1 (line 10): the cell raised an error") == 1
+    assert "| ratios = [1 / v for v in values]" in err and "ZeroDivisionError: division by zero" in err
+    assert "the site was not written" in err and not site.out.exists()
+    assert site.build("--keep-going") == 1  # the other posts are published, the exit code still says it failed
+    assert (site.out / "posts/ok/index.html").exists()

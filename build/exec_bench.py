@@ -49,25 +49,11 @@ def _write_posts(folder: Path, count: int) -> list[Path]:
 
 
 def _read(paths: list[Path]) -> list:
-    from datetime import datetime, timezone
+    from zoneinfo import ZoneInfo
 
-    import yaml
+    from .content import read_post
 
-    from .model import SourcePost
-
-    posts = []
-    for path in paths:
-        text = path.read_text(encoding="utf-8")
-        _, front, body = text.split("---\n", 2)
-        meta = yaml.safe_load(front)
-        posts.append(SourcePost(
-            path=path, name=path.stem, text=text, body=body, body_line=front.count("\n") + 3,
-            title=meta["title"], date=datetime(2024, 1, 1, tzinfo=timezone.utc), lastmod=None, draft=False,
-            tags=(), categories=(), authors=(), summary=None, description=None, slug=path.stem, cover=None,
-            toc=False, hidden_in_list=False, aliases=(), is_cjk=None, executable=True, execute=True,
-            params=meta,
-        ))
-    return posts
+    return [read_post(path, ZoneInfo("UTC")) for path in paths]
 
 
 def notebook_overhead(work: Path, posts: int = 8, out: TextIO | None = None) -> dict[str, float]:

@@ -35,7 +35,7 @@ def test_actionlint_catches_a_broken_workflow(tmp_path):
 
 
 def test_publish_workflow_is_safe_and_complete():
-    text = (ROOT / ".github/workflows/publish.yml").read_text()
+    text = (ROOT / ".github" / "workflows" / "publish.yml").read_text()
     wf = yaml.safe_load(text)
     triggers = wf[True]  # YAML 1.1 reads the key `on` as true
     assert triggers["push"]["branches"] == ["main"] and "workflow_dispatch" in triggers
@@ -55,7 +55,7 @@ def test_publish_workflow_is_safe_and_complete():
 
 
 def test_pull_requests_run_the_test_suite():
-    wf = yaml.safe_load((ROOT / ".github/workflows/test.yml").read_text())
+    wf = yaml.safe_load((ROOT / ".github" / "workflows" / "test.yml").read_text())
     assert "pull_request" in wf[True]
     runs = "\n".join(s.get("run", "") for s in wf["jobs"]["test"]["steps"])
     assert "make test" in runs

@@ -7,6 +7,7 @@ it is validated here so later stages can trust it.
 
 from __future__ import annotations
 
+import glob
 import re
 from datetime import date, datetime, time
 from pathlib import Path
@@ -114,7 +115,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
             p
             for p in sorted(bundle_dir.rglob("*"))
             if p.is_file() and p != path
-            and not any(part.startswith(".") or part == "__pycache__" for part in p.relative_to(bundle_dir).parts)
+            and not is_hidden(p, bundle_dir)
         )
     return SourcePost(
         path=path,
@@ -143,6 +144,28 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         bundle_dir=bundle_dir,
         resources=resources,
     )
+
+
+def is_hidden(path: Path, root: Path) -> bool:
+    """Dot files and Python caches under `root` are neither published nor inputs."""
+    return any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts)
+
+
+def declared_inputs(post: SourcePost) -> list[tuple[str, list[Path]]]:
+    """Front matter `inputs:` (paths or globs relative to the post's folder; a
+    folder means every file under it): each entry with the files it names."""
+    declared = post.params.get("inputs") or ()
+    declared = [declared] if isinstance(declared, str) else list(declared) if isinstance(declared, list) else []
+    out = []
+    for entry in declared:
+        files: list[Path] = []
+        for match in sorted(Path(p) for p in glob.glob(str(post.source_dir / str(entry)), recursive=True)):
+            if match.is_dir():
+                files += sorted(p for p in match.rglob("*") if p.is_file() and not is_hidden(p, match))
+            elif match.is_file():
+                files.append(match)
+        out.append((str(entry), files))
+    return out
 
 
 class _FrontMatter:

@@ -15,6 +15,11 @@ class CudaStatus:
     detail: str  # what was found, in words, for error messages
 
 
+def nvidia_device_present() -> bool:
+    """A cheap look for an NVIDIA GPU (driver tool or device node), no torch import."""
+    return shutil.which("nvidia-smi") is not None or Path("/dev/nvidia0").exists()
+
+
 def cuda_status(python: str = sys.executable) -> CudaStatus:
     """Ask the kernel's Python (a fresh process: importing torch here would
     slow every build) whether torch sees a CUDA device."""

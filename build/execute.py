@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import copy
 import difflib
-import glob
 import json
 import os
-import shutil
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -57,6 +55,8 @@ from .exec_runner import (
     one_line,
     relative,
 )
+from .content import declared_inputs
+from .devices import nvidia_device_present
 from .freeze import FreezeStore, FrozenEntry
 from .kernel_setup import KERNEL_NAME
 from .model import ExecutedPost, ExecutionStatus, SourcePost
@@ -155,29 +155,16 @@ class InputsError(Exception):
 
 
 def input_digests(post: SourcePost) -> dict[str, str]:
-    """Digests of the files named by front matter `inputs:` (paths or globs,
-    relative to the post folder; a folder means every file under it)."""
-    declared = _front(post, "inputs", ())
-    declared = [declared] if isinstance(declared, str) else list(declared)
+    """Digests of the files the post declares in `inputs:` (see content.declared_inputs)."""
     base = post.source_dir
     digests: dict[str, str] = {}
-    for entry in declared:
-        files: list[Path] = []
-        for match in sorted(Path(p) for p in glob.glob(str(base / str(entry)), recursive=True)):
-            if match.is_dir():
-                files += sorted(p for p in match.rglob("*") if p.is_file() and not _hidden(p, match))
-            elif match.is_file():
-                files.append(match)
+    for entry, files in declared_inputs(post):
         if not files:
-            raise InputsError(str(entry))
+            raise InputsError(entry)
         for file in files:
             name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.as_posix()
             digests[name] = digest_bytes(file.read_bytes())
     return digests
-
-
-def _hidden(path: Path, root: Path) -> bool:
-    return any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts)
 
 
 def _front(post: SourcePost, key: str, default: Any = None) -> Any:
@@ -379,7 +366,7 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
     progress = Progress(settings.progress_stream, settings.progress)
     plans = [_plan(post, index, settings, store) for index, post in enumerate(posts)]
     redactor = _redactor(settings, [plan.env for plan in plans])
-    gpu_available = settings.gpu_available if settings.gpu_available is not None else _detect_gpu()
+    gpu_available = settings.gpu_available if settings.gpu_available is not None else nvidia_device_present()
 
     results: dict[int, ExecutedPost] = {}
     rows: dict[int, SummaryRow] = {}
@@ -573,10 +560,6 @@ def _redactor(settings: ExecutionSettings, kernel_envs: Iterable[Mapping[str, st
                 name = f"{name}~{len(secrets)}"
             secrets[name] = value
     return Redactor(secrets, home=str(Path.home()))
-
-
-def _detect_gpu() -> bool:
-    return shutil.which("nvidia-smi") is not None or Path("/dev/nvidia0").exists()
 
 
 # --- make status -------------------------------------------------------------------------------------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
@@ -12,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .config import SiteConfig
+from .content import declared_inputs
 from .model import SourcePost
 from .write import MANIFEST
 
@@ -102,10 +102,4 @@ class InputStamp:
 
 
 def _declared_inputs(post: SourcePost) -> list[Path]:
-    """The files (or folders) a post's front matter `inputs:` names, globs expanded."""
-    inputs = post.params.get("inputs") or []
-    inputs = [inputs] if isinstance(inputs, str) else inputs if isinstance(inputs, list) else []
-    found: list[Path] = []
-    for entry in inputs:
-        found += [Path(p).resolve() for p in glob.glob(str(post.source_dir / str(entry)), recursive=True)]
-    return found
+    return [file.resolve() for _entry, files in declared_inputs(post) for file in files]

@@ -34,11 +34,11 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from .summaries import SUMMARY_DIVIDER
 from .text_metrics import go_is_space
 
 # Hugo's manual summary divider. It is kept in the HTML (as a comment) even when
 # raw HTML is omitted, so the summary step can find it.
-SUMMARY_DIVIDER = "<!--more-->"
 RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
 # Hugo swaps the first divider for this paragraph before goldmark runs, which
 # splits a paragraph the divider sits in; we do the same.

@@ -10,7 +10,7 @@ Each stage takes the previous stage's type and never reaches back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -104,4 +104,3 @@ class ConvertedPost:
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()
-    extra_css: tuple[str, ...] = field(default_factory=tuple)

@@ -57,13 +57,10 @@ class PostView:
     cover: Cover | None
     cover_url: str | None  # root-relative or absolute URL of the cover image
     cover_permalink: str | None  # absolute URL, for social cards
-    has_math: bool
-    has_code: bool
     hidden_in_list: bool
     aliases: tuple[str, ...]
     assets: tuple[Asset, ...]
     params: dict[str, Any]
-    source_path: str
 
 
 @dataclass(frozen=True)
@@ -190,14 +187,11 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         cover=post.cover,
         cover_url=cover_url,
         cover_permalink=cover_permalink,
-        has_math=converted.has_math,
-        has_code=converted.has_code,
         hidden_in_list=post.hidden_in_list,
         aliases=post.aliases,
         # Bundle files are published beside the page, then any extracted outputs.
         assets=tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets,
         params=post.params,
-        source_path=post.path.name,
     )
 
 

@@ -6,7 +6,6 @@ HTML and XML; templates receive computed values and only lay them out.
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
@@ -81,7 +80,3 @@ def _template_line(exc: BaseException) -> tuple[str, int] | None:
             found = (code.co_filename, tb.tb_lineno)
         tb = tb.tb_next
     return found
-
-
-def fingerprint(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()[:10]

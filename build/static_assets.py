@@ -4,13 +4,13 @@ theme/static copied as is."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
 from .config import SiteConfig
 from .markdown_render import pygments_css
 from .pages import SiteUrls
-from .render import fingerprint
 from .write import SiteWriter
 
 
@@ -40,6 +40,11 @@ def write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s+")
 _CSS_PUNCT = re.compile(r"\s*([{};,])\s*")
+
+
+def fingerprint(data: bytes) -> str:
+    """Part of the file name: a changed file gets a new URL, so caches never serve an old one."""
+    return hashlib.sha256(data).hexdigest()[:10]
 
 
 def minify_css(css: str) -> str:

@@ -4,7 +4,7 @@
 PYTHON_SYS ?= python3
 VENV       := .venv
 PY         := $(VENV)/bin/python
-EXECBLOG   := $(PY) -m execblog.cli
+EXECBLOG   := $(PY) -m execblog
 SITE       ?= .
 OUT        ?= public
 
@@ -45,7 +45,7 @@ $(VENV)/.deps: requirements.lock pyproject.toml
 # The package itself (build/ installed as `execblog`), re-installed when it changes.
 $(VENV)/.pkg: $(VENV)/.deps $(PKG_SOURCES)
 	$(PY) -m pip install -q --no-deps --no-build-isolation --force-reinstall .
-	$(PY) -m execblog.kernel_setup
+	$(PY) -m execblog.execution.kernel
 	touch $@
 
 # What the browser and HTML checks need: Chromium + a Japanese font from Debian,
@@ -87,10 +87,10 @@ merge-freeze: $(VENV)/.pkg
 
 # On a machine with an NVIDIA GPU and no network: real-size stand-ins, fp16 on CUDA, timings.
 gpu-check: $(VENV)/.pkg
-	$(PY) -m execblog.gpu_check
+	$(PY) -m execblog.devtools.gpu_check
 
 bench: $(VENV)/.pkg
-	$(PY) -m execblog.bench $(if $(N),--posts $(N))
+	$(PY) -m execblog.devtools.bench $(if $(N),--posts $(N))
 
 screenshots: $(VENV)/.testdeps
 	$(PY) tools/screenshots.py

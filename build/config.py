@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from .errors import BuildError
+from execblog.errors import BuildError
 
 CONFIG_FILE = "site_config.yaml"
 
@@ -238,7 +238,7 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
         fail("summary_length", "summary_length must not be negative")
     if config.execution.jobs < 1 or config.execution.gpu_slots < 1:
         fail("execution", "execution.jobs and execution.gpu_slots must be at least 1")
-    from .i18n import available_languages  # the theme's string tables, checked here once
+    from execblog.i18n import available_languages  # the theme's string tables, checked here once
 
     langs = available_languages(config.site_dir)
     if langs and config.language not in langs:

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from babel import Locale
 
-from .errors import BuildError
+from execblog.errors import BuildError
 
 
 def available_languages(site_dir: Path) -> set[str]:

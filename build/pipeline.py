@@ -16,19 +16,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .config import Profile, SiteConfig, load_config
-from .content import read_posts
-from .errors import BuildError
-from .i18n import Translator
-from .input_stamp import CACHE_DIR, InputStamp, package_fingerprint
-from .markdown_render import MarkdownOptions, MarkdownRenderer
-from .model import ExecutedPost, SourcePost
-from .pages import PostView, SiteUrls, plan_site, post_view
-from .parallel import parallel_map
-from .render import PageRenderer
-from .search_index import SearchIndexer
-from .static_assets import write_static
-from .write import SiteWriter, check_output_folder
+from execblog.config import Profile, SiteConfig, load_config
+from execblog.content.read import read_posts
+from execblog.errors import BuildError
+from execblog.i18n import Translator
+from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
+from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+from execblog.records import ExecutedPost, SourcePost
+from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
+from execblog.parallel import parallel_map
+from execblog.output.render import PageRenderer
+from execblog.output.search_index import SearchIndexer
+from execblog.output.static_assets import write_static
+from execblog.output.write import SiteWriter, check_output_folder
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -172,7 +172,7 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
 
 def _scan_secrets(paths: list[Path], secrets) -> None:
     """Last line of defence: no secret value may reach the site or the freeze."""
-    from .redact import scan_for_secrets
+    from execblog.execution.redact import scan_for_secrets
 
     findings = scan_for_secrets([p for p in paths if p.exists()], secrets)
     if findings:
@@ -193,8 +193,8 @@ def _markdown_options(config: SiteConfig) -> MarkdownOptions:
 
 def execution_settings(config: SiteConfig, opts: BuildOptions):
     """Map the site config and the command line onto the execution stage's settings."""
-    from . import models
-    from .execute import ExecutionSettings
+    from execblog.models import resolve as models
+    from execblog.execution.execute import ExecutionSettings
 
     name = opts.profile or config.default_profile
     if name not in config.profiles and name != "auto":
@@ -241,7 +241,7 @@ def _check_strict(profile: Profile, name: str) -> None:
     """A strict profile (the GPU publish) refuses to run where it cannot do its job."""
     if not profile.strict:
         return
-    from .devices import cuda_status
+    from execblog.execution.devices import cuda_status
 
     found = cuda_status()
     if not found.available:
@@ -250,7 +250,7 @@ def _check_strict(profile: Profile, name: str) -> None:
 
 
 def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
-    from .execute import execute_posts
+    from execblog.execution.execute import execute_posts
 
     settings, profile = execution_settings(config, opts)
     name = settings.profile
@@ -270,8 +270,8 @@ def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
 
 def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> frozenset[str]:
     """The stale posts this shard executes (see shards.assign)."""
-    from .execute import post_statuses
-    from .shards import assign
+    from execblog.execution.execute import post_statuses
+    from execblog.execution.shards import assign
 
     store = settings.store()
     wanted = {s.name for s in post_statuses(posts, settings) if s.status in ("stale", "never run", "failed")}
@@ -290,7 +290,7 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
 
 
 def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]) -> int:
-    from .execute import format_statuses, post_statuses
+    from execblog.execution.execute import format_statuses, post_statuses
 
     config = load_config(site_dir.resolve())
     opts = BuildOptions(site_dir=site_dir, out_dir=site_dir / "public", profile=profile, parameters=parameters)
@@ -305,7 +305,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post."""
-    from .notebook_html import DEFAULT_LABELS, ConverterOptions, NotebookConverter
+    from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config))
     converter = NotebookConverter(renderer, ConverterOptions(

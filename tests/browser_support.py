@@ -70,7 +70,7 @@ def require_tools() -> None:
 # --- building ------------------------------------------------------------------------
 def build(site_dir: Path, out_dir: Path, base_url: str, *flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
     """`execblog build` in a subprocess (the installed package, or PYTHONPATH's)."""
-    cmd = [sys.executable, "-m", "execblog.cli", "build", "-s", str(site_dir), "-d", str(out_dir),
+    cmd = [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site_dir), "-d", str(out_dir),
            "--base-url", base_url, *flags]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if proc.returncode != 0:

@@ -42,7 +42,7 @@ class Site:
         return path
 
     def build(self, *args: str) -> int:
-        from execblog.cli import main
+        from execblog.commands.cli import main
 
         return main(["build", "-s", str(self.root), "-d", str(self.out), "--no-search", *args])
 

@@ -7,8 +7,8 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from execblog.content import read_post as _read_post
-from execblog.model import SourcePost
+from execblog.content.read import read_post as _read_post
+from execblog.records import SourcePost
 
 FIXTURES = Path(__file__).parent / "fixtures" / "exec_posts"
 

@@ -303,7 +303,7 @@ def test_post_page_weight_and_requests(blog, fresh):
     """A post page, images aside, stays under 60 KB (HTML + CSS + JS) on the
     wire, and here even uncompressed; everything it loads comes from the
     site, nothing render-blocking from elsewhere."""
-    from execblog.weights import page_bytes, page_weights
+    from execblog.devtools.weights import page_bytes, page_weights
 
     weights = page_weights(blog.out)
     assert weights["post"] < 60, weights

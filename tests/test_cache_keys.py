@@ -4,7 +4,7 @@ from pathlib import PurePosixPath
 import nbformat
 import pytest
 
-from execblog.cache_keys import (
+from execblog.execution.keys import (
     CodeCell,
     DefaultExpression,
     canonical_json,

@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from execblog.content import parse_date, read_post
+from execblog.content.read import parse_date, read_post
 from execblog.errors import BuildError
 
 TOKYO = ZoneInfo("Asia/Tokyo")

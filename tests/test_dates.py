@@ -1,4 +1,4 @@
-"""Unit tests of execblog.dates. Every expected string was printed by Hugo
+"""Unit tests of execblog.hugo.dates. Every expected string was printed by Hugo
 0.168.0: `time.Format LAYOUT .Date` (localized) and `.Date.Format LAYOUT`
 (Go's, never localized), for front matter dates and `time.AsTime` values, in
 sites whose language `locale` is the one given."""
@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from execblog.dates import UTC, go_format, hugo_format, hugo_time, resolve_locale, rfc1123z, rfc3339, zone_name
+from execblog.hugo.dates import UTC, go_format, hugo_format, hugo_time, resolve_locale, rfc1123z, rfc3339, zone_name
 
 # (time, layout, locale, what Hugo's time.Format printed)
 HUGO_FORMAT_CASES = [

@@ -29,7 +29,7 @@ def built(tmp_path_factory):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, site / item)
     # no freeze: every executable post must run here
-    proc = subprocess.run([sys.executable, "-m", "execblog.cli", "build", "-s", str(site), "--profile", "offline",
+    proc = subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site), "--profile", "offline",
                            "--base-url", "http://127.0.0.1:1313/"], capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stderr[-4000:]
     return site, proc.stderr
@@ -134,10 +134,10 @@ def _hugo_counts(tmp_path: Path, pages: dict[str, str]) -> dict[str, tuple[int, 
 def test_meta_lines_are_hugos_numbers_for_the_rendered_content(built, tmp_path):
     site, _ = built
     from execblog.config import load_config
-    from execblog.content import read_posts
-    from execblog.markdown_render import MarkdownRenderer
-    from execblog.notebook_html import NotebookConverter
-    from execblog.execute import execute_posts
+    from execblog.content.read import read_posts
+    from execblog.convert.markdown import MarkdownRenderer
+    from execblog.convert.notebook import NotebookConverter
+    from execblog.execution.execute import execute_posts
     from execblog.pipeline import BuildOptions, execution_settings
 
     config = load_config(site)

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from conftest_exec import copy_fixtures, read_posts
-from execblog.execute import ExecutionSettings, execute_posts, post_statuses
-from execblog.kernel_setup import install_kernelspec
-from execblog.markdown_render import MarkdownOptions, MarkdownRenderer
-from execblog.notebook_html import ConverterOptions, NotebookConverter
-from execblog.redact import scan_for_secrets
+from execblog.execution.execute import ExecutionSettings, execute_posts, post_statuses
+from execblog.execution.kernel import install_kernelspec
+from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+from execblog.convert.notebook import ConverterOptions, NotebookConverter
+from execblog.execution.redact import scan_for_secrets
 
 HF_TOKEN = "hf_" + "Zx7" * 12
 
@@ -370,7 +370,7 @@ def _code(source, text=None, tags=()):
 def test_attach_outputs_aligns_code_cells():
     import nbformat
 
-    from execblog.execute import attach_outputs
+    from execblog.execution.execute import attach_outputs
 
     frozen = _nb(
         _code("steps = 3", tags=["parameters"]),
@@ -407,7 +407,7 @@ def test_attach_outputs_aligns_code_cells():
 
 
 def test_input_digests_and_source_notebook(tmp_path):
-    from execblog.execute import InputsError, input_digests, source_notebook
+    from execblog.execution.execute import InputsError, input_digests, source_notebook
 
     bundle = tmp_path / "posts" / "p"
     (bundle / "data").mkdir(parents=True)
@@ -441,7 +441,7 @@ def test_kernelspec_install(tmp_path):
     import subprocess
     import sys
 
-    from execblog.kernel_setup import STARTUP_FILE, install_kernelspec
+    from execblog.execution.kernel import STARTUP_FILE, install_kernelspec
 
     folder = install_kernelspec(prefix=tmp_path, name="execblog-test")
     assert folder == tmp_path / "share" / "jupyter" / "kernels" / "execblog-test"
@@ -453,7 +453,7 @@ def test_kernelspec_install(tmp_path):
     install_kernelspec(prefix=tmp_path, name="execblog-test")  # unchanged: not rewritten
     assert (folder / "kernel.json").stat().st_mtime_ns == before
     done = subprocess.run(
-        [sys.executable, "-m", "execblog.kernel_setup", "--prefix", str(tmp_path), "--name", "k2"],
+        [sys.executable, "-m", "execblog.execution.kernel", "--prefix", str(tmp_path), "--name", "k2"],
         capture_output=True, text=True, check=True,
     )
     assert "installed kernel 'k2'" in done.stdout

@@ -5,7 +5,7 @@ import json
 import nbformat
 from PIL import Image
 
-from execblog.freeze import (
+from execblog.execution.freeze import (
     FILE_REF_PREFIX,
     FreezeStore,
     inline_files,

@@ -16,7 +16,7 @@ def test_gpu_profile_refuses_to_run_without_cuda(site):
                 + "profiles:\n  gpu:\n    models: real\n    strict: true\n    parameters: {device: cuda}\n")
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + KERNEL, "```python\nprint(1)\n```\n")
     site.post("plain.md", "title: Plain\ndate: 2025-01-01")
-    proc = subprocess.run([sys.executable, "-m", "execblog.cli", "build", "-s", str(site.root), "--profile", "gpu"],
+    proc = subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.root), "--profile", "gpu"],
                           capture_output=True, text=True)
     assert proc.returncode == 1
     assert "profile `gpu` needs CUDA" in proc.stderr and "sees no CUDA device" in proc.stderr
@@ -28,6 +28,6 @@ def test_unknown_profile_is_named(site):
 
 
 def test_gpu_check_needs_a_gpu():
-    proc = subprocess.run([sys.executable, "-m", "execblog.gpu_check", "-s", str(ROOT)], capture_output=True, text=True)
+    proc = subprocess.run([sys.executable, "-m", "execblog.devtools.gpu_check", "-s", str(ROOT)], capture_output=True, text=True)
     assert proc.returncode == 2
     assert "gpu-check needs an NVIDIA GPU with CUDA" in proc.stderr and "nvidia-smi" in proc.stderr

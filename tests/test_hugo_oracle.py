@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from execblog.dates import UTC, go_format, hugo_format, hugo_time, rfc1123z, rfc3339
-from execblog.markdown_render import MarkdownOptions, MarkdownRenderer
-from execblog.summaries import summarize
-from execblog.text_metrics import is_cjk_page, text_metrics
+from execblog.hugo.dates import UTC, go_format, hugo_format, hugo_time, rfc1123z, rfc3339
+from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+from execblog.hugo.summaries import summarize
+from execblog.hugo.text_metrics import is_cjk_page, text_metrics
 
 CORPUS = Path(__file__).parent / "hugo_corpus"
 POSTS = sorted(CORPUS.glob("*.md"))

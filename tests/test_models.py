@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from execblog import standins
-from execblog.models import (
+from execblog.models import standins
+from execblog.models.resolve import (
     BUNDLED_MODELS,
     STANDIN_PARAMETERS,
     ModelResolution,
@@ -304,7 +304,7 @@ def test_make_models_lists_and_explains_offline(tmp_path):
 
     from conftest import ROOT
 
-    run = lambda *a, **env: subprocess.run([sys.executable, "-m", "execblog.cli", "models", "-s", str(ROOT), *a],
+    run = lambda *a, **env: subprocess.run([sys.executable, "-m", "execblog.commands.cli", "models", "-s", str(ROOT), *a],
                                            capture_output=True, text=True,
                                            env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env})
     listed = run("--list")

@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 
 from conftest_exec import read_post
-from execblog.freeze import FreezeStore
-from execblog.markdown_render import MarkdownOptions, MarkdownRenderer
-from execblog.model import ExecutedPost
-from execblog.notebook_html import ConverterOptions, NotebookConverter
+from execblog.execution.freeze import FreezeStore
+from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+from execblog.records import ExecutedPost
+from execblog.convert.notebook import ConverterOptions, NotebookConverter
 
 HEADER = """---
 title: T

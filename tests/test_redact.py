@@ -2,7 +2,7 @@ import json
 
 import nbformat
 
-from execblog.redact import Redactor, scan_for_secrets, secret_env_values
+from execblog.execution.redact import Redactor, scan_for_secrets, secret_env_values
 
 HF = "hf_" + "Qw9" * 12
 GHP = "ghp_" + "a1B2" * 9

@@ -35,7 +35,7 @@ def wait_for(url: str, timeout: float = 60) -> str:
 def test_serve_shows_drafts_and_reloads_on_change(site):
     site.post("draft.md", "title: Draft One\ndate: 2025-01-01\ndraft: true", "first version\n")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "execblog.cli", "serve", "-s", str(site.root), "--port", str(port)],
+    proc = subprocess.Popen([sys.executable, "-m", "execblog.commands.cli", "serve", "-s", str(site.root), "--port", str(port)],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         page = wait_for(f"http://127.0.0.1:{port}/posts/draft/")

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 
-from execblog.shards import assign
+from execblog.execution.shards import assign
 
 KERNEL = """jupyter:
   kernelspec: {name: execblog, display_name: execblog, language: python}
@@ -38,7 +38,7 @@ def _site(root: Path, site_factory) -> Path:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "execblog.cli", *args], capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "execblog.commands.cli", *args], capture_output=True, text=True)
 
 
 def _normalized(public: Path) -> dict[str, bytes]:
@@ -67,7 +67,7 @@ def test_two_shards_then_one_render_equal_a_single_run(tmp_path):
     for i in (1, 2):  # each runner has its own checkout
         root = _site(tmp_path / f"runner{i}", Site)
         runners.append(root)
-    procs = [subprocess.Popen([sys.executable, "-m", "execblog.cli", "build", "-s", str(r), "--shard", f"{i}/2"],
+    procs = [subprocess.Popen([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(r), "--shard", f"{i}/2"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
              for i, r in enumerate(runners, 1)]
     outputs = [p.communicate(timeout=300) for p in procs]

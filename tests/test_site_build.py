@@ -147,7 +147,7 @@ def test_nothing_changed_means_nothing_rebuilt(site, capsys):
 
 
 def test_cli_errors_are_clear(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "execblog.cli", *a], capture_output=True, text=True)
+    run = lambda *a: subprocess.run([sys.executable, "-m", "execblog.commands.cli", *a], capture_output=True, text=True)
     missing = run("build", "-s", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "site folder not found" in missing.stderr
     unknown = run("build", "--frobnicate")
@@ -157,7 +157,7 @@ def test_cli_errors_are_clear(tmp_path):
 
 
 def test_new_post_scaffold_builds(site):
-    from execblog.scaffold import new_post
+    from execblog.commands.new import new_post
 
     path = new_post(site.root, "Hello World")
     assert path.name == "hello-world.md" and "draft: true" in path.read_text()
@@ -204,7 +204,7 @@ def test_output_folder_with_foreign_files_is_refused(site, tmp_path, capsys):
     mine = tmp_path / "mydocs"
     mine.mkdir()
     (mine / "notes.txt").write_text("keep me")
-    from execblog.cli import main
+    from execblog.commands.cli import main
 
     assert main(["build", "-s", str(site.root), "-d", str(mine), "--no-search"]) == 1
     assert "holds files that no build wrote" in capsys.readouterr().err
@@ -264,7 +264,7 @@ def test_status_lists_each_executable_post(site):
     kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 7)\n```\n")
     site.post("plain.md", "title: Plain\ndate: 2025-01-01")
-    status = lambda: subprocess.run([sys.executable, "-m", "execblog.cli", "status", "-s", str(site.root)],
+    status = lambda: subprocess.run([sys.executable, "-m", "execblog.commands.cli", "status", "-s", str(site.root)],
                                     capture_output=True, text=True).stdout
     rows = lambda: {line.split()[0]: line.split()[1] for line in status().splitlines()[1:]}
     assert rows() == {"posts/nb.md": "never", "posts/plain.md": "plain"}  # "never run"

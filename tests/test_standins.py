@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from execblog import standins
-from execblog.models import resolve_models
+from execblog.models import standins
+from execblog.models.resolve import resolve_models
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT / "posts"
@@ -355,7 +355,7 @@ def kernel_env(tmp_path_factory) -> dict[str, str]:
     """A Jupyter data dir holding the `execblog` kernelspec (the engine's, else a plain ipykernel one)."""
     prefix = tmp_path_factory.mktemp("jupyter")
     try:
-        from execblog.kernel_setup import install_kernelspec
+        from execblog.execution.kernel import install_kernelspec
 
         install_kernelspec(prefix, "execblog")
     except ImportError:

@@ -1,4 +1,4 @@
-"""Unit tests of execblog.summaries. The inputs are the content HTML goldmark
+"""Unit tests of execblog.hugo.summaries. The inputs are the content HTML goldmark
 produces for small posts (with the renderer's `<p><!--more--></p>` where Hugo
 has its internal divider paragraph); every expected summary, `.Truncated`,
 kind and `.ContentWithoutSummary` was printed by Hugo 0.168.0 for those posts
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from execblog.summaries import SUMMARY_DIVIDER, Summary, summarize, trim_short_html
+from execblog.hugo.summaries import SUMMARY_DIVIDER, Summary, summarize, trim_short_html
 
 
 def words(n: int, prefix: str = "w") -> str:

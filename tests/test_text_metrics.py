@@ -1,4 +1,4 @@
-"""Unit tests of execblog.text_metrics. Every expected value below was printed
+"""Unit tests of execblog.hugo.text_metrics. Every expected value below was printed
 by Hugo 0.168.0 (`plainify`, `.Plain`, `.WordCount`, `.FuzzyWordCount`,
 `.ReadingTime`) for the same input."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from execblog.text_metrics import (
+from execblog.hugo.text_metrics import (
     contains_cjk,
     fuzzy_word_count,
     go_fields,

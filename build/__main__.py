@@ -1,0 +1,5 @@
+"""`python -m execblog ...`: the command line (see execblog.commands.cli)."""
+
+from execblog.commands.cli import main
+
+raise SystemExit(main())

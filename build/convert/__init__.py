@@ -1,0 +1,1 @@
+"""Stage 3, convert: `ExecutedPost` -> `ConvertedPost` (Markdown and notebook outputs to HTML)."""

@@ -1,0 +1,602 @@
+"""Markdown to HTML, configured like Hugo's goldmark defaults.
+
+CommonMark plus tables, strikethrough, autolinks (linkify), footnotes, task
+lists, definition lists, heading ids, goldmark's typographer, Pygments
+highlighting and `$...$` / `$$...$$` math rendered to MathML at build time.
+Raw HTML is omitted unless the site config allows it, as Hugo does.
+
+The HTML follows Hugo 0.168's output byte for byte where it matters (entities
+from the typographer, footnotes, task lists, tables, `<br>`/`<hr>`, dropped
+HTML comments, the `<!--more-->` split) because Hugo's word count, reading time
+and summary are computed over the rendered HTML: the same text in the same
+markup gives the same numbers. Highlighted code keeps Pygments' markup (the
+theme styles it), so only its text matches Chroma's.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from latex2mathml.converter import convert as latex_to_mathml
+from markdown_it import MarkdownIt
+from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from mdit_py_plugins.deflist import deflist_plugin
+from mdit_py_plugins.dollarmath import dollarmath_plugin
+from mdit_py_plugins.footnote import footnote_plugin
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+from pygments.util import ClassNotFound
+
+from execblog.hugo.summaries import SUMMARY_DIVIDER
+from execblog.hugo.text_metrics import go_is_space
+
+# Hugo's manual summary divider. It is kept in the HTML (as a comment) even when
+# raw HTML is omitted, so the summary step can find it.
+RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
+# Hugo swaps the first divider for this paragraph before goldmark runs, which
+# splits a paragraph the divider sits in; we do the same.
+_DIVIDER_MARK = "HUGOMORE42"
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class RenderedMarkdown:
+    html: str
+    headings: tuple[Heading, ...] = ()
+    has_math: bool = False
+    has_code: bool = False
+
+
+@dataclass
+class MarkdownOptions:
+    unsafe_html: bool = False
+    typographer: bool = True
+    math: bool = True
+    highlight: bool = True
+    # Pygments options; classes are styled by theme CSS (light and dark).
+    code_css_class: str = "highlight"
+    tab_width: int = 4
+    extra: dict = field(default_factory=dict)
+
+
+def anchorize(text: str) -> str:
+    """Heading id the way Hugo's default ("github") anchorizer makes it.
+
+    Lower-cases, keeps letters, digits, marks, '_' and '-', turns spaces into
+    '-', drops everything else.
+    """
+    out = []
+    for ch in text.strip().lower():
+        cat = unicodedata.category(ch)
+        if ch in "_-" or cat[0] in "LNM":
+            out.append(ch)
+        elif ch.isspace():
+            out.append("-")
+    return "".join(out)
+
+
+def _unique_id(base: str, seen: dict[str, int]) -> str:
+    if base not in seen:
+        seen[base] = 0
+        return base
+    while True:
+        seen[base] += 1
+        candidate = f"{base}-{seen[base]}"
+        if candidate not in seen:
+            seen[candidate] = 0
+            return candidate
+
+
+def _split_at_divider(text: str) -> str:
+    """Hugo's page parser: the first `<!--more-->` anywhere in the body (and the
+    whitespace after it) becomes its own paragraph."""
+    i = text.find(SUMMARY_DIVIDER)
+    if i < 0:
+        return text
+    j = i + len(SUMMARY_DIVIDER)
+    while j < len(text) and go_is_space(text[j]):
+        j += 1
+    return text[:i] + "\n\n" + _DIVIDER_MARK + "\n\n" + text[j:]
+
+
+# --- goldmark's typographer ------------------------------------------------------
+# A port of goldmark's typographer *behaviour* (a left-to-right scan deciding
+# each quote from its neighbours, entity output), which differs from
+# markdown-it's smartquotes in many small cases ('90s, 'n', "日本" ...).
+_ENT = {
+    "lsquo": "&lsquo;", "rsquo": "&rsquo;", "ldquo": "&ldquo;", "rdquo": "&rdquo;",
+    "ndash": "&ndash;", "mdash": "&mdash;", "hellip": "&hellip;",
+    "laquo": "&laquo;", "raquo": "&raquo;",
+}
+_ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
+_ASCII_SPACE = set(" \t\n\v\f\r")
+
+
+def _punct(ch: str) -> bool:  # unicode.IsPunct
+    return bool(ch) and unicodedata.category(ch)[0] == "P"
+
+
+def _punct_or_symbol(ch: str) -> bool:  # goldmark util.IsPunctRune
+    return unicodedata.category(ch)[0] in "PS"
+
+
+def _typographer(state: StateInline, silent: bool) -> bool:
+    src, pos = state.src, state.pos
+    c = src[pos]
+    if c not in "'\"-.<>":
+        return False
+    # goldmark looks at the rest of the source line (not at a link label's
+    # end) and tests its *bytes*: lengths are UTF-8 lengths, and a byte of a
+    # non-ASCII character is neither ASCII punctuation nor space.
+    eol = src.find("\n", pos)
+    line = src[pos : eol + 1] if eol >= 0 else src[pos:]
+    raw = line.encode("utf-8")
+    n = len(raw)
+
+    def byte(k: int) -> str:
+        return chr(raw[k]) if k < n and raw[k] < 0x80 else ""
+
+    def ascii_punct_or_space(k: int) -> bool:
+        return byte(k) in _ASCII_PUNCT or byte(k) in _ASCII_SPACE
+
+    def emit(name: str, width: int) -> bool:
+        if pos + width > state.posMax:
+            return False
+        if not silent:
+            tok = state.push("typographer", "", 0)
+            tok.content = _ENT[name]
+        state.pos += width
+        return True
+
+    if n > 2:
+        if c == "-" and byte(1) == "-" and byte(2) == "-":
+            return emit("mdash", 3)
+        if c == ".":
+            return byte(1) == "." and byte(2) == "." and emit("hellip", 3)
+    if n > 1:
+        if c == "<":
+            return byte(1) == "<" and emit("laquo", 2)
+        if c == ">":
+            return byte(1) == ">" and emit("raquo", 2)
+        if c == "-" and byte(1) == "-":
+            return emit("ndash", 2)
+    if c not in "'\"":
+        return False
+
+    before = src[pos - 1] if pos > 0 else "\n"
+    nxt = line[1] if len(line) > 1 else ""  # the character after the quote
+    run = 1
+    while run < len(line) and line[run] == c:
+        run += 1
+    after = line[run] if run < len(line) else " "
+    b_punct, b_space = _punct_or_symbol(before), go_is_space(before)
+    a_punct, a_space = _punct_or_symbol(after), go_is_space(after)
+    can_open = not a_space and (not a_punct or b_space or b_punct)
+    can_close = not b_space and (not b_punct or a_space or a_punct)
+    if not hasattr(state, "_typo_counter"):
+        state._typo_counter = [0, 0]  # type: ignore[attr-defined]  # unclosed ' and "
+    counter: list[int] = state._typo_counter  # type: ignore[attr-defined]
+    maybe_close = can_close and can_open and n > 1 and _punct(nxt) and (
+        n == 2 or (n > 2 and byte(2) in _ASCII_PUNCT) or byte(2) in _ASCII_SPACE
+    )
+    is_close = can_close and not can_open
+
+    if c == "'":
+        if can_open and not can_close and n > 3 and byte(1).isdigit() and byte(2).isdigit() and byte(3) == "s":
+            after_s = line[4] if n > 4 else " "
+            if go_is_space(after_s) or _punct_or_symbol(after_s):
+                return emit("rsquo", 1)  # '90s
+        if n > 1 and (_punct(before) or go_is_space(before)) and byte(1) in ("t", "e", "n", "l"):
+            return emit("rsquo", 1)  # 'twas, 'em, 'n'
+        if n > 1 and (unicodedata.category(before) == "Nd" or before.isalpha()) and nxt.isalpha():
+            return emit("rsquo", 1)  # it's
+        if can_open and not can_close:
+            name = "lsquo"
+            if n > 1 and byte(1) in ("s", "m", "t", "d") and (n < 3 or ascii_punct_or_space(2)):
+                name = "rsquo"  # 's, 'm, 't, 'd
+            if n > 2 and byte(1) + byte(2) in ("ve", "ll", "re") and (n < 4 or ascii_punct_or_space(3)):
+                name = "rsquo"  # 've, 'll, 're
+            if name == "lsquo":
+                counter[0] += 1
+            return emit(name, 1)
+        # goldmark's condition reads (space && ...) || (punct && ...); the
+        # quote itself is punctuation, so: more than two bytes, no digit next.
+        if n > 2 and unicodedata.category(nxt or " ") != "Nd":
+            return emit("rsquo", 1)  # Smiths', doin'
+        if counter[0] > 0 and (is_close or maybe_close):
+            counter[0] -= 1
+            return emit("rsquo", 1)
+        return False
+    if can_open and not can_close:
+        counter[1] += 1
+        return emit("ldquo", 1)
+    if counter[1] > 0 and (is_close or maybe_close):
+        if n > 1 and byte(1) == '"' and unicodedata.category(before) == "Nd":
+            return False  # "Monitor 21""
+        counter[1] -= 1
+        return emit("rdquo", 1)
+    return False
+
+
+# --- task lists (goldmark's: `[ ]`/`[x]` opening a list item's first paragraph) ---
+_TASK_RE = re.compile(r"\[([ \t\n\f\rxX])\][ \t\n\f\r]*")
+
+
+def _task_lists(state: StateCore) -> None:
+    tokens = state.tokens
+    for i in range(2, len(tokens)):
+        inline = tokens[i]
+        if inline.type != "inline" or tokens[i - 1].type != "paragraph_open" or tokens[i - 2].type != "list_item_open":
+            continue
+        children = inline.children or []
+        if not children or children[0].type != "text":
+            continue
+        m = _TASK_RE.match(children[0].content)
+        if not m:
+            continue
+        children[0].content = children[0].content[m.end():]
+        box = Token("task_checkbox", "input", 0)
+        box.meta = {"checked": m.group(1) in "xX"}
+        children.insert(0, box)
+
+
+# --- heading ids -------------------------------------------------------------------
+# Hugo's parser.attribute.title: `## Title {#id .class key=value}`.
+_ATTR_ITEM = r"""(?:\#[^\s{}#.]+|\.[^\s{}#.]+|[A-Za-z_:][\w:.-]*=(?:"[^"]*"|'[^']*'|[^\s{}"'=]+))"""
+_HEADING_ATTRS = re.compile(r"[ \t]*\{[ \t]*(" + _ATTR_ITEM + r"(?:[ \t]+" + _ATTR_ITEM + r")*)[ \t]*\}[ \t]*$")
+_ATTR_SPLIT = re.compile(_ATTR_ITEM)
+
+
+def _heading_attributes(state: StateCore) -> None:
+    """Before inline parsing (the typographer must not see the quotes): move a
+    trailing attribute block of each heading into the heading's meta."""
+    tokens = state.tokens
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        m = _HEADING_ATTRS.search(inline.content)
+        if not m:
+            continue
+        inline.content = inline.content[: m.start()].rstrip(" \t")
+        attrs: dict[str, str] = {}
+        for item in _ATTR_SPLIT.findall(m.group(1)):
+            if item[0] == "#":
+                attrs["id"] = item[1:]
+            elif item[0] == ".":
+                attrs["class"] = (attrs["class"] + " " if "class" in attrs else "") + item[1:]
+            else:
+                key, value = item.split("=", 1)
+                attrs[key] = value[1:-1] if value[:1] in "\"'" else value
+        tok.meta["attrs"] = attrs
+
+
+def _heading_ids(state: StateCore) -> None:
+    seen: dict[str, int] = {}
+    headings: list[Heading] = []
+    tokens = state.tokens
+    for i, tok in enumerate(tokens):
+        if tok.type != "heading_open":
+            continue
+        inline = tokens[i + 1]
+        text = "".join(
+            c.content for c in (inline.children or []) if c.type in ("text", "code_inline", "math_inline")
+        )
+        # Written attributes keep their order; an automatic id comes last.
+        attrs = dict(tok.meta.get("attrs") or {})
+        for key, value in attrs.items():
+            tok.attrSet(key, value)
+        hid = attrs.get("id")
+        if hid:
+            seen.setdefault(hid, 0)
+        else:
+            hid = _unique_id(anchorize(text) or "heading", seen)
+            tok.attrSet("id", hid)
+        headings.append(Heading(level=int(tok.tag[1]), id=hid, text=text))
+    state.env["headings"] = headings
+
+
+class MarkdownRenderer:
+    """One configured markdown-it instance, reused for every post."""
+
+    def __init__(self, options: MarkdownOptions | None = None):
+        self.options = options or MarkdownOptions()
+        opts = self.options
+        md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False, "xhtmlOut": False})
+        md.enable(["table", "strikethrough", "linkify"])
+        md.options["strikethrough_single_tilde"] = True  # goldmark takes `~x~` too
+        if opts.typographer:
+            for ch in "'\".":
+                md.inline.add_terminator_char(ch)
+            # Last, like goldmark's priority 9999: `<` tries HTML/autolinks first.
+            md.inline.ruler.push("goldmark_typographer", _typographer)
+        md.use(footnote_plugin)
+        md.use(deflist_plugin)
+        if opts.math:
+            md.use(dollarmath_plugin, allow_space=True, allow_digits=False, double_inline=True)
+        md.core.ruler.after("inline", "task_lists", _task_lists)
+        md.core.ruler.after("linkify", "https_www_links", _https_www_links)
+        md.core.ruler.before("inline", "heading_attributes", _heading_attributes)
+        md.core.ruler.push("heading_ids", _heading_ids)
+        self._install_renderers(md)
+        self.md = md
+
+    # -- renderers ---------------------------------------------------------------
+    def _install_renderers(self, md: MarkdownIt) -> None:
+        rules = md.add_render_rule
+        unsafe = self.options.unsafe_html
+
+        def html_block(renderer, tokens, idx, options, env):
+            content = tokens[idx].content
+            if unsafe:
+                return content
+            # Hugo drops HTML comments silently; other raw HTML leaves a marker.
+            return "" if content.startswith("<!--") else RAW_HTML_OMITTED + "\n"
+
+        def html_inline(renderer, tokens, idx, options, env):
+            content = tokens[idx].content
+            if unsafe:
+                return content
+            return "" if content.startswith("<!--") else RAW_HTML_OMITTED
+
+        rules("html_block", html_block)
+        rules("html_inline", html_inline)
+        rules("typographer", lambda r, tokens, idx, o, e: tokens[idx].content)
+        rules("s_open", lambda *a: "<del>")
+        rules("s_close", lambda *a: "</del>")
+        rules("task_checkbox", _task_checkbox)
+        for name, out in _TABLE_MARKUP.items():
+            rules(name, (lambda out: lambda r, tokens, idx, o, e: out)(out))
+        rules("th_open", _table_cell_open)
+        rules("td_open", _table_cell_open)
+        rules("table_close", _table_close)
+        rules("image", _image)
+
+        # markdown-it binds rule functions to the renderer: wrap our methods.
+        def method(fn):
+            return lambda _renderer, tokens, idx, options, env: fn(tokens, idx, env)
+
+        rules("fence", method(self._render_fence))
+        rules("code_block", method(self._render_code_block))
+        rules("math_inline", method(self._render_math_inline))
+        rules("math_inline_double", method(self._render_math_block))
+        rules("math_block", method(self._render_math_block))
+        rules("math_block_label", method(self._render_math_block))
+        # goldmark's footnote markup, so footnotes count the same as in Hugo.
+        rules("footnote_ref", _footnote_ref)
+        rules("footnote_block_open", _footnote_block_open)
+        rules("footnote_block_close", _footnote_block_close)
+        rules("footnote_open", _footnote_open)
+        rules("footnote_close", lambda *a: "</li>\n")
+        rules("footnote_anchor", _footnote_anchor)
+
+    def _render_fence(self, tokens, idx, env) -> str:
+        tok = tokens[idx]
+        env["has_code"] = True
+        info = tok.info.strip() if tok.info else ""
+        lang = info.split()[0] if info else ""
+        lang = lang.strip("{}")
+        return self.highlight_code(tok.content, lang)
+
+    def _render_code_block(self, tokens, idx, env) -> str:
+        # Indented code is not highlighted by Hugo; goldmark writes it plainly.
+        env["has_code"] = True
+        return f"<pre><code>{_escape_text(tokens[idx].content)}</code></pre>\n"
+
+    def highlight_code(self, code: str, lang: str) -> str:
+        """A code block as the theme shows it: Pygments spans inside
+        `div.highlight > pre > code` when the language is known, a plain
+        `pre > code` otherwise (as Hugo does), with the language kept for the
+        copy UI. Quotes are escaped the way Go escapes them (`&#34;`), so the
+        text Hugo counts is the same."""
+        code = code.expandtabs(self.options.tab_width) if "\t" in code else code
+        lexer = None
+        if lang and self.options.highlight:
+            try:
+                lexer = _lexer(lang)
+            except ClassNotFound:
+                lexer = None
+        attrs = f' class="language-{html.escape(lang)}" data-lang="{html.escape(lang)}"' if lang else ""
+        if lexer is None:
+            return f'<pre tabindex="0"><code{attrs}>{_go_escape(code)}</code></pre>'
+        body = _GO_QUOTES.sub(_go_quote_text, highlight(code, lexer, _PLAIN_FORMATTER))
+        body = _WHITESPACE_SPAN.sub(r"\1", body)  # whitespace needs no colour: less HTML
+        if not code.endswith("\n"):
+            body = body.rstrip("\n")
+        return f'<div class="{self.options.code_css_class}"><pre tabindex="0"><code{attrs}>{body}</code></pre></div>'
+
+    def _render_math_inline(self, tokens, idx, env) -> str:
+        env["has_math"] = True
+        return _mathml(tokens[idx].content, display=False)
+
+    def _render_math_block(self, tokens, idx, env) -> str:
+        env["has_math"] = True
+        return _mathml(tokens[idx].content, display=True) + "\n"
+
+    # -- API -------------------------------------------------------------------------
+    def render(self, text: str) -> RenderedMarkdown:
+        env: dict = {}
+        prepared = _split_at_divider(text)
+        out = self.md.render(prepared, env)
+        if prepared is not text:
+            # Leaves `<p><!--more--></p>`: summaries.summarize() takes it out.
+            out = out.replace(_DIVIDER_MARK, SUMMARY_DIVIDER, 1)
+        return RenderedMarkdown(
+            html=out,
+            headings=tuple(env.get("headings", ())),
+            has_math=bool(env.get("has_math")),
+            has_code=bool(env.get("has_code")),
+        )
+
+
+def _escape_text(s: str) -> str:
+    """goldmark's escaping of text: `& < > "`, apostrophes left alone."""
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _go_escape(s: str) -> str:
+    """Go's html.EscapeString, which Hugo uses for code it does not highlight."""
+    return (s.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;")
+            .replace(">", "&gt;").replace('"', "&#34;"))
+
+
+_GO_QUOTES = re.compile(r"(?:^|(?<=>))[^<]+")
+
+
+def _go_quote_text(m: re.Match) -> str:
+    """Quotes in the text between Pygments' tags, escaped as Chroma does."""
+    return m.group(0).replace("&quot;", "&#34;").replace('"', "&#34;").replace("'", "&#39;").replace("&#x27;", "&#39;")
+
+
+def _task_checkbox(renderer, tokens, idx, options, env) -> str:
+    checked = 'checked="" ' if tokens[idx].meta.get("checked") else ""
+    return f'<input {checked}disabled="" type="checkbox"> '
+
+
+# Hugo's default table rendering (its table render hook) indents with tabs.
+_TABLE_MARKUP = {
+    "table_open": "<table>\n", "table_close": "</table>\n",
+    "thead_open": "\t<thead>\n", "thead_close": "\t</thead>\n",
+    "tbody_open": "\t<tbody>\n", "tbody_close": "\t</tbody>\n",
+    "tr_open": "\t\t\t<tr>\n", "tr_close": "\t\t\t</tr>\n",
+    "th_close": "</th>\n", "td_close": "</td>\n",
+}
+
+
+def _table_cell_open(renderer, tokens, idx, options, env) -> str:
+    tok = tokens[idx]
+    style = str(tok.attrs.get("style", ""))
+    align = style.split(":", 1)[1] if style.startswith("text-align:") else ""
+    attr = f' style="text-align: {align}"' if align else ""
+    return f"\t\t\t\t\t<{tok.tag}{attr}>"
+
+
+def _table_close(renderer, tokens, idx, options, env) -> str:
+    # Hugo writes an empty tbody for a header-only table.
+    empty_body = "\t<tbody>\n\t</tbody>\n" if idx and tokens[idx - 1].type == "thead_close" else ""
+    return empty_body + "</table>\n"
+
+
+def _alt_text(tokens: list[Token]) -> str:
+    """An image's alt text as goldmark writes it: escaped text, typographer
+    entities kept."""
+    out = []
+    for tok in tokens:
+        if tok.type == "typographer":
+            out.append(tok.content)
+        elif tok.type in ("text", "code_inline"):
+            out.append(_escape_text(tok.content))
+        elif tok.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif tok.type == "image":
+            out.append(_alt_text(tok.children or []))
+    return "".join(out)
+
+
+def _image(renderer, tokens, idx, options, env) -> str:
+    tok = tokens[idx]
+    src = html.escape(str(tok.attrs.get("src", "")), quote=True).replace("&#x27;", "'")
+    title = tok.attrs.get("title")
+    title_attr = f' title="{_escape_text(str(title))}"' if title else ""
+    return f'<img src="{src}" alt="{_alt_text(tok.children or [])}"{title_attr}>'
+
+
+def _https_www_links(state: StateCore) -> None:
+    """Hugo's linkify makes `www.` links https (linkifyProtocol)."""
+    for block in state.tokens:
+        for tok in block.children or ():
+            if tok.type == "link_open" and tok.info == "auto" and tok.markup == "linkify":
+                href = str(tok.attrs.get("href", ""))
+                if href.startswith("http://www.") and not _has_scheme_text(block, tok):
+                    tok.attrSet("href", "https://" + href[len("http://"):])
+
+
+def _has_scheme_text(block: Token, link_open: Token) -> bool:
+    children = block.children or []
+    i = children.index(link_open)
+    return i + 1 < len(children) and children[i + 1].content.startswith("http://")
+
+
+_WHITESPACE_SPAN = re.compile(r'<span class="w">([^<]*)</span>')
+
+
+@functools.lru_cache(maxsize=None)
+def _lexer(lang: str):
+    # Looking a lexer up by name scans Pygments' registry: once per language.
+    return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+
+
+class _PlainFormatter(HtmlFormatter):
+    """Pygments spans only: the wrapper markup is ours."""
+
+    def __init__(self):
+        super().__init__(nowrap=True)
+
+
+# Building a formatter compiles its style table (~0.7 ms): one for all blocks.
+_PLAIN_FORMATTER = _PlainFormatter()
+
+
+def _mathml(tex: str, display: bool) -> str:
+    try:
+        out = latex_to_mathml(tex.strip(), display="block" if display else "inline")
+    except Exception:  # malformed TeX: show the source rather than fail the build
+        cls = "math-error"
+        return f'<code class="{cls}">{html.escape(tex)}</code>'
+    return out
+
+
+def _fnref_id(meta: dict) -> str:
+    # goldmark: fnref:1 for the first reference, fnref1:1, fnref2:1 ... after.
+    return f"fnref{meta.get('subId') or ''}:{meta['id'] + 1}"
+
+
+def _footnote_ref(renderer, tokens, idx, options, env) -> str:
+    meta = tokens[idx].meta
+    n = meta["id"] + 1
+    return f'<sup id="{_fnref_id(meta)}"><a href="#fn:{n}" class="footnote-ref" role="doc-noteref">{n}</a></sup>'
+
+
+def _footnote_block_open(renderer, tokens, idx, options, env) -> str:
+    return '<div class="footnotes" role="doc-endnotes">\n<hr>\n<ol>\n'
+
+
+def _footnote_block_close(renderer, tokens, idx, options, env) -> str:
+    return "</ol>\n</div>\n"
+
+
+def _footnote_open(renderer, tokens, idx, options, env) -> str:
+    n = tokens[idx].meta["id"] + 1
+    return f'<li id="fn:{n}">\n'
+
+
+def _footnote_anchor(renderer, tokens, idx, options, env) -> str:
+    ref = _fnref_id(tokens[idx].meta)
+    return f'&#160;<a href="#{ref}" class="footnote-backref" role="doc-backlink">&#x21a9;&#xfe0e;</a>'
+
+
+def pygments_css(light_style: str, dark_style: str, css_class: str = "highlight") -> str:
+    """Stylesheet for code blocks: the light style by default, the dark one
+    under `[data-theme=dark]`."""
+    fmt_light = HtmlFormatter(style=light_style, cssclass=css_class)
+    fmt_dark = HtmlFormatter(style=dark_style, cssclass=css_class)
+    light = fmt_light.get_style_defs(f".{css_class}")
+    dark = fmt_dark.get_style_defs(f"[data-theme=dark] .{css_class}")
+    # Line-number rules and the global `pre` rule are for Pygments' own wrapper,
+    # which the theme does not use.
+    keep = [line for line in (light + "\n" + dark).splitlines()
+            if "linenos" not in line and not line.startswith("pre {")]
+    return "\n".join(keep) + "\n"

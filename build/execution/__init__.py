@@ -1,0 +1,1 @@
+"""Stage 2, execute: `SourcePost` -> `ExecutedPost`, cached in the freeze."""

@@ -1,0 +1,616 @@
+"""The execution stage: which posts run, and what each post shows.
+
+    execute_posts(posts, settings) -> ExecutionReport   (never raises for a post failure)
+    post_statuses(posts, settings) -> list[PostStatus]  (`make status`; starts no kernel)
+
+A post runs when its front matter has Jupytext's `jupyter.kernelspec` (and not
+`execute: false`). It is read with jupytext; its `parameters` cell defaults are
+overridden by front matter `parameters:`, the profile and the command line;
+its freeze key (cache_keys.freeze_key) is compared with the committed entry:
+
+    key unchanged, not forced  -> "frozen": outputs from the freeze under the
+                                  current prose (prose edits never execute)
+    key changed / never run    -> run (exec_runner.py) and stored in the freeze:
+                                  "executed", or "failed" (last good entry kept)
+    cannot run here (not selected, execution off, needs a GPU, models missing)
+                               -> "stale-frozen" (last good outputs + notice) or
+                                  "not-executed" (code without outputs + notice)
+
+Front matter read here (SourcePost.params): `parameters`, `inputs`, `timeout`,
+`cell_timeout`, `allow_errors`, `requires` ("gpu"), `models` (through
+ExecutionSettings.resolve_models). `warnings` is read by notebook_html.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TextIO
+
+from execblog.execution.keys import (
+    canonical_json,
+    code_cells_of,
+    digest_bytes,
+    freeze_key,
+    parameters_to_inject,
+    parse_parameter_defaults,
+    parse_value,
+    resolve_parameters,
+)
+from execblog.execution.progress import Progress, SummaryRow, format_summary
+from execblog.execution.runner import (
+    INJECTED_TAG,
+    ExecutionFailure,
+    RunnerOptions,
+    RunOutcome,
+    RunRequest,
+    Runner,
+    now_iso,
+    one_line,
+    relative,
+)
+from execblog.content.read import declared_inputs
+from execblog.execution.devices import nvidia_device_present
+from execblog.execution.freeze import FreezeStore, FrozenEntry
+from execblog.execution.kernel import KERNEL_NAME
+from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
+from execblog.execution.redact import Redactor, secret_env_values
+
+
+@dataclass(frozen=True)
+class ExecutionSettings:
+    site_dir: Path
+    freeze_dir: Path | None = None  # default <site>/_freeze (committed)
+    work_dir: Path | None = None  # default <site>/.execblog (git-ignored: failed runs, kernel logs)
+    kernel_name: str = KERNEL_NAME
+    profile: str = "auto"
+    profile_parameters: Mapping[str, Any] = field(default_factory=dict)
+    profile_env: Mapping[str, str] = field(default_factory=dict)
+    cli_parameters: Mapping[str, Any] = field(default_factory=dict)  # str values are typed like YAML
+    cell_timeout: float | None = 600.0  # seconds; None = no limit
+    post_timeout: float | None = 3600.0
+    startup_timeout: float = 60.0  # kernel start
+    jobs: int = 1  # CPU posts in parallel
+    gpu_slots: int = 1  # `requires: gpu` posts in parallel
+    keep_going: bool = False
+    force_posts: frozenset[str] | Literal["all"] = frozenset()
+    only_posts: frozenset[str] | None = None  # None = any stale post may run
+    allow_execution: bool = True  # False: render from the freeze only
+    gpu_available: bool | None = None  # None = detect (nvidia-smi, /dev/nvidia0)
+    run_gpu_posts_without_gpu: bool = False  # e.g. a profile that runs them on stand-ins
+    secret_env_names: tuple[str, ...] = ()  # redacted besides *TOKEN*, *KEY*, *SECRET*, *PASSWORD*
+    # For posts with front matter `models:`: what they load on this machine, duck-typed like
+    # models.ModelResolution (env, parameters, key, stand_ins, unavailable, reasons).
+    resolve_models: Callable[[SourcePost], Any] | None = None
+    progress: bool = True
+    progress_stream: TextIO | None = None  # default sys.stderr
+
+    @property
+    def freeze_root(self) -> Path:
+        return self.freeze_dir or self.site_dir / "_freeze"
+
+    @property
+    def work_root(self) -> Path:
+        return self.work_dir or self.site_dir / ".execblog"
+
+    def store(self) -> FreezeStore:
+        return FreezeStore(self.freeze_root, self.work_root / "failed")
+
+
+@dataclass(frozen=True)
+class ExecutionReport:
+    posts: list[ExecutedPost]  # in input order
+    rows: list[SummaryRow]  # executable posts only
+    failures: list[ExecutionFailure]
+    executed: list[str]  # names of the posts run (successfully) in this build
+    elapsed: float
+    warnings: list[str] = field(default_factory=list)  # e.g. posts held back for missing models
+    # name -> value of every secret redacted in this build, for redact.scan_for_secrets (never printed)
+    secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+    def summary_table(self) -> str:
+        return format_summary(self.rows, self.elapsed)
+
+
+@dataclass(frozen=True)
+class PostStatus:
+    name: str
+    path: str
+    status: str  # fresh, stale, never run, failed, plain, disabled, error
+    detail: str = ""
+
+
+# --- reading posts ------------------------------------------------------------------------------
+def source_notebook(post: SourcePost) -> Any:
+    """The post as jupytext reads it, without the front-matter raw cell."""
+    import jupytext
+
+    try:
+        nb = jupytext.reads(post.text, fmt="md")
+    except Exception as exc:  # e.g. nbformat rejects a kernelspec without display_name
+        raise NotebookReadError(one_line(str(exc))) from exc
+    if nb.cells and nb.cells[0].cell_type == "raw" and nb.cells[0].source.lstrip().startswith("---"):
+        nb.cells = nb.cells[1:]
+    for index, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{index}"  # jupytext draws random ids; a run must not depend on them
+    return nb
+
+
+class NotebookReadError(Exception):
+    pass
+
+
+class InputsError(Exception):
+    pass
+
+
+def input_digests(post: SourcePost) -> dict[str, str]:
+    """Digests of the files the post declares in `inputs:` (see content.declared_inputs)."""
+    base = post.source_dir
+    digests: dict[str, str] = {}
+    for entry, files in declared_inputs(post):
+        if not files:
+            raise InputsError(entry)
+        for file in files:
+            name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.as_posix()
+            digests[name] = digest_bytes(file.read_bytes())
+    return digests
+
+
+def _front(post: SourcePost, key: str, default: Any = None) -> Any:
+    value = post.params.get(key, default)
+    return default if value is None else value
+
+
+def _timeout(value: Any, fallback: float | None) -> float | None:
+    if value is None:
+        return fallback
+    if value in (0, False) or str(value).lower() in ("none", "off", "never"):
+        return None
+    return float(value)
+
+
+@dataclass
+class _Plan:
+    """What this build knows and decides about one post."""
+
+    post: SourcePost
+    index: int
+    notebook: Any | None = None
+    key: str | None = None
+    resolved: dict[str, Any] = field(default_factory=dict)
+    inject: dict[str, Any] = field(default_factory=dict)
+    entry: FrozenEntry | None = None
+    gpu: bool = False
+    allow_errors: bool = False
+    cell_timeout: float | None = None
+    post_timeout: float | None = None
+    inputs_error: str | None = None
+    read_error: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # from the model resolution
+    stand_ins: tuple[str, ...] = ()
+    blocked: str | None = None  # why it cannot run on this machine
+
+    def request(self) -> RunRequest:
+        return RunRequest(
+            index=self.index, post=self.post, notebook=self.notebook, key=self.key, inject=self.inject,
+            allow_errors=self.allow_errors, cell_timeout=self.cell_timeout,
+            post_timeout=self.post_timeout, env=self.env, gpu=self.gpu,
+        )
+
+
+def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: FreezeStore) -> _Plan:
+    plan = _Plan(post, index)
+    if not post.executable:
+        return plan
+    try:
+        nb = source_notebook(post)
+    except NotebookReadError as exc:
+        plan.read_error = str(exc)
+        return plan
+    plan.notebook = nb
+    requires = _front(post, "requires", ())
+    requires = [requires] if isinstance(requires, str) else list(requires)
+    plan.gpu = any(str(r).lower() == "gpu" for r in requires)
+    plan.allow_errors = bool(_front(post, "allow_errors", False))
+    plan.cell_timeout = _timeout(post.params.get("cell_timeout"), settings.cell_timeout)
+    plan.post_timeout = _timeout(post.params.get("timeout"), settings.post_timeout)
+    if not post.execute:
+        return plan
+    defaults: dict[str, Any] = {}
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
+            defaults.update(parse_parameter_defaults(cell.source))
+    front = _front(post, "parameters", {})
+    front = front if isinstance(front, Mapping) else {}
+    # Rendering only (the render job of a publish): what this machine could load does not matter.
+    resolution = _resolve_models(post, settings, plan) if settings.allow_execution else None
+    # A stand-in's small sizes sit above the post's values, below the profile and the command line.
+    profile = {**dict(getattr(resolution, "parameters", None) or {}), **settings.profile_parameters}
+    cli = {k: parse_value(v) if isinstance(v, str) else v for k, v in settings.cli_parameters.items()}
+    plan.resolved = resolve_parameters(defaults, front, profile, cli)
+    plan.inject = parameters_to_inject(defaults, plan.resolved)
+    try:
+        digests = input_digests(post)
+    except InputsError as exc:
+        plan.inputs_error = str(exc)
+        digests = {}
+    plan.key = freeze_key(
+        code_cells=code_cells_of(nb),
+        parameters=plan.resolved,
+        profile=settings.profile,
+        kernel=settings.kernel_name,
+        inputs=digests,
+        extra={"allow_errors": plan.allow_errors, "models": str(getattr(resolution, "key", "") or "")},
+    )
+    plan.entry = store.load(post.name)
+    return plan
+
+
+def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) -> Any:
+    if not _front(post, "models", ()) or settings.resolve_models is None:
+        return None
+    try:
+        resolution = settings.resolve_models(post)
+    except Exception as exc:  # e.g. models.ModelsUnavailableError under the gpu profile
+        plan.blocked = f"its models are not available here ({one_line(str(exc))})"
+        return None
+    plan.env = {k: str(v) for k, v in (getattr(resolution, "env", None) or {}).items()}
+    plan.stand_ins = tuple(getattr(resolution, "stand_ins", ()) or ())
+    unavailable = tuple(getattr(resolution, "unavailable", ()) or ())
+    if unavailable:
+        reasons = getattr(resolution, "reasons", None) or {}
+        detail = "; ".join(f"{m}: {reasons[m]}" if m in reasons else m for m in unavailable)
+        plan.blocked = f"its models are not available here ({detail})"
+    return resolution
+
+
+# --- frozen outputs under the current prose ------------------------------------------------------------
+def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
+    """The current prose with the frozen code cells and their outputs.
+
+    Code cells are aligned by source: an unchanged cell gets its outputs; a
+    changed cell is shown as it was frozen (old code with its outputs, so code
+    and output always match); a new cell is shown without outputs; a removed
+    one is dropped. Returns (notebook, complete): complete is False when some
+    code cell differs from the frozen run. Papermill's injected-parameters
+    cell stays after the cell it followed."""
+    nb = copy.deepcopy(source_nb)
+    frozen_code = [c for c in frozen_nb.cells if c.cell_type == "code"]
+    frozen_plain = [c for c in frozen_code if INJECTED_TAG not in c.metadata.get("tags", [])]
+    injected_after: dict[int, Any] = {}  # frozen code cell position -> the injected cell after it
+    previous = -1
+    for cell in frozen_code:
+        if INJECTED_TAG in cell.metadata.get("tags", []):
+            injected_after[previous] = cell
+        else:
+            previous += 1
+    source_code = [c for c in nb.cells if c.cell_type == "code"]
+    matcher = difflib.SequenceMatcher(
+        a=[c.source for c in frozen_plain], b=[c.source for c in source_code], autojunk=False
+    )
+    complete = True
+    matched: dict[int, int] = {}  # source code cell -> frozen code cell position
+    for tag, a0, a1, b0, b1 in matcher.get_opcodes():
+        complete = complete and tag == "equal"
+        if tag in ("equal", "replace"):
+            matched.update({b0 + k: a0 + k for k in range(min(a1 - a0, b1 - b0))})
+    cells: list[Any] = []
+    if -1 in injected_after:
+        cells.append(copy.deepcopy(injected_after[-1]))
+    code_index = -1
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            cells.append(cell)
+            continue
+        code_index += 1
+        position = matched.get(code_index)
+        if position is None:
+            cells.append(cell)
+            continue
+        frozen = copy.deepcopy(frozen_plain[position])
+        frozen["id"] = cell.get("id", frozen.get("id"))
+        cells.append(frozen)
+        if position in injected_after:
+            cells.append(copy.deepcopy(injected_after[position]))
+    nb.cells = cells
+    for key in ("language_info", "papermill"):
+        if key in frozen_nb.metadata:
+            nb.metadata[key] = copy.deepcopy(frozen_nb.metadata[key])
+    return nb, complete
+
+
+def _restored(plan: _Plan, status: ExecutionStatus, notice: str | None) -> ExecutedPost:
+    """The post as the freeze entry shows it (or its bare code when there is none)."""
+    entry = plan.entry
+    if entry is None:
+        return ExecutedPost(source=plan.post, status=status, notebook=plan.notebook, notice=notice)
+    nb, complete = attach_outputs(plan.notebook, entry.notebook())
+    if not complete and status in ("frozen", "executed"):
+        status = "stale-frozen"
+    meta = entry.meta
+    provenance = {
+        **meta.get("provenance", {}),
+        "executed_at": meta.get("executed_at"),
+        "duration_s": meta.get("duration_s"),
+        "profile": meta.get("profile"),
+        "kernel": meta.get("kernel"),
+        "parameters": meta.get("parameters", {}),
+    }
+    return ExecutedPost(
+        source=plan.post,
+        status=status,
+        notebook=nb,
+        asset_dir=entry.folder,
+        provenance=provenance,
+        stand_in_models=tuple(meta.get("stand_in_models", ())),
+        notice=notice,
+    )
+
+
+# --- the stage ---------------------------------------------------------------------------------------------
+def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> ExecutionReport:
+    """Run or restore every post; failures are in the report, never raised."""
+    t0 = time.monotonic()
+    store = settings.store()
+    progress = Progress(settings.progress_stream, settings.progress)
+    plans = [_plan(post, index, settings, store) for index, post in enumerate(posts)]
+    redactor = _redactor(settings, [plan.env for plan in plans])
+    gpu_available = settings.gpu_available if settings.gpu_available is not None else nvidia_device_present()
+
+    results: dict[int, ExecutedPost] = {}
+    rows: dict[int, SummaryRow] = {}
+    failures: dict[int, ExecutionFailure] = {}
+    to_run: list[_Plan] = []
+    held_back: dict[int, str] = {}  # index -> why a stale post was not run
+    warnings: list[str] = []
+    for plan in plans:
+        post = plan.post
+        if not post.executable:
+            results[plan.index] = ExecutedPost(source=post, status="plain")
+        elif not post.execute:
+            results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
+            rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
+        elif plan.read_error is not None:
+            failures[plan.index] = ExecutionFailure(
+                post=post.name, path=relative(post.path, settings.site_dir), kind="read", error=plan.read_error,
+                fix="check the front matter's `jupyter:` section (`jupytext --set-kernel execblog` writes "
+                "a valid kernelspec with name, display_name and language)",
+            )
+            results[plan.index] = ExecutedPost(source=post, status="failed", notice=plan.read_error)
+            rows[plan.index] = SummaryRow(post.name, "failed", note="read")
+        elif plan.inputs_error is not None:
+            failure = ExecutionFailure(
+                post=post.name, path=relative(post.path, settings.site_dir), kind="inputs",
+                error=f"front matter inputs: {plan.inputs_error!r} matches no file in the post's folder",
+                fix="correct the path (relative to the post's folder) or remove it from `inputs:`",
+            )
+            failures[plan.index] = failure
+            results[plan.index] = _restored(plan, "failed", _failed_notice(failure, plan.entry))
+            rows[plan.index] = SummaryRow(post.name, "failed", note="inputs")
+        elif _fresh(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen")
+        elif not settings.allow_execution and _frozen_code_matches(plan):
+            # the key may differ only by what this machine would run it with
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen")
+        elif _real_run_kept(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen", note="real-model run kept")
+        elif (reason := _why_not_run(plan, settings, gpu_available)) is not None:
+            held_back[plan.index] = reason
+            if plan.blocked is not None:
+                warnings.append(f"{relative(post.path, settings.site_dir)}: not executed: {reason}")
+        else:
+            to_run.append(plan)
+
+    outcomes: dict[int, RunOutcome] = {}
+    if to_run:
+        options = RunnerOptions(
+            site_dir=settings.site_dir,
+            log_dir=settings.work_root / "logs",
+            kernel_name=settings.kernel_name,
+            profile=settings.profile,
+            profile_env={k: str(v) for k, v in settings.profile_env.items()},
+            startup_timeout=settings.startup_timeout,
+            jobs=settings.jobs,
+            gpu_slots=settings.gpu_slots,
+            keep_going=settings.keep_going,
+        )
+        progress.start()
+        try:
+            outcomes = Runner(options, store, redactor, progress).run_all([p.request() for p in to_run], gpu_available)
+        finally:
+            progress.stop()
+
+    executed: list[str] = []
+    for plan in to_run:
+        post = plan.post
+        outcome = outcomes.get(plan.index)
+        if outcome is None:  # never started: the build stopped at an earlier failure
+            held_back[plan.index] = "skipped: the build stopped at an earlier failure"
+            continue
+        slowest = max(outcome.cell_seconds, key=outcome.cell_seconds.__getitem__, default=None)
+        timing = (outcome.seconds, slowest, outcome.cell_seconds.get(slowest) if slowest else None)
+        if outcome.failure is None:
+            plan.entry = store.save(post.name, outcome.notebook, _meta(plan, outcome, settings, redactor))
+            results[plan.index] = _restored(plan, "executed", None)
+            rows[plan.index] = SummaryRow(post.name, "executed", *timing)
+            executed.append(post.name)
+        else:
+            failures[plan.index] = outcome.failure
+            results[plan.index] = _restored(plan, "failed", _failed_notice(outcome.failure, plan.entry))
+            rows[plan.index] = SummaryRow(post.name, "failed", *timing, note=outcome.failure.kind)
+    for index, reason in held_back.items():
+        results[index], rows[index] = _held_back(plans[index], reason)
+
+    report = ExecutionReport(
+        posts=[results[i] for i in range(len(posts))],
+        rows=[rows[i] for i in sorted(rows)],
+        failures=[failures[i] for i in sorted(failures)],
+        executed=executed,
+        elapsed=time.monotonic() - t0,
+        warnings=warnings,
+        secrets=dict(redactor.secrets),
+    )
+    if to_run or failures:
+        progress.message(report.summary_table())
+    return report
+
+
+def _fresh(plan: _Plan) -> bool:
+    entry = plan.entry
+    return entry is not None and entry.key == plan.key and entry.meta.get("status") == "ok"
+
+
+def _real_run_kept(plan: _Plan) -> bool:
+    """A run on the real models is never replaced by one on stand-ins: where
+    only stand-ins are available (a laptop offline) and the code is the code
+    that ran on the real models (the GPU publish), the frozen outputs stay."""
+    entry = plan.entry
+    if not plan.stand_ins or entry is None or entry.meta.get("stand_in_models"):
+        return False
+    return _frozen_code_matches(plan)
+
+
+def _frozen_code_matches(plan: _Plan) -> bool:
+    """The post's code cells are the ones its last good run executed."""
+    entry = plan.entry
+    if entry is None or entry.meta.get("status") != "ok" or plan.notebook is None:
+        return False
+    ran = [c for c in entry.notebook().cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
+    return code_cells_of(plan.notebook) == code_cells_of({"cells": ran})
+
+
+def _why_not_run(plan: _Plan, settings: ExecutionSettings, gpu_available: bool) -> str | None:
+    if not settings.allow_execution:
+        return "execution is off in this build"
+    if settings.only_posts is not None and plan.post.name not in settings.only_posts:
+        return "it was not selected in this build"
+    if plan.gpu and not gpu_available and not settings.run_gpu_posts_without_gpu:
+        return "it needs a GPU and this machine has none"
+    return plan.blocked
+
+
+def _held_back(plan: _Plan, reason: str) -> tuple[ExecutedPost, SummaryRow]:
+    skipped = reason.startswith("skipped: ")
+    why = reason.removeprefix("skipped: ")
+    status_row = "skipped" if skipped else None
+    if plan.entry is not None:
+        notice = (
+            f"The code of this post changed since its outputs were made ({_run_date(plan.entry)}); "
+            f"it was not re-run because {why}."
+        )
+        row = SummaryRow(plan.post.name, status_row or "stale-frozen", note=why)
+        return _restored(plan, "stale-frozen", notice), row
+    notice = f"This post has not been executed yet ({why}); its code is shown without outputs."
+    executed = ExecutedPost(source=plan.post, status="not-executed", notebook=plan.notebook, notice=notice)
+    return executed, SummaryRow(plan.post.name, status_row or "not-executed", note=why)
+
+
+def _meta(plan: _Plan, outcome: RunOutcome, settings: ExecutionSettings, redactor: Redactor) -> dict[str, Any]:
+    provenance = dict(outcome.provenance)
+    stand_ins = list(dict.fromkeys([*plan.stand_ins, *provenance.pop("stand_in_models", [])]))
+    return {
+        "post": plan.post.name,
+        "source": relative(plan.post.path, settings.site_dir),
+        "key": plan.key,
+        "status": "ok",
+        "executed_at": now_iso(),
+        "duration_s": round(outcome.seconds, 2),
+        "cells": {str(n): round(s, 3) for n, s in sorted(outcome.cell_seconds.items())},
+        "parameters": redactor.json(json.loads(canonical_json(plan.resolved))),
+        "profile": settings.profile,
+        "kernel": settings.kernel_name,
+        "provenance": provenance,
+        "stand_in_models": stand_ins,
+    }
+
+
+def _run_date(entry: FrozenEntry) -> str:
+    return str(entry.meta.get("executed_at", "an earlier run"))
+
+
+def _failed_notice(failure: ExecutionFailure, entry: FrozenEntry | None) -> str:
+    where = f"code cell {failure.cell}: " if failure.cell else ""
+    what = f"The latest run of this post failed ({where}{failure.error})"
+    if entry is not None:
+        return f"{what}; the outputs shown are from the last good run ({_run_date(entry)})."
+    return f"{what}; its code is shown without outputs."
+
+
+def _redactor(settings: ExecutionSettings, kernel_envs: Iterable[Mapping[str, str]] = ()) -> Redactor:
+    """Secrets of every environment a kernel may see: ours, the profile's, the models'."""
+    environ = {**os.environ, **{k: str(v) for k, v in settings.profile_env.items()}}
+    secrets = secret_env_values(environ, settings.secret_env_names)
+    for env in kernel_envs:
+        for name, value in secret_env_values(env, settings.secret_env_names).items():
+            if secrets.get(name, value) != value:  # same name, another value: keep both
+                name = f"{name}~{len(secrets)}"
+            secrets[name] = value
+    return Redactor(secrets, home=str(Path.home()))
+
+
+# --- make status -------------------------------------------------------------------------------------
+def post_statuses(posts: Sequence[SourcePost], settings: ExecutionSettings) -> list[PostStatus]:
+    """fresh / stale / never run / failed for each executable post (plain and
+    `execute: false` posts are listed as such). Starts no kernel."""
+    store = settings.store()
+    statuses = []
+    for index, post in enumerate(posts):
+        path = relative(post.path, settings.site_dir)
+        if not post.executable:
+            statuses.append(PostStatus(post.name, path, "plain"))
+            continue
+        if not post.execute:
+            statuses.append(PostStatus(post.name, path, "disabled", "execute: false"))
+            continue
+        plan = _plan(post, index, settings, store)
+        if plan.read_error is not None:
+            statuses.append(PostStatus(post.name, path, "error", plan.read_error))
+            continue
+        if plan.inputs_error is not None or plan.key is None:
+            statuses.append(PostStatus(post.name, path, "error", f"input {plan.inputs_error!r} not found"))
+            continue
+        status = store.status(post.name, plan.key)
+        detail = ""
+        if status in ("fresh", "stale") and plan.entry is not None:
+            detail = f"run {_run_date(plan.entry)}"
+        elif status == "failed":
+            detail = str((store.failure(post.name) or {}).get("kind", ""))
+        statuses.append(PostStatus(post.name, path, status, detail))
+    return statuses
+
+
+def format_statuses(statuses: Iterable[PostStatus]) -> str:
+    rows = [("post", "status", "")] + [(s.path, s.status, s.detail) for s in statuses]
+    widths = [max(len(r[i]) for r in rows) for i in range(2)]
+    return "\n".join(f"{r[0].ljust(widths[0])}  {r[1].ljust(widths[1])}  {r[2]}".rstrip() for r in rows)
+
+
+__all__ = [
+    "ExecutionFailure",
+    "ExecutionReport",
+    "ExecutionSettings",
+    "PostStatus",
+    "SummaryRow",
+    "attach_outputs",
+    "execute_posts",
+    "format_statuses",
+    "format_summary",
+    "NotebookReadError",
+    "input_digests",
+    "post_statuses",
+    "source_notebook",
+]

@@ -1,0 +1,73 @@
+"""Spreading post execution over several runners, and merging their freezes.
+
+`assign` is pure: every shard job computes the same partition from the same
+checkout (names and last recorded durations), so no coordinator is needed.
+`merge_freezes` folds the entries that shard jobs uploaded into the freeze.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Mapping
+
+from execblog.errors import BuildError
+from execblog.execution.freeze import META_FILE, NOTEBOOK_FILE
+
+DEFAULT_SECONDS = 60.0  # a post never run yet is assumed to take this long
+
+
+def assign(durations: Mapping[str, float | None], shards: int) -> dict[str, int]:
+    """Post name -> shard (1-based). Longest posts first, each to the least
+    loaded shard (ties: lowest number), so shards finish at similar times."""
+    load = [0.0] * shards
+    out: dict[str, int] = {}
+    for name in sorted(durations, key=lambda n: (-(durations[n] or DEFAULT_SECONDS), n)):
+        shard = min(range(shards), key=lambda i: (load[i], i))
+        out[name] = shard + 1
+        load[shard] += durations[name] or DEFAULT_SECONDS
+    return out
+
+
+def _entries(folder: Path) -> dict[str, Path]:
+    """Freeze entries under an artifact folder (at any depth: artifacts may be
+    unpacked as <artifact>/<post>/ or <artifact>/_freeze/<post>/)."""
+    found: dict[str, Path] = {}
+    for meta in sorted(folder.rglob(META_FILE)):
+        entry = meta.parent
+        if (entry / NOTEBOOK_FILE).is_file() and not entry.name.startswith("."):
+            found.setdefault(entry.name, entry)
+    return found
+
+
+def _meta(entry: Path) -> dict:
+    try:
+        return json.loads((entry / META_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def merge_freezes(sources: list[Path], freeze_dir: Path) -> list[str]:
+    """Copy into `freeze_dir` every entry whose key differs from the one there.
+    Two shards bringing different new results for the same post is an error."""
+    incoming: dict[str, tuple[Path, str | None]] = {}
+    for source in sources:
+        for name, entry in _entries(source).items():
+            key = _meta(entry).get("key")
+            current = freeze_dir / name
+            if current.is_dir() and _meta(current).get("key") == key:
+                continue  # the shard's untouched copy of the checked-out entry
+            if name in incoming and incoming[name][1] != key:
+                raise BuildError(f"two shards executed `{name}` with different results",
+                                 entry, hint="make sure every shard job runs the same commit and SHARD=i/n total")
+            incoming[name] = (entry, key)
+    for name, (entry, _key) in sorted(incoming.items()):
+        target = freeze_dir / name
+        tmp = freeze_dir / f".{name}.merge"
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.copytree(entry, tmp)
+        if target.exists():
+            shutil.rmtree(target)
+        tmp.rename(target)
+    return sorted(incoming)

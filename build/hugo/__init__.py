@@ -1,0 +1,1 @@
+"""The Hugo-compatible pure core: text metrics, summaries, dates, taxonomy terms."""

@@ -1,0 +1,1 @@
+"""What lets a build skip work: the no-op stamp and the per-post caches."""

@@ -1,0 +1,106 @@
+"""No-op rebuilds: a fingerprint of every input of the last successful build."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from execblog import __version__
+from execblog.config import SiteConfig
+from execblog.content.read import declared_inputs
+from execblog.records import SourcePost
+from execblog.output.write import MANIFEST
+
+if TYPE_CHECKING:
+    from execblog.pipeline import BuildOptions
+
+CACHE_DIR = ".cache"
+
+
+def package_fingerprint() -> str:
+    """The pipeline's own code: a changed execblog rebuilds everything."""
+    h = hashlib.sha256(__version__.encode())
+    package = Path(__file__).resolve().parent.parent
+    for f in sorted(package.rglob("*.py")):  # every subpackage
+        st = f.stat()
+        h.update(f"{f.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+    return h.hexdigest()
+
+
+def _model_cache_files() -> list[Path]:
+    """What says which real models are in the Hugging Face cache (`make models`
+    adds to it): a model that appears there can change what a post runs on."""
+    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
+    hub = Path(os.environ.get("HF_HUB_CACHE") or home / "hub")
+    return sorted(hub.glob("models--*/refs/main")) if hub.is_dir() else []
+
+
+class InputStamp:
+    """Fingerprint of every input of a build, to skip a build that would change nothing.
+
+    The fingerprint is taken before the build reads anything, so an edit made
+    while it runs is never mistaken for something it already built."""
+
+    def __init__(self, site_dir: Path, config: SiteConfig, opts: BuildOptions):
+        self.site_dir = site_dir
+        self.path = site_dir / CACHE_DIR / "last-build.json"
+        self.opts = opts
+        self.config = config
+        try:
+            self.saved = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            self.saved = {}
+        self.extra_inputs: list[str] = self.saved.get("extra_inputs", [])
+        self.digest = self._digest(self.extra_inputs)
+
+    def _digest(self, extra_inputs: list[str]) -> str:
+        h = hashlib.sha256(package_fingerprint().encode())
+        o = self.opts
+        h.update(repr((o.drafts, o.future, o.base_url, o.search_index, o.live_reload_script, o.execute, o.profile,
+                       sorted(o.parameters.items()), sorted(o.only_posts), o.force, o.shard,
+                       str(o.out_dir.resolve()))).encode())
+        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
+                 self.site_dir / self.config.execution.freeze_dir]
+        roots += [self.site_dir / p for p in extra_inputs]
+        roots += _model_cache_files()
+        for root in roots:
+            if root.is_file():
+                files = [root]
+            elif root.is_dir():
+                files = sorted(p for p in root.rglob("*") if p.is_file())
+            else:
+                h.update(f"missing:{root}".encode())
+                continue
+            for f in files:
+                st = f.stat()
+                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+        return h.hexdigest()
+
+    def unchanged(self, out_dir: Path) -> bool:
+        if self.opts.force or not (out_dir / MANIFEST).is_file() or not self.saved:
+            return False
+        valid_until = self.saved.get("valid_until")
+        if valid_until and datetime.now(timezone.utc).timestamp() >= valid_until:
+            return False  # a future-dated post has become due
+        return self.saved.get("digest") == self.digest
+
+    def save(self, posts: list[SourcePost], valid_until: float | None) -> None:
+        """Record the inputs of a successful build; `valid_until` is when the
+        next future-dated post becomes due (the build is stale from then on)."""
+        extra = sorted({str(path.relative_to(self.site_dir)) for p in posts for path in _declared_inputs(p)
+                        if path.is_relative_to(self.site_dir)})
+        # inputs first declared in this build: fingerprint them now (else the start's)
+        digest = self.digest if extra == self.extra_inputs else self._digest(extra)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}),
+                       encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def _declared_inputs(post: SourcePost) -> list[Path]:
+    return [file.resolve() for _entry, files in declared_inputs(post) for file in files]

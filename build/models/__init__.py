@@ -1,0 +1,1 @@
+"""Model provisioning for executable posts: resolve declared ids, download, offline stand-ins."""

@@ -1,0 +1,82 @@
+"""Stage 4b: render planned pages with the theme's Jinja templates.
+
+One Environment per build (templates compile once). Autoescape is on for
+HTML and XML; templates receive computed values and only lay them out.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from pathlib import Path
+
+import jinja2
+
+from execblog.config import SiteConfig
+from execblog.errors import BuildError
+from execblog.i18n import Translator
+from execblog.pages.plan import META_DESCRIPTION_CHARS, Page, SiteUrls, shorten, menu_links
+
+
+def _rfc822(value: datetime) -> str:
+    return format_datetime(value)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="seconds")
+
+
+class PageRenderer:
+    def __init__(self, config: SiteConfig, translator: Translator, theme_dir: Path, static_urls: dict[str, str]):
+        self.theme_dir = theme_dir
+        self.env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(str(theme_dir / "templates")),
+            autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        # JSON-LD with Japanese text as characters, not 6-byte \u escapes
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+        self.env.filters["rfc822"] = _rfc822
+        self.env.filters["iso"] = _iso
+        urls = SiteUrls(config.base_url)
+        self.env.globals.update(
+            site=config,
+            t=translator,
+            url=urls.url,
+            absurl=urls.absolute,
+            static=static_urls,
+            menu=menu_links(config, urls),
+            site_description=shorten(config.description, META_DESCRIPTION_CHARS, False, "…"),
+            build_year=datetime.now(timezone.utc).year,
+        )
+
+    def render(self, page: Page) -> str:
+        try:
+            template = self.env.get_template(page.template)
+            return template.render(page=page, **page.context)
+        except jinja2.TemplateSyntaxError as exc:
+            raise BuildError(f"template error: {exc.message}", exc.filename or page.template, exc.lineno,
+                             "fix the template syntax") from None
+        except jinja2.TemplateNotFound as exc:
+            raise BuildError(f"template not found: {exc.name}", self.theme_dir / "templates",
+                             hint="add the template to theme/templates/") from None
+        except jinja2.UndefinedError as exc:
+            line = _template_line(exc)
+            raise BuildError(f"template error while rendering {page.output}: {exc.message}",
+                             line[0] if line else self.theme_dir / "templates" / page.template,
+                             line[1] if line else None,
+                             "the template uses a value the page does not have") from None
+
+
+def _template_line(exc: BaseException) -> tuple[str, int] | None:
+    """The innermost template frame of a render error, as (file, line)."""
+    tb = exc.__traceback__
+    found = None
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith((".html", ".xml", ".txt")):
+            found = (code.co_filename, tb.tb_lineno)
+        tb = tb.tb_next
+    return found

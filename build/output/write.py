@@ -1,0 +1,111 @@
+"""Stage 5: write the site, atomically.
+
+The new site is assembled in a staging folder beside the output folder; files
+whose bytes did not change are hard-linked from the previous site (cheap), the
+rest are written. Only when everything succeeded is the staging folder swapped
+in, so a failed build never destroys the last good site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+from execblog.errors import BuildError
+
+MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
+
+
+def check_output_folder(out_dir: Path, site_dir: Path) -> None:
+    """The output folder is replaced whole by every build: refuse one that
+    holds the site itself or files that no build of ours wrote."""
+    out_dir, site_dir = out_dir.resolve(), site_dir.resolve()
+    if out_dir == site_dir or site_dir.is_relative_to(out_dir):
+        raise BuildError(f"the output folder {out_dir} contains the site folder",
+                         hint="write the site to a folder of its own, e.g. -d public")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
+        raise BuildError(f"the output folder {out_dir} holds files that no build wrote",
+                         hint="choose an empty or new folder (every build replaces the output folder whole)")
+
+
+class SiteWriter:
+    def __init__(self, out_dir: Path):
+        self.out_dir = out_dir.resolve()
+        self.stage = self.out_dir.parent / f".{self.out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
+        self.previous: dict[str, str] = {}
+        manifest = self.out_dir / MANIFEST
+        if manifest.is_file():
+            try:
+                self.previous = json.loads(manifest.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                self.previous = {}
+        self.written: dict[str, str] = {}
+        self.reused = 0
+        self.stage.mkdir(parents=True)
+        # The site replaced by the last build is deleted while this one works
+        # (removing thousands of folders is slow on some file systems), by a
+        # separate process: a thread would be copied into the forked workers.
+        trash = sorted(str(t) for t in self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
+        self._cleaner = subprocess.Popen(["rm", "-rf", "--", *trash]) if trash else None
+
+    def write_bytes(self, rel: str, data: bytes) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        self._place(rel, digest, lambda target: target.write_bytes(data))
+
+    def write_text(self, rel: str, text: str) -> None:
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def copy_file(self, rel: str, source: Path) -> None:
+        data = source.read_bytes()
+        self.write_bytes(rel, data)
+
+    def _place(self, rel: str, digest: str, write) -> None:
+        rel = rel.lstrip("/")
+        if rel in self.written:
+            if self.written[rel] != digest:
+                raise BuildError(f"two different pages or files would be written to {rel}",
+                                 hint="an `aliases:` entry or a bundle file uses a URL that another page has")
+            return
+        target = self.stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        old = self.out_dir / rel
+        if self.previous.get(rel) == digest and old.is_file():
+            try:
+                os.link(old, target)
+                self.reused += 1
+                self.written[rel] = digest
+                return
+            except OSError:
+                pass
+        write(target)
+        self.written[rel] = digest
+
+    def adopt_tree(self, rel_dir: str) -> None:
+        """Record files that a tool (e.g. the search indexer) wrote into the stage."""
+        root = self.stage / rel_dir
+        for path in root.rglob("*"):
+            if path.is_file():
+                rel = path.relative_to(self.stage).as_posix()
+                self.written[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+    def commit(self) -> None:
+        """Swap the staged site in. The previous one is left as `.<out>.old-*`
+        and removed in the background by the next build."""
+        (self.stage / MANIFEST).write_text(json.dumps(self.written, sort_keys=True, indent=0), encoding="utf-8")
+        if self.out_dir.exists():
+            os.rename(self.out_dir, self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}")
+        os.rename(self.stage, self.out_dir)
+        self._wait_cleaner()
+
+    def abort(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
+        self._wait_cleaner()
+
+    def _wait_cleaner(self) -> None:
+        if self._cleaner is not None:
+            self._cleaner.wait()

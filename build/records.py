@@ -1,0 +1,106 @@
+"""The data types that cross stage boundaries.
+
+    content.read_posts()              -> SourcePost      (a post as read)
+    execution.execute_posts()         -> ExecutedPost    (a post with its executed notebook)
+    convert.NotebookConverter.convert -> ConvertedPost   (the post body as HTML + its assets)
+    pages.plan_site()                 -> Page objects ready to render
+
+Each stage takes the previous stage's type and never reaches back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class Cover:
+    image: str
+    alt: str = ""
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class SourcePost:
+    """A post as read from `posts/`: validated front matter plus the raw text."""
+
+    path: Path  # the Markdown file (posts/<name>.md or posts/<name>/index.md)
+    name: str  # file stem, or the bundle folder's name
+    text: str  # the whole file, front matter included (what jupytext reads)
+    body: str  # Markdown after the front matter
+    body_line: int  # 1-based line of `text` where `body` starts
+    title: str
+    date: datetime  # always time-zone aware (site time_zone applied when absent)
+    lastmod: datetime | None
+    draft: bool
+    tags: tuple[str, ...]
+    categories: tuple[str, ...]
+    authors: tuple[str, ...]
+    summary: str | None  # front matter summary (Markdown)
+    description: str | None
+    slug: str
+    cover: Cover | None
+    toc: bool | None  # None = follow the site setting
+    hidden_in_list: bool
+    aliases: tuple[str, ...]
+    is_cjk: bool | None  # front matter isCJKLanguage; None = follow the site setting
+    # Execution-related front matter (the execute stage interprets these).
+    executable: bool  # front matter has Jupytext `jupyter.kernelspec`
+    execute: bool  # front matter `execute` (default True)
+    params: dict[str, Any]  # every front matter key, unknown ones included
+    bundle_dir: Path | None = None  # set for page bundles
+    resources: tuple[Path, ...] = ()  # sibling files of a page bundle
+
+    @property
+    def source_dir(self) -> Path:
+        return self.path.parent
+
+
+ExecutionStatus = Literal[
+    "plain",  # not executable: Markdown only
+    "executed",  # run in this build
+    "frozen",  # rendered from the freeze (key unchanged)
+    "stale-frozen",  # could not run here; last good frozen output shown
+    "not-executed",  # execute: false, or no output available: code shown without outputs
+    "failed",  # run failed (the build fails unless --keep-going)
+]
+
+
+@dataclass(frozen=True)
+class ExecutedPost:
+    """A post with its notebook: executed, restored from the freeze, or not run."""
+
+    source: SourcePost
+    status: ExecutionStatus
+    notebook: Any | None = None  # nbformat.NotebookNode; None for plain posts
+    # Files extracted from outputs (content-hash names) -> bytes location.
+    asset_dir: Path | None = None
+    provenance: dict[str, Any] | None = None
+    stand_in_models: tuple[str, ...] = ()  # model ids served by offline stand-ins
+    notice: str | None = None  # shown on the page (e.g. why it was not executed)
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file published beside the page (bundle resource or extracted output)."""
+
+    site_path: str  # path relative to the post's output folder
+    source: Path
+
+
+@dataclass(frozen=True)
+class ConvertedPost:
+    """The post body as HTML, ready for metrics and templates."""
+
+    executed: ExecutedPost
+    html: str  # the author's content: what Hugo's counts and summaries are computed over
+    headings: tuple[Any, ...] = ()  # markdown_render.Heading
+    summary_html: str | None = None  # front matter `summary`, rendered; None when absent
+    notices_html: str = ""  # stand-in banner, not-executed notice: shown above the content
+    provenance_html: str = ""  # how and where the post ran: shown below the content
+    has_math: bool = False
+    has_code: bool = False
+    assets: tuple[Asset, ...] = ()

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from execblog.config import Profile, SiteConfig, load_config
+from execblog.config import CONFIG_FILE, Profile, SiteConfig, load_config
 from execblog.content.read import read_posts
 from execblog.errors import BuildError
 from execblog.i18n import Translator
@@ -84,7 +84,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
             raise BuildError(f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/")
         config = replace(config, base_url=opts.base_url)
     if not opts.shard:
-        check_output_folder(opts.out_dir, site_dir)
+        sources = [site_dir / "posts", site_dir / "theme", site_dir / CONFIG_FILE, site_dir / config.execution.freeze_dir]
+        check_output_folder(opts.out_dir, site_dir, sources)
     cache = site_dir / CACHE_DIR
     stamp = InputStamp(site_dir, config, opts)
     if stamp.unchanged(opts.out_dir):
@@ -355,6 +356,10 @@ def _view_key(item: ExecutedPost, context) -> str:
     for resource in post.resources:  # bundle images are measured for width/height
         st = resource.stat()
         h.update(f"{resource}:{st.st_size}:{st.st_mtime_ns}".encode())
+    frozen = sorted(item.asset_dir.iterdir()) if item.asset_dir is not None and item.asset_dir.is_dir() else []
+    for file in frozen:  # a replaced freeze file is verified again (freeze.ref_file)
+        st = file.lstat()
+        h.update(f"{file}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
 
 

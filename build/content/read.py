@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from execblog.errors import BuildError
+from execblog.fsutil import confine, inside, relative_problem
 from execblog.records import Cover, SourcePost
 from execblog.hugo.taxonomies import urlize
 
@@ -43,6 +44,8 @@ def discover_post_files(posts_dir: Path) -> list[Path]:
 
 def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "") -> list[SourcePost]:
     posts = [read_post(path, zone, default_author) for path in discover_post_files(posts_dir)]
+    for post in posts:
+        declared_inputs(post)  # an input that leads out of the post's folder stops the build before it starts
     # A name keys the freeze and the caches, a slug the URL: each must be one post's.
     for what, key in (("name", lambda p: p.name), ("slug", lambda p: urlize(p.slug))):
         seen: dict[str, SourcePost] = {}
@@ -70,6 +73,9 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 
 def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePost:
+    bundle_dir = path.parent if path.name == "index.md" else None
+    site_dir = (path.parent.parent if bundle_dir else path.parent).parent  # <site>/posts/<name>[/index.md]
+    inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
     text = path.read_text(encoding="utf-8")
     fm_text, body, body_line = split_front_matter(text, path)
     try:
@@ -89,7 +95,6 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         raise BuildError("front matter must be a mapping of keys to values", path, 2)
     fm = _FrontMatter(data, fm_text, path)
 
-    bundle_dir = path.parent if path.name == "index.md" else None
     name = bundle_dir.name if bundle_dir else path.stem
     title = fm.str_("title")
     if not title:
@@ -111,12 +116,12 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
     authors = fm.list_("author") or ((default_author,) if default_author else ())
     resources: tuple[Path, ...] = ()
     if bundle_dir is not None:
-        resources = tuple(
-            p
-            for p in sorted(bundle_dir.rglob("*"))
-            if p.is_file() and p != path
-            and not is_hidden(p, bundle_dir)
-        )
+        found = [p for p in sorted(bundle_dir.rglob("*")) if p != path and not is_hidden(p, bundle_dir)]
+        for p in found:  # published as they are: a link must not bring in a file from elsewhere
+            if p.is_symlink():
+                inside(p, site_dir, "the bundle file", hint="copy the file into the bundle instead of linking to it")
+        resources = tuple(p for p in found if p.is_file())
+    fm.inputs()
     return SourcePost(
         path=path,
         name=name,
@@ -136,7 +141,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         cover=cover_obj,
         toc=fm.bool_("toc", None),
         hidden_in_list=fm.bool_("hidden_in_list", False),
-        aliases=fm.list_("aliases"),
+        aliases=fm.aliases(),
         is_cjk=is_cjk,
         executable=executable,
         execute=fm.bool_("execute", True),
@@ -153,19 +158,32 @@ def is_hidden(path: Path, root: Path) -> bool:
 
 def declared_inputs(post: SourcePost) -> list[tuple[str, list[Path]]]:
     """Front matter `inputs:` (paths or globs relative to the post's folder; a
-    folder means every file under it): each entry with the files it names."""
+    folder means every file under it): each entry with the files it names,
+    none of which lies outside the post's folder (links resolved)."""
     declared = post.params.get("inputs") or ()
     declared = [declared] if isinstance(declared, str) else list(declared) if isinstance(declared, list) else []
+    base = post.source_dir
     out = []
     for entry in declared:
         files: list[Path] = []
-        for match in sorted(Path(p) for p in glob.glob(str(post.source_dir / str(entry)), recursive=True)):
+        for rel in sorted(glob.glob(str(entry), root_dir=base, recursive=True)):
+            match = _confined_input(base, rel, post)
             if match.is_dir():
-                files += sorted(p for p in match.rglob("*") if p.is_file() and not is_hidden(p, match))
+                files += sorted(_confined_input(base, p.relative_to(base).as_posix(), post)
+                                for p in match.rglob("*") if not is_hidden(p, match))
             elif match.is_file():
                 files.append(match)
-        out.append((str(entry), files))
+        out.append((str(entry), [f for f in files if f.is_file()]))
     return out
+
+
+def _confined_input(base: Path, rel: str, post: SourcePost) -> Path:
+    try:
+        return confine(base, rel, "the input", post.path,
+                       hint="declare files inside the post's folder; copy or move the file there instead of linking")
+    except BuildError as exc:  # the line is looked up only when there is an error to show
+        front = _FrontMatter(post.params, split_front_matter(post.text, post.path)[0], post.path)
+        raise BuildError(exc.message, exc.path, front.line("inputs"), exc.hint) from None
 
 
 class _FrontMatter:
@@ -211,6 +229,28 @@ class _FrontMatter:
         if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
             return tuple(str(v) for v in value)
         raise self.fail(key, f"`{key}` must be a list of names", f"e.g. {key}: [one, two]")
+
+    def aliases(self) -> tuple[str, ...]:
+        """`aliases:` URL paths; each becomes a folder of the output, so it must stay inside it."""
+        aliases = self.list_("aliases")
+        for alias in aliases:
+            problem = relative_problem(alias.strip("/")) if alias.strip("/") else "points at the home page"
+            if problem:
+                raise self.fail("aliases", f"the alias `{alias}` {problem}",
+                                "an alias is a URL path of this site, e.g. aliases: [/old/url/]")
+        return aliases
+
+    def inputs(self) -> None:
+        """`inputs:` must be paths or globs relative to the post's folder."""
+        value = self.data.get("inputs")
+        entries = [value] if isinstance(value, str) else value if isinstance(value, list) else ()
+        if value is not None and not isinstance(value, (str, list)):
+            raise self.fail("inputs", "`inputs` must be a list of paths", "e.g. inputs: [data.csv, helpers.py]")
+        for entry in entries:
+            problem = relative_problem(entry) if isinstance(entry, str) else "is not a path"
+            if problem:
+                raise self.fail("inputs", f"the input `{entry}` {problem}",
+                                "declare files inside the post's folder, relative to it, e.g. inputs: [data.csv]")
 
     def date(self, key: str, zone: ZoneInfo) -> datetime | None:
         value = self.data.get(key)

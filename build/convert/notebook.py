@@ -66,7 +66,7 @@ from typing import Any
 
 import nbformat
 
-from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text
+from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text, ref_file
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.records import Asset, ConvertedPost, ExecutedPost
 
@@ -337,7 +337,7 @@ class NotebookConverter:
         ext, is_base64 = IMAGE_MIMETYPES[mime]
         name = file_ref(value)
         if name is not None and state.executed.asset_dir is not None:
-            source = state.executed.asset_dir / name
+            source = ref_file(state.executed.asset_dir, name, mime)
         else:  # an inline image (notebook not from the freeze): write it out once
             raw = base64.b64decode(_text(value)) if is_base64 else _text(value).encode("utf-8")
             name = hashlib.sha256(raw).hexdigest()[:16] + ext

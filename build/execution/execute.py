@@ -162,8 +162,7 @@ def input_digests(post: SourcePost) -> dict[str, str]:
         if not files:
             raise InputsError(entry)
         for file in files:
-            name = file.relative_to(base).as_posix() if file.is_relative_to(base) else file.as_posix()
-            digests[name] = digest_bytes(file.read_bytes())
+            digests[file.relative_to(base).as_posix()] = digest_bytes(file.read_bytes())
     return digests
 
 

@@ -27,6 +27,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -36,6 +37,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 import nbformat
+
+from execblog.errors import BuildError
+from execblog.fsutil import confine, inside
 
 NOTEBOOK_FILE = "executed.ipynb"
 META_FILE = "meta.json"
@@ -113,6 +117,30 @@ def file_ref(value: Any) -> str | None:
     return None
 
 
+_FILE_NAME = re.compile(r"[0-9a-f]{16}(\.[a-z]+)")
+_REWRITE = "delete the entry's folder and build again to re-execute the post (a freeze entry is never edited by hand)"
+
+
+def ref_file(folder: Path, name: str, mime: str) -> Path:
+    """The file an output refers to, checked: a content-hash name (what
+    `normalize_notebook` writes for `mime`) of a file in `folder`, not a link
+    that leaves it, whose bytes hash to that name."""
+    where = folder / NOTEBOOK_FILE
+    match = _FILE_NAME.fullmatch(name)
+    if mime not in IMAGE_MIMETYPES or not match or match.group(1) != IMAGE_MIMETYPES[mime][0]:
+        raise BuildError(f"an output refers to `{FILE_REF_PREFIX}{name}`, which is not a file name the freeze "
+                         f"writes for {mime} (16 hex digits of its SHA-256, then the extension)", where, hint=_REWRITE)
+    path = inside(folder / name, folder, "the freeze file", where, hint=_REWRITE)
+    try:
+        data = path.read_bytes()
+    except OSError:
+        raise BuildError(f"an output refers to `{name}`, which is not in {folder}", where, hint=_REWRITE) from None
+    if hashlib.sha256(data).hexdigest()[:16] != name[:16]:
+        raise BuildError(f"the freeze file {folder / name} does not hold the content its name claims "
+                         "(edited or replaced)", where, hint=_REWRITE)
+    return folder / name
+
+
 def inline_files(notebook: Any, folder: Path) -> Any:
     """A copy of a frozen notebook with file references replaced by the data
     (base64 or SVG text), i.e. an ordinary self-contained notebook."""
@@ -121,10 +149,10 @@ def inline_files(notebook: Any, folder: Path) -> Any:
         for output in cell.get("outputs", []):
             for mime, value in (output.get("data") or {}).items():
                 name = file_ref(value)
-                if name is None:
+                if name is None or mime not in IMAGE_MIMETYPES:
                     continue
-                raw = (folder / name).read_bytes()
-                is_base64 = IMAGE_MIMETYPES.get(mime, ("", True))[1]
+                raw = ref_file(folder, name, mime).read_bytes()
+                is_base64 = IMAGE_MIMETYPES[mime][1]
                 output["data"][mime] = (
                     base64.b64encode(raw).decode("ascii") if is_base64 else raw.decode("utf-8")
                 )
@@ -139,6 +167,15 @@ def notebook_text(notebook: Any) -> str:
 
 def meta_text(meta: Mapping[str, Any]) -> str:
     return json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def entry_folder(root: Path, name: str) -> Path:
+    """An entry's folder: a name is one plain folder name, and the folder (or a
+    link in its place) must lie inside the freeze."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise BuildError(f"`{name}` cannot name a freeze entry", root,
+                         hint="a freeze entry is named after its post's file: one name, not a path")
+    return confine(root, name, "the freeze entry", hint=_REWRITE)
 
 
 # --- the store ----------------------------------------------------------------------------------
@@ -163,7 +200,7 @@ class FreezeStore:
         self.failed_dir = Path(failed_dir)
 
     def entry_dir(self, name: str) -> Path:
-        return self.root / name
+        return entry_folder(self.root, name)
 
     # -- reading -----------------------------------------------------------------------------------
     def load(self, name: str) -> FrozenEntry | None:
@@ -171,6 +208,8 @@ class FreezeStore:
         if not folder.exists():
             self._recover(name)
         meta_path = folder / META_FILE
+        for path in (meta_path, folder / NOTEBOOK_FILE):
+            inside(path, folder, "the freeze file", hint=_REWRITE)
         if not (meta_path.is_file() and (folder / NOTEBOOK_FILE).is_file()):
             return None
         try:

@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Mapping
 
 from execblog.errors import BuildError
-from execblog.execution.freeze import META_FILE, NOTEBOOK_FILE
+from execblog.execution.freeze import IMAGE_MIMETYPES, META_FILE, NOTEBOOK_FILE, entry_folder, ref_file
+from execblog.fsutil import inside
 
 DEFAULT_SECONDS = 60.0  # a post never run yet is assumed to take this long
 
@@ -48,14 +49,33 @@ def _meta(entry: Path) -> dict:
         return {}
 
 
+_MIME_OF_EXT = {ext: mime for mime, (ext, _) in IMAGE_MIMETYPES.items()}
+
+
+def _check_entry(entry: Path, source: Path) -> None:
+    """An uploaded entry is data from a CI job: only the files a freeze entry
+    holds, no link out of the artifact, image files that hash to their names."""
+    hint = "upload the shard's freeze as the build wrote it (the publish workflow's shard job does)"
+    inside(entry, source, "the shard artifact folder", hint=hint)
+    for path in sorted(entry.rglob("*")):
+        inside(path, source, "the shard artifact file", hint=hint)
+        if path.name in (META_FILE, NOTEBOOK_FILE) and path.parent == entry:
+            continue
+        mime = _MIME_OF_EXT.get(path.suffix)
+        if path.parent != entry or not path.is_file() or mime is None:
+            raise BuildError(f"{path} is not a file a freeze entry holds", path, hint=hint)
+        ref_file(entry, path.name, mime)
+
+
 def merge_freezes(sources: list[Path], freeze_dir: Path) -> list[str]:
     """Copy into `freeze_dir` every entry whose key differs from the one there.
     Two shards bringing different new results for the same post is an error."""
     incoming: dict[str, tuple[Path, str | None]] = {}
     for source in sources:
         for name, entry in _entries(source).items():
+            _check_entry(entry, source)
             key = _meta(entry).get("key")
-            current = freeze_dir / name
+            current = entry_folder(freeze_dir, name)
             if current.is_dir() and _meta(current).get("key") == key:
                 continue  # the shard's untouched copy of the checked-out entry
             if name in incoming and incoming[name][1] != key:
@@ -63,7 +83,7 @@ def merge_freezes(sources: list[Path], freeze_dir: Path) -> list[str]:
                                  entry, hint="make sure every shard job runs the same commit and SHARD=i/n total")
             incoming[name] = (entry, key)
     for name, (entry, _key) in sorted(incoming.items()):
-        target = freeze_dir / name
+        target = entry_folder(freeze_dir, name)
         tmp = freeze_dir / f".{name}.merge"
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.copytree(entry, tmp)

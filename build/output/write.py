@@ -17,33 +17,66 @@ import uuid
 from pathlib import Path
 
 from execblog.errors import BuildError
+from execblog.fsutil import relative_problem
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
 
 
-def check_output_folder(out_dir: Path, site_dir: Path) -> None:
-    """The output folder is replaced whole by every build: refuse one that
-    holds the site itself or files that no build of ours wrote."""
-    out_dir, site_dir = out_dir.resolve(), site_dir.resolve()
+def check_output_folder(out_dir: Path, site_dir: Path, sources: list[Path]) -> None:
+    """The output folder is replaced whole by every build: refuse one that is a
+    file, holds the site or lies inside its sources (`sources`: posts/, theme/,
+    the freeze, the site config), or holds files that no build of ours wrote."""
+    shown, out_dir, site_dir = out_dir, out_dir.resolve(), site_dir.resolve()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise BuildError(f"the output folder {shown} is a file", shown,
+                         hint="write the site to a folder of its own, e.g. -d public")
     if out_dir == site_dir or site_dir.is_relative_to(out_dir):
         raise BuildError(f"the output folder {out_dir} contains the site folder",
                          hint="write the site to a folder of its own, e.g. -d public")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MANIFEST).is_file():
-        raise BuildError(f"the output folder {out_dir} holds files that no build wrote",
-                         hint="choose an empty or new folder (every build replaces the output folder whole)")
+    for source in sources:
+        if out_dir.is_relative_to(source.resolve()) or source.resolve().is_relative_to(out_dir):
+            raise BuildError(f"the output folder {shown} lies inside the site's sources ({source})",
+                             hint="write the site to a folder of its own, e.g. -d public")
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    manifest = _read_manifest(out_dir)
+    foreign = sorted(_foreign_files(out_dir, set(manifest or ())))
+    if manifest is None or foreign:
+        listed = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
+        raise BuildError(f"the output folder {out_dir} holds files that no build wrote"
+                         + (f": {listed}" if manifest is not None else ""),
+                         hint="every build replaces the output folder whole: move those files out of it, or put "
+                              "files the site should publish (e.g. CNAME) in theme/static/")
+
+
+def _read_manifest(out_dir: Path) -> dict[str, str] | None:
+    try:
+        manifest = json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return manifest if isinstance(manifest, dict) else None
+
+
+def _foreign_files(out_dir: Path, written: set[str]) -> set[str]:
+    """Top-level names (`x`, or `x/` for a folder) under which lies a file the
+    manifest does not list; links and other non-folders count as files."""
+    written = written | {MANIFEST}
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(out_dir):  # links to folders are listed, not followed
+        here = Path(folder).relative_to(out_dir)
+        for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
+            rel = (here / name).as_posix()
+            if rel not in written:
+                top, sep, _ = rel.partition("/")
+                found.add(top + sep)
+    return found
 
 
 class SiteWriter:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.stage = self.out_dir.parent / f".{self.out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
-        self.previous: dict[str, str] = {}
-        manifest = self.out_dir / MANIFEST
-        if manifest.is_file():
-            try:
-                self.previous = json.loads(manifest.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                self.previous = {}
+        self.previous: dict[str, str] = _read_manifest(self.out_dir) or {}
         self.written: dict[str, str] = {}
         self.reused = 0
         self.stage.mkdir(parents=True)
@@ -66,6 +99,10 @@ class SiteWriter:
 
     def _place(self, rel: str, digest: str, write) -> None:
         rel = rel.lstrip("/")
+        problem = relative_problem(rel)
+        if problem:  # the last gate: nothing is written outside the output folder
+            raise BuildError(f"refusing to write `{rel}`: the path {problem}",
+                             hint="check the post's `aliases:` and bundle file names")
         if rel in self.written:
             if self.written[rel] != digest:
                 raise BuildError(f"two different pages or files would be written to {rel}",
@@ -74,9 +111,9 @@ class SiteWriter:
         target = self.stage / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         old = self.out_dir / rel
-        if self.previous.get(rel) == digest and old.is_file():
+        if self.previous.get(rel) == digest and old.is_file() and not old.is_symlink():
             try:
-                os.link(old, target)
+                os.link(old, target, follow_symlinks=False)
                 self.reused += 1
                 self.written[rel] = digest
                 return

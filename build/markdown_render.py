@@ -285,7 +285,7 @@ def _heading_attributes(state: StateCore) -> None:
             else:
                 key, value = item.split("=", 1)
                 if heading_attribute_allowed(key):  # Hugo drops only on*; we allow-list
-                    attrs[key] = value[1:-1] if value[:1] in "\"'" else value
+                    attrs[key.lower()] = value[1:-1] if value[:1] in "\"'" else value
         tok.meta["attrs"] = attrs
 
 

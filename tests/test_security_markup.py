@@ -6,7 +6,6 @@ Chromium loading every page and every SVG file of that site."""
 from __future__ import annotations
 
 import re
-import textwrap
 
 import nbformat
 import pytest

@@ -125,7 +125,14 @@ def test_frozen_image_references_use_the_asset_dir(converter, tmp_path):
     converted = _convert(converter, tmp_path, nb, asset_dir=entry.folder, provenance={"python": "3.11"})
     sources = {a.site_path: a.source for a in converted.assets}
     images = [p for p in sources if p.startswith("outputs/")]
-    assert len(images) == 2 and all(sources[p].parent == entry.folder for p in images)
+    assert len(images) == 2
+    png_path = next(p for p in images if p.endswith(".png"))
+    svg_path = next(p for p in images if p.endswith(".svg"))
+    assert sources[png_path].parent == entry.folder
+    # An SVG is published as its sanitized copy (it is a document that can run script),
+    # under the name the freeze gave it.
+    assert (entry.folder / svg_path.removeprefix("outputs/")).is_file()
+    assert sources[svg_path].parent != entry.folder and sources[svg_path].read_bytes().startswith(b"<svg")
     assert 'width="40" height="20"' in converted.html  # 30pt x 15pt in CSS pixels
     assert 'width="40" height="30"' in converted.html  # declared size of a retina PNG
     # The download is self-contained: images inlined again.

@@ -110,7 +110,8 @@ def _set_ref(site: Site, ref: str) -> None:
 
 def test_a_frozen_site_renders(frozen):
     assert frozen.build("--no-execute") == 0
-    assert (frozen.out / "posts/fig/outputs" / _svg(frozen).name).read_bytes() == _svg(frozen).read_bytes()
+    published = (frozen.out / "posts/fig/outputs" / _svg(frozen).name).read_bytes()
+    assert published.startswith(b"<svg") and b"<rect" in published  # its sanitized copy
 
 
 def test_a_frozen_image_reference_cannot_name_an_absolute_file(frozen, tmp_path, capsys):

@@ -3,7 +3,10 @@
 CommonMark plus tables, strikethrough, autolinks (linkify), footnotes, task
 lists, definition lists, heading ids, goldmark's typographer, Pygments
 highlighting and `$...$` / `$$...$$` math rendered to MathML at build time.
-Raw HTML is omitted unless the site config allows it, as Hugo does.
+Raw HTML is omitted unless the site config allows it, as Hugo does. Math and
+heading attribute blocks never carry script: MathML is written by allow-list
+and headings keep only id, class and data-* (see sanitize.py), whatever the
+config says, since neither is raw HTML the author wrote.
 
 The HTML follows Hugo 0.168's output byte for byte where it matters (entities
 from the typographer, footnotes, task lists, tables, `<br>`/`<hr>`, dropped
@@ -21,7 +24,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from latex2mathml.converter import convert as latex_to_mathml
+from latex2mathml.converter import convert_to_element as latex_to_element
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -34,6 +37,7 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from execblog.convert.sanitize import heading_attribute_allowed, mathml
 from execblog.hugo.summaries import SUMMARY_DIVIDER
 from execblog.hugo.text_metrics import go_is_space
 
@@ -280,7 +284,8 @@ def _heading_attributes(state: StateCore) -> None:
                 attrs["class"] = (attrs["class"] + " " if "class" in attrs else "") + item[1:]
             else:
                 key, value = item.split("=", 1)
-                attrs[key] = value[1:-1] if value[:1] in "\"'" else value
+                if heading_attribute_allowed(key):  # Hugo drops only on*; we allow-list
+                    attrs[key.lower()] = value[1:-1] if value[:1] in "\"'" else value
         tok.meta["attrs"] = attrs
 
 
@@ -552,7 +557,7 @@ _PLAIN_FORMATTER = _PlainFormatter()
 
 def _mathml(tex: str, display: bool) -> str:
     try:
-        out = latex_to_mathml(tex.strip(), display="block" if display else "inline")
+        out = mathml(latex_to_element(tex.strip(), display="block" if display else "inline"))
     except Exception:  # malformed TeX: show the source rather than fail the build
         cls = "math-error"
         return f'<code class="{cls}">{html.escape(tex)}</code>'

@@ -13,7 +13,9 @@ listed in ConvertedPost.assets) referenced with width, height and lazy
 loading, never inline base64. Streams go in <pre> (stderr apart, hidden by
 `warnings: false`), `\\r` progress bars keep their final frame, ANSI colours
 become spans, long text folds behind a <details> "show more". HTML outputs
-(pandas tables) are sanitized with nh3; LaTeX renders like Markdown math;
+(pandas tables) are sanitized by allow-list (sanitize.py), and so are SVG
+images, which are published as sanitized copies; LaTeX and Markdown outputs
+render like Markdown (math allow-listed, raw HTML omitted or sanitized);
 interactive outputs (Plotly, Vega, Bokeh) show their static image fallback;
 widget outputs are dropped.
 
@@ -69,6 +71,7 @@ import nbformat
 from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text, ref_file
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.records import Asset, ConvertedPost, ExecutedPost
+from execblog.convert.sanitize import clean_html, clean_svg
 
 WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 # Need JavaScript to show anything: only their static fallback can be used.
@@ -126,11 +129,10 @@ class ConverterOptions:
 
 
 class NotebookConverter:
-    """Built once per build: the nh3 cleaner, nbconvert pieces and the
-    renderer are reused for every post."""
+    """Built once per build: nbconvert pieces and the renderer are reused
+    for every post."""
 
     def __init__(self, markdown_renderer: MarkdownRenderer, options: ConverterOptions | None = None):
-        import nh3
         from nbconvert.filters.ansi import ansi2html
         from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
@@ -139,14 +141,6 @@ class NotebookConverter:
         self.labels = {**DEFAULT_LABELS, **self.options.labels}
         self._ansi2html = ansi2html
         self._coalesce = CoalesceStreamsPreprocessor()
-        attributes = copy.deepcopy(nh3.ALLOWED_ATTRIBUTES)
-        attributes.setdefault("table", set()).update({"class", "border"})  # pandas' dataframe tables
-        attributes.setdefault("*", set()).update({"title", "lang", "dir"})
-        self._cleaner = nh3.Cleaner(
-            tags=set(nh3.ALLOWED_TAGS) | {"tfoot"},
-            clean_content_tags={"script", "style"},
-            attributes=attributes,
-        )
         self._cache_dir = self.options.cache_dir or Path(tempfile.mkdtemp(prefix="execblog-nb-"))
         self._sizes: dict[Path, tuple[int, int] | None] = {}
 
@@ -293,9 +287,9 @@ class NotebookConverter:
             latex = text.strip()
             if not latex.startswith("$"):
                 latex = f"$$\n{latex}\n$$"
-            return f'<div class="output-math">{self.md.render(latex).html}</div>'
+            return f'<div class="output-math">{self._output_markdown(latex)[0]}</div>'
         if mime == "text/html":
-            clean = self._cleaner.clean(text) if self.options.sanitize_html else text
+            clean = clean_html(text) if self.options.sanitize_html else text
             if not _TAG.sub("", clean).strip() and "<img" not in clean:
                 # Only a script (e.g. a JS chart) was there: say so, or show its text form.
                 if "text/plain" in data:
@@ -306,13 +300,23 @@ class NotebookConverter:
             clean = clean.replace("<th></th>", "<td></td>")
             return f'<div class="output-html">{clean}</div>'
         if mime == "text/markdown":
-            rendered = self.md.render(text)
-            state.has_math = state.has_math or rendered.has_math
-            return f'<div class="output-markdown">{rendered.html}</div>'
+            markup, has_math = self._output_markdown(text)
+            state.has_math = state.has_math or has_math
+            return f'<div class="output-markdown">{markup}</div>'
         if mime == "application/json":
             pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
             return f'<pre class="output-json">{html.escape(pretty)}</pre>'
         return self._text_block(text, "output-text")
+
+    def _output_markdown(self, text: str) -> tuple[str, bool]:
+        """Markdown (or LaTeX) from an output, and whether it has math. The
+        renderer already omits raw HTML and allow-lists math; when the site
+        keeps raw HTML for its authors, an output's raw HTML still goes
+        through the HTML sanitizer: outputs are data, not the author's markup."""
+        rendered = self.md.render(text)
+        if self.md.options.unsafe_html and self.options.sanitize_html:
+            return clean_html(rendered.html), rendered.has_math
+        return rendered.html, rendered.has_math
 
     def _text_block(self, text: str, classes: str) -> str:
         lines = text.splitlines(keepends=True)
@@ -336,14 +340,20 @@ class NotebookConverter:
     def _image(self, mime: str, value: Any, metadata: Mapping[str, Any], data: Mapping[str, Any], state: _State) -> str:
         ext, is_base64 = IMAGE_MIMETYPES[mime]
         name = file_ref(value)
+        svg = mime == "image/svg+xml"
         if name is not None and state.executed.asset_dir is not None:
             source = ref_file(state.executed.asset_dir, name, mime)
+            if svg:
+                source = self._clean_svg_file(source.read_bytes())
         else:  # an inline image (notebook not from the freeze): write it out once
             raw = base64.b64decode(_text(value)) if is_base64 else _text(value).encode("utf-8")
             name = hashlib.sha256(raw).hexdigest()[:16] + ext
-            source = self._cache_dir / "outputs" / name
-            if not source.exists():
-                _write_atomic(source, raw)
+            if svg:
+                source = self._clean_svg_file(raw)
+            else:
+                source = self._cache_dir / "outputs" / name
+                if not source.exists():
+                    _write_atomic(source, raw)
         site_path = f"{self.options.output_dir}/{name}"
         state.assets[site_path] = Asset(site_path=site_path, source=source)
         size = _declared_size(metadata.get(mime)) or self._size(source, mime)
@@ -353,6 +363,16 @@ class NotebookConverter:
             f'<figure class="output-image"><img src="{html.escape(site_path)}"{dims} '
             f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
         )
+
+    def _clean_svg_file(self, raw: bytes) -> Path:
+        """The sanitized copy of an SVG output, which is what gets published:
+        an SVG runs its script when its own URL is opened. Named by the
+        original's hash; the folder names the sanitizer's version, so a
+        stricter one never reuses an older copy."""
+        path = self._cache_dir / "svg-clean-1" / (hashlib.sha256(raw).hexdigest()[:32] + ".svg")
+        if not path.exists():
+            _write_atomic(path, clean_svg(raw))
+        return path
 
     def _size_bundle_images(self, body: str, executed: ExecutedPost) -> str:
         """Width, height and lazy loading for Markdown images of the post's own

@@ -308,8 +308,10 @@ class Redactor:
             squeezed = normalise(value, loose=True)
             if len(squeezed) >= MIN_SECRET_LENGTH:
                 loose.setdefault(squeezed, name)
-            for form in encoded_forms(value):
-                loose.setdefault(form, name)
+            for form in encoded_forms(value):  # as the loose view shows them (%2B decoded...)
+                for seen in (form, normalise(form, loose=True)):
+                    if len(seen) >= MIN_ENCODED_LENGTH:
+                        loose.setdefault(seen, name)
             for form in secret_forms(value):
                 binary.setdefault(form, name)
         self._exact = (_alternation(exact), exact)
@@ -408,6 +410,12 @@ class Redactor:
         return value
 
     notebook = json  # the same walk; named for readability at call sites
+
+    def json_secrets(self, value: Any) -> list[str]:
+        """Names/kinds of the secrets in a JSON-like value, as the final scan
+        would report them for a file holding it."""
+        found = [what for _o, what in self._bytes_secrets(json.dumps(value, ensure_ascii=False).encode("utf-8"))]
+        return found or _json_secrets(self, value)
 
     def _cells(self, cells: list) -> list:
         out = []

@@ -98,7 +98,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
     report, failures, shown = _execute(posts, config, opts)
     if opts.shard:  # a shard job only executes; the merge job renders once
-        _scan_secrets([site_dir / config.execution.freeze_dir], report.secrets)  # it is uploaded as is
+        # The job's freeze is uploaded as is: a secret in it fails the job, so nothing is passed on.
+        _scan_secrets([], report.secrets, site_dir / config.execution.freeze_dir, report.executed)
         _report_failures(failures, shown)
         return BuildResult(posts=len(posts), executed=list(report.executed), failures=failures,
                            seconds=time.perf_counter() - start)
@@ -137,7 +138,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
         finally:
             if indexer:
                 indexer.finish()
-        _scan_secrets([writer.stage, site_dir / config.execution.freeze_dir], report.secrets)
+        _scan_secrets([writer.stage], report.secrets, site_dir / config.execution.freeze_dir, report.executed,
+                      {view.name: writer.stage / view.path for view in views})
         writer.commit()
     except BaseException:
         writer.abort()
@@ -171,15 +173,37 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
             print(f"error: {message}", file=sys.stderr)
 
 
-def _scan_secrets(paths: list[Path], secrets) -> None:
-    """Last line of defence: no secret value may reach the site or the freeze."""
+def _scan_secrets(paths: list[Path], secrets, freeze_dir: Path, executed: list[str],
+                  folders: dict[str, Path] | None = None) -> None:
+    """Last line of defence: no secret value may reach the site or the freeze.
+    A freeze entry this build wrote (`executed`) whose entry or page folder
+    (`folders`: post name -> its folder under `paths`) holds one is removed:
+    the freeze is committed, and the next build runs the post again."""
+    from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
 
-    findings = scan_for_secrets([p for p in paths if p.exists()], secrets)
-    if findings:
-        where = "\n  ".join(str(f) for f in findings[:10])
-        raise BuildError(f"a secret value is still present in the output:\n  {where}",
-                         hint="the site was not written; remove the secret from the post's code or outputs")
+    findings = scan_for_secrets([p for p in [*paths, freeze_dir] if p.exists()], secrets)
+    if not findings:
+        return
+    folders = folders or {}
+
+    def holds(name: str) -> bool:
+        places = [freeze_dir / name] + ([folders[name]] if name in folders else [])
+        return any(f.path.is_relative_to(place) for f in findings for place in places)
+
+    removed = [name for name in executed if holds(name)]
+    for name in removed:
+        discard_entry(freeze_dir, name)
+    frozen_before = sorted({f.path.relative_to(freeze_dir).parts[0] for f in findings
+                            if f.path.is_relative_to(freeze_dir)} - set(removed))
+    where = "\n  ".join(str(f) for f in findings[:10])
+    hint = "the site was not written; remove the secret from the post's code or outputs"
+    if removed:
+        hint += f"; the new freeze entries of {', '.join(removed)} were removed and run again next time"
+    if frozen_before:
+        hint += (f"; entries frozen before ({', '.join(frozen_before)}) hold it too: "
+                 f"run them again with `execblog build --force --post NAME`")
+    raise BuildError(f"a secret value is still present in the output:\n  {where}", hint=hint)
 
 
 def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePost]:

@@ -504,3 +504,100 @@ def test_rendering_only_keeps_frozen_outputs_whatever_the_models_here(kernel, tm
     render = execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=unavailable, allow_execution=False))
     [post] = render.posts
     assert post.status == "frozen" and post.notice is None and not render.warnings and not render.failures
+
+
+# --- secrets in disguise: through a real build ----------------------------------------------------
+_KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
+_LEAKY = '''
+```python
+import base64, io, os, sys, urllib.parse
+from IPython.display import HTML, Image, display
+from PIL import Image as PILImage, PngImagePlugin
+
+tok = os.environ["HF_TOKEN"]
+print("ansi:", tok[:12] + "\\x1b[1;31m" + tok[12:] + "\\x1b[0m")
+sys.stdout.write("halves: " + tok[:15]); sys.stdout.flush()
+sys.stderr.write("between\\n"); sys.stderr.flush()
+print(tok[15:])
+print("b64:", base64.b64encode(b"x" + tok.encode()).decode())
+print("hex:", tok.encode().hex(), "url:", urllib.parse.quote("?" + tok + "/"))
+display(HTML("<b>" + tok[:10] + "</b><i>" + tok[10:] + "</i>"))
+info = PngImagePlugin.PngInfo()
+info.add_text("Comment", "made with " + tok, zip=True)
+buf = io.BytesIO()
+PILImage.new("RGB", (16, 16), "teal").save(buf, "PNG", pnginfo=info)
+display(Image(data=buf.getvalue()))
+```
+'''
+
+
+def _all_files(*folders: Path) -> list[Path]:
+    return [f for folder in folders if folder.exists() for f in folder.rglob("*") if f.is_file()]
+
+
+def test_disguised_token_is_redacted_from_page_notebook_and_freeze(kernel, site, monkeypatch):
+    import base64
+
+    from PIL import Image
+
+    monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
+    site.post("leaky.md", "title: Leaky\ndate: 2025-01-01\n" + _KERNEL, _LEAKY)
+    assert site.build() == 0
+    page = site.read("posts/leaky/index.html")
+    assert page.count("[REDACTED:HF_TOKEN]") >= 6 and "between" in page
+    notebooks = [f for f in _all_files(site.out) if f.suffix == ".ipynb"]
+    assert len(notebooks) == 1  # the downloadable notebook
+    places = [site.out, site.root / "_freeze", site.root / ".execblog"]
+    assert scan_for_secrets(places, {"HF_TOKEN": HF_TOKEN}) == []
+    raw = HF_TOKEN.encode()
+    forms = [raw, raw.hex().encode(), base64.b64encode(b"x" + raw)[4:40], HF_TOKEN[12:].encode()]
+    pngs = 0
+    for file in _all_files(*places):
+        data = file.read_bytes()
+        assert not any(form in data for form in forms), file
+        if data.startswith(b"\x89PNG"):
+            pngs += 1
+            text = Image.open(file).text
+            assert HF_TOKEN not in " ".join(text.values()) and "Comment" not in text, file
+    assert pngs >= 2  # the figure in the freeze and beside the page
+    # What the reader sees of the token is the marker, not the pieces.
+    assert HF_TOKEN[12:] not in page and HF_TOKEN[15:] not in page and HF_TOKEN[10:] not in page
+
+
+def test_a_secret_that_cannot_be_redacted_fails_the_post_and_never_reaches_the_freeze(kernel, site, monkeypatch, capsys):
+    monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
+    site.post("gif.md", "title: Gif\ndate: 2025-01-01\n" + _KERNEL, "```python\nprint('first run')\n```\n")
+    assert site.build() == 0
+    entry = site.root / "_freeze" / "gif"
+    good = (entry / "executed.ipynb").read_bytes()
+    site.post("gif.md", "title: Gif\ndate: 2025-01-01\n" + _KERNEL, '''
+```python
+import io, os
+from IPython.display import Image, display
+from PIL import Image as PILImage
+buf = io.BytesIO()
+PILImage.new("RGB", (8, 8)).save(buf, "GIF", comment=os.environ["HF_TOKEN"].encode())
+display(Image(data=buf.getvalue(), format="gif"))
+```
+''')
+    capsys.readouterr()
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert "posts/gif.md: code cell 1 (line 9): an output holds a secret that cannot be redacted" in err
+    assert "HF_TOKEN is in the image data of an image/gif output" in err and "fix: do not print" in err
+    assert HF_TOKEN not in err
+    assert (entry / "executed.ipynb").read_bytes() == good  # the last good entry, untouched
+    assert scan_for_secrets([site.root / "_freeze", site.root / ".execblog"], {"HF_TOKEN": HF_TOKEN}) == []
+
+
+def test_a_build_stopped_by_the_final_scan_leaves_no_new_entry_in_the_freeze(kernel, site, monkeypatch, capsys):
+    # Two separate displays: each half alone is no secret, the page shows them side by side.
+    monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
+    site.post("halves.md", "title: Halves\ndate: 2025-01-01\n" + _KERNEL,
+              '```python\nimport os\nfrom IPython.display import HTML\ntok = os.environ["HF_TOKEN"]\n'
+              'display(HTML(tok[:20]))\ndisplay(HTML(tok[20:]))\n```\n')
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert "a secret value is still present in the output" in err and "HF_TOKEN is present" in err
+    assert "new freeze entries of halves were removed" in err and HF_TOKEN not in err
+    assert not (site.root / "_freeze" / "halves").exists() and not site.out.exists()

@@ -1,8 +1,18 @@
+import base64
 import json
+from urllib.parse import quote, quote_plus
 
 import nbformat
+import pytest
 
-from execblog.execution.redact import Redactor, scan_for_secrets, secret_env_values
+from execblog.execution.redact import (
+    Redactor,
+    UnredactableSecret,
+    encoded_forms,
+    normalise,
+    scan_for_secrets,
+    secret_env_values,
+)
 
 HF = "hf_" + "Qw9" * 12
 GHP = "ghp_" + "a1B2" * 9
@@ -59,9 +69,9 @@ def test_notebook_redaction_walks_everything_but_image_data():
 
 def test_split_lines_are_joined_before_matching():
     r = Redactor({"T": "secret-value-123"})
-    value = ["start secret-", "value-123 end\n"]
-    # Not a split-text list (first item has no newline): items are redacted one by one.
-    assert r.json(value) == value
+    # nbformat joins a list of strings with nothing between: a secret may span items,
+    # and each item keeps its place.
+    assert r.json(["start secret-", "value-123 end\n"]) == ["start [REDACTED:T]", " end\n"]
     lines = ["line one\n", "secret-value-123\n", "end"]
     assert r.json(lines) == ["line one\n", "[REDACTED:T]\n", "end"]
 
@@ -82,3 +92,155 @@ def test_scan_for_secrets_finds_raw_and_escaped_forms(tmp_path):
     assert next(f for f in findings if f.path.name == "c.txt").line == 3
     assert all(secret not in str(f) for f in findings)
     assert scan_for_secrets([tmp_path / "site" / "clean.txt"], {"DB_PASSWORD": secret}) == []
+
+
+# --- forms that hid a secret from a plain substring search --------------------------------------
+def _png(**text) -> bytes:
+    """A real PNG from Pillow with compressed (zTXt), international (iTXt) or plain text chunks."""
+    import io
+
+    from PIL import Image, PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    for key, (value, kind) in text.items():
+        if kind == "iTXt":
+            info.add_itxt(key, value, zip=True)
+        else:
+            info.add_text(key, value, zip=kind == "zTXt")
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), "teal").save(buf, "PNG", pnginfo=info)
+    return buf.getvalue()
+
+
+def _text_chunks(png: bytes) -> dict:
+    import io
+
+    from PIL import Image
+
+    return dict(Image.open(io.BytesIO(png)).text)
+
+
+def test_token_split_by_terminal_codes_is_redacted_keeping_the_codes():
+    r = Redactor({"HF_TOKEN": HF})
+    text = f"token: {HF[:9]}\x1b[1;31m{HF[9:20]}\x1b]8;;x\x07{HF[20:]}\x1b[0m\n"
+    out = r.text(text)
+    assert HF not in normalise(out) and out.count("[REDACTED:HF_TOKEN]") == 1
+    assert out == "token: [REDACTED:HF_TOKEN]\x1b[1;31m\x1b]8;;x\x07\x1b[0m\n"
+    zero_width = HF[:5] + "\u200b" + HF[5:]
+    assert r.text(zero_width) == "[REDACTED:HF_TOKEN]\u200b"
+
+
+def test_token_split_by_tags_or_references_in_html_is_redacted():
+    r = Redactor({"HF_TOKEN": HF}, patterns=False)
+    page = f'<p>{HF[:7]}<span class="ansi-red-fg">{HF[7:30]}</span><!-- x -->&#{ord(HF[30])};{HF[31:]}</p>'
+    out = r.text(page, markup=True)
+    assert "[REDACTED:HF_TOKEN]" in out and '<span class="ansi-red-fg"></span>' in out
+    assert HF not in normalise(out, markup=True) and HF[7:30] not in out
+    assert r.found_in(page, markup=True) == ["HF_TOKEN"] and r.found_in(out, markup=True) == []
+    assert r.text("a < b and c > d") == "a < b and c > d"  # a lone "<" is text, not a tag
+
+
+def test_token_printed_in_halves_across_stream_chunks():
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("print(t[:20], end=''); print(t[20:])")
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=f"first {HF[:20]}"),
+        nbformat.v4.new_output("stream", name="stderr", text="warning\n"),
+        nbformat.v4.new_output("stream", name="stdout", text=f"{HF[20:]} last\n"),
+    ]
+    nb.cells = [cell]
+    out = Redactor({"HF_TOKEN": HF}, patterns=False).notebook(nb)
+    texts = [o.text for o in out.cells[0].outputs]
+    assert texts == ["first [REDACTED:HF_TOKEN]", "warning\n", " last\n"]
+    assert Redactor({"HF_TOKEN": HF}).text(f"{HF[:20]}\n{HF[20:]}\n") == "[REDACTED:HF_TOKEN]\n\n"  # line-split
+
+
+@pytest.mark.parametrize("prefix", ["", "x", "xy"])  # the three byte alignments inside base64
+def test_base64_of_a_secret_is_redacted_at_every_alignment(prefix):
+    r = Redactor({"HF_TOKEN": HF}, patterns=False)
+    for encode in (base64.b64encode, base64.urlsafe_b64encode, base64.encodebytes):
+        encoded = encode(f"{prefix}{HF}{HF}-and-more".encode()).decode()
+        out = r.text(f"blob: {encoded}")
+        assert "[REDACTED:HF_TOKEN]" in out
+        assert base64.b64encode(HF.encode()).decode()[:12] not in out
+
+
+def test_hex_and_percent_encodings_are_redacted():
+    secret = "pa ss/wörd+123"
+    r = Redactor({"DB_PASSWORD": secret})
+    for form in (secret.encode().hex(), secret.encode().hex().upper(), quote(secret, safe=""),
+                 quote(secret, safe="").lower(), quote_plus(secret), " ".join(f"{b:02x}" for b in secret.encode())):
+        out = r.text(f"url?p={form}&x=1")
+        assert out.replace(" ", "") == "url?p=[REDACTED:DB_PASSWORD]&x=1", form  # only the secret's characters go
+
+
+def test_secret_in_png_text_chunks_is_dropped_from_the_image():
+    r = Redactor({"HF_TOKEN": HF})
+    for kind in ("zTXt", "iTXt", "tEXt"):
+        png = _png(Comment=(f"made with {HF}", kind), Software=("matplotlib", "tEXt"))
+        assert HF.encode() not in png or kind == "tEXt"  # compressed: invisible to a byte search
+        clean = r.image(png, "image/png")
+        assert _text_chunks(clean) == {"Software": "matplotlib"}, kind
+    plain = _png(Software=("matplotlib", "tEXt"))
+    assert r.image(plain) is plain  # nothing to remove: byte for byte the same
+
+
+def test_secret_in_jpeg_and_webp_metadata_is_dropped():
+    import io
+
+    from PIL import Image
+
+    r = Redactor({"HF_TOKEN": HF})
+    exif = Image.Exif()
+    exif[0x010E] = f"desc {HF}"  # ImageDescription
+    for fmt, extra in (("JPEG", {"comment": f"c {HF}"}), ("WEBP", {"xmp": f"<x>{HF}</x>".encode()})):
+        buf = io.BytesIO()
+        Image.new("RGB", (8, 8), "teal").save(buf, fmt, exif=exif, **extra)
+        data = buf.getvalue()
+        clean = r.image(data, f"image/{fmt.lower()}")
+        assert r.json_secrets({"image/png": base64.b64encode(clean).decode()}) == []
+        assert HF.encode() not in clean and Image.open(io.BytesIO(clean)).size == (8, 8), fmt
+
+
+def test_secret_in_pixel_data_or_an_unknown_format_fails_naming_the_cell():
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8)).save(buf, "GIF", comment=HF.encode())  # GIF blocks are not rewritten
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("show()")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/gif": base64.b64encode(buf.getvalue()).decode()})]
+    nb.cells = [nbformat.v4.new_markdown_cell("intro"), cell]
+    with pytest.raises(UnredactableSecret) as info:
+        Redactor({"HF_TOKEN": HF}).notebook(nb)
+    assert info.value.cell == 1 and info.value.what == "HF_TOKEN" and HF not in str(info.value)
+
+
+def test_encoded_forms_cover_three_alignments_and_skip_tiny_fragments():
+    forms = encoded_forms(HF)
+    for prefix in (b"", b"a", b"ab"):
+        encoded = base64.b64encode(prefix + HF.encode() + b"zz").decode()
+        assert any(f in encoded for f in forms)
+    assert all(len(f) >= 8 for f in encoded_forms("abcdef"))
+
+
+def test_scan_finds_encoded_normalised_and_image_metadata_forms(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "b64.html").write_text(f"<p>{base64.b64encode(b'x' + HF.encode()).decode()}</p>", encoding="utf-8")
+    (site / "hex.txt").write_text(HF.encode().hex().upper(), encoding="utf-8")
+    (site / "split.html").write_text(f"<pre>{HF[:10]}<span>{HF[10:]}</span></pre>", encoding="utf-8")
+    (site / "fig.png").write_bytes(_png(Comment=(HF, "zTXt")))
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x")
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{HF[:10]}\x1b[31m{HF[10:]}"),
+                    nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png(C=(HF, "iTXt"))).decode()})]
+    nb.cells = [cell]
+    (site / "post.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    (site / "clean.html").write_text("<p>nothing</p>", encoding="utf-8")
+    (site / "clean.png").write_bytes(_png(Software=("matplotlib", "tEXt")))
+    findings = scan_for_secrets([site], {"HF_TOKEN": HF}, patterns=False)
+    assert {f.path.name for f in findings} == {"b64.html", "hex.txt", "split.html", "fig.png", "post.ipynb"}
+    assert all(f.what == "HF_TOKEN" and HF not in str(f) for f in findings)

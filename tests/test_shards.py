@@ -84,3 +84,27 @@ def test_two_shards_then_one_render_equal_a_single_run(tmp_path):
     assert render.returncode == 0 and "executed" not in render.stderr
     assert _normalized(final / "public") == _normalized(single / "public")
     assert "result 21" in (final / "public/posts/p3/index.html").read_text()
+
+
+def test_merge_refuses_a_shard_entry_holding_an_encoded_secret(tmp_path):
+    import base64
+    import json
+
+    import pytest
+
+    from execblog.errors import BuildError
+    from execblog.execution.shards import merge_freezes
+
+    token = "hf_" + "Zx7" * 12
+    artifact = tmp_path / "freeze-1"
+    for name, text in (("clean", "result 21\n"), ("leaky", base64.b64encode(b"x" + token.encode()).decode())):
+        entry = artifact / name
+        entry.mkdir(parents=True)
+        (entry / "meta.json").write_text(json.dumps({"key": name}), encoding="utf-8")
+        (entry / "executed.ipynb").write_text(json.dumps({"cells": [{"outputs": [{"text": text}]}]}), encoding="utf-8")
+    freeze = tmp_path / "_freeze"
+    freeze.mkdir()
+    with pytest.raises(BuildError) as info:
+        merge_freezes([artifact], freeze, {"HF_TOKEN": token})
+    assert "`leaky` holds a secret" in str(info.value) and "HF_TOKEN" in str(info.value)
+    assert token not in str(info.value) and list(freeze.iterdir()) == []  # nothing merged

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -146,7 +147,10 @@ def _merge_freeze(args) -> int:
     missing = [str(p) for p in args.sources if not p.is_dir()]
     if missing:
         raise BuildError(f"no such folder: {', '.join(missing)}", hint="pass the folder the shard artifacts were downloaded to")
-    merged = merge_freezes(list(args.sources), config.site_dir / config.execution.freeze_dir)
+    from execblog.execution.redact import secret_env_values
+
+    secrets = secret_env_values(os.environ, config.execution.secret_env)
+    merged = merge_freezes(list(args.sources), config.site_dir / config.execution.freeze_dir, secrets)
     print(f"merged {len(merged)} freeze entr{'y' if len(merged) == 1 else 'ies'}: {', '.join(merged) or '-'}", file=sys.stderr)
     return 0
 

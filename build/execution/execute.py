@@ -46,18 +46,21 @@ from execblog.execution.keys import (
 from execblog.execution.progress import Progress, SummaryRow, format_summary
 from execblog.execution.runner import (
     INJECTED_TAG,
+    SECRET_FIX,
     ExecutionFailure,
     RunnerOptions,
     RunOutcome,
     RunRequest,
     Runner,
+    cell_lines,
+    code_cell_numbers,
     now_iso,
     one_line,
     relative,
 )
 from execblog.content.read import declared_inputs
 from execblog.execution.devices import nvidia_device_present
-from execblog.execution.freeze import FreezeStore, FrozenEntry
+from execblog.execution.freeze import FreezeStore, FrozenEntry, SecretInEntry
 from execblog.execution.kernel import KERNEL_NAME
 from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 from execblog.execution.redact import Redactor, secret_env_values
@@ -443,7 +446,12 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         slowest = max(outcome.cell_seconds, key=outcome.cell_seconds.__getitem__, default=None)
         timing = (outcome.seconds, slowest, outcome.cell_seconds.get(slowest) if slowest else None)
         if outcome.failure is None:
-            plan.entry = store.save(post.name, outcome.notebook, _meta(plan, outcome, settings, redactor))
+            try:
+                plan.entry = store.save(post.name, outcome.notebook, _meta(plan, outcome, settings, redactor),
+                                        secrets=redactor.secrets)
+            except SecretInEntry as exc:  # the last good entry stays
+                outcome.failure = _secret_failure(plan, outcome.notebook, exc, settings, redactor)
+        if outcome.failure is None:
             results[plan.index] = _restored(plan, "executed", None)
             rows[plan.index] = SummaryRow(post.name, "executed", *timing)
             executed.append(post.name)
@@ -535,6 +543,22 @@ def _meta(plan: _Plan, outcome: RunOutcome, settings: ExecutionSettings, redacto
         "provenance": provenance,
         "stand_in_models": stand_ins,
     }
+
+
+def _secret_failure(
+    plan: _Plan, notebook: Any, exc: SecretInEntry, settings: ExecutionSettings, redactor: Redactor
+) -> ExecutionFailure:
+    """The run is not frozen: name the first cell whose output still holds a secret."""
+    fields: dict[str, Any] = {}
+    number = code_cell_numbers(notebook).get(exc.cells[0]) if exc.cells else None
+    if number is not None:
+        head = "\n".join(notebook.cells[exc.cells[0]].source.splitlines()[:4])
+        fields = {"cell": number, "line": cell_lines(plan.post, plan.notebook).get(number),
+                  "cell_head": redactor.text(head)}
+    return ExecutionFailure(
+        post=plan.post.name, path=relative(plan.post.path, settings.site_dir), kind="secret",
+        error=f"{exc} of the new freeze entry; it was not written", fix=SECRET_FIX, **fields,
+    )
 
 
 def _run_date(entry: FrozenEntry) -> str:

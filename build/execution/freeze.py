@@ -14,6 +14,10 @@ An image output keeps its mimetype key, with the value `execblog-file:<name>`
 naming the file beside the notebook (`inline_files()` restores the usual
 base64 form for a self-contained download).
 
+An entry that holds a secret is never written: `save` scans the new entry
+with `redact.scan_for_secrets` before it replaces the old one, and raises
+`SecretInEntry` instead (the freeze is committed; a secret there is public).
+
 Writes are atomic per post: the new entry is built in a hidden temporary
 folder and swapped in with renames, so a crash or a failed run never leaves a
 half-written entry nor replaces the last good one. Failed runs are kept for
@@ -39,6 +43,7 @@ from typing import Any, Literal
 import nbformat
 
 from execblog.errors import BuildError
+from execblog.execution.redact import SecretFinding, scan_for_secrets
 from execblog.fsutil import confine, inside
 
 NOTEBOOK_FILE = "executed.ipynb"
@@ -177,6 +182,17 @@ def entry_folder(root: Path, name: str) -> Path:
                          hint="a freeze entry is named after its post's file: one name, not a path")
     return confine(root, name, "the freeze entry", hint=_REWRITE)
 
+class SecretInEntry(Exception):
+    """A new freeze entry still holds a secret; it was not written."""
+
+    def __init__(self, name: str, findings: list[SecretFinding], cells: list[int]):
+        what = ", ".join(dict.fromkeys(f.what for f in findings))
+        where = ", ".join(dict.fromkeys(f.path.name for f in findings))
+        super().__init__(f"{what} in {where}")
+        self.name = name
+        self.findings = findings  # paths inside the discarded temporary entry
+        self.cells = cells  # indices of the notebook's cells that hold it, when known
+
 
 # --- the store ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -235,8 +251,12 @@ class FreezeStore:
         return "fresh" if entry.key == key and entry.meta.get("status") == "ok" else "stale"
 
     # -- writing -----------------------------------------------------------------------------------
-    def save(self, name: str, notebook: Any, meta: Mapping[str, Any]) -> FrozenEntry:
-        """Normalise and store a successful run, replacing the entry atomically."""
+    def save(
+        self, name: str, notebook: Any, meta: Mapping[str, Any], secrets: Mapping[str, str] | None = None
+    ) -> FrozenEntry:
+        """Normalise and store a successful run, replacing the entry atomically.
+        Raises SecretInEntry (the old entry kept) if the new one holds one of
+        `secrets` or a token shape in any form the final scan looks for."""
         nb, files = normalize_notebook(notebook)
         meta = {**meta, "format": FORMAT_VERSION, "files": sorted(files)}
         self.root.mkdir(parents=True, exist_ok=True)
@@ -247,6 +267,9 @@ class FreezeStore:
                 (tmp / file_name).write_bytes(data)
             (tmp / NOTEBOOK_FILE).write_text(notebook_text(nb), encoding="utf-8")
             (tmp / META_FILE).write_text(meta_text(meta), encoding="utf-8")
+            findings = scan_for_secrets([tmp], secrets or {})
+            if findings:
+                raise SecretInEntry(name, findings, _cells_with(nb, findings, secrets or {}))
             self._swap_in(name, tmp)
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -280,6 +303,29 @@ class FreezeStore:
     def clear_failure(self, name: str) -> None:
         for suffix in (".ipynb", ".json"):
             (self.failed_dir / f"{name}{suffix}").unlink(missing_ok=True)
+
+
+def discard_entry(root: Path, name: str) -> None:
+    """Remove an entry this build wrote (the next build runs the post again)."""
+    final = Path(root) / name
+    if final.is_dir():
+        old = Path(root) / f".{name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(final, old)
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _cells_with(nb: Any, findings: list[SecretFinding], secrets: Mapping[str, str]) -> list[int]:
+    """Indices of the cells whose outputs (or image files) hold a finding."""
+    from execblog.execution.redact import Redactor
+
+    files = {f.path.name for f in findings}
+    redactor = Redactor(secrets)
+    cells = []
+    for index, cell in enumerate(nb.cells):
+        refs = {file_ref(v) for o in cell.get("outputs", []) for v in (o.get("data") or {}).values()}
+        if refs & files or (NOTEBOOK_FILE in files and redactor.json_secrets(cell)):
+            cells.append(index)
+    return cells
 
 
 def _atomic_write(path: Path, text: str) -> None:

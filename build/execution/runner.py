@@ -40,7 +40,7 @@ from execblog.execution.progress import Progress
 from execblog.execution.freeze import PAPERMILL_ERROR_TAG, FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
 from execblog.records import SourcePost
-from execblog.execution.redact import Redactor
+from execblog.execution.redact import Redactor, UnredactableSecret
 
 PROVENANCE_TAG = "execblog-provenance"
 INJECTED_TAG = "injected-parameters"
@@ -49,7 +49,7 @@ _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 FailureKind = Literal[
-    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read"
+    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "secret"
 ]
 _KIND_TITLES = {
     "error": "the cell raised an error",
@@ -60,7 +60,12 @@ _KIND_TITLES = {
     "glyph": "a figure has characters missing from its font",
     "inputs": "a declared input is missing",
     "read": "the post cannot be read as a notebook",
+    "secret": "an output holds a secret that cannot be redacted",
 }
+SECRET_FIX = (
+    "do not print, display or store a secret in an output (read it only where it is used); "
+    "for a figure, save it without metadata that holds the value (e.g. metadata={} for savefig)"
+)
 _INSTALL_FIX = "register the kernel with `make install` (python -m execblog.execution.kernel)"
 
 
@@ -250,12 +255,7 @@ class _CellTracker:
         self.nb = notebook
         if self.on_ready is not None:
             self.on_ready()
-        number = 0
-        for index, cell in enumerate(notebook.cells):
-            tags = cell.metadata.get("tags", [])
-            if cell.cell_type == "code" and INJECTED_TAG not in tags and PROVENANCE_TAG not in tags:
-                number += 1
-                self.numbers[index] = number
+        self.numbers = code_cell_numbers(notebook)
 
     def cell_start(self, cell: Any, cell_index: int, **_: Any) -> None:
         if cell.cell_type != "code":
@@ -437,12 +437,19 @@ class Runner:
                 duration = cell.metadata.get("papermill", {}).get("duration")
                 if index in numbers and duration is not None:
                     cell_seconds[numbers[index]] = float(duration)
-            executed = self.redactor.notebook(executed)
-            if failure is None:
-                failure = self._error_failure(request, executed, numbers) or self._glyph_failure(
-                    request, executed, numbers
-                )
-            provenance = _pop_provenance(executed)
+            try:
+                executed = self.redactor.notebook(executed)
+            except UnredactableSecret as exc:  # nothing of this run may be kept
+                cell = executed.cells[exc.cell] if exc.cell is not None else None
+                failure = self._failure(request, "secret", str(exc), fix=SECRET_FIX,
+                                        **self._cell_fields(request, cell, numbers.get(exc.cell)))
+                executed = None
+            if executed is not None:
+                if failure is None:
+                    failure = self._error_failure(request, executed, numbers) or self._glyph_failure(
+                        request, executed, numbers
+                    )
+                provenance = _pop_provenance(executed)
         elif failure is None:
             failure = self._failure(request, "kernel-start", "the kernel never became ready", fix=_INSTALL_FIX)
         if failure is not None:
@@ -566,6 +573,16 @@ def _output_text(output: Any) -> str:
     if output.get("output_type") == "error":
         return "\n".join(output.get("traceback", []))
     return str((output.get("data") or {}).get("text/plain", ""))
+
+
+def code_cell_numbers(nb: Any) -> dict[int, int]:
+    """Notebook cell index -> number among the post's own code cells (1-based)."""
+    numbers: dict[int, int] = {}
+    for index, cell in enumerate(nb.cells):
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and INJECTED_TAG not in tags and PROVENANCE_TAG not in tags:
+            numbers[index] = len(numbers) + 1
+    return numbers
 
 
 def cell_lines(post: SourcePost, nb: Any) -> dict[int, int]:

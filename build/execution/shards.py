@@ -2,7 +2,8 @@
 
 `assign` is pure: every shard job computes the same partition from the same
 checkout (names and last recorded durations), so no coordinator is needed.
-`merge_freezes` folds the entries that shard jobs uploaded into the freeze.
+`merge_freezes` folds the entries that shard jobs uploaded into the freeze,
+refusing any that holds a secret (the freeze is committed).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Mapping
 from execblog.errors import BuildError
 from execblog.execution.freeze import IMAGE_MIMETYPES, META_FILE, NOTEBOOK_FILE, entry_folder, ref_file
 from execblog.fsutil import inside
+from execblog.execution.redact import scan_for_secrets
 
 DEFAULT_SECONDS = 60.0  # a post never run yet is assumed to take this long
 
@@ -67,9 +69,11 @@ def _check_entry(entry: Path, source: Path) -> None:
         ref_file(entry, path.name, mime)
 
 
-def merge_freezes(sources: list[Path], freeze_dir: Path) -> list[str]:
+def merge_freezes(sources: list[Path], freeze_dir: Path, secrets: Mapping[str, str] | None = None) -> list[str]:
     """Copy into `freeze_dir` every entry whose key differs from the one there.
-    Two shards bringing different new results for the same post is an error."""
+    Two shards bringing different new results for the same post is an error,
+    and so is an entry holding one of `secrets` or a token shape (nothing is
+    merged then)."""
     incoming: dict[str, tuple[Path, str | None]] = {}
     for source in sources:
         for name, entry in _entries(source).items():
@@ -82,6 +86,11 @@ def merge_freezes(sources: list[Path], freeze_dir: Path) -> list[str]:
                 raise BuildError(f"two shards executed `{name}` with different results",
                                  entry, hint="make sure every shard job runs the same commit and SHARD=i/n total")
             incoming[name] = (entry, key)
+    for name, (entry, _key) in sorted(incoming.items()):
+        findings = scan_for_secrets([entry], secrets or {})
+        if findings:
+            raise BuildError(f"the shard entry `{name}` holds a secret: {findings[0]}", entry,
+                             hint="nothing was merged; run the post again after removing the secret from its outputs")
     for name, (entry, _key) in sorted(incoming.items()):
         target = entry_folder(freeze_dir, name)
         tmp = freeze_dir / f".{name}.merge"

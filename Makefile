@@ -9,7 +9,9 @@ SITE       ?= .
 OUT        ?= public
 
 # Options for publish: PROFILE=gpu  P='steps=20 device=cpu'  POST=name  FORCE=1  SHARD=1/2  JOBS=2
+#   BASE_URL=https://owner.github.io/repo/ (the Pages URL; default: base_url in site_config.yaml)
 PROFILE ?=
+BASE_URL ?=
 P       ?=
 POST    ?=
 FORCE   ?=
@@ -17,11 +19,12 @@ SHARD   ?=
 JOBS    ?=
 BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
               $(foreach p,$(POST),--post $(p)) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD)) \
-              $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(if $(NO_EXECUTE),--no-execute)
+              $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(if $(NO_EXECUTE),--no-execute) \
+              $(if $(BASE_URL),--base-url $(BASE_URL))
 
 PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
 
-.PHONY: install publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
+.PHONY: install install-runtime gpu-preflight publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help
 
 help:
@@ -32,14 +35,36 @@ help:
 	@echo "make status    fresh / stale / never run / failed, per executable post"
 	@echo "make bench     build-speed benchmark against Hugo (N=1000)"
 	@echo "make install   everything: venv, kernel, browser and test tools"
+	@echo "make install-runtime   what publishing needs: venv, package, kernel [TORCH_CUDA=cu126]"
+	@echo "make gpu-preflight     can this GPU run the torch build the install picks? (seconds)"
 	@echo "make clean     remove generated files (keeps the committed freeze)"
 
 # --- installation -------------------------------------------------------------
+# torch==<lock> from PyPI on x86_64 Linux is its CUDA 13.0 build (driver >= 580,
+# compute capability >= 7.5). TORCH_CUDA=cu126 installs the same version's CUDA 12.6
+# build from PyTorch's wheel index instead (driver >= 525.60.13); TORCH_CUDA=cpu the
+# CPU build (machines that only plan or render). See `make gpu-preflight`.
+TORCH_CUDA  ?=
+TORCH_INDEX ?= https://download.pytorch.org/whl
+TORCH_STAMP := $(VENV)/.torch-$(or $(TORCH_CUDA),pypi)
+PY_FOR_CHECK = $(if $(wildcard $(PY)),$(PY),$(PYTHON_SYS))
+
 # The venv with pinned dependencies; the project's kernel is registered in it.
-$(VENV)/.deps: requirements.lock pyproject.toml
+$(VENV)/.deps: requirements.lock pyproject.toml $(TORCH_STAMP)
+	@$(PY_FOR_CHECK) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { \
+	  echo "error: execblog needs Python >= 3.11, but $(PY_FOR_CHECK) is $$($(PY_FOR_CHECK) --version 2>&1 || echo 'not installed')." >&2; \
+	  echo "  Install Python 3.11 (Ubuntu 22.04: apt install python3.11 python3.11-venv) and run with PYTHON_SYS=python3.11;" >&2; \
+	  echo "  remove $(VENV)/ first if it was made with an older Python." >&2; exit 1; }
 	test -x $(PY) || $(PYTHON_SYS) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -r requirements.lock
+	$(if $(TORCH_CUDA),$(PY) -m pip install -q "$$(grep '^torch==' requirements.lock)" --index-url $(TORCH_INDEX)/$(TORCH_CUDA))
+	$(PY) -m pip install -q -r requirements.lock $(if $(TORCH_CUDA),--extra-index-url $(TORCH_INDEX)/$(TORCH_CUDA))
+	touch $@
+
+# Which torch build the venv holds; changing TORCH_CUDA reinstalls the dependencies.
+$(TORCH_STAMP):
+	mkdir -p $(VENV)
+	rm -f $(VENV)/.torch-*
 	touch $@
 
 # The package itself (build/ installed as `execblog`), re-installed when it changes.
@@ -55,7 +80,16 @@ $(VENV)/.testdeps: $(VENV)/.pkg package.json package-lock.json
 	npm ci --silent --no-audit --no-fund
 	touch $@
 
-install: $(VENV)/.pkg $(VENV)/.testdeps
+# Publishing needs only the runtime; the test toolchain (Chromium, Java, fonts, npm)
+# is for `make test` and needs root for apt.
+install-runtime: $(VENV)/.pkg
+
+install: install-runtime $(VENV)/.testdeps
+
+# Seconds, with the system Python and nothing installed: does the GPU's driver and
+# compute capability suit the torch build that TORCH_CUDA selects?
+gpu-preflight:
+	$(PYTHON_SYS) build/devices.py --torch-cuda "$(TORCH_CUDA)"
 
 # --- everyday commands ------------------------------------------------------------
 publish: $(VENV)/.pkg
@@ -69,7 +103,7 @@ new: $(VENV)/.pkg
 	$(EXECBLOG) new -s $(SITE) "$(TITLE)" $(if $(NOTEBOOK),--notebook)
 
 status: $(VENV)/.pkg
-	$(EXECBLOG) status -s $(SITE) $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p))
+	$(EXECBLOG) status -s $(SITE) $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) $(if $(JSON),--json)
 
 test: $(VENV)/.testdeps
 	$(PY) -m pytest -n 2 --dist loadgroup -q

@@ -314,14 +314,25 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
     return frozenset(n for n, k in assign(durations, total).items() if k == index)
 
 
-def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]) -> int:
+def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str], as_json: bool = False) -> int:
+    """The status table, or with `as_json` one object per post plus whether a
+    publish would show it now (`published`: not a draft, not dated in the future)
+    and its date, for the publish workflow's plan job."""
     from execblog.execution.execute import format_statuses, post_statuses
 
     config = load_config(site_dir.resolve())
     opts = BuildOptions(site_dir=site_dir, out_dir=site_dir / "public", profile=profile, parameters=parameters)
     settings, _ = execution_settings(config, opts)
     posts = read_posts(config.site_dir / "posts", config.zone, config.author)
-    print(format_statuses(post_statuses(posts, settings)))
+    statuses = post_statuses(posts, settings)
+    if not as_json:
+        print(format_statuses(statuses))
+        return 0
+    published = {p.name for p in _select_posts(posts, opts)}
+    dates = {p.name: p.date.isoformat() for p in posts}
+    rows = [{"name": s.name, "path": s.path, "status": s.status, "detail": s.detail,
+             "published": s.name in published, "date": dates[s.name]} for s in statuses]
+    print(json.dumps({"profile": settings.profile, "posts": rows}, ensure_ascii=False, indent=1))
     return 0
 
 

@@ -4,7 +4,9 @@ run gives."""
 
 from __future__ import annotations
 
+import json
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +110,83 @@ def test_merge_refuses_a_shard_entry_holding_an_encoded_secret(tmp_path):
         merge_freezes([artifact], freeze, {"HF_TOKEN": token})
     assert "`leaky` holds a secret" in str(info.value) and "HF_TOKEN" in str(info.value)
     assert token not in str(info.value) and list(freeze.iterdir()) == []  # nothing merged
+
+def _copy_site(src: Path, dest: Path) -> Path:
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("public", ".cache", ".execblog"))
+    return dest
+
+
+def _artifacts(tmp_path: Path, runners: list[Path]) -> Path:
+    """download-artifact v4 with a pattern and no merge-multiple: one folder per
+    artifact, each holding what upload-artifact took from `_freeze/`."""
+    folder = tmp_path / "downloaded"
+    for i, runner in enumerate(runners, 1):
+        shutil.copytree(runner / "_freeze", folder / f"freeze-{i}-1")
+    return folder
+
+
+def test_merge_keeps_what_every_shard_re_executed_over_unchanged_copies(tmp_path):
+    """A committed freeze, then changed code in posts that land on different
+    shards: each shard uploads its whole freeze (its new entries plus unchanged
+    copies of the rest), and the merge must keep every new entry."""
+    from conftest import Site
+
+    origin = _site(tmp_path / "origin", Site)
+    assert _run("build", "-s", str(origin), "--no-search").returncode == 0  # the committed freeze
+    committed = {p.name: (p / "meta.json").read_text() for p in (origin / "_freeze").iterdir()}
+    for i in range(4):
+        post = origin / "posts" / f"p{i}.md"
+        post.write_text(post.read_text().replace(f"{i} * 7", f"{i} * 1000"))
+
+    runners = [_copy_site(origin, tmp_path / f"runner{i}") for i in (1, 2)]
+    executed = []
+    for i, runner in enumerate(runners, 1):
+        shard = _run("build", "-s", str(runner), "--shard", f"{i}/2")
+        assert shard.returncode == 0, shard.stderr
+        executed.append(set(re.findall(r"\[\d/\d\] (p\d): executed", shard.stderr)))
+    assert executed[0] and executed[1] and not executed[0] & executed[1]  # changes spread over both shards
+
+    final = _copy_site(origin, tmp_path / "final")
+    merged = _run("merge-freeze", "-s", str(final), str(_artifacts(tmp_path, runners)))
+    assert merged.returncode == 0, merged.stderr
+    assert "merged 4 freeze entries: p0, p1, p2, p3" in merged.stderr
+    for i in range(4):
+        assert (final / "_freeze" / f"p{i}" / "meta.json").read_text() != committed[f"p{i}"]
+    render = _run("build", "-s", str(final), "--no-search", "--no-execute")
+    assert render.returncode == 0, render.stderr
+    for i in range(4):
+        assert f"result {i * 1000}" in (final / f"public/posts/p{i}/index.html").read_text()
+    status = _run("status", "-s", str(final))
+    assert "stale" not in status.stdout and "never run" not in status.stdout
+
+
+def test_merge_of_unchanged_copies_changes_nothing(tmp_path):
+    from conftest import Site
+
+    site = _site(tmp_path / "site", Site)
+    assert _run("build", "-s", str(site), "--no-search").returncode == 0
+    before = {p: p.read_bytes() for p in (site / "_freeze").rglob("*") if p.is_file()}
+    copy = tmp_path / "downloaded" / "freeze-1-1"
+    shutil.copytree(site / "_freeze", copy)
+    merged = _run("merge-freeze", "-s", str(site), str(copy.parent))
+    assert merged.returncode == 0 and "merged 0 freeze entries" in merged.stderr
+    assert {p: p.read_bytes() for p in (site / "_freeze").rglob("*") if p.is_file()} == before
+
+
+def test_an_artifact_with_a_link_changes_nothing(tmp_path):
+    from conftest import Site
+
+    site = _site(tmp_path / "site", Site)
+    assert _run("build", "-s", str(site), "--no-search").returncode == 0
+    before = {p: p.read_bytes() for p in (site / "_freeze").rglob("*") if p.is_file()}
+    downloaded = tmp_path / "downloaded"
+    for i, name in ((1, "p0"), (2, "p1")):  # two shards, each with one new entry
+        entry = downloaded / f"freeze-{i}-1" / name
+        shutil.copytree(site / "_freeze" / name, entry)
+        meta = json.loads((entry / "meta.json").read_text())
+        (entry / "meta.json").write_text(json.dumps({**meta, "executed_at": "2030-01-01T00:00:00+00:00"}))
+    (downloaded / "freeze-2-1" / "p1" / "leak.png").symlink_to("/etc/passwd")
+    merged = _run("merge-freeze", "-s", str(site), str(downloaded))
+    assert merged.returncode == 1 and "Traceback" not in merged.stderr
+    assert "leak.png" in merged.stderr
+    assert {p: p.read_bytes() for p in (site / "_freeze").rglob("*") if p.is_file()} == before

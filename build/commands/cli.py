@@ -80,6 +80,7 @@ def make_parser() -> argparse.ArgumentParser:
     _site_args(st)
     st.add_argument("--profile")
     st.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    st.add_argument("--json", action="store_true", help="machine-readable: one object per post, with its date")
     return parser
 
 
@@ -108,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "status":
             from execblog.pipeline import print_status
 
-            return print_status(args.source, args.profile, _parameters(args.param))
+            return print_status(args.source, args.profile, _parameters(args.param), as_json=args.json)
     except BuildError as exc:
         print(f"error: {exc.format()}", file=sys.stderr)
         return 1

@@ -277,6 +277,19 @@ class FreezeStore:
         self.clear_failure(name)
         return FrozenEntry(name, self.entry_dir(name), dict(meta))
 
+    def install_copy(self, name: str, folder: Path) -> None:
+        """Replace entry `name` by a copy of `folder` (an entry made elsewhere,
+        e.g. by a shard job), atomically like `save`."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{name}.tmp-"))
+        try:
+            shutil.copytree(folder, tmp, dirs_exist_ok=True)
+            tmp.chmod(0o755)
+            self._swap_in(name, tmp)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+
     def _swap_in(self, name: str, tmp: Path) -> None:
         final = self.entry_dir(name)
         old = self.root / f".{name}.old-{uuid.uuid4().hex[:8]}"

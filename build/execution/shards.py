@@ -2,21 +2,28 @@
 
 `assign` is pure: every shard job computes the same partition from the same
 checkout (names and last recorded durations), so no coordinator is needed.
-`merge_freezes` folds the entries that shard jobs uploaded into the freeze,
-refusing any that holds a secret (the freeze is committed).
+
+`merge_freezes` folds the entries that shard jobs uploaded into the freeze.
+Each shard uploads its whole `_freeze/`: the entries it executed and unchanged
+copies of all the others. download-artifact puts each artifact in a folder of
+its own, so the merge reads shard by shard and, per post, prefers the entry a
+shard executed in this run (its meta differs from the checkout's) over the
+unchanged copies. Every entry is checked (only the files an entry holds, no
+links, images that hash to their names, no secret: an artifact is data)
+before any is swapped in, so a bad artifact changes nothing; each entry is
+then replaced atomically (FreezeStore).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Mapping
 
 from execblog.errors import BuildError
-from execblog.execution.freeze import IMAGE_MIMETYPES, META_FILE, NOTEBOOK_FILE, entry_folder, ref_file
-from execblog.fsutil import inside
+from execblog.execution.freeze import IMAGE_MIMETYPES, META_FILE, NOTEBOOK_FILE, FreezeStore, entry_folder, ref_file
 from execblog.execution.redact import scan_for_secrets
+from execblog.fsutil import inside
 
 DEFAULT_SECONDS = 60.0  # a post never run yet is assumed to take this long
 
@@ -33,15 +40,38 @@ def assign(durations: Mapping[str, float | None], shards: int) -> dict[str, int]
     return out
 
 
-def _entries(folder: Path) -> dict[str, Path]:
-    """Freeze entries under an artifact folder (at any depth: artifacts may be
-    unpacked as <artifact>/<post>/ or <artifact>/_freeze/<post>/)."""
-    found: dict[str, Path] = {}
-    for meta in sorted(folder.rglob(META_FILE)):
-        entry = meta.parent
-        if (entry / NOTEBOOK_FILE).is_file() and not entry.name.startswith("."):
-            found.setdefault(entry.name, entry)
+def _is_entry(folder: Path) -> bool:
+    return (folder / META_FILE).is_file() and (folder / NOTEBOOK_FILE).is_file() and not folder.name.startswith(".")
+
+
+def _freeze_root(folder: Path) -> Path | None:
+    """The folder holding one shard's entries: the artifact itself
+    (<artifact>/<post>/) or its `_freeze/` (<artifact>/_freeze/<post>/)."""
+    for candidate in (folder, folder / "_freeze"):
+        if candidate.is_dir() and not candidate.is_symlink() and any(_is_entry(c) for c in candidate.iterdir()):
+            return candidate
+    return None
+
+
+def shard_folders(source: Path) -> list[Path]:
+    """The shards' freeze folders under `source`: the source itself if it is
+    one shard's artifact, else each of its subfolders that is (download-artifact
+    with a pattern and no merge-multiple: one folder per artifact)."""
+    root = _freeze_root(source)
+    if root is not None:
+        return [root]
+    found = []
+    for child in sorted(source.iterdir()):
+        if child.is_dir() and not child.is_symlink():
+            root = _freeze_root(child)
+            if root is not None:
+                found.append(root)
     return found
+
+
+def _entries(root: Path) -> dict[str, Path]:
+    return {child.name: child for child in sorted(root.iterdir())
+            if child.is_dir() and not child.is_symlink() and _is_entry(child)}
 
 
 def _meta(entry: Path) -> dict:
@@ -70,33 +100,30 @@ def _check_entry(entry: Path, source: Path) -> None:
 
 
 def merge_freezes(sources: list[Path], freeze_dir: Path, secrets: Mapping[str, str] | None = None) -> list[str]:
-    """Copy into `freeze_dir` every entry whose key differs from the one there.
-    Two shards bringing different new results for the same post is an error,
-    and so is an entry holding one of `secrets` or a token shape (nothing is
+    """Copy into `freeze_dir` every entry a shard executed in this run (its
+    meta differs from the entry there). Returns the merged post names. Two
+    shards bringing different new results for the same post is an error, and
+    so is an entry holding one of `secrets` or a token shape (nothing is
     merged then)."""
     incoming: dict[str, tuple[Path, str | None]] = {}
-    for source in sources:
-        for name, entry in _entries(source).items():
-            _check_entry(entry, source)
-            key = _meta(entry).get("key")
+    for root in [root for source in sources for root in shard_folders(source)]:
+        for name, entry in _entries(root).items():
+            _check_entry(entry, root)
+            meta = _meta(entry)
             current = entry_folder(freeze_dir, name)
-            if current.is_dir() and _meta(current).get("key") == key:
-                continue  # the shard's untouched copy of the checked-out entry
+            if _is_entry(current) and _meta(current) == meta:
+                continue  # this shard's unchanged copy of the checked-out entry
+            key = meta.get("key")
             if name in incoming and incoming[name][1] != key:
-                raise BuildError(f"two shards executed `{name}` with different results",
-                                 entry, hint="make sure every shard job runs the same commit and SHARD=i/n total")
-            incoming[name] = (entry, key)
+                raise BuildError(f"two shards executed `{name}` with different results", entry,
+                                 hint="make sure every shard job runs the same commit and SHARD=i/n total")
+            incoming.setdefault(name, (entry, key))
     for name, (entry, _key) in sorted(incoming.items()):
         findings = scan_for_secrets([entry], secrets or {})
         if findings:
             raise BuildError(f"the shard entry `{name}` holds a secret: {findings[0]}", entry,
                              hint="nothing was merged; run the post again after removing the secret from its outputs")
+    store = FreezeStore(freeze_dir, freeze_dir.parent / ".execblog" / "failed")
     for name, (entry, _key) in sorted(incoming.items()):
-        target = entry_folder(freeze_dir, name)
-        tmp = freeze_dir / f".{name}.merge"
-        shutil.rmtree(tmp, ignore_errors=True)
-        shutil.copytree(entry, tmp)
-        if target.exists():
-            shutil.rmtree(target)
-        tmp.rename(target)
+        store.install_copy(name, entry)
     return sorted(incoming)

@@ -89,7 +89,7 @@ install: install-runtime $(VENV)/.testdeps
 # Seconds, with the system Python and nothing installed: does the GPU's driver and
 # compute capability suit the torch build that TORCH_CUDA selects?
 gpu-preflight:
-	$(PYTHON_SYS) build/devices.py --torch-cuda "$(TORCH_CUDA)"
+	$(PYTHON_SYS) build/execution/devices.py --torch-cuda "$(TORCH_CUDA)"
 
 # --- everyday commands ------------------------------------------------------------
 publish: $(VENV)/.pkg

@@ -66,7 +66,7 @@ def test_nvidia_smi_rows_are_parsed():
 def test_the_preflight_runs_without_the_package_and_fails_fast_here(tmp_path):
     # `make gpu-preflight` runs the file with the system Python before any install;
     # this machine has no GPU, so it must fail with the reason, not a traceback.
-    result = subprocess.run([sys.executable, str(ROOT / "build" / "devices.py")], capture_output=True, text=True,
+    result = subprocess.run([sys.executable, str(ROOT / "build" / "execution" / "devices.py")], capture_output=True, text=True,
                             cwd=tmp_path, env={"PATH": "/usr/bin:/bin", "TORCH_CUDA": ""})
     assert result.returncode == 1, result.stderr
     assert "error: gpu preflight: no usable NVIDIA GPU" in result.stderr and "Traceback" not in result.stderr

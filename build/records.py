@@ -36,8 +36,7 @@ class SourcePost:
     date: datetime  # always time-zone aware (site time_zone applied when absent)
     lastmod: datetime | None
     draft: bool
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
+    terms: dict[str, tuple[str, ...]]  # taxonomy (plural, e.g. "tags") -> the post's terms, for each one configured
     authors: tuple[str, ...]
     summary: str | None  # front matter summary (Markdown)
     description: str | None

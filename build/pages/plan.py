@@ -58,8 +58,7 @@ class PostView:
     description: str
     headings: tuple[Heading, ...]
     show_toc: bool
-    tags: tuple[Link, ...]
-    categories: tuple[Link, ...]
+    terms: dict[str, tuple[Link, ...]]  # taxonomy (plural) -> the post's term pages, for each one configured
     authors: tuple[str, ...]
     word_count: int
     reading_time: int
@@ -70,6 +69,11 @@ class PostView:
     aliases: tuple[str, ...]
     assets: tuple[Asset, ...]
     params: dict[str, Any]
+
+    @property
+    def tags(self) -> tuple[Link, ...]:
+        """The `tags` taxonomy's terms: what PaperMod shows on a post, its cards and feeds."""
+        return self.terms.get("tags", ())
 
 
 @dataclass(frozen=True)
@@ -192,8 +196,8 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         description=description,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),
-        tags=tuple(Link(name, urls.url(f"tags/{urlize(name)}/")) for name in post.tags),
-        categories=tuple(Link(name, urls.url(f"categories/{urlize(name)}/")) for name in post.categories),
+        terms={plural: tuple(Link(name, urls.url(term_path(plural, name))) for name in post.terms.get(plural, ()))
+               for plural in config.taxonomies.values()},
         authors=post.authors,
         word_count=words,
         reading_time=minutes,
@@ -328,24 +332,36 @@ def feeds(site: Site, planned: Sequence[Page]) -> list[Page]:
 
 
 def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
-    """Per taxonomy: the list of its terms, then each term's list pages and feed."""
+    """Per taxonomy of the config, in its order: the list of its terms, then each
+    term's list pages and feed. A taxonomy no post uses has no pages."""
     pages: list[Page] = []
-    for taxonomy, label_key, terms_of in (("tags", "tags", lambda p: [l.name for l in p.tags]),
-                                          ("categories", "categories", lambda p: [l.name for l in p.categories])):
+    urls = site.urls
+    for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
-        terms: list[Term[PostView]] = group_terms(site.posts, terms_of)
+        terms: list[Term[PostView]] = group_terms(site.posts, lambda p: [link.name for link in p.terms[taxonomy]])
         if not terms:
             continue
-        urls = site.urls
-        term_links = tuple((Link(term.name, urls.url(f"{taxonomy}/{term.slug}/")), len(term.items)) for term in terms)
-        pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html",
-                          TermsContext(site.t(label_key), term_links, taxonomy)))
+        title = taxonomy_title(site.t, taxonomy)
+        term_links = tuple((Link(term.name, urls.url(term_path(taxonomy, term.name))), len(term.items))
+                           for term in terms)
+        pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html", TermsContext(title, term_links, taxonomy)))
         for term in terms:
-            base = f"{taxonomy}/{term.slug}/"
+            base = term_path(taxonomy, term.name)
             pages += list_pages("term", base, term.items, site, title=term.name,
-                                breadcrumb=Link(site.t(label_key), urls.url(f"{taxonomy}/")))
+                                breadcrumb=Link(title, urls.url(f"{taxonomy}/")))
             pages.append(feed(base, f"{term.name} - {site.config.title}", term.items, site))
     return pages
+
+
+def term_path(taxonomy: str, term: str) -> str:
+    """A term's page, e.g. `tags/llm/`: terms that differ only in case share it."""
+    return f"{taxonomy}/{urlize(term)}/"
+
+
+def taxonomy_title(t: Translator, taxonomy: str) -> str:
+    """The theme's string for the taxonomy (its plural is the i18n key), else the
+    name with a capital, as Hugo titles a taxonomy page."""
+    return t(taxonomy) if t.has(taxonomy) else taxonomy[:1].upper() + taxonomy[1:]
 
 
 def archives_page(site: Site, planned: Sequence[Page]) -> list[Page]:

@@ -25,7 +25,7 @@ from execblog.hugo import dates, summaries, text_metrics
 from execblog.config import SiteConfig
 from execblog.i18n import Translator
 from execblog.convert.markdown import Heading
-from execblog.records import Asset, ConvertedPost, Cover
+from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 
 
@@ -53,8 +53,8 @@ class PostView:
     card_summary: str  # what a list card shows: the summary, cut, with "..." when there is more
     meta_description: str  # <meta name="description">: search engines show ~160 characters
     content_html: str
-    notices_html: str  # banners above the content (not counted, not summarized)
-    provenance_html: str  # execution details below the content
+    notices: tuple[Notice, ...]  # banners above the content (not counted, not summarized)
+    provenance: Provenance | None  # execution details below the content
     description: str
     headings: tuple[Heading, ...]
     show_toc: bool
@@ -191,8 +191,8 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         card_summary=shorten(summary_text, CARD_SUMMARY_CHARS, summary.truncated, "..."),
         meta_description=shorten(description, META_DESCRIPTION_CHARS, False, "…"),
         content_html=summarized.content,
-        notices_html=converted.notices_html,
-        provenance_html=converted.provenance_html,
+        notices=converted.notices,
+        provenance=converted.provenance,
         description=description,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),

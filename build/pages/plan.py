@@ -338,7 +338,7 @@ def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     urls = site.urls
     for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
-        terms: list[Term[PostView]] = group_terms(site.posts, lambda p: [link.name for link in p.terms[taxonomy]])
+        terms: list[Term[PostView]] = group_terms(site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())])
         if not terms:
             continue
         title = taxonomy_title(site.t, taxonomy)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -21,6 +22,10 @@ import yaml
 from execblog.errors import BuildError
 
 CONFIG_FILE = "site_config.yaml"
+DEFAULT_TAXONOMIES = {"tag": "tags", "category": "categories"}
+# URL folders other pages and the theme's files use: a taxonomy there would overwrite them.
+_RESERVED_FOLDERS = {"archives", "search", "page", "assets"}
+_TAXONOMY_NAME = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -100,6 +105,9 @@ class SiteConfig:
     summary_length: int = 70
     paginate: int = 10
     posts_section: str = "posts"
+    # Hugo's `taxonomies:` map, singular: plural. The plural is the front matter key
+    # (any case), the URL folder (`/tags/<term>/`) and the i18n key of the title.
+    taxonomies: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_TAXONOMIES))
     markup: Markup = field(default_factory=Markup)
     show: Show = field(default_factory=Show)
     home_info: HomeInfo = field(default_factory=HomeInfo)
@@ -244,6 +252,19 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
     if langs and config.language not in langs:
         fail("language", f"no UI strings for language `{config.language}`",
              f"add theme/i18n/{config.language}.yaml or use one of: {', '.join(sorted(langs))}")
+    plurals: set[str] = set()
+    for singular, plural in config.taxonomies.items():
+        for name in (singular, plural):
+            if not _TAXONOMY_NAME.fullmatch(name):
+                fail(f"taxonomies.{singular}", f"taxonomy name `{name}` is not a lower-case URL segment",
+                     "use lower-case letters, digits, - and _, e.g. `series: series`")
+        if plural in plurals:
+            fail(f"taxonomies.{singular}", f"two taxonomies have the plural `{plural}`",
+                 "give each taxonomy its own plural name")
+        if plural in _RESERVED_FOLDERS | {config.posts_section}:
+            fail(f"taxonomies.{singular}", f"the taxonomy `{plural}` would use the folder /{plural}/ that other pages use",
+                 f"choose another plural name than {', '.join(sorted(_RESERVED_FOLDERS | {config.posts_section}))}")
+        plurals.add(plural)
     profiles = set(config.profiles) | {"auto"}
     if config.default_profile not in profiles:
         fail("default_profile", f"unknown profile `{config.default_profile}`", "define it under `profiles:`")

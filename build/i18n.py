@@ -33,6 +33,9 @@ class Translator:
         self.path = path
         self.plural_form = _plural_rule(language)
 
+    def has(self, key: str) -> bool:
+        return key in self.table
+
     def __call__(self, key: str, count: int | None = None, **values: object) -> str:
         try:
             entry = self.table[key]

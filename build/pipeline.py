@@ -92,7 +92,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, "nothing changed since the last build")
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
 
-    all_posts = read_posts(site_dir / "posts", config.zone, config.author)
+    all_posts = read_posts(site_dir / "posts", config.zone, config.author, config.taxonomies.values())
     posts = _select_posts(all_posts, opts)
     now = datetime.now(timezone.utc)
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
@@ -323,7 +323,7 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     config = load_config(site_dir.resolve())
     opts = BuildOptions(site_dir=site_dir, out_dir=site_dir / "public", profile=profile, parameters=parameters)
     settings, _ = execution_settings(config, opts)
-    posts = read_posts(config.site_dir / "posts", config.zone, config.author)
+    posts = read_posts(config.site_dir / "posts", config.zone, config.author, config.taxonomies.values())
     statuses = post_statuses(posts, settings)
     if not as_json:
         print(format_statuses(statuses))

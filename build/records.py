@@ -36,8 +36,7 @@ class SourcePost:
     date: datetime  # always time-zone aware (site time_zone applied when absent)
     lastmod: datetime | None
     draft: bool
-    tags: tuple[str, ...]
-    categories: tuple[str, ...]
+    terms: dict[str, tuple[str, ...]]  # taxonomy (plural, e.g. "tags") -> the post's terms, for each one configured
     authors: tuple[str, ...]
     summary: str | None  # front matter summary (Markdown)
     description: str | None
@@ -92,6 +91,37 @@ class Asset:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """A note above a post's content (theme: partials/notices.html)."""
+
+    kind: Literal["stand-in", "not-executed"]
+    models: tuple[str, ...] = ()  # stand-in: the model ids whose outputs a stand-in made
+    text: str = ""  # not-executed: why, as the execute stage put it
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file of the post offered for download, beside its page."""
+
+    kind: Literal["notebook", "source"]  # the theme labels it with its string `nb_<kind>`
+    href: str  # relative to the page
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """How and where a post's outputs were made (theme: partials/provenance.html).
+    Values are display text; None leaves the row out."""
+
+    executed_at: str | None = None  # as recorded (ISO 8601)
+    executed_at_text: str | None = None  # e.g. "2024-05-06 07:08 UTC"; None when executed_at is not a date
+    duration: str | None = None  # e.g. "1 min 16 s"
+    device: str | None = None  # e.g. "NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)"
+    versions: tuple[str, ...] = ()  # e.g. ("Python 3.11.7", "torch 2.3.0")
+    profile: str | None = None
+    downloads: tuple[Download, ...] = ()
+
+
+@dataclass(frozen=True)
 class ConvertedPost:
     """The post body as HTML, ready for metrics and templates."""
 
@@ -99,8 +129,8 @@ class ConvertedPost:
     html: str  # the author's content: what Hugo's counts and summaries are computed over
     headings: tuple[Any, ...] = ()  # markdown_render.Heading
     summary_html: str | None = None  # front matter `summary`, rendered; None when absent
-    notices_html: str = ""  # stand-in banner, not-executed notice: shown above the content
-    provenance_html: str = ""  # how and where the post ran: shown below the content
+    notices: tuple[Notice, ...] = ()  # stand-in banner, not-executed notice: shown above the content
+    provenance: Provenance | None = None  # how and where the post ran: shown below the content
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()

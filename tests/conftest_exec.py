@@ -1,5 +1,6 @@
 """Helpers for the execution tests: SourcePost objects from files on disk,
-read with the pipeline's own content reader."""
+read with the pipeline's own content reader; a post's furniture rendered by
+the project theme's own partials."""
 
 from __future__ import annotations
 
@@ -7,10 +8,23 @@ import shutil
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from execblog.config import parse_config_text
 from execblog.content.read import read_post as _read_post
-from execblog.records import SourcePost
+from execblog.i18n import Translator
+from execblog.output.render import PageRenderer
+from execblog.records import ConvertedPost, SourcePost
 
+ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "exec_posts"
+
+
+def publish_html(converted: ConvertedPost, language: str = "en") -> str:
+    """The post as single.html lays it out: notices, content, provenance, each
+    from the theme's templates (ConvertedPost has the fields they read)."""
+    config = parse_config_text(f"title: T\nlanguage: {language}\n", ROOT)
+    env = PageRenderer(config, Translator(ROOT, language), ROOT / "theme", {}).env
+    return (env.get_template("partials/notices.html").render(post=converted) + converted.html
+            + env.get_template("partials/provenance.html").render(post=converted))
 
 
 def read_post(path: Path) -> SourcePost:

@@ -64,3 +64,28 @@ def test_repository_config_is_valid():
     config = load_config(ROOT)
     assert config.language == "ja" and config.date_format == "January 2, 2006" and config.author == "Me"
     assert config.has_cjk_language is False
+
+
+def test_taxonomies_default_to_tags_and_categories_and_can_be_replaced(tmp_path):
+    assert load_config(write(tmp_path, "title: T\n")).taxonomies == {"tag": "tags", "category": "categories"}
+    config = load_config(write(tmp_path, "title: T\ntaxonomies:\n  tag: tags\n  series: series\n"))
+    assert config.taxonomies == {"tag": "tags", "series": "series"}  # as in Hugo: the map replaces the default
+    assert load_config(write(tmp_path, "title: T\ntaxonomies: {}\n")).taxonomies == {}
+
+
+@pytest.mark.parametrize("entries, line, words", [
+    ("  tag: tags\n  label: Tags\n", 4, "taxonomy name `Tags` is not a lower-case URL segment"),
+    ("  tag: tags\n  keyword: tags\n", 4, "two taxonomies have the plural `tags`"),
+    ("  tag: tags\n  post: posts\n", 4, "would use the folder /posts/"),
+    ("  archive: archives\n", 3, "would use the folder /archives/"),
+])
+def test_bad_taxonomies_name_the_line_and_the_fix(tmp_path, entries, line, words):
+    with pytest.raises(BuildError) as err:
+        load_config(write(tmp_path, "title: T\ntaxonomies:\n" + entries))
+    assert err.value.line == line and words in err.value.message and err.value.hint
+
+
+def test_taxonomies_must_be_a_mapping(tmp_path):
+    with pytest.raises(BuildError) as err:
+        load_config(write(tmp_path, "title: T\ntaxonomies: [tags]\n"))
+    assert err.value.line == 2 and "`taxonomies` must be a mapping" in err.value.message

@@ -21,10 +21,31 @@ def test_front_matter_fields(site):
     """)
     post = read_post(path, TOKYO)
     assert post.date == datetime(2025, 4, 13, tzinfo=TOKYO)
-    assert post.tags == ("LLM", "Attention") and post.authors == ("Me", "You")
+    assert post.terms == {"tags": ("LLM", "Attention"), "categories": ()} and post.authors == ("Me", "You")
     assert post.is_cjk is True and post.cover.alt == "a cover"
     assert post.params["custom_key"] == "kept"
     assert post.executable is False and post.slug == "a"
+
+
+def test_terms_of_the_configured_taxonomies_with_keys_in_any_case(site):
+    path = site.post("t.md", """
+        title: T
+        date: 2025-01-01
+        Series: Attention
+        TAGS: [LLM]
+        categories: [ML]
+    """)
+    post = read_post(path, TOKYO, taxonomies=("tags", "series"))
+    # Hugo reads front matter keys case-insensitively; an unconfigured taxonomy is just a param
+    assert post.terms == {"tags": ("LLM",), "series": ("Attention",)}
+    assert post.params["categories"] == ["ML"]
+
+
+def test_a_taxonomy_key_written_twice_is_an_error(site):
+    path = site.post("t.md", "title: T\ndate: 2025-01-01\ntags: [a]\nTags: [b]")
+    with pytest.raises(BuildError) as err:
+        read_post(path, TOKYO)
+    assert err.value.line == 5 and "`tags` and `Tags` are the same key" in err.value.message and err.value.hint
 
 
 def test_dates_with_and_without_zone():

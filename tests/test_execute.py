@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest_exec import copy_fixtures, read_posts
+from conftest_exec import copy_fixtures, publish_html, read_posts
 from execblog.execution.execute import ExecutionSettings, execute_posts, post_statuses
 from execblog.execution.kernel import install_kernelspec
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
@@ -42,7 +42,7 @@ def _publish(site: Path, report, converter: NotebookConverter) -> dict[str, str]
         converted = converter.convert(executed)
         folder = site / "public" / executed.source.name
         folder.mkdir(parents=True, exist_ok=True)
-        page = converted.notices_html + converted.html + converted.provenance_html  # as single.html lays it out
+        page = publish_html(converted)
         (folder / "index.html").write_text(page, encoding="utf-8")
         for asset in converted.assets:
             target = folder / asset.site_path

@@ -9,10 +9,10 @@ import nbformat
 import pytest
 from PIL import Image
 
-from conftest_exec import read_post
+from conftest_exec import publish_html, read_post
 from execblog.execution.freeze import FreezeStore
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
-from execblog.records import ExecutedPost
+from execblog.records import Download, ExecutedPost, Notice, Provenance
 from execblog.convert.notebook import ConverterOptions, NotebookConverter
 
 HEADER = """---
@@ -266,22 +266,33 @@ def test_banner_notice_and_provenance(converter, tmp_path):
     )
     # banners and provenance are page chrome: kept out of the content that Hugo's counts use
     assert "stand-in" not in converted.html and "provenance" not in converted.html
-    notices = converted.notices_html
+    # data, which the theme lays out
+    assert converted.notices == (Notice("stand-in", models=("meta-llama/Llama-3-8B",)),
+                                 Notice("not-executed", text="Outputs are from an older run."))
+    assert converted.provenance == Provenance(
+        executed_at="2024-05-06T07:08:09Z", executed_at_text="2024-05-06 07:08 UTC", duration="1 min 16 s",
+        device="NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)", versions=("Python 3.11.7", "torch 2.3.0"),
+        profile="gpu", downloads=(Download("notebook", "post.ipynb"), Download("source", "post.md")))
+    assert {"post.ipynb", "post.md"} <= {a.site_path for a in converted.assets}
+    page = publish_html(converted)
     # page furniture, not content: kept out of the search index too
-    assert notices.startswith('<div class="stand-in-banner" role="note" data-pagefind-ignore>')
-    assert "<code>meta-llama/Llama-3-8B</code>" in notices
+    assert page.startswith('<div class="stand-in-banner" role="note" data-pagefind-ignore>The outputs on this page')
+    assert "<code>meta-llama/Llama-3-8B</code>" in page
     assert ('<div class="not-executed-notice" role="note" data-pagefind-ignore>Outputs are from an older run.</div>'
-            in notices)
-    prov = converted.provenance_html
-    assert prov.startswith('<div class="provenance" data-pagefind-ignore>')
-    for text in ("2024-05-06 07:08 UTC", "1 min 16 s", "NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)",
-                 "Python 3.11.7 · torch 2.3.0", "gpu", 'href="post.ipynb" download', 'href="post.md" download'):
+            in page)
+    prov = page[page.index('<div class="provenance"'):]
+    assert prov.startswith('<div class="provenance" data-pagefind-ignore><dl><dt>Executed</dt>'
+                           '<dd><time datetime="2024-05-06T07:08:09Z">2024-05-06 07:08 UTC</time></dd>')
+    for text in ("<dd>1 min 16 s</dd>", "<dd>NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)</dd>",
+                 "<dd>Python 3.11.7 · torch 2.3.0</dd>", "<dt>Profile</dt><dd>gpu</dd>",
+                 '<a href="post.ipynb" download>notebook (.ipynb)</a> · <a href="post.md" download>source (.md)</a>'):
         assert text in prov
     assert "numpy" not in prov
-    assert {"post.ipynb", "post.md"} <= {a.site_path for a in converted.assets}
+    # the banner's text is the theme's, in the site's language
+    assert "<code>meta-llama/Llama-3-8B</code> ではなく" in publish_html(converted, "ja")
 
 
 def test_not_executed_post_has_no_provenance(converter, tmp_path):
     converted = _convert(converter, tmp_path, _nb(_code("x = 1")), status="not-executed")
-    assert converted.provenance_html == "" and "provenance" not in converted.html
+    assert converted.provenance is None and "provenance" not in publish_html(converted)
     assert not converted.assets

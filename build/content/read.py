@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import glob
 import re
+from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from execblog.config import DEFAULT_TAXONOMIES
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
 from execblog.records import Cover, SourcePost
@@ -42,8 +44,11 @@ def discover_post_files(posts_dir: Path) -> list[Path]:
     return found
 
 
-def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "") -> list[SourcePost]:
-    posts = [read_post(path, zone, default_author) for path in discover_post_files(posts_dir)]
+def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "",
+               taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values()) -> list[SourcePost]:
+    """Every post under `posts_dir`; `taxonomies` are the plural names of the site's taxonomies."""
+    taxonomies = tuple(taxonomies)
+    posts = [read_post(path, zone, default_author, taxonomies) for path in discover_post_files(posts_dir)]
     for post in posts:
         declared_inputs(post)  # an input that leads out of the post's folder stops the build before it starts
     # A name keys the freeze and the caches, a slug the URL: each must be one post's.
@@ -72,7 +77,8 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     raise BuildError("front matter is not closed", path, 1, "end the YAML block with a line holding only ---")
 
 
-def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePost:
+def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
+              taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values()) -> SourcePost:
     bundle_dir = path.parent if path.name == "index.md" else None
     site_dir = (path.parent.parent if bundle_dir else path.parent).parent  # <site>/posts/<name>[/index.md]
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
@@ -132,8 +138,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePos
         date=post_date,
         lastmod=lastmod,
         draft=fm.bool_("draft", False),
-        tags=fm.list_("tags"),
-        categories=fm.list_("categories"),
+        terms={plural: fm.list_(fm.key(plural)) for plural in taxonomies},
         authors=authors,
         summary=fm.str_("summary"),
         description=fm.str_("description"),
@@ -202,6 +207,14 @@ class _FrontMatter:
                 if str(key_node.value) == key:
                     return key_node.start_mark.line + 2  # +1 opening ---, +1 1-based
         return 2
+
+    def key(self, name: str) -> str:
+        """The key written for `name` in any case (Hugo's front matter keys are
+        case-insensitive): `Tags:` is `tags`."""
+        found = [k for k in self.data if isinstance(k, str) and k.lower() == name]
+        if len(found) > 1:
+            raise self.fail(found[1], f"`{found[0]}` and `{found[1]}` are the same key", "keep one of them")
+        return found[0] if found else name
 
     def fail(self, key: str, message: str, hint: str = "") -> BuildError:
         return BuildError(message, self.path, self.line(key), hint)

@@ -23,10 +23,12 @@ Cell tags (as in Jupyter Book): remove-cell, remove-input, remove-output,
 remove-stderr, hide-input, hide-output, hide-cell; skip-execution and
 raises-exception act at execution time.
 
+The stand-in banner, the not-executed notice and the provenance block with
+its download links are data (`Notice`, `Provenance`, `Download` in records);
+the theme's partials render them.
+
 CSS classes (stable; the theme styles them):
 
-    div.stand-in-banner            outputs come from a small random stand-in model
-    div.not-executed-notice        why outputs are missing or older than the code
     div.cell                       one code cell (+ .cell-injected-parameters for
                                    the parameters papermill injected)
     div.cell-input                 the code (contains the renderer's div.highlight)
@@ -43,8 +45,6 @@ CSS classes (stable; the theme styles them):
     details.fold                   collapsed content, with .fold-input,
                                    .fold-output, .fold-cell or .fold-more (long
                                    text: the first lines stay visible above it)
-    div.provenance                 executed at, duration, device, versions,
-                                   profile, download links (a <dl>)
     span.ansi-*                    ANSI colours (nbconvert's ansi2html classes,
                                    e.g. ansi-red-fg, ansi-bold)
 """
@@ -70,8 +70,8 @@ import nbformat
 
 from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text, ref_file
 from execblog.convert.markdown import MarkdownRenderer
-from execblog.records import Asset, ConvertedPost, ExecutedPost
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Notice, Provenance
 
 WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
 # Need JavaScript to show anything: only their static fallback can be used.
@@ -88,24 +88,12 @@ STATIC_ORDER = ("text/latex",) + IMAGE_ORDER + ("text/html", "text/markdown", "a
 INTERNAL_TAGS = frozenset({"execblog-provenance"})
 
 DEFAULT_LABELS: dict[str, str] = {
-    "executed_at": "Executed",
-    "duration": "Duration",
-    "device": "Device",
-    "versions": "Versions",
-    "profile": "Profile",
-    "download": "Download",
-    "notebook": "notebook (.ipynb)",
-    "source": "source (.md)",
     "show_code": "Show code",
     "show_output": "Show output",
     "show_cell": "Show cell",
     "show_more": "Show {n} more lines",
     "truncated": "… {n} more lines not shown",
     "interactive": "Interactive output ({mime}) is not shown on this static page.",
-    "stand_in": (
-        "The outputs on this page come from a small random stand-in, not from {models}. "
-        "They show that the code runs, not what the real model would produce."
-    ),
 }
 
 _CR_LEFTOVER = re.compile(r"\r+(?=\n|$)")
@@ -158,7 +146,7 @@ class NotebookConverter:
             return ConvertedPost(
                 executed=executed,
                 html=self._size_bundle_images(rendered.html, executed),
-                notices_html=self._notices(executed),
+                notices=self._notices(executed),
                 headings=rendered.headings,
                 has_math=rendered.has_math,
                 has_code=rendered.has_code,
@@ -203,8 +191,8 @@ class NotebookConverter:
         return ConvertedPost(
             executed=executed,
             html=self._size_bundle_images(body, executed),
-            notices_html=self._notices(executed),
-            provenance_html=self._provenance(executed, state),
+            notices=self._notices(executed),
+            provenance=self._provenance(executed, state),
             headings=rendered.headings,
             has_math=rendered.has_math or state.has_math,
             has_code=rendered.has_code or state.has_code,
@@ -397,50 +385,40 @@ class NotebookConverter:
             self._sizes[path] = _svg_size(path) if mime == "image/svg+xml" else _raster_size(path)
         return self._sizes[path]
 
-    # -- page furniture ----------------------------------------------------------------------------------
-    def _notices(self, executed: ExecutedPost) -> str:
-        out = ""
+    # -- page furniture: data for the theme's partials --------------------------------------------------
+    def _notices(self, executed: ExecutedPost) -> tuple[Notice, ...]:
+        notices = []
         if executed.stand_in_models:
-            models = ", ".join(f"<code>{html.escape(m)}</code>" for m in executed.stand_in_models)
-            text = html.escape(self.labels["stand_in"]).replace("{models}", models)
-            out += f'<div class="stand-in-banner" role="note" data-pagefind-ignore>{text}</div>\n'
+            notices.append(Notice("stand-in", models=executed.stand_in_models))
         if executed.notice:
-            out += (f'<div class="not-executed-notice" role="note" data-pagefind-ignore>'
-                    f'{html.escape(executed.notice)}</div>\n')
-        return out
+            notices.append(Notice("not-executed", text=executed.notice))
+        return tuple(notices)
 
-    def _provenance(self, executed: ExecutedPost, state: _State) -> str:
+    def _provenance(self, executed: ExecutedPost, state: _State) -> Provenance | None:
         prov = executed.provenance
         if not self.options.provenance or not prov or executed.status not in (
             "executed", "frozen", "stale-frozen", "failed"
         ):
-            return ""
-        labels = self.labels
-        rows: list[tuple[str, str]] = []
-        if prov.get("executed_at"):
-            rows.append((labels["executed_at"], _time(str(prov["executed_at"]))))
-        if prov.get("duration_s") is not None:
-            rows.append((labels["duration"], html.escape(_duration(float(prov["duration_s"])))))
-        if prov.get("device"):
-            rows.append((labels["device"], html.escape(_device(prov["device"]))))
+            return None
+        executed_at = str(prov["executed_at"]) if prov.get("executed_at") else None
         versions = [f"Python {prov['python']}"] if prov.get("python") else []
         for name in ("torch", "transformers", "diffusers"):
             version = (prov.get("versions") or {}).get(name)
             if version:
                 versions.append(f"{name} {version}")
-        if versions:
-            rows.append((labels["versions"], html.escape(" · ".join(versions))))
-        if prov.get("profile"):
-            rows.append((labels["profile"], html.escape(str(prov["profile"]))))
-        links = self._downloads(executed, state)
-        if links:
-            rows.append((labels["download"], links))
-        items = "".join(f"<dt>{html.escape(k)}</dt><dd>{v}</dd>" for k, v in rows)
-        return f'<div class="provenance" data-pagefind-ignore><dl>{items}</dl></div>\n'
+        return Provenance(
+            executed_at=executed_at,
+            executed_at_text=_time(executed_at) if executed_at else None,
+            duration=_duration(float(prov["duration_s"])) if prov.get("duration_s") is not None else None,
+            device=_device(prov["device"]) if prov.get("device") else None,
+            versions=tuple(versions),
+            profile=str(prov["profile"]) if prov.get("profile") else None,
+            downloads=self._downloads(executed, state),
+        )
 
-    def _downloads(self, executed: ExecutedPost, state: _State) -> str:
+    def _downloads(self, executed: ExecutedPost, state: _State) -> tuple[Download, ...]:
         if not self.options.downloads:
-            return ""
+            return ()
         post = executed.source
         nb = _without_internal_cells(executed.notebook)
         # Named by the content with file references (cheap to hash), so a rebuild with
@@ -459,10 +437,7 @@ class NotebookConverter:
         md = f"{post.name}.md"
         state.assets[ipynb] = Asset(site_path=ipynb, source=target)
         state.assets[md] = Asset(site_path=md, source=post.path)
-        return (
-            f'<a href="{html.escape(ipynb)}" download>{html.escape(self.labels["notebook"])}</a> · '
-            f'<a href="{html.escape(md)}" download>{html.escape(self.labels["source"])}</a>'
-        )
+        return Download("notebook", ipynb), Download("source", md)
 
 
 def convert_post(executed: ExecutedPost, converter: NotebookConverter) -> ConvertedPost:
@@ -603,13 +578,13 @@ def _without_internal_cells(nb: Any) -> Any:
     return nb
 
 
-def _time(value: str) -> str:
+def _time(value: str) -> str | None:
+    """A recorded time as shown (the runner records UTC), None when it is not one."""
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        return html.escape(value)
-    shown = moment.strftime("%Y-%m-%d %H:%M UTC")
-    return f'<time datetime="{html.escape(value)}">{shown}</time>'
+        return None
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _duration(seconds: float) -> str:

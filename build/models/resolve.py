@@ -71,17 +71,6 @@ class ModelResolution:
     def runnable(self) -> bool:
         return not self.unavailable
 
-    def banner(self, lang: str = "ja") -> str | None:
-        """The notice a post run on stand-ins must show, or None."""
-        if not self.stand_ins:
-            return None
-        names = ", ".join(self.stand_ins)
-        if lang == "ja":
-            return (f"この記事の出力は {names} ではなく、同じ構造でランダムな重みを持つ小さな代替モデル"
-                    "(スタンドイン)で生成されています。実際のモデルの結果ではありません。")
-        return (f"The outputs on this page come from a small stand-in with random weights, not from {names}: "
-                "they show that the code runs, not what the named model produces.")
-
 
 # --------------------------------------------------------------------------------------------------
 # The user's Hugging Face cache

@@ -55,7 +55,7 @@ class PageRenderer:
     def render(self, page: Page) -> str:
         try:
             template = self.env.get_template(page.template)
-            return template.render(page=page, **page.context)
+            return template.render(page=page, **page.template_values())
         except jinja2.TemplateSyntaxError as exc:
             raise BuildError(f"template error: {exc.message}", exc.filename or page.template, exc.lineno,
                              "fix the template syntax") from None

@@ -2,12 +2,21 @@
 
 Everything a template shows is computed here (URLs, the meta line, summaries,
 taxonomy lists, pagination, archives, feeds); templates only lay it out.
+
+    post_view(converted, config, t, urls) -> PostView    (one post, as templates see it)
+    plan_site(views, config, t)           -> SitePlan    (every page, every published file)
+
+The site's pages come from the page kinds in `PAGE_KINDS`, called in order:
+a kind is a function `(Site, pages planned so far) -> pages`, and each page
+carries a typed context (a frozen dataclass such as `ListContext`) whose
+fields are its template's variables, beside the globals of `output.render`.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -16,7 +25,7 @@ from execblog.hugo import dates, summaries, text_metrics
 from execblog.config import SiteConfig
 from execblog.i18n import Translator
 from execblog.convert.markdown import Heading
-from execblog.records import Asset, ConvertedPost, Cover
+from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 
 
@@ -44,13 +53,12 @@ class PostView:
     card_summary: str  # what a list card shows: the summary, cut, with "..." when there is more
     meta_description: str  # <meta name="description">: search engines show ~160 characters
     content_html: str
-    notices_html: str  # banners above the content (not counted, not summarized)
-    provenance_html: str  # execution details below the content
+    notices: tuple[Notice, ...]  # banners above the content (not counted, not summarized)
+    provenance: Provenance | None  # execution details below the content
     description: str
     headings: tuple[Heading, ...]
     show_toc: bool
-    tags: tuple[Link, ...]
-    categories: tuple[Link, ...]
+    terms: dict[str, tuple[Link, ...]]  # taxonomy (plural) -> the post's term pages, for each one configured
     authors: tuple[str, ...]
     word_count: int
     reading_time: int
@@ -62,13 +70,18 @@ class PostView:
     assets: tuple[Asset, ...]
     params: dict[str, Any]
 
+    @property
+    def tags(self) -> tuple[Link, ...]:
+        """The `tags` taxonomy's terms: what PaperMod shows on a post, its cards and feeds."""
+        return self.terms.get("tags", ())
+
 
 @dataclass(frozen=True)
 class Page:
-    kind: str  # home | post | terms | term | archives | search | 404 | rss | sitemap | robots | alias
+    kind: str  # post | alias | home | section | rss | terms | term | archives | search | 404 | robots | sitemap
     template: str
     output: str  # file path relative to the site root
-    context: dict[str, Any] = field(default_factory=dict)
+    context: Any  # the template's context: a frozen dataclass (e.g. ListContext for list.html)
     in_sitemap: bool = True
     lastmod: datetime | None = None
 
@@ -76,6 +89,10 @@ class Page:
     def path(self) -> str:
         """The page's URL path relative to the site root ('' for the home page)."""
         return self.output[: -len("index.html")] if self.output.endswith("index.html") else self.output
+
+    def template_values(self) -> dict[str, Any]:
+        """The context's fields as the template's variables (shallow: values keep their types)."""
+        return {f.name: getattr(self.context, f.name) for f in fields(self.context)}
 
 
 @dataclass(frozen=True)
@@ -174,13 +191,13 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         card_summary=shorten(summary_text, CARD_SUMMARY_CHARS, summary.truncated, "..."),
         meta_description=shorten(description, META_DESCRIPTION_CHARS, False, "…"),
         content_html=summarized.content,
-        notices_html=converted.notices_html,
-        provenance_html=converted.provenance_html,
+        notices=converted.notices,
+        provenance=converted.provenance,
         description=description,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),
-        tags=tuple(Link(name, urls.url(f"tags/{urlize(name)}/")) for name in post.tags),
-        categories=tuple(Link(name, urls.url(f"categories/{urlize(name)}/")) for name in post.categories),
+        terms={plural: tuple(Link(name, urls.url(term_path(plural, name))) for name in post.terms.get(plural, ()))
+               for plural in config.taxonomies.values()},
         authors=post.authors,
         word_count=words,
         reading_time=minutes,
@@ -200,77 +217,214 @@ def sort_posts(posts: list[PostView]) -> list[PostView]:
     return sorted(posts, key=lambda p: (-p.date.timestamp(), p.title, p.name))
 
 
-def plan_site(views: list[PostView], config: SiteConfig, t: Translator) -> SitePlan:
-    """Every page of the site, from the posts as views (see `post_view`)."""
-    urls = SiteUrls(config.base_url)
-    posts = sort_posts(views)
-    listed = [p for p in posts if not p.hidden_in_list]
+# -- template contexts: one type per template, what the template may use besides the globals -------------
+@dataclass(frozen=True)
+class SingleContext:  # single.html
+    post: PostView
+    newer: PostView | None
+    older: PostView | None
+
+
+@dataclass(frozen=True)
+class AliasContext:  # alias.html
+    target: str  # absolute URL the old address redirects to
+
+
+@dataclass(frozen=True)
+class ListContext:  # list.html: the home page, the posts section, a term
+    title: str
+    pager: Pager[PostView]
+    prev_url: str | None
+    next_url: str | None
+    is_home: bool
+    breadcrumb: Link | None
+    feed_url: str
+
+
+@dataclass(frozen=True)
+class FeedContext:  # rss.xml
+    title: str
+    items: tuple[PostView, ...]
+    feed_url: str
+    home: str
+
+
+@dataclass(frozen=True)
+class TermsContext:  # terms.html: every term of one taxonomy
+    title: str
+    terms: tuple[tuple[Link, int], ...]  # (term page, number of posts)
+    taxonomy: str
+
+
+@dataclass(frozen=True)
+class ArchivesContext:  # archives.html
+    title: str
+    years: tuple[ArchiveYear[PostView], ...]
+
+
+@dataclass(frozen=True)
+class TitleContext:  # search.html, 404.html: pages that show only their title and the globals
+    title: str
+
+
+@dataclass(frozen=True)
+class RobotsContext:  # robots.txt
+    sitemap: str
+
+
+@dataclass(frozen=True)
+class SitemapContext:  # sitemap.xml
+    entries: tuple[tuple[str, datetime | None], ...]  # (absolute URL, last change)
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every page kind gets: the posts (sorted, see `sort_posts`) and the site's settings."""
+
+    posts: tuple[PostView, ...]
+    config: SiteConfig
+    t: Translator
+    urls: SiteUrls
+
+    @property
+    def listed(self) -> tuple[PostView, ...]:
+        """The posts that list pages show (front matter `hidden_in_list` keeps one off them)."""
+        return tuple(p for p in self.posts if not p.hidden_in_list)
+
+    @property
+    def lastmod(self) -> datetime | None:
+        return self.posts[0].lastmod or self.posts[0].date if self.posts else None
+
+
+# A page kind: the site and the pages planned before it (in PAGE_KINDS order) -> its pages.
+PageKind = Callable[[Site, Sequence[Page]], Iterable[Page]]
+
+FEED_ITEMS = 20
+
+
+def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
+    posts = site.posts
+    return [Page("post", "single.html", post.path + "index.html",
+                 SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None),
+                 lastmod=post.lastmod or post.date)
+            for i, post in enumerate(posts)]
+
+
+def alias_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
+    """Front matter `aliases`: old addresses that redirect to the post."""
+    return [Page("alias", "alias.html", alias.strip("/") + "/index.html", AliasContext(post.permalink), in_sitemap=False)
+            for post in site.posts for alias in post.aliases]
+
+
+def home_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
+    return list_pages("home", "", site.listed, site, title=site.config.title)
+
+
+def section_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
+    return list_pages("section", f"{site.config.posts_section}/", site.listed, site, title=site.t("posts"))
+
+
+def feeds(site: Site, planned: Sequence[Page]) -> list[Page]:
+    """The posts section's feed and the site's."""
+    section = f"{site.config.posts_section}/"
+    return [feed(section, f"{site.t('posts')} - {site.config.title}", site.listed, site),
+            feed("", site.config.title, site.listed, site)]
+
+
+def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
+    """Per taxonomy of the config, in its order: the list of its terms, then each
+    term's list pages and feed. A taxonomy no post uses has no pages."""
     pages: list[Page] = []
-    assets: list[tuple[str, Asset]] = []
-
-    for i, post in enumerate(posts):
-        newer = posts[i - 1] if i > 0 else None
-        older = posts[i + 1] if i + 1 < len(posts) else None
-        pages.append(Page("post", "single.html", post.path + "index.html",
-                          {"post": post, "newer": newer, "older": older}, lastmod=post.lastmod or post.date))
-        for asset in post.assets:
-            assets.append((post.path + asset.site_path, asset))
-        for alias in post.aliases:
-            target = alias.strip("/") + "/"
-            pages.append(Page("alias", "alias.html", target + "index.html", {"target": post.permalink}, in_sitemap=False))
-
-    pages += _list_pages("home", "", listed, config, urls, title=config.title)
-    section = f"{config.posts_section}/"
-    pages += _list_pages("section", section, listed, config, urls, title=t("posts"))
-    pages.append(Page("rss", "rss.xml", section + "index.xml",
-                      {"title": f"{t('posts')} - {config.title}", "items": listed[:20],
-                       "feed_url": urls.absolute(section + "index.xml"), "home": urls.absolute(section)},
-                      in_sitemap=False))
-    site_lastmod = posts[0].lastmod or posts[0].date if posts else None
-    pages.append(Page("rss", "rss.xml", "index.xml", {"title": config.title, "items": listed[:20],
-                                                       "feed_url": urls.absolute("index.xml"),
-                                                       "home": urls.absolute("")}, in_sitemap=False))
-
-    for taxonomy, label_key, terms_of in (("tags", "tags", lambda p: [l.name for l in p.tags]),
-                                          ("categories", "categories", lambda p: [l.name for l in p.categories])):
+    urls = site.urls
+    for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
-        terms: list[Term[PostView]] = group_terms(posts, terms_of)
+        terms: list[Term[PostView]] = group_terms(site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())])
         if not terms:
             continue
-        term_links = [(Link(term.name, urls.url(f"{taxonomy}/{term.slug}/")), len(term.items)) for term in terms]
-        pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html",
-                          {"title": t(label_key), "terms": term_links, "taxonomy": taxonomy}))
+        title = taxonomy_title(site.t, taxonomy)
+        term_links = tuple((Link(term.name, urls.url(term_path(taxonomy, term.name))), len(term.items))
+                           for term in terms)
+        pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html", TermsContext(title, term_links, taxonomy)))
         for term in terms:
-            base = f"{taxonomy}/{term.slug}/"
-            pages += _list_pages("term", base, list(term.items), config, urls, title=term.name,
-                                 breadcrumb=Link(t(label_key), urls.url(f"{taxonomy}/")))
-            pages.append(Page("rss", "rss.xml", base + "index.xml",
-                              {"title": f"{term.name} - {config.title}", "items": term.items[:20],
-                               "feed_url": urls.absolute(base + "index.xml"), "home": urls.absolute(base)},
-                              in_sitemap=False))
-
-    years: list[ArchiveYear[PostView]] = archive(listed, lambda p: p.date)
-    pages.append(Page("archives", "archives.html", "archives/index.html", {"title": t("archives"), "years": years}))
-    pages.append(Page("search", "search.html", "search/index.html", {"title": t("search")}))
-    pages.append(Page("404", "404.html", "404.html", {"title": t("not_found")}, in_sitemap=False))
-    pages.append(Page("robots", "robots.txt", "robots.txt", {"sitemap": urls.absolute("sitemap.xml")}, in_sitemap=False))
-    sitemap_entries = [(urls.absolute(p.output[: -len("index.html")] if p.output.endswith("index.html") else p.output),
-                        p.lastmod or site_lastmod) for p in pages if p.in_sitemap]
-    pages.append(Page("sitemap", "sitemap.xml", "sitemap.xml", {"entries": sitemap_entries}, in_sitemap=False))
-    return SitePlan(posts=tuple(posts), pages=tuple(pages), assets=tuple(assets))
+            base = term_path(taxonomy, term.name)
+            pages += list_pages("term", base, term.items, site, title=term.name,
+                                breadcrumb=Link(title, urls.url(f"{taxonomy}/")))
+            pages.append(feed(base, f"{term.name} - {site.config.title}", term.items, site))
+    return pages
 
 
-def _list_pages(kind: str, base: str, items: list[PostView], config: SiteConfig, urls: SiteUrls,
-                title: str, breadcrumb: Link | None = None) -> list[Page]:
-    pagers: list[Pager[PostView]] = paginate(items, config.paginate)
+def term_path(taxonomy: str, term: str) -> str:
+    """A term's page, e.g. `tags/llm/`: terms that differ only in case share it."""
+    return f"{taxonomy}/{urlize(term)}/"
+
+
+def taxonomy_title(t: Translator, taxonomy: str) -> str:
+    """The theme's string for the taxonomy (its plural is the i18n key), else the
+    name with a capital, as Hugo titles a taxonomy page."""
+    return t(taxonomy) if t.has(taxonomy) else taxonomy[:1].upper() + taxonomy[1:]
+
+
+def archives_page(site: Site, planned: Sequence[Page]) -> list[Page]:
+    years: list[ArchiveYear[PostView]] = archive(site.listed, lambda p: p.date)
+    return [Page("archives", "archives.html", "archives/index.html", ArchivesContext(site.t("archives"), tuple(years)))]
+
+
+def search_page(site: Site, planned: Sequence[Page]) -> list[Page]:
+    return [Page("search", "search.html", "search/index.html", TitleContext(site.t("search")))]
+
+
+def not_found_page(site: Site, planned: Sequence[Page]) -> list[Page]:
+    return [Page("404", "404.html", "404.html", TitleContext(site.t("not_found")), in_sitemap=False)]
+
+
+def robots_page(site: Site, planned: Sequence[Page]) -> list[Page]:
+    return [Page("robots", "robots.txt", "robots.txt", RobotsContext(site.urls.absolute("sitemap.xml")), in_sitemap=False)]
+
+
+def sitemap_page(site: Site, planned: Sequence[Page]) -> list[Page]:
+    """Every page planned before it that belongs in a sitemap: keep it last."""
+    entries = tuple((site.urls.absolute(p.path), p.lastmod or site.lastmod) for p in planned if p.in_sitemap)
+    return [Page("sitemap", "sitemap.xml", "sitemap.xml", SitemapContext(entries), in_sitemap=False)]
+
+
+# Every page of a site, in this order (a kind sees the pages of the kinds before it).
+# A new kind: one function here, one template, its i18n keys, one unit test.
+PAGE_KINDS: list[PageKind] = [
+    post_pages, alias_pages, home_pages, section_pages, feeds, taxonomy_pages,
+    archives_page, search_page, not_found_page, robots_page, sitemap_page,
+]
+
+
+def plan_site(views: list[PostView], config: SiteConfig, t: Translator,
+              kinds: Sequence[PageKind] | None = None) -> SitePlan:
+    """Every page of the site, from the posts as views (see `post_view`), made by
+    each page kind in turn (`PAGE_KINDS` unless `kinds` is given)."""
+    site = Site(tuple(sort_posts(views)), config, t, SiteUrls(config.base_url))
+    pages: list[Page] = []
+    for kind in PAGE_KINDS if kinds is None else kinds:
+        pages += kind(site, tuple(pages))
+    assets = tuple((post.path + asset.site_path, asset) for post in site.posts for asset in post.assets)
+    return SitePlan(posts=site.posts, pages=tuple(pages), assets=assets)
+
+
+def list_pages(kind: str, base: str, items: Sequence[PostView], site: Site, title: str,
+               breadcrumb: Link | None = None) -> list[Page]:
+    """A list of posts split into pagers of `paginate` posts: `base`, then `base`page/2/ and on."""
+    urls = site.urls
     out = []
-    for pager in pagers:
+    for pager in paginate(items, site.config.paginate):
         path = pager_path(base, pager.number)
         prev_url = urls.url(pager_path(base, pager.number - 1)) if pager.has_prev else None
         next_url = urls.url(pager_path(base, pager.number + 1)) if pager.has_next else None
-        out.append(Page(kind, "list.html", path + "index.html", {
-            "title": title, "pager": pager, "prev_url": prev_url, "next_url": next_url,
-            "is_home": kind == "home", "breadcrumb": breadcrumb,
-            "feed_url": urls.url(base + "index.xml"),
-        }, lastmod=items[0].date if items else None))
+        out.append(Page(kind, "list.html", path + "index.html",
+                        ListContext(title, pager, prev_url, next_url, kind == "home", breadcrumb,
+                                    urls.url(base + "index.xml")),
+                        lastmod=items[0].date if items else None))
     return out
+
+
+def feed(base: str, title: str, items: Sequence[PostView], site: Site) -> Page:
+    """The RSS feed of a list: its newest posts."""
+    return Page("rss", "rss.xml", base + "index.xml",
+                FeedContext(title, tuple(items[:FEED_ITEMS]), site.urls.absolute(base + "index.xml"),
+                            site.urls.absolute(base)), in_sitemap=False)

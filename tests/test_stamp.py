@@ -1,0 +1,82 @@
+"""incremental/stamp.py: a build is skipped only when none of its inputs changed."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from execblog.config import load_config
+from execblog.content.read import read_posts
+from execblog.incremental.stamp import InputStamp
+from execblog.output.write import MANIFEST
+from execblog.pipeline import BuildOptions
+
+
+@pytest.fixture
+def stamped(site, tmp_path, monkeypatch):
+    """The site after a successful build: its stamp saved, its output folder present."""
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # no real model cache in the fingerprint
+    site.post("a/index.md", "title: A\ndate: 2025-01-01\ninputs: [data/table.csv]")
+    (site.root / "posts" / "a" / "data").mkdir()
+    (site.root / "posts" / "a" / "data" / "table.csv").write_text("x,y\n")  # known by the declaration
+    site.out.mkdir()
+    (site.out / MANIFEST).write_text("{}")
+    opts = BuildOptions(site_dir=site.root, out_dir=site.out)
+    stamp(site, opts).save(read_posts(site.root / "posts", load_config(site.root).zone), None)
+    return site, opts
+
+
+def stamp(site, opts: BuildOptions) -> InputStamp:
+    return InputStamp(site.root, load_config(site.root), opts)
+
+
+def touch(path: Path, text: str) -> None:
+    """A change a user makes: new bytes, a later modification time."""
+    path.write_text(text)
+    later = time.time() + 10
+    os.utime(path, (later, later))
+
+
+def test_nothing_changed_means_nothing_to_build(stamped):
+    site, opts = stamped
+    assert stamp(site, opts).unchanged(site.out)
+
+
+@pytest.mark.parametrize("change", [
+    lambda root: touch(root / "posts" / "a.md", "---\ntitle: A2\ndate: 2025-01-01\n---\nedited\n"),
+    lambda root: touch(root / "posts" / "b.md", "---\ntitle: B\n---\nnew post\n"),
+    lambda root: touch(root / "site_config.yaml", (root / "site_config.yaml").read_text() + "paginate: 3\n"),
+    lambda root: touch(root / "theme" / "templates" / "404.html", "changed"),
+    lambda root: touch(root / "posts" / "a" / "data" / "table.csv", "x,y\n1,2\n"),
+    lambda root: (root / "_freeze" / "a").mkdir(parents=True) or touch(root / "_freeze" / "a" / "meta.json", "{}"),
+], ids=["post edited", "post added", "config", "theme", "declared input", "freeze"])
+def test_a_changed_input_changes_the_stamp(stamped, change):
+    site, opts = stamped
+    before = stamp(site, opts).digest
+    change(site.root)
+    after = stamp(site, opts)
+    assert after.digest != before and not after.unchanged(site.out)
+
+
+@pytest.mark.parametrize("option", [
+    {"drafts": True}, {"future": True}, {"base_url": "https://other.example/"}, {"search_index": False},
+    {"execute": False}, {"profile": "offline"}, {"parameters": {"steps": "3"}}, {"only_posts": frozenset({"a"})},
+])
+def test_a_different_build_option_is_a_different_build(stamped, option):
+    site, opts = stamped
+    assert not stamp(site, replace(opts, **option)).unchanged(site.out)
+
+
+def test_force_a_missing_site_or_a_due_post_rebuild(stamped):
+    site, opts = stamped
+    assert not stamp(site, replace(opts, force=True)).unchanged(site.out)
+    (site.out / MANIFEST).unlink()  # the output folder was cleaned
+    assert not stamp(site, opts).unchanged(site.out)
+    (site.out / MANIFEST).write_text("{}")
+    posts = read_posts(site.root / "posts", load_config(site.root).zone)
+    stamp(site, opts).save(posts, valid_until=time.time() - 1)  # a future-dated post has become due
+    assert not stamp(site, opts).unchanged(site.out)

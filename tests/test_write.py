@@ -1,0 +1,103 @@
+"""output/write.py: the site appears whole or not at all; unchanged files are
+reused; the writer never takes a folder it did not make."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from execblog.errors import BuildError
+from execblog.output.write import MANIFEST, SiteWriter, check_output_folder
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def build(out: Path, pages: dict[str, str]) -> SiteWriter:
+    writer = SiteWriter(out)
+    for rel, text in pages.items():
+        writer.write_text(rel, text)
+    writer.commit()
+    return writer
+
+
+def test_commit_swaps_in_the_whole_site_with_its_manifest(tmp_path):
+    out = tmp_path / "public"
+    writer = SiteWriter(out)
+    writer.write_text("index.html", "home")
+    writer.write_bytes("/posts/a/index.html", b"a")  # site-absolute paths land inside the site
+    assert not out.exists()  # nothing visible before the commit
+    writer.commit()
+    manifest = json.loads((out / MANIFEST).read_text())
+    assert files(out) == {"index.html": b"home", "posts/a/index.html": b"a", MANIFEST: (out / MANIFEST).read_bytes()}
+    assert set(manifest) == {"index.html", "posts/a/index.html"}
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]  # no staging folder left
+
+
+def test_a_second_build_replaces_the_site_and_reuses_unchanged_files(tmp_path):
+    out = tmp_path / "public"
+    build(out, {"same.html": "same", "changed.html": "v1", "gone.html": "old"})
+    inode = (out / "same.html").stat().st_ino
+    second = build(out, {"same.html": "same", "changed.html": "v2"})
+    assert second.reused == 1 and (out / "same.html").stat().st_ino == inode  # hard-linked, not rewritten
+    assert (out / "changed.html").read_text() == "v2" and not (out / "gone.html").exists()
+    build(out, {"same.html": "same"})  # each build removes the sites replaced before it, not the one it replaces
+    old = [p for p in tmp_path.iterdir() if p.name.startswith(".public.old-")]
+    assert len(old) == 1 and (old[0] / "changed.html").read_text() == "v2"
+
+
+def test_abort_leaves_the_last_good_site_untouched(tmp_path):
+    out = tmp_path / "public"
+    build(out, {"index.html": "good"})
+    before = files(out)
+    writer = SiteWriter(out)
+    writer.write_text("index.html", "half-built")
+    writer.abort()
+    assert files(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]
+
+
+def test_two_different_files_for_one_path_stop_the_build(tmp_path):
+    writer = SiteWriter(tmp_path / "public")
+    writer.write_text("old/index.html", "redirect")
+    writer.write_text("old/index.html", "redirect")  # the same bytes twice are harmless
+    with pytest.raises(BuildError) as err:
+        writer.write_text("old/index.html", "a page")
+    assert "old/index.html" in err.value.message and "aliases" in err.value.hint
+    writer.abort()
+
+
+def test_files_a_tool_wrote_into_the_stage_are_adopted(tmp_path):
+    out = tmp_path / "public"
+    writer = SiteWriter(out)
+    (writer.stage / "pagefind").mkdir()
+    (writer.stage / "pagefind" / "index.js").write_text("x")
+    writer.adopt_tree("pagefind")
+    writer.commit()
+    assert "pagefind/index.js" in json.loads((out / MANIFEST).read_text())
+
+
+def _check(out: Path, site: Path) -> None:
+    check_output_folder(out, site, [site / "posts", site / "theme", site / "site_config.yaml"])
+
+
+def test_the_output_folder_must_be_the_builds_own(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    _check(site / "public", site)  # new
+    (site / "empty").mkdir()
+    _check(site / "empty", site)  # empty
+    build(site / "public", {"index.html": "x"})
+    _check(site / "public", site)  # written by a build
+    (site / "docs").mkdir()
+    (site / "docs" / "notes.txt").write_text("mine")
+    with pytest.raises(BuildError) as err:
+        _check(site / "docs", site)
+    assert "no build wrote" in err.value.message and err.value.hint
+    for folder in (site, tmp_path):  # the site itself, or a folder holding it
+        with pytest.raises(BuildError) as err:
+            _check(folder, site)
+        assert "contains the site folder" in err.value.message

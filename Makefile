@@ -19,7 +19,7 @@ BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
               $(foreach p,$(POST),--post $(p)) $(if $(FORCE),--force) $(if $(SHARD),--shard $(SHARD)) \
               $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(if $(NO_EXECUTE),--no-execute)
 
-PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
+PKG_SOURCES := $(shell find build -name '*.py' -o -name '*.txt' 2>/dev/null)
 
 .PHONY: install publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help

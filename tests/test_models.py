@@ -324,3 +324,57 @@ def test_make_models_lists_and_explains_offline(tmp_path):
     assert offline.returncode == 1
     assert "cannot download models: HF_HUB_OFFLINE is set" in offline.stderr
     assert "  - gpt2" in offline.stderr and "Traceback" not in offline.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the user's Hugging Face cache is: huggingface_hub's own rules
+# --------------------------------------------------------------------------------------------------
+
+HF_ENV_CASES = [
+    {},
+    {"XDG_CACHE_HOME": "/xdg"},
+    {"HF_HOME": "/hf-home", "XDG_CACHE_HOME": "/xdg"},
+    {"HF_HUB_CACHE": "/hub-cache", "HF_HOME": "/hf-home", "XDG_CACHE_HOME": "/xdg"},
+    {"HUGGINGFACE_HUB_CACHE": "/legacy", "HF_HOME": "/hf-home"},
+    {"HF_HUB_CACHE": "/hub-cache", "HUGGINGFACE_HUB_CACHE": "/legacy"},
+    {"HF_HOME": "~/hf"},
+    {"HF_HOME": "$MY_ROOT/hf", "MY_ROOT": "/data"},
+]
+
+
+def test_hf_cache_follows_huggingface_hub(tmp_path: Path) -> None:
+    """The table of environments, answered by huggingface_hub itself in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    from execblog.models.resolve import default_hf_cache
+
+    names = {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "MY_ROOT"}
+    base = {k: v for k, v in os.environ.items() if k not in names}
+    base["HOME"] = str(tmp_path / "home")
+    for case in HF_ENV_CASES:
+        env = {**base, **case}
+        theirs = subprocess.run([sys.executable, "-c", "import huggingface_hub.constants as c; print(c.HF_HUB_CACHE)"],
+                                env=env, capture_output=True, text=True, check=True).stdout.strip()
+        ours = subprocess.run([sys.executable, "-c", "from execblog.models.resolve import default_hf_cache as f; "
+                               "print(f())"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        assert ours == theirs, case
+        assert str(default_hf_cache(env)) == theirs, case  # the same answer for an environment passed in
+    home = tmp_path / "home"
+    assert default_hf_cache({"HOME": str(home)}) == home / ".cache" / "huggingface" / "hub"
+    assert default_hf_cache({"HOME": str(home), "XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/huggingface/hub")
+    # Set but empty counts as unset (huggingface_hub would use the current folder).
+    assert default_hf_cache({"HOME": str(home), "HF_HUB_CACHE": "", "HF_HOME": "/h"}) == Path("/h/hub")
+
+
+def test_build_stamp_sees_the_cache_resolution_uses(tmp_path: Path, monkeypatch) -> None:
+    """A model appearing in the XDG cache changes the no-op stamp (it used to look in ~/.cache only)."""
+    from execblog.incremental import stamp
+
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert stamp._model_cache_files() == []
+    snap = fake_real_model(tmp_path / "xdg" / "huggingface" / "hub", "gpt2")
+    assert stamp._model_cache_files() == [snap.parent.parent / "refs" / "main"]

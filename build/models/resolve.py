@@ -22,6 +22,7 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -94,7 +95,11 @@ def default_hf_cache(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
 
     def path(value: str) -> Path:
-        return Path(os.path.expandvars(os.path.expanduser(value)))
+        # os.path.expanduser then expandvars, as huggingface_hub does, but reading `env`.
+        if value == "~" or value.startswith("~/"):
+            value = (env.get("HOME") or os.path.expanduser("~")) + value[1:]
+        value = re.sub(r"\$(\w+|\{([^}]*)\})", lambda m: env.get(m.group(2) or m.group(1), m.group(0)), value)
+        return Path(value)
 
     for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
         if env.get(name):

@@ -591,3 +591,28 @@ def test_model_without_recipe_offline_is_a_clear_error(site, monkeypatch, capsys
     assert "standins:" in err and "site_config.yaml" in err and "make models" in err
     assert "Traceback" not in err
     assert not (site.root / "_freeze" / "other").exists() and not site.out.exists()
+
+
+def test_a_package_adds_a_recipe_kind(tmp_path: Path, monkeypatch) -> None:
+    """Kinds beyond the built-in ones come from the entry-point group `execblog.standins`."""
+    (tmp_path / "acme_kinds.py").write_text(textwrap.dedent("""
+        from dataclasses import replace
+        from execblog.models.standins import BUILTIN_KINDS
+        SMALL_LM = replace(BUILTIN_KINDS["gpt2"], name="small-lm", description="a packaged GPT-2 kind")
+        """), encoding="utf-8")
+    dist = tmp_path / "acme_kinds-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kinds\nVersion: 0.1\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[execblog.standins]\nsmall-lm = acme_kinds:SMALL_LM\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    standins.kinds.cache_clear()
+    try:
+        assert {"gpt2", "stable-diffusion", "small-lm"} <= set(standins.kinds())
+        recipe = standins.make_recipe("acme/packaged", "small-lm")
+        assert recipe.description.startswith("a packaged GPT-2 kind")
+        assert recipe.required_files == RECIPES["gpt2"].required_files
+    finally:
+        monkeypatch.undo()  # the package is gone again
+        standins.kinds.cache_clear()
+    with pytest.raises(ValueError, match="unknown stand-in recipe `small-lm`.*execblog.standins"):
+        standins.make_recipe("acme/packaged", "small-lm")

@@ -22,7 +22,7 @@ BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
               $(if $(JOBS),-j $(JOBS)) $(if $(KEEP_GOING),--keep-going) $(if $(NO_EXECUTE),--no-execute) \
               $(if $(BASE_URL),--base-url $(BASE_URL))
 
-PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
+PKG_SOURCES := $(shell find build -name '*.py' -o -name '*.txt' 2>/dev/null)
 
 .PHONY: install install-runtime gpu-preflight publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help

@@ -79,6 +79,22 @@ class Profile:
 
 
 @dataclass(frozen=True)
+class StandinRecipe:
+    """How to build one model id's offline stand-in (execblog.models.standins; README, "Profiles and models")."""
+
+    recipe: str  # the kind: gpt2, stable-diffusion, or one an installed package registers
+    tokenizer: str = ""  # "" = the kind's default (gpt2 / clip); or sentencepiece
+    corpus: tuple[str, ...] = ()  # tokenizer training text files, relative to the site; () = built-in text
+    vocab_size: int = 0  # the trained tokenizer's size; 0 = the default
+    real: dict[str, Any] = field(default_factory=dict)  # the real architecture's sizes (standin_size: real)
+    fp16_variant: bool = False  # also write the *.fp16.safetensors files (from_pretrained(variant="fp16"))
+
+
+# Modules whose versions a post's provenance records, when the post imported them.
+DEFAULT_PROVENANCE_PACKAGES = ("torch", "transformers", "diffusers", "numpy", "pandas", "matplotlib")
+
+
+@dataclass(frozen=True)
 class Execution:
     freeze_dir: str = "_freeze"
     kernel: str = "execblog"
@@ -90,6 +106,7 @@ class Execution:
     sanitize_html: bool = True
     secret_env: tuple[str, ...] = ()  # extra env var names whose values are secret
     standins_dir: str = ".cache/standins"
+    provenance_packages: tuple[str, ...] = DEFAULT_PROVENANCE_PACKAGES  # import names
 
 
 @dataclass(frozen=True)
@@ -115,6 +132,8 @@ class SiteConfig:
     execution: Execution = field(default_factory=Execution)
     profiles: dict[str, Profile] = field(default_factory=dict)
     default_profile: str = "auto"
+    standins: dict[str, StandinRecipe] = field(default_factory=dict)  # model id -> stand-in recipe
+    bundled_models: dict[str, str] = field(default_factory=dict)  # model id -> the module that ships it
     params: dict[str, Any] = field(default_factory=dict)  # free-form, for templates
 
     # Derived, not read from the file.
@@ -273,3 +292,43 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             fail(f"profiles.{name}.models", f"profiles.{name}.models must be auto, offline or real")
         if profile.standin_size not in ("tiny", "real"):
             fail(f"profiles.{name}.standin_size", f"profiles.{name}.standin_size must be tiny or real")
+    for i, name in enumerate(config.execution.provenance_packages):
+        if not all(part.isidentifier() for part in name.split(".")):
+            raise BuildError(f"execution.provenance_packages: `{name}` is not a module name", path,
+                             _line(_key_node(_key_node(node, "execution"), "provenance_packages").value[i]),
+                             "use import names, e.g. torch, sklearn, PIL")
+    for model_id, module in config.bundled_models.items():
+        if not all(part.isidentifier() for part in module.split(".")):
+            raise BuildError(f"bundled_models: `{module}` is not a module name", path,
+                             _line(_key_node(_key_node(node, "bundled_models"), model_id)),
+                             "give the import name of the package that ships the model")
+    _check_standins(config, node, path)
+
+
+def _check_standins(config: SiteConfig, node: yaml.Node, path: Path) -> None:
+    """Each recipe names a known kind with fitting parameters, and its corpus files lie inside the site."""
+    if not config.standins:
+        return
+    from execblog.models.standins import make_recipe  # the kinds and their rules live with the builders
+
+    site = config.site_dir.resolve()
+    section = _key_node(node, "standins")
+    for model_id, entry in config.standins.items():
+        entry_node = _key_node(section, model_id)
+        corpus = []
+        for i, rel in enumerate(entry.corpus):
+            file = (site / rel).resolve()
+            where = _line(_key_node(entry_node, "corpus").value[i])
+            if not file.is_relative_to(site):
+                raise BuildError(f"standins.{model_id}.corpus: `{rel}` is outside the site", path, where,
+                                 "keep corpus files inside the site folder (symlinks that leave it are refused)")
+            if not file.is_file():
+                raise BuildError(f"standins.{model_id}.corpus: no file `{rel}`", path, where,
+                                 "give a UTF-8 text file, relative to the site folder")
+            corpus.append(file)
+        try:
+            make_recipe(model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
+                        corpus=corpus, real=entry.real, fp16_variant=entry.fp16_variant)
+        except ValueError as exc:
+            raise BuildError(f"standins.{model_id}: {exc}", path, _line(entry_node),
+                             'see README, "Profiles and models"') from None

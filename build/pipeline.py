@@ -219,6 +219,7 @@ def _markdown_options(config: SiteConfig) -> MarkdownOptions:
 def execution_settings(config: SiteConfig, opts: BuildOptions):
     """Map the site config and the command line onto the execution stage's settings."""
     from execblog.models import resolve as models
+    from execblog.models.standins import site_recipes
     from execblog.execution.execute import ExecutionSettings
 
     name = opts.profile or config.default_profile
@@ -229,10 +230,23 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
     profile = config.profiles.get(name, Profile())
     ex = config.execution
     standins = config.site_dir / ex.standins_dir
+    recipes = site_recipes(config)
 
     def resolve(post: SourcePost):
-        return models.resolve_models([str(m) for m in post.params.get("models") or []], profile.models, standins,
-                                     size=profile.standin_size)
+        resolution = models.resolve_models(
+            [str(m) for m in post.params.get("models") or []], profile.models, standins, recipes=recipes,
+            bundled=config.bundled_models, size=profile.standin_size)
+        if profile.models == "offline" and resolution.unavailable:
+            from execblog.content.read import front_matter_line
+
+            missing = ", ".join(f"`{m}`" for m in resolution.unavailable)
+            raise BuildError(
+                f"post `{post.name}` declares {missing}, with no stand-in recipe, and profile `{name}` runs "
+                "offline", post.path, front_matter_line(post, "models"),
+                hint=f"add a recipe for it under `standins:` in site_config.yaml (README, \"Profiles and "
+                     f"models\"), or run it with real models: `make models`, then a profile with models: auto "
+                     f"or real")
+        return resolution
 
     if opts.force:
         force = frozenset(opts.only_posts) if opts.only_posts else "all"
@@ -257,6 +271,7 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
         # a profile that runs on stand-ins runs `requires: gpu` posts on the CPU too
         run_gpu_posts_without_gpu=profile.models == "offline",
         secret_env_names=ex.secret_env,
+        provenance_packages=ex.provenance_packages,
         resolve_models=resolve,
         progress=not opts.quiet,
     ), profile

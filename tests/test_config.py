@@ -89,3 +89,50 @@ def test_taxonomies_must_be_a_mapping(tmp_path):
     with pytest.raises(BuildError) as err:
         load_config(write(tmp_path, "title: T\ntaxonomies: [tags]\n"))
     assert err.value.line == 2 and "`taxonomies` must be a mapping" in err.value.message
+
+def _error(tmp_path: Path, text: str) -> BuildError:
+    with pytest.raises(BuildError) as err:
+        load_config(write(tmp_path, text))
+    return err.value
+
+
+def test_standin_recipes_are_checked_with_their_line(tmp_path):
+    (tmp_path / "corpus.txt").write_text("some text\n", encoding="utf-8")
+    config = load_config(write(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, corpus: [corpus.txt]}\n"
+                                         "bundled_models:\n  org/emb: emb_pkg\n"))
+    assert config.standins["org/lm"].recipe == "gpt2" and config.standins["org/lm"].corpus == ("corpus.txt",)
+    assert config.bundled_models == {"org/emb": "emb_pkg"}
+    err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt3}\n")
+    assert err.line == 3 and "unknown stand-in recipe `gpt3`" in err.message
+    assert "gpt2" in err.message and "stable-diffusion" in err.message
+    err = _error(tmp_path, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    tokenizer: clip\n")
+    assert err.line == 4 and "gpt2, sentencepiece" in err.message
+    err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, real: {n_layers: 2}}\n")
+    assert "n_layer" in err.message and err.line == 3
+    err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {tokenizer: gpt2}\n")
+    assert "recipe" in err.message and err.line == 3
+
+
+def test_standin_corpus_must_be_a_file_inside_the_site(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    (tmp_path / "outside.txt").write_text("text\n", encoding="utf-8")
+    err = _error(site, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    corpus:\n      - ../outside.txt\n")
+    assert err.line == 6 and "outside the site" in err.message
+    (site / "link.txt").symlink_to(tmp_path / "outside.txt")
+    err = _error(site, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    corpus: [link.txt]\n")
+    assert "outside the site" in err.message
+    err = _error(site, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    corpus: [missing.txt]\n")
+    assert err.line == 5 and "no file `missing.txt`" in err.message
+
+
+def test_provenance_packages_default_and_checked(tmp_path):
+    config = load_config(write(tmp_path, "title: T\n"))
+    assert config.execution.provenance_packages == ("torch", "transformers", "diffusers", "numpy", "pandas",
+                                                    "matplotlib")
+    config = load_config(write(tmp_path, "title: T\nexecution:\n  provenance_packages: [sklearn, jax.numpy]\n"))
+    assert config.execution.provenance_packages == ("sklearn", "jax.numpy")
+    err = _error(tmp_path, "title: T\nexecution:\n  provenance_packages:\n    - torch\n    - scikit-learn\n")
+    assert err.line == 5 and "`scikit-learn` is not a module name" in err.message and "sklearn" in err.hint
+    err = _error(tmp_path, "title: T\nbundled_models:\n  org/emb: not a module\n")
+    assert err.line == 3 and "not a module name" in err.message

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from conftest import ROOT
+from execblog.config import load_config
 from execblog.models import standins
 from execblog.models.resolve import (
-    BUNDLED_MODELS,
     STANDIN_PARAMETERS,
     ModelResolution,
     ModelsUnavailableError,
@@ -25,6 +26,14 @@ from execblog.models.resolve import (
 )
 
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
+EXAMPLE = load_config(ROOT)  # the example site declares the recipes and bundled models used here
+RECIPES = standins.site_recipes(EXAMPLE)
+BUNDLED = EXAMPLE.bundled_models
+
+
+def resolve(*args, **kwargs):
+    """resolve_models with the example site's recipes and bundled models."""
+    return resolve_models(*args, recipes=RECIPES, bundled=BUNDLED, **kwargs)
 pytestmark = pytest.mark.xdist_group("models")
 
 
@@ -32,7 +41,7 @@ pytestmark = pytest.mark.xdist_group("models")
 def cache_dir(tmp_path_factory) -> Path:
     """A stand-in cache with the two GPT-2 stand-ins built (seconds)."""
     d = tmp_path_factory.mktemp("standin-cache")
-    standins.build_standins(["gpt2", "rinna/japanese-gpt2-medium"], d / "tiny")
+    standins.build_standins([RECIPES["gpt2"], RECIPES["rinna/japanese-gpt2-medium"]], d / "tiny")
     return d
 
 
@@ -105,7 +114,7 @@ def closed_endpoint():
 
 def test_offline_uses_standins_for_every_recipe(cache_dir: Path, hf_cache: Path) -> None:
     fake_real_model(hf_cache, "gpt2")  # even a real copy is not used: offline means stand-ins
-    res = resolve_models(["gpt2", "rinna/japanese-gpt2-medium", MINILM, "nobody/unknown-model"], "offline",
+    res = resolve(["gpt2", "rinna/japanese-gpt2-medium", MINILM, "nobody/unknown-model"], "offline",
                          cache_dir, hf_cache=hf_cache)
     assert isinstance(res, ModelResolution)
     assert res.stand_ins == ("gpt2", "rinna/japanese-gpt2-medium")
@@ -122,26 +131,26 @@ def test_offline_uses_standins_for_every_recipe(cache_dir: Path, hf_cache: Path)
 
 def test_offline_builds_standins_on_first_use(tmp_path: Path, hf_cache: Path) -> None:
     cache = tmp_path / "site" / ".cache" / "standins"
-    res = resolve_models(["gpt2"], "offline", cache, hf_cache=hf_cache)
-    assert standins.is_built(cache / "tiny", "gpt2")
-    again = resolve_models(["gpt2"], "offline", cache, hf_cache=hf_cache)
+    res = resolve(["gpt2"], "offline", cache, hf_cache=hf_cache)
+    assert standins.is_built(cache / "tiny", RECIPES["gpt2"])
+    again = resolve(["gpt2"], "offline", cache, hf_cache=hf_cache)
     assert again == res  # same decision, same key, nothing rebuilt
-    lazy = resolve_models(["rinna/japanese-gpt2-medium"], "offline", cache, hf_cache=hf_cache, build=False)
+    lazy = resolve(["rinna/japanese-gpt2-medium"], "offline", cache, hf_cache=hf_cache, build=False)
     assert lazy.stand_ins == ("rinna/japanese-gpt2-medium",)
-    assert not standins.is_built(cache / "tiny", "rinna/japanese-gpt2-medium")
+    assert not standins.is_built(cache / "tiny", RECIPES["rinna/japanese-gpt2-medium"])
 
 
 def test_offline_bundled_only_post_needs_no_standins(tmp_path: Path, hf_cache: Path) -> None:
-    res = resolve_models([MINILM], "offline", tmp_path / "c", hf_cache=hf_cache)
+    res = resolve([MINILM], "offline", tmp_path / "c", hf_cache=hf_cache)
     assert res.real == (MINILM,) and not res.stand_ins
     assert "HF_HOME" not in res.env and res.env["HF_HUB_OFFLINE"] == "1"
     assert not (tmp_path / "c").exists()  # nothing built
-    assert MINILM in BUNDLED_MODELS
+    assert MINILM in BUNDLED
 
 
 def test_offline_uses_cached_real_copy_when_there_is_no_recipe(cache_dir: Path, hf_cache: Path) -> None:
     snap = fake_real_model(hf_cache, "someone/custom-model")
-    res = resolve_models(["someone/custom-model", "gpt2"], "offline", cache_dir, hf_cache=hf_cache)
+    res = resolve(["someone/custom-model", "gpt2"], "offline", cache_dir, hf_cache=hf_cache)
     assert res.real == ("someone/custom-model",) and res.stand_ins == ("gpt2",)
     # One offline cache for the kernel: the stand-in and a link to the user's real copy side by side.
     hub = Path(res.env["HF_HUB_CACHE"])
@@ -151,7 +160,7 @@ def test_offline_uses_cached_real_copy_when_there_is_no_recipe(cache_dir: Path, 
 
 def test_unknown_profile_is_rejected(cache_dir: Path) -> None:
     with pytest.raises(ValueError, match="offline, auto, gpu"):
-        resolve_models(["gpt2"], "fast", cache_dir)
+        resolve(["gpt2"], "fast", cache_dir)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -161,21 +170,21 @@ def test_unknown_profile_is_rejected(cache_dir: Path) -> None:
 
 def test_auto_falls_back_fast_when_hub_hangs(cache_dir: Path, hf_cache: Path, hanging_endpoint: str) -> None:
     t0 = time.monotonic()
-    res = resolve_models(["gpt2", "nobody/unknown-model"], "auto", cache_dir, hf_cache=hf_cache,
+    res = resolve(["gpt2", "nobody/unknown-model"], "auto", cache_dir, hf_cache=hf_cache,
                          endpoint=hanging_endpoint, probe_timeout=1.0)
     assert time.monotonic() - t0 < 3.0  # bounded by the probe timeout, not the socket's
     assert res.stand_ins == ("gpt2",) and res.unavailable == ("nobody/unknown-model",)
     assert res.env["HF_HUB_OFFLINE"] == "1"
     # The next post does not wait again: a silent hub is remembered for a while.
     t0 = time.monotonic()
-    again = resolve_models(["rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
+    again = resolve(["rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
                            endpoint=hanging_endpoint, probe_timeout=1.0)
     assert time.monotonic() - t0 < 0.5 and again.stand_ins == ("rinna/japanese-gpt2-medium",)
 
 
 def test_auto_falls_back_when_hub_refuses(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     t0 = time.monotonic()
-    res = resolve_models(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
+    res = resolve(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
     assert time.monotonic() - t0 < 3.0
     assert res.stand_ins == ("gpt2",)
 
@@ -183,23 +192,23 @@ def test_auto_falls_back_when_hub_refuses(cache_dir: Path, hf_cache: Path, close
 def test_auto_default_hub_is_bounded(cache_dir: Path, hf_cache: Path) -> None:
     """The real hub: unreachable here and in CI (fails at once), and never waited on for long elsewhere."""
     t0 = time.monotonic()
-    res = resolve_models(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, probe_timeout=2.0)
+    res = resolve(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, probe_timeout=2.0)
     assert time.monotonic() - t0 < 4.0
     assert res.real + res.stand_ins == ("gpt2",)
 
 
 def test_auto_prefers_cached_real_model(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     fake_real_model(hf_cache, "gpt2")
-    res = resolve_models(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
+    res = resolve(["gpt2"], "auto", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
     assert res.real == ("gpt2",) and not res.stand_ins
     assert res.env == {} and res.parameters == {}  # the user's own environment
-    offline = resolve_models(["gpt2"], "offline", cache_dir, hf_cache=hf_cache)
+    offline = resolve(["gpt2"], "offline", cache_dir, hf_cache=hf_cache)
     assert offline.key != res.key  # a freeze made with the real model is not one made with the stand-in
 
 
 def test_auto_mixes_cached_real_and_standins(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     snap = fake_real_model(hf_cache, "gpt2")
-    res = resolve_models(["gpt2", "rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
+    res = resolve(["gpt2", "rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
                          endpoint=closed_endpoint)
     assert res.real == ("gpt2",) and res.stand_ins == ("rinna/japanese-gpt2-medium",)
     hub = Path(res.env["HF_HUB_CACHE"])
@@ -222,18 +231,18 @@ def test_hub_offline_env_skips_the_probe(monkeypatch, hanging_endpoint: str) -> 
 
 def test_gpu_refuses_standins_and_lists_missing(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     with pytest.raises(ModelsUnavailableError) as err:
-        resolve_models(["gpt2", MINILM, "rinna/japanese-gpt2-medium"], "gpu", cache_dir, hf_cache=hf_cache,
+        resolve(["gpt2", MINILM, "rinna/japanese-gpt2-medium"], "gpu", cache_dir, hf_cache=hf_cache,
                        endpoint=closed_endpoint)
     assert err.value.model_ids == ("gpt2", "rinna/japanese-gpt2-medium")
     assert "gpt2" in str(err.value) and "make models" in str(err.value)
     with pytest.raises(ModelsUnavailableError):  # the config's name for it
-        resolve_models(["gpt2"], "real", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
+        resolve(["gpt2"], "real", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint)
 
 
 def test_gpu_uses_cached_real_models(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     fake_real_model(hf_cache, "gpt2")
     fake_real_model(hf_cache, "CompVis/stable-diffusion-v1-4", diffusers=True)
-    res = resolve_models(["gpt2", "CompVis/stable-diffusion-v1-4", MINILM], "gpu", cache_dir,
+    res = resolve(["gpt2", "CompVis/stable-diffusion-v1-4", MINILM], "gpu", cache_dir,
                          hf_cache=hf_cache, endpoint=closed_endpoint)
     assert res.real == ("gpt2", "CompVis/stable-diffusion-v1-4", MINILM) and not res.stand_ins
     assert res.env == {}
@@ -252,7 +261,7 @@ def test_cache_detection(hf_cache: Path, cache_dir: Path) -> None:
     assert cached_snapshot("gpt2", hf_cache) is None
     # Stand-ins are never mistaken for real downloads, even when HF_HOME points at them.
     assert cached_snapshot("gpt2", cache_dir / "tiny" / "hub") is None
-    assert missing_models(["gpt2", MINILM, "gpt2"], hf_cache=cache_dir / "tiny" / "hub") == ["gpt2"]
+    assert missing_models(["gpt2", MINILM, "gpt2"], bundled=BUNDLED, hf_cache=cache_dir / "tiny" / "hub") == ["gpt2"]
     sd = fake_real_model(hf_cache, "CompVis/stable-diffusion-v1-4", diffusers=True)
     assert cached_snapshot("CompVis/stable-diffusion-v1-4", hf_cache) == sd
     (sd / "unet" / "config.json").unlink()
@@ -265,7 +274,8 @@ def test_download_offline_lists_missing_clearly(hf_cache: Path, closed_endpoint:
     t0 = time.monotonic()
     with pytest.raises(ModelsUnavailableError) as err:
         download_models(["gpt2", "rinna/japanese-gpt2-medium", MINILM, "CompVis/stable-diffusion-v1-4"],
-                        token=None, hf_cache=hf_cache, endpoint=closed_endpoint, probe_timeout=2.0)
+                        token=None, bundled=BUNDLED, hf_cache=hf_cache, endpoint=closed_endpoint,
+                        probe_timeout=2.0)
     assert time.monotonic() - t0 < 4.0
     assert err.value.model_ids == ("rinna/japanese-gpt2-medium", "CompVis/stable-diffusion-v1-4")
     msg = str(err.value)
@@ -282,7 +292,7 @@ def test_download_with_hub_offline_env_says_so(monkeypatch, hf_cache: Path) -> N
 def test_download_nothing_to_do(hf_cache: Path, hanging_endpoint: str) -> None:
     snap = fake_real_model(hf_cache, "gpt2")
     t0 = time.monotonic()
-    assert download_models(["gpt2", MINILM], hf_cache=hf_cache, endpoint=hanging_endpoint) == {"gpt2": snap}
+    assert download_models(["gpt2", MINILM], bundled=BUNDLED, hf_cache=hf_cache, endpoint=hanging_endpoint) == {"gpt2": snap}
     assert time.monotonic() - t0 < 0.5  # no network asked
 
 
@@ -313,3 +323,57 @@ def test_make_models_lists_and_explains_offline(tmp_path):
     assert offline.returncode == 1
     assert "cannot download models: HF_HUB_OFFLINE is set" in offline.stderr
     assert "  - gpt2" in offline.stderr and "Traceback" not in offline.stderr
+
+
+# --------------------------------------------------------------------------------------------------
+# Where the user's Hugging Face cache is: huggingface_hub's own rules
+# --------------------------------------------------------------------------------------------------
+
+HF_ENV_CASES = [
+    {},
+    {"XDG_CACHE_HOME": "/xdg"},
+    {"HF_HOME": "/hf-home", "XDG_CACHE_HOME": "/xdg"},
+    {"HF_HUB_CACHE": "/hub-cache", "HF_HOME": "/hf-home", "XDG_CACHE_HOME": "/xdg"},
+    {"HUGGINGFACE_HUB_CACHE": "/legacy", "HF_HOME": "/hf-home"},
+    {"HF_HUB_CACHE": "/hub-cache", "HUGGINGFACE_HUB_CACHE": "/legacy"},
+    {"HF_HOME": "~/hf"},
+    {"HF_HOME": "$MY_ROOT/hf", "MY_ROOT": "/data"},
+]
+
+
+def test_hf_cache_follows_huggingface_hub(tmp_path: Path) -> None:
+    """The table of environments, answered by huggingface_hub itself in a fresh interpreter."""
+    import os
+    import subprocess
+    import sys
+
+    from execblog.models.resolve import default_hf_cache
+
+    names = {"HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "MY_ROOT"}
+    base = {k: v for k, v in os.environ.items() if k not in names}
+    base["HOME"] = str(tmp_path / "home")
+    for case in HF_ENV_CASES:
+        env = {**base, **case}
+        theirs = subprocess.run([sys.executable, "-c", "import huggingface_hub.constants as c; print(c.HF_HUB_CACHE)"],
+                                env=env, capture_output=True, text=True, check=True).stdout.strip()
+        ours = subprocess.run([sys.executable, "-c", "from execblog.models.resolve import default_hf_cache as f; "
+                               "print(f())"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        assert ours == theirs, case
+        assert str(default_hf_cache(env)) == theirs, case  # the same answer for an environment passed in
+    home = tmp_path / "home"
+    assert default_hf_cache({"HOME": str(home)}) == home / ".cache" / "huggingface" / "hub"
+    assert default_hf_cache({"HOME": str(home), "XDG_CACHE_HOME": "/xdg"}) == Path("/xdg/huggingface/hub")
+    # Set but empty counts as unset (huggingface_hub would use the current folder).
+    assert default_hf_cache({"HOME": str(home), "HF_HUB_CACHE": "", "HF_HOME": "/h"}) == Path("/h/hub")
+
+
+def test_build_stamp_sees_the_cache_resolution_uses(tmp_path: Path, monkeypatch) -> None:
+    """A model appearing in the XDG cache changes the no-op stamp (it used to look in ~/.cache only)."""
+    from execblog.incremental import stamp
+
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert stamp._model_cache_files() == []
+    snap = fake_real_model(tmp_path / "xdg" / "huggingface" / "hub", "gpt2")
+    assert stamp._model_cache_files() == [snap.parent.parent / "refs" / "main"]

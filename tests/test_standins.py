@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from execblog.config import load_config
 from execblog.models import standins
 from execblog.models.resolve import resolve_models
 
@@ -29,7 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT / "posts"
 MELOS = ("メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
          "メロスは、村の牧人である。笛を吹き、羊と遊んで暮して来た。けれども邪悪に対しては、人一倍に敏感であった。")
-ALL_IDS = list(standins.RECIPES)
+EXAMPLE = load_config(ROOT)  # the example site's `standins:` recipes
+RECIPES = standins.site_recipes(EXAMPLE)
+ALL_IDS = list(RECIPES)
 
 pytestmark = pytest.mark.xdist_group("standins")
 
@@ -44,7 +47,7 @@ def _shared_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def home(tmp_path_factory) -> Path:
     home = _shared_dir(tmp_path_factory) / "execblog-standins" / "tiny"
-    standins.build_standins(ALL_IDS, home, "tiny")  # locked and reused: built by one worker only
+    standins.build_standins(RECIPES.values(), home, "tiny")  # locked and reused: built by one worker only
     return home
 
 
@@ -66,10 +69,10 @@ def test_hub_cache_layout(home: Path) -> None:
         repo = home / "hub" / ("models--" + model_id.replace("/", "--"))
         rev = (repo / "refs" / "main").read_text()
         assert re.fullmatch(r"[0-9a-f]{40}", rev)
-        assert rev == standins.fingerprint(model_id, "tiny")
+        assert rev == standins.fingerprint(RECIPES[model_id], "tiny")
         snap = repo / "snapshots" / rev
         assert standins.snapshot_dir(home, model_id) == snap
-        assert standins.missing_files(snap, model_id) == []
+        assert standins.missing_files(snap, RECIPES[model_id]) == []
         marker = standins.read_marker(snap)
         assert marker["model_id"] == model_id and marker["size"] == "tiny" and "random" in marker["note"]
         # Tiny means tiny: the whole SD pipeline stays around 10 MB, GPT-2 under 1 MB.
@@ -79,29 +82,39 @@ def test_hub_cache_layout(home: Path) -> None:
 
 
 def test_fingerprint_depends_on_size_seed_and_version(monkeypatch) -> None:
-    fp = standins.fingerprint("gpt2", "tiny")
-    assert fp == standins.fingerprint("gpt2", "tiny")
-    assert fp != standins.fingerprint("gpt2", "real")
-    assert fp != standins.fingerprint("gpt2", "tiny", seed=1)
-    assert fp != standins.fingerprint("rinna/japanese-gpt2-medium", "tiny")
+    gpt2 = RECIPES["gpt2"]
+    fp = standins.fingerprint(gpt2, "tiny")
+    assert fp == standins.fingerprint(gpt2, "tiny")
+    assert fp != standins.fingerprint(gpt2, "real")
+    assert fp != standins.fingerprint(gpt2, "tiny", seed=1)
+    assert fp != standins.fingerprint(RECIPES["rinna/japanese-gpt2-medium"], "tiny")
     monkeypatch.setattr(standins, "BUILDER_VERSION", standins.BUILDER_VERSION + 1)
-    assert standins.fingerprint("gpt2", "tiny") != fp
+    assert standins.fingerprint(gpt2, "tiny") != fp
     with pytest.raises(ValueError):
-        standins.fingerprint("gpt2", "huge")
-    with pytest.raises(KeyError, match="no stand-in recipe"):
-        standins.fingerprint("someone/else", "tiny")
+        standins.fingerprint(gpt2, "huge")
+
+
+def test_example_revisions_are_stable() -> None:
+    """Moving the recipes into site_config.yaml and the corpus into data files changed nothing that is
+    built: the committed freeze's stand-in runs keep their keys."""
+    assert {m: standins.fingerprint(r, "tiny") for m, r in RECIPES.items()} == {
+        "gpt2": "f0026260f9e527d822211460ab8517fd0906f0a8",
+        "rinna/japanese-gpt2-medium": "0be2d9bffaf5074f0321d3c16904c71bbc3ca98f",
+        "CompVis/stable-diffusion-v1-4": "020beb2b0e39102d90b14c36479a7d617b9025c1",
+        "rinna/japanese-stable-diffusion": "57cf251b4f866b5be7fcb8b4167a8eb1b6bfab8f",
+    }
 
 
 def test_reused_when_current_rebuilt_when_recipe_changes(tmp_path: Path, monkeypatch) -> None:
     home = tmp_path / "h"
-    snap = standins.build_standin("gpt2", home)
+    snap = standins.build_standin(RECIPES["gpt2"], home)
     stamp = (snap / "model.safetensors").stat().st_mtime_ns
-    assert standins.build_standin("gpt2", home) == snap
+    assert standins.build_standin(RECIPES["gpt2"], home) == snap
     assert (snap / "model.safetensors").stat().st_mtime_ns == stamp  # not rebuilt
 
     monkeypatch.setattr(standins, "BUILDER_VERSION", standins.BUILDER_VERSION + 1)
-    assert not standins.is_built(home, "gpt2")
-    new = standins.build_standin("gpt2", home)
+    assert not standins.is_built(home, RECIPES["gpt2"])
+    new = standins.build_standin(RECIPES["gpt2"], home)
     assert new != snap and new.is_dir()
     assert not snap.exists()  # the outdated stand-in revision is removed
     assert (home / "hub" / "models--gpt2" / "refs" / "main").read_text() == new.name
@@ -110,7 +123,7 @@ def test_reused_when_current_rebuilt_when_recipe_changes(tmp_path: Path, monkeyp
 def test_builds_are_deterministic(tmp_path: Path, home: Path) -> None:
     """Same recipe, same bytes: weights are seeded and the tokenizers' training breaks ties by order."""
     for model_id in ("gpt2", "rinna/japanese-gpt2-medium"):
-        again = standins.build_standin(model_id, tmp_path / "again")
+        again = standins.build_standin(RECIPES[model_id], tmp_path / "again")
         assert _tree_digest(again) == _tree_digest(standins.snapshot_dir(home, model_id))
     a, b = tmp_path / "clip-a", tmp_path / "clip-b"
     standins.write_clip_tokenizer(a)
@@ -127,9 +140,8 @@ def test_real_size_configs_match_the_real_architectures() -> None:
     def n_params(module) -> float:
         return sum(p.numel() for p in module.parameters()) / 1e6
 
-    gpt2 = standins._gpt2_config("real", 1000, bos=0, eos=0, real=standins.RECIPES["gpt2"].real_config)
-    rinna = standins._gpt2_config("real", 800, bos=3, eos=1,
-                                  real=standins.RECIPES["rinna/japanese-gpt2-medium"].real_config)
+    gpt2 = standins._gpt2_config("real", 1000, bos=0, eos=0, real=RECIPES["gpt2"].real_config)
+    rinna = standins._gpt2_config("real", 800, bos=3, eos=1, real=RECIPES["rinna/japanese-gpt2-medium"].real_config)
     sd = standins._sd_configs("real", 1000, bos=0, eos=1, pad=1, real_vocab=49408)
     with torch.device("meta"):
         assert 120 < n_params(GPT2LMHeadModel(GPT2Config(**gpt2))) < 130  # GPT-2 small: 124M
@@ -150,15 +162,14 @@ def test_real_size_configs_match_the_real_architectures() -> None:
 def test_tokenizers_are_complete_and_real_looking(home: Path) -> None:
     for model_id in ALL_IDS:
         snap = standins.snapshot_dir(home, model_id)
-        tok = standins.load_tokenizer(snap, model_id)
-        kind = standins.RECIPES[model_id].tokenizer
-        assert standins.tokenizer_problems(tok, standins.SAMPLE_TEXT[kind]) == []
+        tok = standins.load_tokenizer(snap, RECIPES[model_id])
+        assert standins.tokenizer_problems(tok, standins.sample_text(RECIPES[model_id])) == []
         assert len(tok) >= standins.MIN_TOKENIZER_SIZE
-    gpt2 = standins.load_tokenizer(standins.snapshot_dir(home, "gpt2"), "gpt2")
+    gpt2 = standins.load_tokenizer(standins.snapshot_dir(home, "gpt2"), RECIPES["gpt2"])
     assert gpt2.tokenize("The quick brown fox")[1] == "Ġquick"  # byte-level BPE, whole words
     assert gpt2.convert_tokens_to_ids("<|endoftext|>") == len(gpt2) - 1  # last id, as in the real vocab
     clip = standins.load_tokenizer(standins.snapshot_dir(home, "CompVis/stable-diffusion-v1-4"),
-                                   "CompVis/stable-diffusion-v1-4")
+                                   RECIPES["CompVis/stable-diffusion-v1-4"])
     assert clip.model_max_length == 77
     assert clip.tokenize("a galaxy far from earth") == ["a</w>", "galaxy</w>", "far</w>", "from</w>", "earth</w>"]
     # The real repos' file sets: rinna ships spiece.model without tokenizer.json (so protobuf is needed).
@@ -181,20 +192,21 @@ def test_missing_tokenizer_file_is_detected_and_repaired(tmp_path: Path, home: P
     problems = standins.tokenizer_problems(broken, MELOS)
     assert any("only" in p and "tokens" in p for p in problems)  # ...but nearly empty
     assert any("unknown" in p for p in problems)
-    assert standins.verify_snapshot(snap, model_id) == ["missing spiece.model"]
-    assert not standins.is_built(local, model_id)
+    recipe = RECIPES[model_id]
+    assert standins.verify_snapshot(snap, recipe) == ["missing spiece.model"]
+    assert not standins.is_built(local, recipe)
 
-    standins.build_standin(model_id, local)  # the next resolution rebuilds it
-    assert standins.is_built(local, model_id)
-    assert standins.verify_snapshot(standins.snapshot_dir(local, model_id), model_id) == []
+    standins.build_standin(recipe, local)  # the next resolution rebuilds it
+    assert standins.is_built(local, recipe)
+    assert standins.verify_snapshot(standins.snapshot_dir(local, model_id), recipe) == []
 
 
 def test_cli_reports_up_to_date(home: Path, capsys) -> None:
-    assert standins.main(["--size", "tiny", "--out", str(home), "gpt2"]) == 0
+    assert standins.main(["-s", str(ROOT), "--size", "tiny", "--out", str(home), "gpt2"]) == 0
     out = capsys.readouterr().out
     assert "gpt2: up to date" in out and "HF_HUB_OFFLINE=1" in out
     with pytest.raises(SystemExit):
-        standins.main(["--out", str(home), "nobody/nothing"])
+        standins.main(["-s", str(ROOT), "--out", str(home), "nobody/nothing"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -380,7 +392,8 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
 
     def run(name: str) -> dict:
         fm = _front_matter(POSTS / f"{name}.md")
-        res = resolve_models(fm["models"], "offline", cache_dir, hf_cache=work / "no-hf-cache")
+        res = resolve_models(fm["models"], "offline", cache_dir, recipes=RECIPES, bundled=EXAMPLE.bundled_models,
+                             hf_cache=work / "no-hf-cache")
         nb = jupytext.read(POSTS / f"{name}.md")
         src, dst, cwd = work / f"{name}.ipynb", work / f"{name}.out.ipynb", work / name
         cwd.mkdir(parents=True)
@@ -408,7 +421,8 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
         dst = work / f"{name}.out.ipynb"
         fm = _front_matter(POSTS / f"{name}.md")
         out[name] = {**r, "nb": nbformat.read(dst, 4) if dst.exists() else None, "cwd": work / name,
-                     "resolution": resolve_models(fm["models"], "offline", cache_dir, hf_cache=work / "none")}
+                     "resolution": resolve_models(fm["models"], "offline", cache_dir, recipes=RECIPES,
+                                                  bundled=EXAMPLE.bundled_models, hf_cache=work / "none")}
     return out
 
 
@@ -479,3 +493,126 @@ def test_minilm_post_shows_real_attention(executed: dict) -> None:
     html = "".join(o["data"].get("text/html", "") for o in _outputs(nb) if "data" in o)
     assert "animal" in html  # the trained model's coreference heads make the table
     assert "6 層 × 12 ヘッド" in _stream_text(nb)
+
+
+# --------------------------------------------------------------------------------------------------
+# A site's own recipes: a new model id, its own corpus, a model without a recipe
+# --------------------------------------------------------------------------------------------------
+
+# A word the built-in corpus never saw: trained on the site's corpus it is one token, else many pieces.
+RARE_WORD = "Quetzalcoatl"
+SITE_CONFIG = """\
+title: Own models
+base_url: https://blog.example.org/
+language: en
+standins:
+  acme/tiny-lm: {recipe: gpt2, corpus: [corpus/acme.txt]}
+execution:
+  provenance_packages: [torch, transformers, tokenizers]
+default_profile: offline
+profiles:
+  offline:
+    models: offline
+"""
+KERNEL_FRONT = """\
+jupyter:
+  kernelspec: {display_name: execblog, language: python, name: execblog}"""
+
+
+def _own_site(site) -> None:
+    site.config(SITE_CONFIG)
+    (site.root / "corpus").mkdir()
+    (site.root / "corpus" / "acme.txt").write_text(
+        f"{RARE_WORD} flies over the pyramid at dawn.\n" * 40 + "The acme model writes short notes.\n",
+        encoding="utf-8")
+
+
+def test_site_recipe_for_a_new_model_builds_from_its_corpus(tmp_path: Path, site) -> None:
+    _own_site(site)
+    recipe = standins.site_recipes(load_config(site.root))["acme/tiny-lm"]
+    assert recipe.kind == "gpt2" and recipe.tokenizer == "gpt2"
+    assert standins.sample_text(recipe) == f"{RARE_WORD} flies over the pyramid at dawn."
+    snap = standins.build_standin(recipe, tmp_path / "home")
+    assert standins.verify_snapshot(snap, recipe) == []
+    tok = standins.load_tokenizer(snap, recipe)
+    assert tok.tokenize(RARE_WORD) == [RARE_WORD]  # learned from the site's corpus file
+    example = standins.load_tokenizer(standins.build_standin(RECIPES["gpt2"], tmp_path / "home"), RECIPES["gpt2"])
+    assert len(example.tokenize(RARE_WORD)) > 1  # the built-in corpus does not have it
+    # Editing the corpus is a new recipe revision: the stand-in is rebuilt.
+    before = standins.fingerprint(recipe)
+    (site.root / "corpus" / "acme.txt").write_text("Something else entirely.\n" * 50, encoding="utf-8")
+    assert standins.fingerprint(recipe) != before and not standins.is_built(tmp_path / "home", recipe)
+
+
+def test_site_recipe_runs_end_to_end_offline(site, monkeypatch) -> None:
+    """A post declaring a model only the site knows runs offline on its stand-in: banner, outputs, and
+    the provenance lists the site's packages (tokenizers) and not the default ones it left out (numpy)."""
+    from execblog.execution.kernel import install_kernelspec
+
+    install_kernelspec()
+    monkeypatch.setenv("HF_HUB_CACHE", str(site.root / "empty-user-cache"))  # no real copy anywhere
+    _own_site(site)
+    site.post("acme.md", f"""
+        title: Acme
+        date: 2024-01-01
+        models: [acme/tiny-lm]
+        {textwrap.indent(KERNEL_FRONT, "        ").strip()}
+        """, f"""
+        ```python
+        from transformers import GPT2LMHeadModel, GPT2TokenizerFast
+        tok = GPT2TokenizerFast.from_pretrained("acme/tiny-lm")
+        model = GPT2LMHeadModel.from_pretrained("acme/tiny-lm")
+        print("pieces:", tok.tokenize("{RARE_WORD}"), "layers:", model.config.n_layer)
+        ```
+        """)
+    assert site.build() == 0
+    page = site.read("posts/acme/index.html")
+    assert f"pieces: [&#39;{RARE_WORD}&#39;] layers: 2" in page or f"pieces: ['{RARE_WORD}'] layers: 2" in page
+    assert "acme/tiny-lm" in page and "stand-in" in page.lower()  # the banner names it
+    meta = json.loads((site.root / "_freeze" / "acme" / "meta.json").read_text(encoding="utf-8"))
+    assert meta["stand_in_models"] == ["acme/tiny-lm"]
+    versions = meta["provenance"]["versions"]
+    assert {"torch", "transformers", "tokenizers"} <= set(versions) and "numpy" not in versions
+
+
+def test_model_without_recipe_offline_is_a_clear_error(site, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(site.root / "empty-user-cache"))
+    _own_site(site)
+    site.post("other.md", f"""
+        title: Other
+        date: 2024-01-01
+        models: [acme/tiny-lm, nobody/unknown-model]
+        {textwrap.indent(KERNEL_FRONT, "        ").strip()}
+        """, "```python\nprint(1)\n```\n")
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert "posts/other.md:4" in err  # the `models:` line
+    assert "`nobody/unknown-model`" in err and "acme/tiny-lm`" not in err
+    assert "standins:" in err and "site_config.yaml" in err and "make models" in err
+    assert "Traceback" not in err
+    assert not (site.root / "_freeze" / "other").exists() and not site.out.exists()
+
+
+def test_a_package_adds_a_recipe_kind(tmp_path: Path, monkeypatch) -> None:
+    """Kinds beyond the built-in ones come from the entry-point group `execblog.standins`."""
+    (tmp_path / "acme_kinds.py").write_text(textwrap.dedent("""
+        from dataclasses import replace
+        from execblog.models.standins import BUILTIN_KINDS
+        SMALL_LM = replace(BUILTIN_KINDS["gpt2"], name="small-lm", description="a packaged GPT-2 kind")
+        """), encoding="utf-8")
+    dist = tmp_path / "acme_kinds-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kinds\nVersion: 0.1\n", encoding="utf-8")
+    (dist / "entry_points.txt").write_text("[execblog.standins]\nsmall-lm = acme_kinds:SMALL_LM\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    standins.kinds.cache_clear()
+    try:
+        assert {"gpt2", "stable-diffusion", "small-lm"} <= set(standins.kinds())
+        recipe = standins.make_recipe("acme/packaged", "small-lm")
+        assert recipe.description.startswith("a packaged GPT-2 kind")
+        assert recipe.required_files == RECIPES["gpt2"].required_files
+    finally:
+        monkeypatch.undo()  # the package is gone again
+        standins.kinds.cache_clear()
+    with pytest.raises(ValueError, match="unknown stand-in recipe `small-lm`.*execblog.standins"):
+        standins.make_recipe("acme/packaged", "small-lm")

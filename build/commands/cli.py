@@ -131,7 +131,7 @@ def _models(args) -> int:
         return 0
     print(f"models declared by the posts: {', '.join(ids) or 'none'}", file=sys.stderr)
     try:
-        done = download_models(ids)
+        done = download_models(ids, bundled=config.bundled_models)
     except ModelsUnavailableError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

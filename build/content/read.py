@@ -156,6 +156,11 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     )
 
 
+def front_matter_line(post: SourcePost, key: str) -> int:
+    """The line of a front matter key in the post's file, for errors found after reading."""
+    return _FrontMatter(post.params, split_front_matter(post.text, post.path)[0], post.path).line(key)
+
+
 def is_hidden(path: Path, root: Path) -> bool:
     """Dot files and Python caches under `root` are neither published nor inputs."""
     return any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(root).parts)

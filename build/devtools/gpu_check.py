@@ -68,6 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         from execblog.config import load_config
         from execblog.content.read import read_posts
         from execblog.models.resolve import resolve_models
+        from execblog.models.standins import site_recipes
         from execblog.pipeline import BuildOptions, build_site
 
         site = _site_copy(args.source.resolve(), work, args.size, device)
@@ -75,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         posts = read_posts(site / "posts", config.zone)
         ids = sorted({str(m) for p in posts for m in p.params.get("models") or []})
         t0 = time.perf_counter()
-        resolve_models(ids, "offline", site / config.execution.standins_dir, size=args.size)
+        resolve_models(ids, "offline", site / config.execution.standins_dir, recipes=site_recipes(config),
+                       bundled=config.bundled_models, size=args.size)
         build_models = time.perf_counter() - t0
         print(f"stand-ins ({args.size}) for {len(ids)} model ids built in {build_models:.1f} s", file=sys.stderr)
         t0 = time.perf_counter()

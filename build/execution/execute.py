@@ -59,8 +59,10 @@ from execblog.execution.runner import (
     relative,
 )
 from execblog.content.read import declared_inputs
+from execblog.errors import BuildError
 from execblog.execution.devices import nvidia_device_present
 from execblog.execution.freeze import FreezeStore, FrozenEntry, SecretInEntry
+from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.kernel import KERNEL_NAME
 from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 from execblog.execution.redact import Redactor, secret_env_values
@@ -88,6 +90,7 @@ class ExecutionSettings:
     gpu_available: bool | None = None  # None = detect (nvidia-smi, /dev/nvidia0)
     run_gpu_posts_without_gpu: bool = False  # e.g. a profile that runs them on stand-ins
     secret_env_names: tuple[str, ...] = ()  # redacted besides *TOKEN*, *KEY*, *SECRET*, *PASSWORD*
+    provenance_packages: tuple[str, ...] = DEFAULT_PROVENANCE_PACKAGES  # versions recorded when imported
     # For posts with front matter `models:`: what they load on this machine, duck-typed like
     # models.ModelResolution (env, parameters, key, stand_ins, unavailable, reasons).
     resolve_models: Callable[[SourcePost], Any] | None = None
@@ -264,6 +267,8 @@ def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) 
         return None
     try:
         resolution = settings.resolve_models(post)
+    except BuildError:  # the site's own mistake (e.g. a model without a stand-in recipe): stop the build
+        raise
     except Exception as exc:  # e.g. models.ModelsUnavailableError under the gpu profile
         plan.blocked = f"its models are not available here ({one_line(str(exc))})"
         return None
@@ -429,6 +434,7 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
             jobs=settings.jobs,
             gpu_slots=settings.gpu_slots,
             keep_going=settings.keep_going,
+            provenance_packages=settings.provenance_packages,
         )
         progress.start()
         try:

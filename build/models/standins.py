@@ -1,9 +1,12 @@
 """Offline stand-in models: small (or real-sized) random-weight copies of the models the posts load.
 
-No machine of this project can download `gpt2`, rinna or Stable Diffusion, so each model id the example
-posts declare has a *recipe* here that builds a model of the same architecture from a config, with seeded
-random weights, plus a complete tokenizer trained on a little text shipped in this module. The result is
-written in the Hugging Face hub cache layout::
+Where a model cannot be downloaded, a *recipe* builds a model of the same architecture from a config,
+with seeded random weights, plus a complete tokenizer trained on a little text (package data under
+models/corpus/, or the site's own file). A recipe is a *kind* (`gpt2`: a GPT-2 causal LM; `stable-diffusion`:
+an SD v1 pipeline; more from packages through the entry-point group ``execblog.standins``) plus the
+parameters of one model id: tokenizer, corpus, vocabulary size, real-size architecture, fp16 files. The
+engine knows no model ids: a site declares its recipes under ``standins:`` in site_config.yaml
+(`site_recipes`). The result is written in the Hugging Face hub cache layout::
 
     HOME/hub/models--gpt2/refs/main                 -> "<revision>"
     HOME/hub/models--gpt2/snapshots/<revision>/...  config, weights, tokenizer files
@@ -13,15 +16,16 @@ so a post's unchanged ``from_pretrained("gpt2")`` loads it when the kernel runs 
 and the tokenizer training text), so a stand-in is rebuilt exactly when its recipe changes.
 
 ``size="tiny"`` (the default) builds in seconds on a CPU; ``size="real"`` builds the real architectures'
-sizes (GPT-2 small, rinna GPT-2 medium, SD v1 UNet/VAE/text encoder/safety checker) for GPU checks.
+sizes (e.g. GPT-2 small or medium, SD v1 UNet/VAE/text encoder/safety checker) for GPU checks.
 
-Command line: ``python -m execblog.models.standins --size tiny|real --out HOME [model ids...]``.
+Command line: ``python -m execblog.models.standins [-s SITE] --size tiny|real --out HOME [model ids...]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -29,7 +33,8 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -41,85 +46,21 @@ DEFAULT_SEED = 0
 MARKER_FILE = "execblog-standin.json"
 
 # --------------------------------------------------------------------------------------------------
-# Tokenizer training text. Shipped here (not read from the posts) so a build never depends on the
-# working tree and the fingerprint covers it. It holds the posts' own sentences, so their tokens are
-# real pieces rather than <unk>.
+# Tokenizer training text. The built-in corpora ship as package data (models/corpus/<name>.txt), so a
+# build never depends on the working tree and the fingerprint covers them. They hold the example posts'
+# own sentences (English; Japanese with the kana), so those posts' tokens are real pieces rather than
+# <unk>. A site's recipe may name its own corpus files instead.
 # --------------------------------------------------------------------------------------------------
 
-EN_TEXT = """\
-The quick brown fox jumps over the lazy dog.
-a galaxy far from earth
-A galaxy far from earth shines above the quiet sea, and the stars turn slowly in the night sky.
-Attention lets every token look at the other tokens in the sentence and decide which of them matter.
-The model reads the sentence one token at a time, and each layer has several attention heads.
-Some heads look at the previous token, some look at the first token, and some follow the meaning.
-Large language models are trained on a lot of text to predict the next word.
-We visualize the attention map of the last layer as a heatmap with the tokens as labels.
-Stable Diffusion turns a text prompt into an image by removing noise step by step.
-The text encoder reads the prompt, the UNet predicts the noise, and the VAE decodes the latent image.
-A photograph of an astronaut riding a horse on the moon, high quality, detailed, trending on artstation.
-An oil painting of a cat, a portrait of a dog, a watercolor of mountains and a river at sunset.
-Two giant robots shake hands in front of Mount Fuji in the morning light.
-The weather is nice today, so we went for a walk in the park and talked about machine learning.
-This post runs for real on any machine: the model weights are shipped in a Python package.
-Sentence embeddings map a sentence to a vector, and similar sentences get similar vectors.
-She sells sea shells by the sea shore, and the shells she sells are surely sea shells.
-How vexingly quick daft zebras jump! Pack my box with five dozen liquor jugs.
-Numbers like 1, 2, 3, 10, 42, 100, 2021, 2022 and 2025 appear in dates and versions.
-Questions? Answers! Commas, periods; colons: quotes "like this" and 'like that' (and brackets).
-The cat sat on the mat. The dog ran after the ball. The bird sang in the tree.
-It was the best of times, it was the worst of times, it was the age of wisdom.
-Researchers study how the circuits inside a network combine features to produce an answer.
-In this blog we try models on Google Colab and write down what we saw, with the code.
-"""
+BUILTIN_CORPORA = ("en", "ja")
 
-# The posts' Japanese prose (including the opening of 走れメロス and the rinna prompt) plus the
-# kana and a few everyday sentences, so tokenizing any of the posts' text yields no <unk>.
-JA_TEXT = """\
-メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。メロスは、村の牧人である。笛を吹き、羊と遊んで暮して来た。けれども邪悪に対しては、人一倍に敏感であった。
-富士山をバックに二大スーパーロボットががっちりと握手
-猫の肖像画 油絵
-サラリーマン 油絵
-先の記事で、LLMのアテンション機構の可視化を実施しました。そこからの続きで別の文について、可視化を試みてみます。
-モデルをGPT-2系の日本語モデルに変えて、『走れメロス』の冒頭の文に挑戦してみました。使用したのは以下の文になります。
-基本的なコードは先のコードですが、幾つか変わっています。実験はGoogle Colab上で行っています。
-トークンIDを対応する単語へ変換
-最後の層、最初のAttentionヘッドを取得
-左上1/4部分を切り取る。行列サイズの1/2を計算。左上1/4部分を抽出。対応するトークンのリストも切り取る。
-ヒートマップを描画。Attention対象。Attention元。左斜め上1/4のAttentionマップ拡大表示。
-可視化した結果が以下になります。アテンションマップの隅1/4を拡大しています。
-ここから言えることは、恐らく、メロスの単語が辞書にないためだと思いますが、メロスの挙動は不安定です。
-その結果、周囲の文脈から何を意味しているか推測している可能性があります。
-また、主語「メロス」と「邪」のようなワードに注意が向いているようです。
-「邪智暴虐」という表現が特徴的ですから、AIがそのフレーズを重要だととらえている可能性があります。
-また、文のイメージがネガティブというのも影響している可能性があります。
-また、除にも注意が向いているので、「除かなければならぬ」などの文脈に注意が流れている可能性があります。
-最近、あちこちに出てきた、大規模言語モデルの内部の研究が気になった。有料記事であり私も、中身を見ていない。
-そのため、この記事のベースであろう、原著論文を辿った。その結果、以下のことが示唆されるようだ。
-多段階推論、詩の作成における計画、多言語回路、足し算の一般化、医療診断、エンティティ認識とハルシネーション。
-有害な要求の拒否、ジェイルブレイクの分析、連鎖的思考の忠実性、隠れた目標を持つモデルの分析。
-ここで、アトリビューショングラフに関心ができた、では、例えばGPT-2でアトリビューショングラフが作れないかと言うのが今回のテーマとなる。
-さすがに、モデルは中身が公開されていないし、公開されているとしても、モデル規模が大きすぎ、そもそも、処理が重すぎる。
-それで、古典的なモデルであるGPT-2に目を付けた。そのため、以下のようなコードを実行した。
-これはリスト形式で各層のAttentionを含む。例えば、最後の層のAttentionを可視化。最初のAttentionヘッドを選択。
-このコードによって、以下のように最後の層のAttentionが可視化される。
-Rinnaから日本語対応のStable Diffusionが出たのでをGoogle Colab上で使ってみました。
-コードとしては以下のような形です。bashのコードはJupyterから投げます。
-画像を作成し、以下のような画像になります。
-DLLABでIgnite 2021 Fallを受けての最新アップデートとして勉強会が開催されたので受講しました。
-時間、セッションテーマ、登壇者、クロージング、各スピーカーより、カスタムテキスト分類、カスタム固有表現認識、会話言語理解。
-テキストラベル付けプロジェクトを作成してラベルをエクスポートする。物理的アーキテクチャ。データベーステンプレート。
-セッションとしては2セッション、アップデートとになります。
-今日は天気が良いので、公園を散歩しながら機械学習の話をしました。
-日本語の文章を小さな単位に分けて、それぞれに番号を付けるのがトークナイザーの仕事です。
-東京、大阪、京都、横浜、名古屋。春、夏、秋、冬。月曜日から日曜日まで。一、二、三、四、五、六、七、八、九、十、百、千、万。
-いろはにほへと ちりぬるを わかよたれそ つねならむ うゐのおくやま けふこえて あさきゆめみし ゑひもせす
-あいうえお かきくけこ さしすせそ たちつてと なにぬねの はひふへほ まみむめも やゆよ らりるれろ わをん
-がぎぐげご ざじずぜぞ だぢづでど ばびぶべぼ ぱぴぷぺぽ ぁぃぅぇぉ っゃゅょゎ
-アイウエオ カキクケコ サシスセソ タチツテト ナニヌネノ ハヒフヘホ マミムメモ ヤユヨ ラリルレロ ワヲン
-ガギグゲゴ ザジズゼゾ ダヂヅデド バビブベボ パピプペポ ァィゥェォ ッャュョヮ ヴー
-「」『』（）、。・！？ー〜 ０１２３４５６７８９
-"""
+
+@functools.cache
+def builtin_corpus(name: str) -> str:
+    """The text of a built-in corpus (`en`, `ja`)."""
+    if name not in BUILTIN_CORPORA:
+        raise ValueError(f"no built-in corpus {name!r} (built-in: {', '.join(BUILTIN_CORPORA)})")
+    return resources.files("execblog.models").joinpath("corpus", f"{name}.txt").read_text(encoding="utf-8")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -224,14 +165,18 @@ def _write_json(path: Path, data: Any) -> None:
 
 # Target vocabulary sizes of the trained tokenizers (real models have 32k-50k; the model's embedding
 # keeps the real size with size="real", the tokenizer stays small: only the architecture matters there).
-TOKENIZER_VOCAB = {"gpt2": 1000, "clip": 1000, "rinna": 800}
+TOKENIZER_VOCAB = {"gpt2": 1000, "clip": 1000, "sentencepiece": 800}
+# The built-in corpora each tokenizer trains on unless a recipe names its own.
+DEFAULT_CORPUS = {"gpt2": ("en",), "clip": ("en",), "sentencepiece": ("ja", "en")}
 
 
-def write_gpt2_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["gpt2"]) -> int:
+def write_gpt2_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["gpt2"], text: str | None = None) -> int:
     """GPT-2's byte-level BPE files (vocab.json, merges.txt, tokenizer.json, tokenizer_config.json).
 
-    Returns the vocabulary size (`<|endoftext|>` is the last id, as in the real file)."""
-    merges = _train_bpe_merges(EN_TEXT, vocab_size - 1, clip=False)
+    Trained on `text` (default: the built-in English corpus). Returns the vocabulary size
+    (`<|endoftext|>` is the last id, as in the real file)."""
+    text = builtin_corpus("en") if text is None else text
+    merges = _train_bpe_merges(text, vocab_size - 1, clip=False)
     vocab = _byte_level_vocab(merges, clip=False, specials=["<|endoftext|>"])
     _write_bpe_files(folder, vocab, merges)
     # The real repo also ships tokenizer.json; write the same one the fast tokenizer builds from the pair.
@@ -247,9 +192,10 @@ _CLIP_SPECIAL = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "
                  "pad_token": "<|endoftext|>"}
 
 
-def write_clip_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["clip"]) -> int:
+def write_clip_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["clip"], text: str | None = None) -> int:
     """CLIP's BPE files as in the SD v1 `tokenizer/` folder (vocab.json, merges.txt, configs; no tokenizer.json)."""
-    merges = _train_bpe_merges(EN_TEXT, vocab_size - 256 - 2, clip=True)
+    text = builtin_corpus("en") if text is None else text
+    merges = _train_bpe_merges(text, vocab_size - 256 - 2, clip=True)
     vocab = _byte_level_vocab(merges, clip=True, specials=["<|startoftext|>", "<|endoftext|>"])
     _write_bpe_files(folder, vocab, merges)
     _write_json(folder / "special_tokens_map.json", _CLIP_SPECIAL)
@@ -269,7 +215,7 @@ _RINNA_SPECIAL = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>",
                   "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
 
 
-def train_sentencepiece(text: str, vocab_size: int = TOKENIZER_VOCAB["rinna"]) -> bytes:
+def train_sentencepiece(text: str, vocab_size: int = TOKENIZER_VOCAB["sentencepiece"]) -> bytes:
     """A unigram sentencepiece model trained on `text` (deterministic: one thread, fixed input order)."""
     import io
 
@@ -296,11 +242,15 @@ def train_sentencepiece(text: str, vocab_size: int = TOKENIZER_VOCAB["rinna"]) -
     return buf.getvalue()
 
 
-def write_rinna_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["rinna"]) -> int:
-    """rinna's T5Tokenizer files: spiece.model + configs, no tokenizer.json (as in the real repos)."""
+def write_sentencepiece_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["sentencepiece"],
+                                  text: str | None = None) -> int:
+    """rinna's T5Tokenizer files: spiece.model + configs, no tokenizer.json (as in the real repos).
+
+    Trained on `text` (default: the built-in Japanese and English corpora)."""
     import sentencepiece as spm
 
-    model = train_sentencepiece(JA_TEXT + EN_TEXT, vocab_size)
+    text = builtin_corpus("ja") + builtin_corpus("en") if text is None else text
+    model = train_sentencepiece(text, vocab_size)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "spiece.model").write_bytes(model)
     _write_json(folder / "special_tokens_map.json", _RINNA_SPECIAL)
@@ -374,70 +324,248 @@ def _sd_configs(size: str, text_vocab: int, *, bos: int, eos: int, pad: int, rea
 
 
 # --------------------------------------------------------------------------------------------------
-# Recipes
+# Builders
 # --------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Recipe:
-    """How to build one model id's stand-in."""
-
-    model_id: str
-    kind: str  # "gpt2" | "sd"
-    tokenizer: str  # "gpt2" | "clip" | "rinna"
-    description: str
-    real_config: dict[str, Any]  # the real model's defining config values (used by size="real")
-    # Files (relative to the snapshot) whose absence makes a stand-in incomplete. Tokenizer files are listed
-    # one by one because offline a missing one silently yields an empty tokenizer instead of an error.
-    required_files: tuple[str, ...]
+def write_tokenizer(r: Recipe, folder: Path) -> int:
+    """Write the recipe's tokenizer files into `folder`, trained on its corpus; return the vocabulary size."""
+    writer = {"gpt2": write_gpt2_tokenizer, "clip": write_clip_tokenizer,
+              "sentencepiece": write_sentencepiece_tokenizer}[r.tokenizer]
+    return writer(folder, r.vocab_size, corpus_text(r))
 
 
-_GPT2_FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt", "tokenizer.json",
-               "tokenizer_config.json")
-_RINNA_GPT2_FILES = ("config.json", "model.safetensors", "spiece.model", "tokenizer_config.json",
-                     "special_tokens_map.json")
-_SD_COMMON = ("model_index.json", "scheduler/scheduler_config.json", "feature_extractor/preprocessor_config.json",
-              "text_encoder/config.json", "text_encoder/model.safetensors",
-              "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-              "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
-              "safety_checker/config.json", "safety_checker/model.safetensors",
-              "tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json")
+def _build_gpt2(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    n_vocab = write_tokenizer(r, out)
+    if r.tokenizer == "sentencepiece":
+        bos, eos = _SPM_IDS["bos"][0], _SPM_IDS["eos"][0]
+    else:
+        bos = eos = n_vocab - 1
+    cfg = _gpt2_config(size, n_vocab, bos=bos, eos=eos, real=r.real_config)
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(GPT2Config(**cfg)).eval()
+    model.save_pretrained(out)
+    return {"config": cfg, "tokenizer_vocab": n_vocab,
+            "parameters": sum(p.numel() for p in model.parameters())}
+
+
+def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
+    import torch
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
+    from transformers import CLIPConfig, CLIPImageProcessor, CLIPTextConfig, CLIPTextModel
+
+    tok_dir = out / "tokenizer"
+    n_vocab = write_tokenizer(r, tok_dir)
+    if r.tokenizer == "sentencepiece":
+        from transformers import T5Tokenizer
+
+        tokenizer = T5Tokenizer.from_pretrained(tok_dir)
+        bos, eos, pad = _SPM_IDS["bos"][0], _SPM_IDS["eos"][0], _SPM_IDS["pad"][0]
+    else:
+        from transformers import CLIPTokenizer
+
+        tokenizer = CLIPTokenizer.from_pretrained(tok_dir)
+        bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
+        pad = tokenizer.pad_token_id
+    cfg = _sd_configs(size, n_vocab, bos=bos, eos=eos, pad=pad, real_vocab=r.real_config["text_vocab_size"])
+    torch.manual_seed(seed)
+    text_encoder = CLIPTextModel(CLIPTextConfig(**cfg["text_encoder"])).eval()
+    unet = UNet2DConditionModel(**cfg["unet"]).eval()
+    vae = AutoencoderKL(**cfg["vae"]).eval()
+    s = cfg["safety_checker"]
+    safety = StableDiffusionSafetyChecker(
+        CLIPConfig(text_config=s["text_config"], vision_config=s["vision_config"], projection_dim=s["projection_dim"])
+    ).eval()
+    sched = {k: v for k, v in cfg["scheduler"].items() if not k.startswith("_")}
+    pipe = StableDiffusionPipeline(
+        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=PNDMScheduler(**sched),
+        safety_checker=safety, feature_extractor=CLIPImageProcessor(**cfg["feature_extractor"]),
+        requires_safety_checker=True,
+    )
+    pipe.save_pretrained(out, safe_serialization=True)
+    if r.fp16_variant:
+        pipe.to(torch.float16).save_pretrained(out, safe_serialization=True, variant="fp16")
+    # Mirror the real model_index.json: the processor under its stable class name, no IP-adapter slot.
+    index = json.loads((out / "model_index.json").read_text(encoding="utf-8"))
+    index["feature_extractor"] = ["transformers", "CLIPImageProcessor"]
+    index.pop("image_encoder", None)
+    _write_json(out / "model_index.json", index)
+    # save_pretrained rewrote the tokenizer folder; put back exactly the files the real repo has.
+    shutil.rmtree(tok_dir)
+    write_tokenizer(r, tok_dir)
+    params = sum(p.numel() for m in (text_encoder, unet, vae, safety) for p in m.parameters())
+    return {"config": cfg, "tokenizer_vocab": n_vocab, "parameters": params}
+
+
+_GPT2_FILES = ("config.json", "model.safetensors")
+_SD_FILES = ("model_index.json", "scheduler/scheduler_config.json", "feature_extractor/preprocessor_config.json",
+             "text_encoder/config.json", "text_encoder/model.safetensors",
+             "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
+             "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
+             "safety_checker/config.json", "safety_checker/model.safetensors")
 # The fp16 variant files, which `from_pretrained(..., variant="fp16")` asks for on CUDA (SD v1-4 ships them;
 # rinna's repo is loaded without a variant, as in its own instructions).
 _SD_FP16 = ("text_encoder/model.fp16.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
             "vae/diffusion_pytorch_model.fp16.safetensors", "safety_checker/model.fp16.safetensors")
+# Each tokenizer's files, listed one by one: offline a missing one silently yields an empty tokenizer.
+_TOKENIZER_FILES = {
+    "gpt2": ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"),
+    "clip": ("tokenizer_config.json", "special_tokens_map.json", "vocab.json", "merges.txt"),
+    "sentencepiece": ("spiece.model", "tokenizer_config.json", "special_tokens_map.json"),
+}
 
-RECIPES: dict[str, Recipe] = {
-    r.model_id: r
-    for r in (
-        Recipe("gpt2", "gpt2", "gpt2", "GPT-2 (GPT2LMHeadModel) with a byte-level BPE tokenizer",
-               {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12},
-               _GPT2_FILES),
-        Recipe("rinna/japanese-gpt2-medium", "gpt2", "rinna",
-               "rinna's Japanese GPT-2 medium with a sentencepiece T5Tokenizer",
-               {"vocab_size": 32000, "n_positions": 1024, "n_embd": 1024, "n_layer": 24, "n_head": 16},
-               _RINNA_GPT2_FILES),
-        Recipe("CompVis/stable-diffusion-v1-4", "sd", "clip", "Stable Diffusion v1 with a CLIP tokenizer",
-               {"text_vocab_size": 49408},
-               _SD_COMMON + _SD_FP16 + ("tokenizer/vocab.json", "tokenizer/merges.txt")),
-        Recipe("rinna/japanese-stable-diffusion", "sd", "rinna",
-               "Stable Diffusion v1 whose CLIP text encoder reads rinna's sentencepiece (T5Tokenizer) tokens",
-               {"text_vocab_size": 32000},
-               _SD_COMMON + ("tokenizer/spiece.model",)),
+
+def _gpt2_files(r: Recipe) -> tuple[str, ...]:
+    return _GPT2_FILES + _TOKENIZER_FILES[r.tokenizer]
+
+
+def _sd_files(r: Recipe) -> tuple[str, ...]:
+    # The tokenizer's configs, the fp16 files, then its vocabulary (the order is hashed into the revision).
+    configs = ("tokenizer/tokenizer_config.json", "tokenizer/special_tokens_map.json")
+    vocab = tuple(f"tokenizer/{f}" for f in _TOKENIZER_FILES[r.tokenizer] if f"tokenizer/{f}" not in configs)
+    return _SD_FILES + configs + (_SD_FP16 if r.fp16_variant else ()) + vocab
+
+
+# --------------------------------------------------------------------------------------------------
+# Recipes: a kind (how to build a family of models) plus a site's parameters for one model id
+# --------------------------------------------------------------------------------------------------
+
+ENTRY_POINT_GROUP = "execblog.standins"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A family of stand-ins that recipes name (`recipe:` in site_config.yaml).
+
+    A package adds one by exposing a `Kind` in the entry-point group `execblog.standins` (the entry
+    point's name is the kind's name)."""
+
+    name: str
+    description: str
+    tokenizers: tuple[str, ...]  # the ones it can build with; the first is the default
+    real_defaults: dict[str, Any]  # the real architecture's defining values (size "real"); a recipe overrides
+    build: Callable[[Recipe, Path, str, int], dict[str, Any]]  # writes the snapshot; config, tokenizer_vocab, parameters
+    required_files: Callable[[Recipe], tuple[str, ...]]  # relative to the snapshot, for completeness checks
+    configs: Callable[[Recipe, str], Any]  # the configs as built at a size (hashed into the revision)
+    tokenizer_folder: str = ""  # where the tokenizer lives inside the snapshot
+
+
+BUILTIN_KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in (
+        Kind("gpt2", "a GPT-2 causal LM (GPT2LMHeadModel), e.g. gpt2 or rinna/japanese-gpt2-medium",
+             ("gpt2", "sentencepiece"),
+             {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12},
+             _build_gpt2, _gpt2_files,
+             # Vocabulary sizes left symbolic: they follow from the training text, hashed too.
+             lambda r, size: _gpt2_config(size, -1, bos=-1, eos=-1, real=r.real_config)),
+        Kind("stable-diffusion", "a Stable Diffusion v1 pipeline (UNet, VAE, CLIP text encoder, safety checker)",
+             ("clip", "sentencepiece"), {"text_vocab_size": 49408},
+             _build_sd, _sd_files,
+             lambda r, size: _sd_configs(size, -1, bos=-1, eos=-1, pad=-1,
+                                         real_vocab=r.real_config["text_vocab_size"]),
+             tokenizer_folder="tokenizer"),
     )
 }
 
 
-def has_recipe(model_id: str) -> bool:
-    return model_id in RECIPES
+@functools.cache
+def kinds() -> dict[str, Kind]:
+    """The built-in kinds plus those installed packages register (a built-in name cannot be replaced)."""
+    from importlib.metadata import entry_points
+
+    found = dict(BUILTIN_KINDS)
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in found:
+            continue
+        kind = ep.load()
+        if not isinstance(kind, Kind) or kind.name != ep.name:
+            raise ValueError(f"entry point {ep.value!r} ({ENTRY_POINT_GROUP}) must be an execblog Kind "
+                             f"named {ep.name!r}")
+        found[ep.name] = kind
+    return found
 
 
-def _recipe(model_id: str) -> Recipe:
-    try:
-        return RECIPES[model_id]
-    except KeyError:
-        known = ", ".join(sorted(RECIPES))
-        raise KeyError(f"no stand-in recipe for {model_id!r} (stand-ins exist for: {known})") from None
+@dataclass(frozen=True)
+class Recipe:
+    """How to build one model id's stand-in (made by `make_recipe`, usually from site_config.yaml)."""
+
+    model_id: str
+    kind: str  # a key of kinds()
+    tokenizer: str  # "gpt2" | "clip" | "sentencepiece"
+    vocab_size: int  # the trained tokenizer's target size
+    corpus: tuple[str | Path, ...]  # training text: built-in corpus names and/or files
+    real_config: dict[str, Any] = field(default_factory=dict)  # the real model's defining values (size "real")
+    fp16_variant: bool = False  # also write the *.fp16.safetensors files
+
+    @property
+    def spec(self) -> Kind:
+        return kinds()[self.kind]
+
+    @property
+    def required_files(self) -> tuple[str, ...]:
+        return self.spec.required_files(self)
+
+    @property
+    def description(self) -> str:
+        return f"{self.spec.description}; {self.tokenizer} tokenizer"
+
+
+def make_recipe(model_id: str, kind: str, *, tokenizer: str = "", vocab_size: int = 0,
+                corpus: Iterable[str | Path] = (), real: dict[str, Any] | None = None,
+                fp16_variant: bool = False) -> Recipe:
+    """A checked recipe; ValueError says what is wrong and what is allowed. Empty values take the kind's
+    defaults; a `str` corpus entry names a built-in corpus, a `Path` names a file."""
+    known = kinds()
+    if kind not in known:
+        raise ValueError(f"unknown stand-in recipe `{kind}` for {model_id}: use one of {', '.join(sorted(known))}"
+                         f" (or install a package that adds one under the entry-point group {ENTRY_POINT_GROUP})")
+    spec = known[kind]
+    tokenizer = tokenizer or spec.tokenizers[0]
+    if tokenizer not in spec.tokenizers:
+        raise ValueError(f"recipe `{kind}` builds with the tokenizers {', '.join(spec.tokenizers)}, not `{tokenizer}`")
+    if vocab_size < 0 or 0 < vocab_size < MIN_TOKENIZER_SIZE:
+        raise ValueError(f"vocab_size must be at least {MIN_TOKENIZER_SIZE}, not {vocab_size}")
+    unknown = sorted(set(real or {}) - set(spec.real_defaults))
+    if unknown:
+        raise ValueError(f"recipe `{kind}` has no real-size value `{unknown[0]}`: it takes "
+                         + ", ".join(sorted(spec.real_defaults)))
+    for key, value in (real or {}).items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"real.{key} must be a positive whole number, not {value!r}")
+    corpus = tuple(corpus) or DEFAULT_CORPUS[tokenizer]
+    for c in corpus:
+        if isinstance(c, str) and c not in BUILTIN_CORPORA:
+            raise ValueError(f"no built-in corpus `{c}` (built-in: {', '.join(BUILTIN_CORPORA)})")
+    return Recipe(model_id, kind, tokenizer, vocab_size or TOKENIZER_VOCAB[tokenizer], corpus,
+                  {**spec.real_defaults, **(real or {})}, fp16_variant)
+
+
+def site_recipes(config: Any) -> dict[str, Recipe]:
+    """The recipes a site declares under `standins:` (config: a validated execblog SiteConfig).
+
+    Corpus files are relative to the site (the config loader has checked they exist inside it)."""
+    return {
+        model_id: make_recipe(model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
+                              corpus=[Path(config.site_dir, c).resolve() for c in entry.corpus],
+                              real=entry.real, fp16_variant=entry.fp16_variant)
+        for model_id, entry in config.standins.items()
+    }
+
+
+def corpus_text(r: Recipe) -> str:
+    """The recipe's tokenizer training text: its corpora in order, each ending in a newline."""
+    parts = [builtin_corpus(c) if isinstance(c, str) else Path(c).read_text(encoding="utf-8") for c in r.corpus]
+    return "".join(p if p.endswith("\n") else p + "\n" for p in parts)
+
+
+def sample_text(r: Recipe) -> str:
+    """What the built tokenizer must encode without <unk> and decode back: its corpus's first line."""
+    return next((line.strip() for line in corpus_text(r).splitlines() if line.strip()), "")
 
 
 def _check_size(size: str) -> None:
@@ -445,19 +573,22 @@ def _check_size(size: str) -> None:
         raise ValueError(f"size must be one of {SIZES}, not {size!r}")
 
 
-def fingerprint(model_id: str, size: str = "tiny", seed: int = DEFAULT_SEED) -> str:
+# The names these had when the example's stand-in runs were frozen: hashing the old names keeps those
+# revisions, and so the freeze keys, unchanged.
+_FINGERPRINT_NAMES = {"stable-diffusion": "sd", "sentencepiece": "rinna"}
+
+
+def fingerprint(r: Recipe, size: str = "tiny", seed: int = DEFAULT_SEED) -> str:
     """The stand-in's revision: 40 hex digits that change whenever what would be built changes."""
     _check_size(size)
-    r = _recipe(model_id)
-    # The configs as built (vocabulary sizes left symbolic: they follow from the training text, hashed too).
-    if r.kind == "gpt2":
-        configs: Any = _gpt2_config(size, -1, bos=-1, eos=-1, real=r.real_config)
-    else:
-        configs = _sd_configs(size, -1, bos=-1, eos=-1, pad=-1, real_vocab=r.real_config["text_vocab_size"])
+    custom = "".join(Path(c).read_text(encoding="utf-8") for c in r.corpus if not isinstance(c, str))
+    text = "".join(builtin_corpus(c) for c in BUILTIN_CORPORA) + custom
     blob = json.dumps(
-        {"builder": BUILDER_VERSION, "id": model_id, "size": size, "seed": seed, "kind": r.kind,
-         "tokenizer": r.tokenizer, "vocab": TOKENIZER_VOCAB[r.tokenizer], "configs": configs,
-         "files": r.required_files, "text": hashlib.sha256((EN_TEXT + JA_TEXT).encode()).hexdigest()},
+        {"builder": BUILDER_VERSION, "id": r.model_id, "size": size, "seed": seed,
+         "kind": _FINGERPRINT_NAMES.get(r.kind, r.kind),
+         "tokenizer": _FINGERPRINT_NAMES.get(r.tokenizer, r.tokenizer), "vocab": r.vocab_size,
+         "configs": r.spec.configs(r, size), "files": r.required_files,
+         "text": hashlib.sha256(text.encode()).hexdigest()},
         sort_keys=True,
     )
     return hashlib.sha1(blob.encode()).hexdigest()
@@ -496,19 +627,19 @@ def read_marker(snapshot: str | os.PathLike) -> dict[str, Any] | None:
         return None
 
 
-def missing_files(snapshot: str | os.PathLike, model_id: str) -> list[str]:
+def missing_files(snapshot: str | os.PathLike, r: Recipe) -> list[str]:
     """Required files that are absent from a stand-in snapshot (the marker included)."""
     snap = Path(snapshot)
-    names = list(_recipe(model_id).required_files) + [MARKER_FILE]
+    names = list(r.required_files) + [MARKER_FILE]
     return [n for n in names if not (snap / n).is_file()]
 
 
-def is_built(home: str | os.PathLike, model_id: str, size: str = "tiny", seed: int = DEFAULT_SEED) -> bool:
-    """True when an up-to-date, complete stand-in of `model_id` is in `home` (cheap: no imports)."""
-    snap = snapshot_dir(home, model_id)
-    if snap is None or snap.name != fingerprint(model_id, size, seed):
+def is_built(home: str | os.PathLike, r: Recipe, size: str = "tiny", seed: int = DEFAULT_SEED) -> bool:
+    """True when an up-to-date, complete stand-in of the recipe is in `home` (cheap: no imports)."""
+    snap = snapshot_dir(home, r.model_id)
+    if snap is None or snap.name != fingerprint(r, size, seed):
         return False
-    return not missing_files(snap, model_id)
+    return not missing_files(snap, r)
 
 
 @contextlib.contextmanager
@@ -529,103 +660,32 @@ def _lock(path: Path) -> Iterator[None]:
 
 
 # --------------------------------------------------------------------------------------------------
-# Builders
+# Building
 # --------------------------------------------------------------------------------------------------
 
 
-def _build_gpt2(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
-    import torch
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    if r.tokenizer == "rinna":
-        n_vocab = write_rinna_tokenizer(out)
-        bos, eos = _SPM_IDS["bos"][0], _SPM_IDS["eos"][0]
-    else:
-        n_vocab = write_gpt2_tokenizer(out)
-        bos = eos = n_vocab - 1
-    cfg = _gpt2_config(size, n_vocab, bos=bos, eos=eos, real=r.real_config)
-    torch.manual_seed(seed)
-    model = GPT2LMHeadModel(GPT2Config(**cfg)).eval()
-    model.save_pretrained(out)
-    return {"config": cfg, "tokenizer_vocab": n_vocab,
-            "parameters": sum(p.numel() for p in model.parameters())}
-
-
-def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
-    import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionPipeline, UNet2DConditionModel
-    from diffusers.pipelines.stable_diffusion.safety_checker import StableDiffusionSafetyChecker
-    from transformers import CLIPConfig, CLIPImageProcessor, CLIPTextConfig, CLIPTextModel
-
-    tok_dir = out / "tokenizer"
-    if r.tokenizer == "rinna":
-        n_vocab = write_rinna_tokenizer(tok_dir)
-        from transformers import T5Tokenizer
-
-        tokenizer = T5Tokenizer.from_pretrained(tok_dir)
-        bos, eos, pad = _SPM_IDS["bos"][0], _SPM_IDS["eos"][0], _SPM_IDS["pad"][0]
-    else:
-        n_vocab = write_clip_tokenizer(tok_dir)
-        from transformers import CLIPTokenizer
-
-        tokenizer = CLIPTokenizer.from_pretrained(tok_dir)
-        bos, eos = tokenizer.bos_token_id, tokenizer.eos_token_id
-        pad = tokenizer.pad_token_id
-    cfg = _sd_configs(size, n_vocab, bos=bos, eos=eos, pad=pad, real_vocab=r.real_config["text_vocab_size"])
-    torch.manual_seed(seed)
-    text_encoder = CLIPTextModel(CLIPTextConfig(**cfg["text_encoder"])).eval()
-    unet = UNet2DConditionModel(**cfg["unet"]).eval()
-    vae = AutoencoderKL(**cfg["vae"]).eval()
-    s = cfg["safety_checker"]
-    safety = StableDiffusionSafetyChecker(
-        CLIPConfig(text_config=s["text_config"], vision_config=s["vision_config"], projection_dim=s["projection_dim"])
-    ).eval()
-    sched = {k: v for k, v in cfg["scheduler"].items() if not k.startswith("_")}
-    pipe = StableDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=PNDMScheduler(**sched),
-        safety_checker=safety, feature_extractor=CLIPImageProcessor(**cfg["feature_extractor"]),
-        requires_safety_checker=True,
-    )
-    pipe.save_pretrained(out, safe_serialization=True)
-    if any(".fp16." in f for f in r.required_files):
-        pipe.to(torch.float16).save_pretrained(out, safe_serialization=True, variant="fp16")
-    # Mirror the real model_index.json: the processor under its stable class name, no IP-adapter slot.
-    index = json.loads((out / "model_index.json").read_text(encoding="utf-8"))
-    index["feature_extractor"] = ["transformers", "CLIPImageProcessor"]
-    index.pop("image_encoder", None)
-    _write_json(out / "model_index.json", index)
-    # save_pretrained rewrote the tokenizer folder; put back exactly the files the real repo has.
-    shutil.rmtree(tok_dir)
-    (write_rinna_tokenizer if r.tokenizer == "rinna" else write_clip_tokenizer)(tok_dir)
-    params = sum(p.numel() for m in (text_encoder, unet, vae, safety) for p in m.parameters())
-    return {"config": cfg, "tokenizer_vocab": n_vocab, "parameters": params}
-
-
-_BUILDERS: dict[str, Callable[[Recipe, Path, str, int], dict[str, Any]]] = {"gpt2": _build_gpt2, "sd": _build_sd}
-
-
-def build_standin(model_id: str, home: str | os.PathLike, size: str = "tiny", *, seed: int = DEFAULT_SEED,
+def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, seed: int = DEFAULT_SEED,
                   force: bool = False, verify: bool = True) -> Path:
-    """Build (or reuse) the stand-in of `model_id` under `home` (an HF_HOME); return its snapshot folder.
+    """Build (or reuse) the stand-in of a recipe under `home` (an HF_HOME); return its snapshot folder.
 
     Reuses an existing build when its fingerprint matches and no required file is missing; otherwise
     builds into a temporary folder, checks it, and moves it into place atomically (refs/main last)."""
     _check_size(size)
-    r = _recipe(model_id)
+    model_id = r.model_id
     home = Path(home).absolute()
-    rev = fingerprint(model_id, size, seed)
+    rev = fingerprint(r, size, seed)
     repo = repo_dir(home, model_id)
     with _lock(home / "hub" / ".locks" / f"{repo.name}.execblog.lock"):
-        if not force and is_built(home, model_id, size, seed):
+        if not force and is_built(home, r, size, seed):
             return repo / "snapshots" / rev
         (repo / "snapshots").mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{rev}.", dir=repo / "snapshots"))
         try:
             t0 = time.perf_counter()
             with _quiet():
-                info = _BUILDERS[r.kind](r, tmp, size, seed)
+                info = r.spec.build(r, tmp, size, seed)
             if verify:
-                problems = verify_snapshot(tmp, model_id)
+                problems = verify_snapshot(tmp, r)
                 if problems:
                     raise RuntimeError(f"stand-in {model_id} failed its check: " + "; ".join(problems))
             _write_json(tmp / MARKER_FILE, {
@@ -652,10 +712,10 @@ def build_standin(model_id: str, home: str | os.PathLike, size: str = "tiny", *,
         return final
 
 
-def build_standins(model_ids: Iterable[str], home: str | os.PathLike, size: str = "tiny", *,
+def build_standins(recipes: Iterable[Recipe], home: str | os.PathLike, size: str = "tiny", *,
                    seed: int = DEFAULT_SEED, force: bool = False) -> dict[str, Path]:
-    """build_standin for each id; returns id -> snapshot folder."""
-    return {m: build_standin(m, home, size, seed=seed, force=force) for m in model_ids}
+    """build_standin for each recipe; returns model id -> snapshot folder."""
+    return {r.model_id: build_standin(r, home, size, seed=seed, force=force) for r in recipes}
 
 
 @contextlib.contextmanager
@@ -697,12 +757,6 @@ def _quiet() -> Iterator[None]:
 # Checks
 # --------------------------------------------------------------------------------------------------
 
-# What each tokenizer must encode without <unk> and decode back (the posts' own inputs).
-SAMPLE_TEXT = {
-    "gpt2": "The quick brown fox jumps over the lazy dog.",
-    "clip": "a galaxy far from earth",
-    "rinna": "メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。",
-}
 # Fewer tokens than this means the tokenizer was built without its vocabulary file.
 MIN_TOKENIZER_SIZE = 300
 
@@ -722,16 +776,16 @@ def tokenizer_problems(tokenizer: Any, sample: str) -> list[str]:
     if not ids or (unk is not None and unk in ids):
         problems.append(f"tokenizer maps {sample!r} to unknown tokens")
     decoded = tokenizer.decode(ids, skip_special_tokens=True)
-    if decoded.strip().lower() != sample.strip().lower():
+    # Spacing and case aside: CLIP lower-cases and detaches punctuation ("dog ." for "dog.").
+    if "".join(decoded.split()).lower() != "".join(sample.split()).lower():
         problems.append(f"tokenizer round trip changes the text: {decoded!r}")
     return problems
 
 
-def load_tokenizer(snapshot: str | os.PathLike, model_id: str) -> Any:
+def load_tokenizer(snapshot: str | os.PathLike, r: Recipe) -> Any:
     """Load a snapshot's tokenizer with the class the posts use."""
-    r = _recipe(model_id)
-    folder = Path(snapshot) / ("tokenizer" if r.kind == "sd" else "")
-    if r.tokenizer == "rinna":
+    folder = Path(snapshot) / r.spec.tokenizer_folder
+    if r.tokenizer == "sentencepiece":
         from transformers import T5Tokenizer as cls
     elif r.tokenizer == "clip":
         from transformers import CLIPTokenizer as cls
@@ -740,17 +794,17 @@ def load_tokenizer(snapshot: str | os.PathLike, model_id: str) -> Any:
     return cls.from_pretrained(str(folder))
 
 
-def verify_snapshot(snapshot: str | os.PathLike, model_id: str) -> list[str]:
+def verify_snapshot(snapshot: str | os.PathLike, r: Recipe) -> list[str]:
     """Problems with a built snapshot: missing required files, or a tokenizer that does not work."""
     snap = Path(snapshot)
-    problems = [f"missing {f}" for f in missing_files(snap, model_id) if f != MARKER_FILE]
+    problems = [f"missing {f}" for f in missing_files(snap, r) if f != MARKER_FILE]
     if problems:
         return problems
     try:
-        tok = load_tokenizer(snap, model_id)
+        tok = load_tokenizer(snap, r)
     except Exception as exc:  # a broken file must be reported, not crash the caller
         return [f"tokenizer does not load: {type(exc).__name__}: {exc}"]
-    return tokenizer_problems(tok, SAMPLE_TEXT[_recipe(model_id).tokenizer])
+    return tokenizer_problems(tok, sample_text(r))
 
 
 def hf_env(home: str | os.PathLike) -> dict[str, str]:
@@ -775,22 +829,32 @@ def hf_env(home: str | os.PathLike) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m execblog.models.standins",
-        description="Build offline stand-in models (random weights from configs) in the Hugging Face cache layout.",
+        description="Build a site's offline stand-in models (random weights from configs, its `standins:` "
+                    "recipes) in the Hugging Face cache layout.",
     )
-    p.add_argument("ids", nargs="*", help=f"model ids (default: all: {', '.join(RECIPES)})")
+    p.add_argument("ids", nargs="*", help="model ids (default: every id the site has a recipe for)")
+    p.add_argument("-s", "--site", type=Path, default=Path("."), help="the site folder (default: .)")
     p.add_argument("--size", choices=SIZES, default="tiny", help="tiny (default, seconds on CPU) or real")
     p.add_argument("--out", required=True, help="folder to use as HF_HOME")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
     args = p.parse_args(argv)
-    ids = args.ids or list(RECIPES)
-    unknown = [m for m in ids if m not in RECIPES]
+    from execblog.config import load_config
+    from execblog.errors import BuildError
+
+    try:
+        recipes = site_recipes(load_config(args.site.resolve()))
+    except BuildError as exc:
+        p.error(exc.format())
+    ids = args.ids or list(recipes)
+    unknown = [m for m in ids if m not in recipes]
     if unknown:
-        p.error(f"no stand-in recipe for {', '.join(unknown)} (known: {', '.join(RECIPES)})")
+        p.error(f"no stand-in recipe for {', '.join(unknown)} (the site has recipes for: "
+                f"{', '.join(recipes) or 'none'}); add one under `standins:` in site_config.yaml")
     for m in ids:
         t0 = time.perf_counter()
-        fresh = not args.force and is_built(args.out, m, args.size, args.seed)
-        snap = build_standin(m, args.out, args.size, seed=args.seed, force=args.force)
+        fresh = not args.force and is_built(args.out, recipes[m], args.size, args.seed)
+        snap = build_standin(recipes[m], args.out, args.size, seed=args.seed, force=args.force)
         size_mb = sum(f.stat().st_size for f in snap.rglob("*") if f.is_file()) / 1e6
         state = "up to date" if fresh else f"built in {time.perf_counter() - t0:.1f} s"
         print(f"{m}: {state}, {size_mb:.1f} MB ({snap})")

@@ -21,12 +21,13 @@ BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
 
 PKG_SOURCES := $(shell find build -name '*.py' 2>/dev/null)
 
-.PHONY: install publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
+.PHONY: install publish serve new status test test-fast bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make publish   execute stale posts and write the site to $(OUT)/"
 	@echo "make test      run the test suite"
+	@echo "make test-fast the unit tier only (seconds; no browser or kernel)"
 	@echo "make serve     preview with drafts and future posts on http://127.0.0.1:1313 (live reload)"
 	@echo "make new TITLE='...' [NOTEBOOK=1]   scaffold a post"
 	@echo "make status    fresh / stale / never run / failed, per executable post"
@@ -73,6 +74,10 @@ status: $(VENV)/.pkg
 
 test: $(VENV)/.testdeps
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+# The unit tier (tiers: tests/conftest.py). One process: xdist's start-up costs more than it saves here.
+test-fast: $(VENV)/.pkg
+	$(PY) -m pytest -q -m unit
 
 # Download every model the posts declare (front matter `models:`) into the HF cache.
 models: $(VENV)/.pkg

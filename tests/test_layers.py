@@ -22,8 +22,13 @@ def lint_imports(package: Path, workdir: Path) -> subprocess.CompletedProcess:
     link.parent.mkdir(parents=True)
     link.symlink_to(package, target_is_directory=True)
     env = {**os.environ, "PYTHONPATH": str(link.parent)}
-    return subprocess.run([sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")],
-                          cwd=workdir, env=env, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-c", LINT_IMPORTS, "--no-cache", "--no-logo", str(ROOT / "pyproject.toml")],
+        cwd=workdir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
 
 
 def test_imports_follow_the_layers(tmp_path):

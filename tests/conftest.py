@@ -59,9 +59,10 @@ def site(tmp_path: Path) -> Site:
 # --- test tiers -------------------------------------------------------------------------------------
 # Every test carries one tier marker (registered in pyproject.toml), chosen here by its module so test
 # files need not say it; a test that differs from its module carries its own marker.
-#   unit      in-process and pure: no site build, kernel, stand-in model, server or other program; no
+#   unit      fast and deterministic: no site build, kernel, stand-in model, server or external tool, no
 #             timed assertion. `make test-fast` runs this tier.
-#   pipeline  builds a site, runs a kernel, builds stand-in models, or runs another program or server
+#   pipeline  builds a site, runs a kernel or the CLI, builds stand-in models, starts a server, or runs
+#             an external tool (actionlint, ruff, mypy)
 #   browser   drives Chromium over a built site
 #   oracle    compares with the Hugo binary
 # A module not listed is `unit`, so a new module of unit tests joins `make test-fast` on its own.

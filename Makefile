@@ -24,12 +24,14 @@ BUILD_FLAGS = $(if $(PROFILE),--profile $(PROFILE)) $(foreach p,$(P),-p $(p)) \
 
 PKG_SOURCES := $(shell find build -name '*.py' -o -name '*.txt' 2>/dev/null)
 
-.PHONY: install install-runtime gpu-preflight publish serve new status test bench clean models models-list merge-freeze gpu-check screenshots lock help
+.PHONY: install install-runtime gpu-preflight publish serve new status test test-fast lint bench clean models models-list merge-freeze gpu-check screenshots lock help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make publish   execute stale posts and write the site to $(OUT)/"
 	@echo "make test      run the test suite"
+	@echo "make test-fast the unit tier only (seconds; no browser or kernel)"
+	@echo "make lint      ruff, ruff format --check, mypy and the import layers (also run by make test)"
 	@echo "make serve     preview with drafts and future posts on http://127.0.0.1:1313 (live reload)"
 	@echo "make new TITLE='...' [NOTEBOOK=1]   scaffold a post"
 	@echo "make status    fresh / stale / never run / failed, per executable post"
@@ -107,6 +109,22 @@ status: $(VENV)/.pkg
 
 test: $(VENV)/.testdeps
 	$(PY) -m pytest -n 2 --dist loadgroup -q
+
+# The unit tier (tiers: tests/conftest.py). One process: xdist's start-up costs more than it saves here.
+test-fast: $(VENV)/.pkg
+	$(PY) -m pytest -q -m unit
+
+# What tests/test_lint.py and tests/test_layers.py check, every finding at once. mypy and
+# import-linter read build/ under its import name through a link in .cache/lint.
+LINT_PATHS := build tests tools
+lint: $(VENV)/.deps
+	@mkdir -p .cache/lint && ln -sfn ../../build .cache/lint/execblog
+	@rc=0; \
+	$(PY) -m ruff check --no-fix $(LINT_PATHS) || rc=1; \
+	$(PY) -m ruff format --check $(LINT_PATHS) || rc=1; \
+	$(PY) -m mypy .cache/lint/execblog tests tools || rc=1; \
+	PYTHONPATH=.cache/lint $(VENV)/bin/lint-imports --no-cache --no-logo || rc=1; \
+	exit $$rc
 
 # Download every model the posts declare (front matter `models:`) into the HF cache.
 models: $(VENV)/.pkg

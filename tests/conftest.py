@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import textwrap
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,40 @@ class Site:
 @pytest.fixture
 def site(tmp_path: Path) -> Site:
     return Site(tmp_path / "site")
+
+
+# --- test tiers -------------------------------------------------------------------------------------
+# Every test carries one tier marker (registered in pyproject.toml), chosen here by its module so test
+# files need not say it; a test that differs from its module carries its own marker.
+#   unit      fast and deterministic: no site build, kernel, stand-in model, server or external tool, no
+#             timed assertion. `make test-fast` runs this tier.
+#   pipeline  builds a site, runs a kernel or the CLI, builds stand-in models, starts a server, or runs
+#             an external tool (actionlint, ruff, mypy)
+#   browser   drives Chromium over a built site
+#   oracle    compares with the Hugo binary
+# A module not listed is `unit`, so a new module of unit tests joins `make test-fast` on its own.
+TIERS = ("unit", "pipeline", "browser", "oracle")
+MODULE_TIERS = {
+    "test_browser*.py": "browser",
+    "test_hugo_oracle.py": "oracle",
+    "test_example_blog.py": "pipeline",
+    "test_execute.py": "pipeline",
+    "test_gpu_profile.py": "pipeline",
+    "test_lint.py": "pipeline",
+    "test_models.py": "pipeline",
+    "test_serve.py": "pipeline",
+    "test_shards.py": "pipeline",
+    "test_site_build.py": "pipeline",
+    "test_standins.py": "pipeline",
+}
+
+
+def module_tier(filename: str) -> str:
+    return next((tier for pattern, tier in MODULE_TIERS.items() if fnmatch(filename, pattern)), "unit")
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not any(item.get_closest_marker(tier) for tier in TIERS):
+            item.add_marker(module_tier(item.path.name))

@@ -32,6 +32,7 @@ def test_missing_string_names_the_file():
     ("January 2, 2006", "4月 13, 2025"),
     (":date_long", "2025年4月13日"),
 ])
+@pytest.mark.pipeline
 def test_date_layouts_on_the_meta_line(site, layout, expected):
     from lxml import html
 

@@ -140,6 +140,7 @@ def test_offline_builds_standins_on_first_use(tmp_path: Path, hf_cache: Path) ->
     assert not standins.is_built(cache / "tiny", RECIPES["rinna/japanese-gpt2-medium"])
 
 
+@pytest.mark.unit
 def test_offline_bundled_only_post_needs_no_standins(tmp_path: Path, hf_cache: Path) -> None:
     res = resolve([MINILM], "offline", tmp_path / "c", hf_cache=hf_cache)
     assert res.real == (MINILM,) and not res.stand_ins
@@ -283,6 +284,7 @@ def test_download_offline_lists_missing_clearly(hf_cache: Path, closed_endpoint:
     assert "  - gpt2\n" not in msg  # already there
 
 
+@pytest.mark.unit
 def test_download_with_hub_offline_env_says_so(monkeypatch, hf_cache: Path) -> None:
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelsUnavailableError, match="HF_HUB_OFFLINE is set"):
@@ -296,6 +298,7 @@ def test_download_nothing_to_do(hf_cache: Path, hanging_endpoint: str) -> None:
     assert time.monotonic() - t0 < 0.5  # no network asked
 
 
+@pytest.mark.unit
 def test_download_patterns_skip_duplicates_and_checkpoints() -> None:
     allow, ignore = download_patterns(["unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.bin",
                                        "sd-v1-4.ckpt", "flax_model.msgpack", "model_index.json"])

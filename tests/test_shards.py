@@ -11,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 
 from execblog.execution.shards import assign
 
@@ -19,6 +20,7 @@ KERNEL = """jupyter:
 """
 
 
+@pytest.mark.unit
 def test_assignment_is_stable_and_balanced():
     durations = {"a": 100.0, "b": 90.0, "c": 10.0, "d": 10.0, "e": None}
     first = assign(durations, 2)

@@ -21,6 +21,7 @@ def actionlint(*files) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, cwd=ROOT)
 
 
+@pytest.mark.pipeline
 def test_actionlint_reports_nothing():
     assert {p.name for p in WORKFLOWS} >= {"publish.yml", "test.yml"}
     result = actionlint(*WORKFLOWS)
@@ -28,6 +29,7 @@ def test_actionlint_reports_nothing():
     assert result.stdout == ""
 
 
+@pytest.mark.pipeline
 def test_actionlint_catches_a_broken_workflow(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ secrets.X }\n")

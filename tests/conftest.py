@@ -75,6 +75,7 @@ MODULE_TIERS = {
     "test_gpu_profile.py": "pipeline",
     "test_lint.py": "pipeline",
     "test_models.py": "pipeline",
+    "test_runner_sim.py": "pipeline",
     "test_serve.py": "pipeline",
     "test_shards.py": "pipeline",
     "test_site_build.py": "pipeline",

@@ -353,6 +353,7 @@ def hostile_site(tmp_path_factory):
     server.close()
 
 
+@pytest.mark.pipeline
 def test_hostile_site_builds_without_script_from_content(hostile_site):
     out, _ = hostile_site
     pages = sorted(out.rglob("*.html"))
@@ -372,6 +373,7 @@ def test_hostile_site_builds_without_script_from_content(hostile_site):
         assert b"<script" not in data and b"onload" not in data, svg
 
 
+@pytest.mark.browser
 @pytest.mark.xdist_group("browser")
 def test_no_dialog_fires_on_any_page_or_svg_of_the_hostile_site(hostile_site, browser):
     out, server = hostile_site

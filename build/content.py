@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from . import safe_yaml
 from .errors import BuildError
 from .model import Cover, SourcePost
 from .taxonomies import urlize
 
-# libyaml's parser when PyYAML has it (it does in the wheels): ~5x faster.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 _IGNORED = (".", "_")
 
@@ -70,10 +70,10 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 
 def read_post(path: Path, zone: ZoneInfo, default_author: str = "") -> SourcePost:
-    text = path.read_text(encoding="utf-8")
+    text = safe_yaml.decode_text(path.read_bytes(), path)
     fm_text, body, body_line = split_front_matter(text, path)
     try:
-        data = yaml.load(fm_text, Loader=_Loader)
+        data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
     except yaml.MarkedYAMLError as exc:
         # The context mark points at what was left open (a bracket, a key); the
         # problem mark is often just the end of the block. +2: the opening ---, 1-based.

@@ -128,7 +128,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         # see a file half-written), and runs while the list pages are rendered.
         first = ("post", "alias")
         write([p for p in plan.pages if p.kind in first])
-        indexer = SearchIndexer(writer, config) if opts.search_index else None
+        # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
+        indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
+        indexer = SearchIndexer(writer, config) if indexed else None
         try:
             write([p for p in plan.pages if p.kind not in first])
             for out_path, asset in plan.assets:

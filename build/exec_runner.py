@@ -49,7 +49,7 @@ _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 _ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 FailureKind = Literal[
-    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read"
+    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "freeze"
 ]
 _KIND_TITLES = {
     "error": "the cell raised an error",
@@ -60,6 +60,7 @@ _KIND_TITLES = {
     "glyph": "a figure has characters missing from its font",
     "inputs": "a declared input is missing",
     "read": "the post cannot be read as a notebook",
+    "freeze": "its frozen outputs cannot be used",
 }
 _INSTALL_FIX = "register the kernel with `make install` (python -m execblog.kernel_setup)"
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from .config import Profile, SiteConfig, load_config
 from .content import read_posts
-from .errors import BuildError
+from .errors import BuildError, printable
 from .i18n import Translator
 from .input_stamp import CACHE_DIR, InputStamp, package_fingerprint
 from .markdown_render import MarkdownOptions, MarkdownRenderer
@@ -171,7 +171,7 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
     """Each failure once: the execution progress already printed its own."""
     for message in failures:
         if message not in shown:
-            print(f"error: {message}", file=sys.stderr)
+            print(printable(f"error: {message}"), file=sys.stderr)
 
 
 def _scan_secrets(paths: list[Path], secrets) -> None:

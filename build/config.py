@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 
 from execblog.errors import BuildError
+from execblog import safe_yaml
 
 CONFIG_FILE = "site_config.yaml"
 DEFAULT_TAXONOMIES = {"tag": "tags", "category": "categories"}
@@ -154,7 +155,8 @@ def load_config(site_dir: Path) -> SiteConfig:
             f"no {CONFIG_FILE} in {site_dir}",
             hint=f"run from a site folder (one holding {CONFIG_FILE}, posts/ and theme/) or pass -s DIR",
         )
-    text = path.read_text(encoding="utf-8")
+    text = safe_yaml.decode_text(path.read_bytes(), path)
+    safe_yaml.check_length(text, path)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
@@ -163,6 +165,7 @@ def load_config(site_dir: Path) -> SiteConfig:
         raise BuildError(f"invalid YAML: {exc.problem}", path, line, "check indentation and quoting") from None
     if node is None:
         raise BuildError("the config is empty", path, 1, "set at least `title:`")
+    safe_yaml.check_size(node, path)
     config = _build(SiteConfig, node, path, "")
     config = dataclasses.replace(config, site_dir=site_dir)
     _check_values(config, node, path)

@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+
+# Terminal control sequences: string sequences (OSC, DCS, SOS, PM, APC) to their
+# terminator or the end, CSI, other ESC sequences; 7-bit and 8-bit (C1) forms.
+_CONTROL_SEQUENCE = re.compile(
+    r"(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|(?:\x1b\[|\x9b)[0-?]*[ -/]*[@-~]?"
+    r"|\x1b[ -/]*[0-~]?"
+)
+_CONTROL_CHAR = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """`text` safe for a terminal: every control sequence and control character
+    removed but newline and tab. For anything printed that came from a post."""
+    return _CONTROL_CHAR.sub("", _CONTROL_SEQUENCE.sub("", text))
 
 
 class BuildError(Exception):

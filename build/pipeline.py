@@ -29,6 +29,7 @@ from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
 from execblog.output.static_assets import write_static
 from execblog.output.write import SiteWriter, check_output_folder
+from execblog.errors import printable
 
 @dataclass(frozen=True)
 class BuildOptions:
@@ -105,8 +106,10 @@ def build_site(opts: BuildOptions) -> BuildResult:
                            seconds=time.perf_counter() - start)
     if failures and not opts.keep_going:
         _report_failures(failures, shown)
-        raise BuildError(f"{len(failures)} post(s) failed to execute; the site was not written",
-                         hint="fix the cell named above, or pass --keep-going to publish the other posts")
+        names = ", ".join(dict.fromkeys(message.split(":", 1)[0] for message in failures))
+        raise BuildError(f"{len(failures)} post(s) failed ({names}); the site was not written",
+                         hint="each error above names the post, what failed and its fix; "
+                         "or pass --keep-going to publish the other posts")
     executed = report.posts
     translator = Translator(site_dir, config.language)
     views, converted = _post_views(executed, config, translator, cache / "views")
@@ -130,7 +133,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         # see a file half-written), and runs while the list pages are rendered.
         first = ("post", "alias")
         write([p for p in plan.pages if p.kind in first])
-        indexer = SearchIndexer(writer, config) if opts.search_index else None
+        # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
+        indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
+        indexer = SearchIndexer(writer, config) if indexed else None
         try:
             write([p for p in plan.pages if p.kind not in first])
             for out_path, asset in plan.assets:
@@ -170,7 +175,7 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
     """Each failure once: the execution progress already printed its own."""
     for message in failures:
         if message not in shown:
-            print(f"error: {message}", file=sys.stderr)
+            print(printable(f"error: {message}"), file=sys.stderr)
 
 
 def _scan_secrets(paths: list[Path], secrets, freeze_dir: Path, executed: list[str],
@@ -301,20 +306,29 @@ def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
     report = execute_posts(posts, settings)
     failures = [f.message() for f in report.failures]
     shown = set() if opts.quiet else set(failures)  # the progress output printed these as they happened
-    if profile.strict:  # nothing may deploy with a post held back for missing models
-        failures += [f"{w} (profile `{name}` is strict)" for w in report.warnings]
+    if profile.strict and not opts.shard:  # nothing may deploy with outputs older than the code, or none at all
+        failures += [_strict_failure(path, status, why, name) for path, status, why in report.held_back]
     for warning in report.warnings:
         log(opts, f"warning: {warning}")
     return report, failures, shown
+
+
+def _strict_failure(path: str, status: str, why: str, profile: str) -> str:
+    what = "its frozen outputs are stale" if status == "stale-frozen" else "it has no frozen outputs"
+    return (f"{path}: {what} and it was not executed in this build ({why}); profile `{profile}` is strict\n"
+            f"  fix: execute it first (make publish PROFILE={profile}, without NO_EXECUTE) and publish "
+            "the freeze entry it writes")
 
 
 def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> frozenset[str]:
     """The stale posts this shard executes (see shards.assign)."""
     from execblog.execution.execute import post_statuses
     from execblog.execution.shards import assign
+    from execblog.execution.freeze import CorruptEntryError
 
     store = settings.store()
-    wanted = {s.name for s in post_statuses(posts, settings) if s.status in ("stale", "never run", "failed")}
+    wanted = {s.name for s in post_statuses(posts, settings)
+              if s.status in ("stale", "never run", "failed", "corrupt")}
     if settings.force_posts == "all":
         wanted = {p.name for p in posts if p.executable and p.execute}
     elif settings.force_posts:
@@ -323,7 +337,10 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
         wanted &= set(settings.only_posts)
     durations = {}
     for name in wanted:
-        entry = store.load(name)
+        try:
+            entry = store.load(name)
+        except CorruptEntryError:
+            entry = None
         durations[name] = float(entry.meta.get("duration_s") or 0) if entry else None
     index, total = shard
     return frozenset(n for n, k in assign(durations, total).items() if k == index)

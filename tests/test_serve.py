@@ -55,3 +55,44 @@ def test_serve_shows_drafts_and_reloads_on_change(site):
         proc.terminate()
         out, _ = proc.communicate(timeout=10)
     assert "draft.md:2" in out and "invalid YAML" in out
+
+
+def test_dev_server_stays_in_its_folder_and_never_prints_a_traceback(tmp_path, capsys):
+    import http.client
+    import threading
+
+    from execblog.commands.serve import _handler, _Reloader, _Server
+
+    out = tmp_path / "public"
+    out.mkdir()
+    (out / "index.html").write_text("home")
+    (tmp_path / "secret.txt").write_text("outside")
+    (out / "leak.txt").symlink_to(tmp_path / "secret.txt")
+    (out / "leakdir").symlink_to(tmp_path)
+
+    class Quick(_handler(out, _Reloader())):
+        timeout = 1  # CONNECTION_TIMEOUT, shortened for the test
+
+    server = _Server(("127.0.0.1", 0), Quick)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+
+    def status(path: str) -> tuple[int, bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        conn.request("GET", path)
+        response = conn.getresponse()
+        return response.status, response.read()
+
+    try:
+        assert status("/") == (200, b"home")
+        assert status("/index.html%00.txt")[0] == 400
+        assert status("/%ff%fe%ed%a0%80")[0] in (400, 404)
+        for path in ("/leak.txt", "/leakdir/secret.txt", "/../secret.txt", "/%2e%2e/secret.txt", "/%2e%2e%2fsecret.txt"):
+            code, body = status(path)
+            assert code in (403, 404) and b"outside" not in body, path
+        idle = socket.create_connection(("127.0.0.1", port), timeout=10)
+        assert idle.recv(1) == b""  # the server closed a connection that sent nothing
+        idle.close()
+    finally:
+        server.shutdown()
+    assert "Traceback" not in capsys.readouterr().err

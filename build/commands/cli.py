@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import traceback
 from pathlib import Path
 
-from execblog.errors import BuildError
+from execblog.errors import BuildError, printable
+
+DEBUG_VAR = "EXECBLOG_DEBUG"  # set to 1 to see the traceback of an internal error
 
 
 def _parameters(values: list[str]) -> dict[str, str]:
@@ -111,10 +114,17 @@ def main(argv: list[str] | None = None) -> int:
 
             return print_status(args.source, args.profile, _parameters(args.param), as_json=args.json)
     except BuildError as exc:
-        print(f"error: {exc.format()}", file=sys.stderr)
+        print(printable(f"error: {exc.format()}"), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug, not bad input: one line, the traceback on request
+        if os.environ.get(DEBUG_VAR):
+            traceback.print_exc()
+        print(printable(f"error: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
+        print(f"  this is a bug in execblog: please report it with the command you ran "
+              f"(rerun with {DEBUG_VAR}=1 for the traceback)", file=sys.stderr)
+        return 70
     return 2
 
 

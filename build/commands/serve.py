@@ -1,9 +1,16 @@
 """`make serve`: build with drafts and future posts, serve on 127.0.0.1, and
-rebuild + reload the browser whenever posts, theme or config change."""
+rebuild + reload the browser whenever posts, theme or config change.
+
+The server answers only with files inside the output folder (resolved, so a
+link pointing out of it is refused with 403), answers 400 to a path it cannot
+map to a file name (a NUL byte, undecodable bytes), drops a connection that
+sends nothing for CONNECTION_TIMEOUT seconds, and never prints a traceback.
+"""
 
 from __future__ import annotations
 
 import http.server
+import os
 import sys
 import threading
 from pathlib import Path
@@ -12,6 +19,7 @@ from execblog.errors import BuildError
 from execblog.pipeline import BuildOptions, build_site
 
 RELOAD_PATH = "/__livereload"
+CONNECTION_TIMEOUT = 30  # seconds; the live-reload stream writes every 15 s
 # Server-sent events: the page reloads when the server says the site changed.
 RELOAD_SCRIPT = (
     "<script>(function(){var es=new EventSource('" + RELOAD_PATH + "');"
@@ -36,12 +44,32 @@ class _Reloader:
 
 
 def _handler(directory: Path, reloader: _Reloader):
+    root = os.path.realpath(directory)
+
     class Handler(http.server.SimpleHTTPRequestHandler):
+        timeout = CONNECTION_TIMEOUT  # socket timeout, set for each connection
+
         def __init__(self, *args, **kwargs):
             super().__init__(*args, directory=str(directory), **kwargs)
 
         def log_message(self, format, *args):  # quiet: the build log is what matters
             pass
+
+        def send_head(self):
+            path = self.translate_path(self.path)  # drops `..` after unquoting (%2e%2e included)
+            try:
+                if "\0" in path:
+                    raise ValueError("NUL in path")
+                os.fsencode(path)
+            except (ValueError, UnicodeError):
+                self.send_error(400, "Bad path")
+                return None
+            for target in (path, os.path.join(path, "index.html")):  # a folder serves its index.html
+                real = os.path.realpath(target)
+                if real != root and not real.startswith(root + os.sep):
+                    self.send_error(403, "Outside the site")  # a link out of the output folder
+                    return None
+            return super().send_head()
 
         def do_GET(self):
             if self.path != RELOAD_PATH:
@@ -64,6 +92,15 @@ def _handler(directory: Path, reloader: _Reloader):
     return Handler
 
 
+class _Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):  # one line instead of socketserver's traceback
+        error = sys.exc_info()[1]
+        print(f"serve: request from {client_address[0]} failed: {type(error).__name__}: {error}",
+              file=sys.stderr, flush=True)
+
+
 def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
     import watchfiles
 
@@ -81,8 +118,7 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
 
     rebuild()
     reloader = _Reloader()
-    server = http.server.ThreadingHTTPServer((bind, port), _handler(out_dir, reloader))
-    server.daemon_threads = True
+    server = _Server((bind, port), _handler(out_dir, reloader))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {out_dir.name} on {base_url} (drafts and future posts included); Ctrl+C to stop", file=sys.stderr)
     watched = [p for p in (site_dir / "posts", site_dir / "theme", site_dir / "site_config.yaml") if p.exists()]

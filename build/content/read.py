@@ -22,9 +22,9 @@ from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
 from execblog.records import Cover, SourcePost
 from execblog.hugo.taxonomies import urlize
+from execblog import safe_yaml
 
-# libyaml's parser when PyYAML has it (it does in the wheels): ~5x faster.
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
 _IGNORED = (".", "_")
 
@@ -82,10 +82,10 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     bundle_dir = path.parent if path.name == "index.md" else None
     site_dir = (path.parent.parent if bundle_dir else path.parent).parent  # <site>/posts/<name>[/index.md]
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
-    text = path.read_text(encoding="utf-8")
+    text = safe_yaml.decode_text(path.read_bytes(), path)
     fm_text, body, body_line = split_front_matter(text, path)
     try:
-        data = yaml.load(fm_text, Loader=_Loader)
+        data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
     except yaml.MarkedYAMLError as exc:
         # The context mark points at what was left open (a bracket, a key); the
         # problem mark is often just the end of the block. +2: the opening ---, 1-based.

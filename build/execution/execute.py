@@ -66,6 +66,7 @@ from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.kernel import KERNEL_NAME
 from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 from execblog.execution.redact import Redactor, secret_env_values
+from execblog.execution.freeze import CorruptEntryError
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,8 @@ class ExecutionReport:
     executed: list[str]  # names of the posts run (successfully) in this build
     elapsed: float
     warnings: list[str] = field(default_factory=list)  # e.g. posts held back for missing models
+    # (post path, "stale-frozen" | "not-executed", why) for each post shown without a current run
+    held_back: list[tuple[str, str, str]] = field(default_factory=list)
     # name -> value of every secret redacted in this build, for redact.scan_for_secrets (never printed)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -132,7 +135,7 @@ class ExecutionReport:
 class PostStatus:
     name: str
     path: str
-    status: str  # fresh, stale, never run, failed, plain, disabled, error
+    status: str  # fresh, stale, never run, failed, corrupt, plain, disabled, error
     detail: str = ""
 
 
@@ -202,6 +205,8 @@ class _Plan:
     post_timeout: float | None = None
     inputs_error: str | None = None
     read_error: str | None = None
+    corrupt: str | None = None  # why its freeze entry cannot be used (it is then treated as absent)
+    models: dict[str, Any] = field(default_factory=dict)  # what the model resolution added to the key
     env: dict[str, str] = field(default_factory=dict)  # from the model resolution
     stand_ins: tuple[str, ...] = ()
     blocked: str | None = None  # why it cannot run on this machine
@@ -238,10 +243,21 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
             defaults.update(parse_parameter_defaults(cell.source))
     front = _front(post, "parameters", {})
     front = front if isinstance(front, Mapping) else {}
-    # Rendering only (the render job of a publish): what this machine could load does not matter.
-    resolution = _resolve_models(post, settings, plan) if settings.allow_execution else None
+    try:
+        plan.entry = store.load(post.name)
+    except CorruptEntryError as exc:
+        plan.corrupt = str(exc)
+    if settings.allow_execution:
+        resolution = _resolve_models(post, settings, plan)
+        plan.models = {"key": str(getattr(resolution, "key", "") or ""),
+                       "parameters": dict(getattr(resolution, "parameters", None) or {})}
+    else:
+        # Rendering only (the render job of a publish): what this machine could load does not
+        # matter; the key is checked against what the frozen run loaded.
+        recorded = plan.entry.meta.get(MODELS_META) if plan.entry is not None else None
+        plan.models = recorded if isinstance(recorded, dict) else {"key": "", "parameters": {}}
     # A stand-in's small sizes sit above the post's values, below the profile and the command line.
-    profile = {**dict(getattr(resolution, "parameters", None) or {}), **settings.profile_parameters}
+    profile = {**dict(plan.models.get("parameters") or {}), **settings.profile_parameters}
     cli = {k: parse_value(v) if isinstance(v, str) else v for k, v in settings.cli_parameters.items()}
     plan.resolved = resolve_parameters(defaults, front, profile, cli)
     plan.inject = parameters_to_inject(defaults, plan.resolved)
@@ -256,10 +272,12 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
         profile=settings.profile,
         kernel=settings.kernel_name,
         inputs=digests,
-        extra={"allow_errors": plan.allow_errors, "models": str(getattr(resolution, "key", "") or "")},
+        extra={"allow_errors": plan.allow_errors, "models": str(plan.models.get("key") or "")},
     )
-    plan.entry = store.load(post.name)
     return plan
+
+
+MODELS_META = "model_resolution"  # meta.json: the models' key and parameters a run used
 
 
 def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) -> Any:
@@ -381,6 +399,13 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
     to_run: list[_Plan] = []
     held_back: dict[int, str] = {}  # index -> why a stale post was not run
     warnings: list[str] = []
+
+    def fail(plan: _Plan, failure: ExecutionFailure, note: str) -> None:
+        failures[plan.index] = failure
+        results[plan.index] = _restored(plan, "failed", _failed_notice(failure, plan.entry))
+        rows[plan.index] = SummaryRow(plan.post.name, "failed", note=note)
+        progress.message(failure.message())  # as a failed run's is, when it happens
+
     for plan in plans:
         post = plan.post
         if not post.executable:
@@ -389,37 +414,41 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
             results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
             rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
         elif plan.read_error is not None:
-            failures[plan.index] = ExecutionFailure(
+            fail(plan, ExecutionFailure(
                 post=post.name, path=relative(post.path, settings.site_dir), kind="read", error=plan.read_error,
                 fix="check the front matter's `jupyter:` section (`jupytext --set-kernel execblog` writes "
                 "a valid kernelspec with name, display_name and language)",
-            )
-            results[plan.index] = ExecutedPost(source=post, status="failed", notice=plan.read_error)
-            rows[plan.index] = SummaryRow(post.name, "failed", note="read")
+            ), "read")
         elif plan.inputs_error is not None:
-            failure = ExecutionFailure(
+            fail(plan, ExecutionFailure(
                 post=post.name, path=relative(post.path, settings.site_dir), kind="inputs",
                 error=f"front matter inputs: {plan.inputs_error!r} matches no file in the post's folder",
                 fix="correct the path (relative to the post's folder) or remove it from `inputs:`",
-            )
-            failures[plan.index] = failure
-            results[plan.index] = _restored(plan, "failed", _failed_notice(failure, plan.entry))
-            rows[plan.index] = SummaryRow(post.name, "failed", note="inputs")
+            ), "inputs")
         elif _fresh(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen")
-        elif not settings.allow_execution and _frozen_code_matches(plan):
-            # the key may differ only by what this machine would run it with
+        elif not settings.allow_execution and _models_unrecorded(plan) and _frozen_code_matches(plan):
+            # an entry older than MODELS_META: its key may differ only by the models it ran with
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen")
         elif _real_run_kept(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen", note="real-model run kept")
         elif (reason := _why_not_run(plan, settings, gpu_available)) is not None:
+            if plan.corrupt is not None:
+                fail(plan, ExecutionFailure(
+                    post=post.name, path=relative(post.path, settings.site_dir), kind="freeze", error=plan.corrupt,
+                    fix=f"execute the post again (a build without --no-execute), or restore the entry with "
+                    f"`git checkout -- {relative(settings.freeze_root / post.name, settings.site_dir)}`",
+                ), "freeze")
+                continue
             held_back[plan.index] = reason
             if plan.blocked is not None:
                 warnings.append(f"{relative(post.path, settings.site_dir)}: not executed: {reason}")
         else:
+            if plan.corrupt is not None:
+                progress.message(f"{relative(post.path, settings.site_dir)}: {plan.corrupt}; executing the post again")
             to_run.append(plan)
 
     outcomes: dict[int, RunOutcome] = {}
@@ -465,8 +494,11 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
             failures[plan.index] = outcome.failure
             results[plan.index] = _restored(plan, "failed", _failed_notice(outcome.failure, plan.entry))
             rows[plan.index] = SummaryRow(post.name, "failed", *timing, note=outcome.failure.kind)
+    stale: list[tuple[str, str, str]] = []
     for index, reason in held_back.items():
         results[index], rows[index] = _held_back(plans[index], reason)
+        if not reason.startswith("skipped: "):
+            stale.append((relative(plans[index].post.path, settings.site_dir), results[index].status, reason))
 
     report = ExecutionReport(
         posts=[results[i] for i in range(len(posts))],
@@ -475,6 +507,7 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         executed=executed,
         elapsed=time.monotonic() - t0,
         warnings=warnings,
+        held_back=stale,
         secrets=dict(redactor.secrets),
     )
     if to_run or failures:
@@ -485,6 +518,10 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
 def _fresh(plan: _Plan) -> bool:
     entry = plan.entry
     return entry is not None and entry.key == plan.key and entry.meta.get("status") == "ok"
+
+
+def _models_unrecorded(plan: _Plan) -> bool:
+    return plan.entry is not None and MODELS_META not in plan.entry.meta and bool(_front(plan.post, "models", ()))
 
 
 def _real_run_kept(plan: _Plan) -> bool:
@@ -548,6 +585,7 @@ def _meta(plan: _Plan, outcome: RunOutcome, settings: ExecutionSettings, redacto
         "kernel": settings.kernel_name,
         "provenance": provenance,
         "stand_in_models": stand_ins,
+        MODELS_META: redactor.json(plan.models),
     }
 
 
@@ -608,6 +646,9 @@ def post_statuses(posts: Sequence[SourcePost], settings: ExecutionSettings) -> l
         plan = _plan(post, index, settings, store)
         if plan.read_error is not None:
             statuses.append(PostStatus(post.name, path, "error", plan.read_error))
+            continue
+        if plan.corrupt is not None:
+            statuses.append(PostStatus(post.name, path, "corrupt", plan.corrupt))
             continue
         if plan.inputs_error is not None or plan.key is None:
             statuses.append(PostStatus(post.name, path, "error", f"input {plan.inputs_error!r} not found"))

@@ -36,7 +36,7 @@ import shutil
 import tempfile
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -51,7 +51,7 @@ META_FILE = "meta.json"
 FILE_REF_PREFIX = "execblog-file:"
 FORMAT_VERSION = 1
 
-FreezeStatus = Literal["fresh", "stale", "never run", "failed"]
+FreezeStatus = Literal["fresh", "stale", "never run", "failed", "corrupt"]
 
 # mimetype -> (file extension, stored as base64 in nbformat?)
 IMAGE_MIMETYPES: dict[str, tuple[str, bool]] = {
@@ -195,11 +195,21 @@ class SecretInEntry(Exception):
 
 
 # --- the store ----------------------------------------------------------------------------------
+class CorruptEntryError(Exception):
+    """A freeze entry that exists but cannot be used (truncated, hand-edited, a file missing)."""
+
+    def __init__(self, name: str, detail: str):
+        super().__init__(f"the freeze entry `{name}` is unreadable: {detail}")
+        self.name = name
+        self.detail = detail
+
+
 @dataclass(frozen=True)
 class FrozenEntry:
     name: str
     folder: Path
     meta: dict[str, Any]
+    loaded: Any = field(default=None, repr=False, compare=False)  # the notebook, when load() read it
 
     @property
     def key(self) -> str | None:
@@ -207,7 +217,30 @@ class FrozenEntry:
 
     def notebook(self) -> Any:
         """The frozen notebook (image outputs as `execblog-file:` references)."""
-        return nbformat.read(self.folder / NOTEBOOK_FILE, as_version=4)
+        if self.loaded is not None:
+            return self.loaded
+        return _read_notebook(self.name, self.folder)
+
+
+def _read_notebook(name: str, folder: Path) -> Any:
+    """The entry's notebook, checked as far as the build relies on it."""
+    try:
+        nb = nbformat.read(folder / NOTEBOOK_FILE, as_version=4)
+        cells = list(nb.cells)
+        if any(not isinstance(c.get("source"), str) or "cell_type" not in c for c in cells):
+            raise ValueError("a cell has no cell_type or source")
+        refs = [
+            ref for cell in cells if cell.cell_type == "code"
+            for output in cell.get("outputs", []) for value in (output.get("data") or {}).values()
+            if (ref := file_ref(value)) is not None
+        ]
+    except Exception as exc:  # truncated JSON, wrong shapes, bad encoding: nbformat raises many kinds
+        first = (str(exc).strip().splitlines() or [""])[0][:200]
+        raise CorruptEntryError(name, f"{NOTEBOOK_FILE}: {type(exc).__name__}: {first}") from None
+    missing = [ref for ref in refs if not (folder / ref).is_file()]
+    if missing:
+        raise CorruptEntryError(name, f"{NOTEBOOK_FILE} refers to missing output file(s): {', '.join(missing[:5])}")
+    return nb
 
 
 class FreezeStore:
@@ -220,19 +253,26 @@ class FreezeStore:
 
     # -- reading -----------------------------------------------------------------------------------
     def load(self, name: str) -> FrozenEntry | None:
+        """The entry, or None when there is none. An entry that is there but
+        cannot be used raises CorruptEntryError (the caller decides: re-run, or fail)."""
         folder = self.entry_dir(name)
         if not folder.exists():
             self._recover(name)
+        if not folder.exists():
+            return None
         meta_path = folder / META_FILE
         for path in (meta_path, folder / NOTEBOOK_FILE):
             inside(path, folder, "the freeze file", hint=_REWRITE)
-        if not (meta_path.is_file() and (folder / NOTEBOOK_FILE).is_file()):
-            return None
+        for needed in (META_FILE, NOTEBOOK_FILE):
+            if not (folder / needed).is_file():
+                raise CorruptEntryError(name, f"{needed} is missing")
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None  # unreadable: treated as never run, the next run rewrites it
-        return FrozenEntry(name, folder, meta)
+        except (OSError, ValueError) as exc:
+            raise CorruptEntryError(name, f"{META_FILE}: {exc}") from None
+        if not isinstance(meta, dict):
+            raise CorruptEntryError(name, f"{META_FILE} is not a JSON object")
+        return FrozenEntry(name, folder, meta, _read_notebook(name, folder))
 
     def failure(self, name: str) -> dict[str, Any] | None:
         path = self.failed_dir / f"{name}.json"
@@ -245,7 +285,10 @@ class FreezeStore:
         failure = self.failure(name)
         if failure is not None and failure.get("key") == key:
             return "failed"
-        entry = self.load(name)
+        try:
+            entry = self.load(name)
+        except CorruptEntryError:
+            return "corrupt"
         if entry is None:
             return "never run"
         return "fresh" if entry.key == key and entry.meta.get("status") == "ok" else "stale"

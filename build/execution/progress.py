@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from execblog.errors import printable
+
 
 @dataclass(frozen=True)
 class SummaryRow:
@@ -127,7 +129,7 @@ class Progress:
 
     def _line(self, text: str) -> None:
         self._clear_line()
-        self.stream.write(text + "\n")
+        self.stream.write(printable(text) + "\n")  # post names and errors come from posts
         if self.tty:
             self._draw()
         self.stream.flush()
@@ -140,7 +142,7 @@ class Progress:
         now = time.monotonic()
         parts = [self._describe(name, state, now) for name, state in self._running.items()]
         width = shutil.get_terminal_size((100, 20)).columns - 1
-        self.stream.write("\r\x1b[K" + " | ".join(parts)[:width])
+        self.stream.write("\r\x1b[K" + printable(" | ".join(parts))[:width])
         self.stream.flush()
 
 

@@ -11,6 +11,12 @@
   kills the kernel's process group) and a kernel that dies (OOM killer,
   segfault) all end as a failure naming the cell. Every kernel is registered
   and killed on exit, Ctrl-C included.
+* No process a cell starts outlives its post: each kernel's environment
+  carries a tag that its descendants inherit, and stopping the kernel kills
+  its process tree and every tagged process. On Linux the build is also a
+  child subreaper, so a daemon that double-forks or starts a new session (and
+  clears its environment) is re-parented to the build instead of init, and is
+  killed when the execution stage ends. Both work without privileges.
 * Whatever a run produced is redacted before it is kept or reported.
 """
 
@@ -21,15 +27,19 @@ import atexit
 import contextlib
 import copy
 import json
+import ctypes
 import logging
 import math
 import os
 import queue
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
+import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -43,14 +53,14 @@ from execblog.execution.freeze import PAPERMILL_ERROR_TAG, FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
 from execblog.records import SourcePost
 from execblog.execution.redact import Redactor, UnredactableSecret
+from execblog.errors import printable
 
 PROVENANCE_TAG = "execblog-provenance"
 INJECTED_TAG = "injected-parameters"
 _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
-_ANSI_RE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07")
 
 FailureKind = Literal[
-    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "secret"
+    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "secret", "freeze"
 ]
 _KIND_TITLES = {
     "error": "the cell raised an error",
@@ -62,6 +72,7 @@ _KIND_TITLES = {
     "inputs": "a declared input is missing",
     "read": "the post cannot be read as a notebook",
     "secret": "an output holds a secret that cannot be redacted",
+    "freeze": "its frozen outputs cannot be used",
 }
 SECRET_FIX = (
     "do not print, display or store a secret in an output (read it only where it is used); "
@@ -135,6 +146,89 @@ class RunOutcome:
     provenance: dict[str, Any]  # what the kernel reported (device, versions, stand-ins)
 
 
+# --- processes -----------------------------------------------------------------------------------
+_TAG_VAR = "EXECBLOG_KERNEL_TAG"
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def become_subreaper() -> bool:
+    """Orphans of our descendants become our children instead of init's (Linux; no privileges needed)."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _process_table() -> dict[int, int]:
+    """pid -> parent pid of every process we can see (/proc)."""
+    table: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            table[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+    return table
+
+
+def _descendants(roots: set[int], table: dict[int, int]) -> set[int]:
+    found = set(roots)
+    grew = True
+    while grew:
+        more = {pid for pid, parent in table.items() if parent in found} - found
+        grew = bool(more)
+        found |= more
+    return found - roots
+
+
+def _tagged(tag: str, pids: Iterable[int]) -> set[int]:
+    """Processes whose environment carries the kernel's tag (our own user's only are readable)."""
+    needle = f"{_TAG_VAR}={tag}".encode()
+    found = set()
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            if needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.add(pid)
+    return found
+
+
+def _kill(pids: Iterable[int]) -> None:
+    for pid in pids:
+        if pid != os.getpid():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _reap(pids: Iterable[int], timeout: float = 2.0) -> None:
+    """Collect the exit status of killed processes that were re-parented to us (no zombies left)."""
+    waiting = set(pids)
+    deadline = time.monotonic() + timeout
+    while waiting and time.monotonic() < deadline:
+        for pid in list(waiting):
+            try:
+                done, _status = os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:  # not ours (any more)
+                waiting.discard(pid)
+                continue
+            if done:
+                waiting.discard(pid)
+        if waiting:
+            time.sleep(0.02)
+
+
+def own_children() -> set[int]:
+    me = os.getpid()
+    return {pid for pid, parent in _process_table().items() if parent == me}
+
+
+def kill_adopted(before: set[int], keep: Iterable[int] = ()) -> None:
+    """Kill and reap the processes re-parented to us (as subreaper) since `before` was taken."""
+    table = _process_table()
+    me = os.getpid()
+    adopted = {pid for pid, parent in table.items() if parent == me} - before - set(keep)
+    _kill(adopted | _descendants(adopted, table))
+    _reap(adopted)
+
+
 # --- kernels -------------------------------------------------------------------------------------
 _LIVE: set[KernelProcess] = set()
 _LIVE_LOCK = threading.Lock()
@@ -160,6 +254,7 @@ class KernelProcess:
         self.loop = loop
         self.error: BaseException | None = None
         self.killed_by_watchdog = False
+        self.tag = uuid.uuid4().hex  # inherited by every process the kernel starts
         self._clients: list[Any] = []
         options.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = options.log_dir / f"{request.post.name}.log"
@@ -176,7 +271,7 @@ class KernelProcess:
         env = dict(os.environ)
         env.update(options.profile_env)
         env.update(request.env)
-        env.update({"EXECBLOG_PROFILE": options.profile, "EXECBLOG_POST": request.post.name})
+        env.update({"EXECBLOG_PROFILE": options.profile, "EXECBLOG_POST": request.post.name, _TAG_VAR: self.tag})
         try:
             loop.run_until_complete(
                 self.km.start_kernel(cwd=str(request.post.source_dir), env=env, stdout=self._log, stderr=self._log)
@@ -188,15 +283,22 @@ class KernelProcess:
             _LIVE.add(self)
 
     def kill_now(self) -> None:
-        """SIGKILL the kernel's whole process group (safe from any thread)."""
+        """SIGKILL the kernel, its process group, its descendants and every
+        process carrying its tag (safe from any thread)."""
         provisioner = getattr(self.km, "provisioner", None)
         pgid = getattr(provisioner, "pgid", None)
         process = getattr(provisioner, "process", None)
+        table = _process_table()
+        alive = process is not None and process.poll() is None  # a reaped pid may be reused
+        roots = {process.pid} if alive else set()
+        roots |= _tagged(self.tag, table)
         with contextlib.suppress(OSError):
             if pgid:
                 os.killpg(pgid, signal.SIGKILL)
             elif process is not None:
                 process.kill()
+        # Children in another session or group (start_new_session=True) escape killpg.
+        _kill(roots | _descendants(roots, table))
 
     def exit_description(self) -> str:
         process = getattr(getattr(self.km, "provisioner", None), "process", None)
@@ -236,7 +338,8 @@ class KernelProcess:
             try:
                 self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
             except Exception:
-                self.kill_now()
+                pass
+            self.kill_now()  # what the kernel started outlives shutdown_kernel
         with _LIVE_LOCK:
             _LIVE.discard(self)
         self._log.close()
@@ -288,6 +391,10 @@ class Runner:
         for request in requests:
             (gpu if request.gpu and gpu_available else cpu).put(request)
         self._total = len(requests)
+        # As subreaper the build adopts a cell's daemons even when they leave the kernel's
+        # environment behind; whatever it adopted during the run is killed at its end.
+        become_subreaper()
+        before = own_children()
         threads = []
         for lane, workers, name in ((cpu, self.options.jobs, "cpu"), (gpu, self.options.gpu_slots, "gpu")):
             for n in range(min(max(1, workers), lane.qsize())):
@@ -302,6 +409,8 @@ class Runner:
             self._stop.set()
             kill_all_kernels()
             raise
+        finally:
+            kill_adopted(before)
         return dict(self._results)
 
     def _next(self, lane: queue.Queue[RunRequest]) -> RunRequest | None:
@@ -511,12 +620,21 @@ class Runner:
             if not cell.metadata.get("papermill", {}).get("exception"):
                 continue  # papermill marks the cell whose (not allowed) error stopped the run
             error = next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
-            text = f"{error.ename}: {error.evalue}" if error is not None else "the cell failed"
+            if error is not None:
+                text = f"{error.ename}: {error.evalue}"
+            else:  # IPython prints a magic's UsageError on stderr instead of sending an error
+                stderr = [o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stderr"]
+                lines = [line for line in printable("".join(stderr)).splitlines() if line.strip()]
+                text = lines[-1] if lines else "the cell failed without an error message"
+            fields = self._cell_fields(request, cell, numbers.get(index))
+            line = _magic_line(cell.source, text)
+            if line is not None and fields.get("line"):
+                fields["line"] += line
             return self._failure(
                 request, "error", text,
                 fix="correct the cell, or tag it `raises-exception` (or set `allow_errors: true`) "
                 "if the error is meant to be shown",
-                **self._cell_fields(request, cell, numbers.get(index)),
+                **fields,
             )
         return None
 
@@ -557,6 +675,15 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 def provenance_source(packages: Sequence[str]) -> str:
     """The hidden last cell: the kernel reports device, versions of `packages` and stand-ins."""
     return f'__import__("execblog_kernel").emit_provenance({json.dumps(list(packages))})'
+
+
+def _magic_line(source: str, error: str) -> int | None:
+    """Offset in the cell of the line using the `%magic` an error names, if any."""
+    for name in re.findall(r"%%?[\w.-]+", error):
+        for offset, line in enumerate(source.splitlines()):
+            if line.lstrip().startswith(name):
+                return offset
+    return None
 
 
 def _pop_provenance(nb: Any) -> dict[str, Any]:
@@ -612,8 +739,8 @@ def cell_lines(post: SourcePost, nb: Any) -> dict[int, int]:
 
 
 def one_line(text: str) -> str:
-    """The first line of a message, ANSI colours removed."""
-    text = _ANSI_RE.sub("", text).strip()
+    """The first line of a message, terminal control sequences removed."""
+    text = printable(text).strip()
     return text.splitlines()[0][:300] if text else ""
 
 

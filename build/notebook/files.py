@@ -33,7 +33,8 @@ FILE_REF_PREFIX = "execblog-file:"
 FILE_MIMETYPES = TABLE.files()
 
 _FILE_NAME = re.compile(r"[0-9a-f]{16}(\.[a-z]+)")
-REWRITE_HINT = "delete the entry's folder and build again to re-execute the post (a freeze entry is never edited by hand)"
+REWRITE_HINT = ("delete the entry's folder and build again to re-execute the post "
+                "(a freeze entry is never edited by hand)")
 
 
 def file_ref(value: Any) -> str | None:
@@ -107,9 +108,8 @@ def inline_files(notebook: Any, folder: Path) -> Any:
                 if name is None or mime not in FILE_MIMETYPES:
                     continue
                 raw = ref_file(folder, name, mime).read_bytes()
-                output["data"][mime] = (
-                    base64.b64encode(raw).decode("ascii") if FILE_MIMETYPES[mime].base64 else raw.decode("utf-8")
-                )
+                is_base64 = FILE_MIMETYPES[mime].base64
+                output["data"][mime] = base64.b64encode(raw).decode("ascii") if is_base64 else raw.decode("utf-8")
     return nb
 
 

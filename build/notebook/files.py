@@ -85,7 +85,8 @@ def ref_file(folder: Path, name: str, mime: str) -> Path:
     match = _FILE_NAME.fullmatch(name)
     if mime not in FILE_MIMETYPES or not match or match.group(1) != FILE_MIMETYPES[mime].extension:
         raise BuildError(f"an output refers to `{FILE_REF_PREFIX}{name}`, which is not a file name the freeze "
-                         f"writes for {mime} (16 hex digits of its SHA-256, then the extension)", where, hint=REWRITE_HINT)
+                         f"writes for {mime} (16 hex digits of its SHA-256, then the extension)",
+                         where, hint=REWRITE_HINT)
     path = inside(folder / name, folder, "the freeze file", where, hint=REWRITE_HINT)
     try:
         data = path.read_bytes()

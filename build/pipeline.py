@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from execblog.config import CONFIG_FILE, Profile, SiteConfig, load_config
-from execblog.content.read import read_posts
+from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.i18n import Translator
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint

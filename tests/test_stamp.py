@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from execblog.config import load_config
-from execblog.content.read import read_posts
+from execblog.content.readers import read_posts
 from execblog.incremental.stamp import InputStamp
 from execblog.output.write import MANIFEST
 from execblog.records import BuildOptions, output_options

@@ -72,16 +72,22 @@ def discover_post_files(posts_dir: Path, readers: Mapping[str, PostReader] = REA
             index = [entry / f"{BUNDLE_INDEX}{suffix}" for suffix in readers]
             index = [path for path in index if path.is_file()]
             if len(index) > 1:
-                raise BuildError(f"the bundle {entry.name}/ has {len(index)} post files: "
-                                 + ", ".join(p.name for p in index), entry,
-                                 hint="keep one index file in the folder (the others are the same post)")
+                raise BuildError(
+                    f"the bundle {entry.name}/ has {len(index)} post files: " + ", ".join(p.name for p in index),
+                    entry,
+                    hint="keep one index file in the folder (the others are the same post)",
+                )
             found += index
     return found
 
 
-def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "",
-               taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(),
-               readers: Mapping[str, PostReader] = READERS) -> list[SourcePost]:
+def read_posts(
+    posts_dir: Path,
+    zone: ZoneInfo,
+    default_author: str = "",
+    taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(),
+    readers: Mapping[str, PostReader] = READERS,
+) -> list[SourcePost]:
     """Every post under `posts_dir`, each read by the reader of its suffix;
     `taxonomies` are the plural names of the site's taxonomies."""
     settings = ReadSettings(zone, default_author, tuple(taxonomies))
@@ -94,6 +100,9 @@ def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "",
         for post in posts:
             other = seen.setdefault(key(post), post)
             if other is not post:
-                raise BuildError(f"two posts have the {what} `{key(post)}`: {other.path} and this one", post.path,
-                                 hint="rename one of the files, or give one a different `slug:`")
+                raise BuildError(
+                    f"two posts have the {what} `{key(post)}`: {other.path} and this one",
+                    post.path,
+                    hint="rename one of the files, or give one a different `slug:`",
+                )
     return posts

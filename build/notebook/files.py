@@ -33,14 +33,15 @@ FILE_REF_PREFIX = "execblog-file:"
 FILE_MIMETYPES = TABLE.files()
 
 _FILE_NAME = re.compile(r"[0-9a-f]{16}(\.[a-z]+)")
-REWRITE_HINT = ("delete the entry's folder and build again to re-execute the post "
-                "(a freeze entry is never edited by hand)")
+REWRITE_HINT = (
+    "delete the entry's folder and build again to re-execute the post (a freeze entry is never edited by hand)"
+)
 
 
 def file_ref(value: Any) -> str | None:
     """The file name an output value refers to, or None for inline data."""
     if isinstance(value, str) and value.startswith(FILE_REF_PREFIX):
-        return value[len(FILE_REF_PREFIX):]
+        return value[len(FILE_REF_PREFIX) :]
     return None
 
 
@@ -84,17 +85,23 @@ def ref_file(folder: Path, name: str, mime: str) -> Path:
     where = folder / NOTEBOOK_FILE
     match = _FILE_NAME.fullmatch(name)
     if mime not in FILE_MIMETYPES or not match or match.group(1) != FILE_MIMETYPES[mime].extension:
-        raise BuildError(f"an output refers to `{FILE_REF_PREFIX}{name}`, which is not a file name the freeze "
-                         f"writes for {mime} (16 hex digits of its SHA-256, then the extension)",
-                         where, hint=REWRITE_HINT)
+        raise BuildError(
+            f"an output refers to `{FILE_REF_PREFIX}{name}`, which is not a file name the freeze "
+            f"writes for {mime} (16 hex digits of its SHA-256, then the extension)",
+            where,
+            hint=REWRITE_HINT,
+        )
     path = inside(folder / name, folder, "the freeze file", where, hint=REWRITE_HINT)
     try:
         data = path.read_bytes()
     except OSError:
         raise BuildError(f"an output refers to `{name}`, which is not in {folder}", where, hint=REWRITE_HINT) from None
     if hashlib.sha256(data).hexdigest()[:16] != name[:16]:
-        raise BuildError(f"the freeze file {folder / name} does not hold the content its name claims "
-                         "(edited or replaced)", where, hint=REWRITE_HINT)
+        raise BuildError(
+            f"the freeze file {folder / name} does not hold the content its name claims (edited or replaced)",
+            where,
+            hint=REWRITE_HINT,
+        )
     return folder / name
 
 

@@ -89,6 +89,7 @@ class StandinRecipe:
     vocab_size: int = 0  # the trained tokenizer's size; 0 = the default
     real: dict[str, Any] = field(default_factory=dict)  # the real architecture's sizes (standin_size: real)
     fp16_variant: bool = False  # also write the *.fp16.safetensors files (from_pretrained(variant="fp16"))
+    line: int | None = field(default=None, compare=False)  # where site_config.yaml declares it (for errors)
 
 
 # Modules whose versions a post's provenance records, when the post imported them.
@@ -145,7 +146,7 @@ class SiteConfig:
         return ZoneInfo(self.time_zone)
 
 
-_DERIVED = {"site_dir"}
+_DERIVED = {"site_dir", "line"}  # set by the loader, never read from YAML
 
 
 def load_config(site_dir: Path) -> SiteConfig:
@@ -309,16 +310,14 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
 
 
 def _check_standins(config: SiteConfig, node: yaml.Node, path: Path) -> None:
-    """Each recipe names a known kind with fitting parameters, and its corpus files lie inside the site."""
+    """Each recipe's corpus files lie inside the site; each recipe remembers its
+    line, so the stand-in builders (which know the kinds) can name it."""
     if not config.standins:
         return
-    from execblog.models.standins import make_recipe  # the kinds and their rules live with the builders
-
     site = config.site_dir.resolve()
     section = _key_node(node, "standins")
     for model_id, entry in config.standins.items():
         entry_node = _key_node(section, model_id)
-        corpus = []
         for i, rel in enumerate(entry.corpus):
             file = (site / rel).resolve()
             where = _line(_key_node(entry_node, "corpus").value[i])
@@ -328,10 +327,4 @@ def _check_standins(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             if not file.is_file():
                 raise BuildError(f"standins.{model_id}.corpus: no file `{rel}`", path, where,
                                  "give a UTF-8 text file, relative to the site folder")
-            corpus.append(file)
-        try:
-            make_recipe(model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
-                        corpus=corpus, real=entry.real, fp16_variant=entry.fp16_variant)
-        except ValueError as exc:
-            raise BuildError(f"standins.{model_id}: {exc}", path, _line(entry_node),
-                             'see README, "Profiles and models"') from None
+        config.standins[model_id] = dataclasses.replace(entry, line=_line(entry_node))

@@ -17,12 +17,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from execblog.config import CONFIG_FILE, Profile, SiteConfig, load_config
-from execblog.content.read import read_posts
+from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.i18n import Translator
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
-from execblog.records import ExecutedPost, SourcePost
+from execblog.records import BuildOptions, ExecutedPost, SourcePost
 from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
 from execblog.parallel import parallel_map
 from execblog.output.render import PageRenderer
@@ -30,27 +30,6 @@ from execblog.output.search_index import SearchIndexer
 from execblog.output.static_assets import write_static
 from execblog.output.write import SiteWriter, check_output_folder
 from execblog.errors import printable
-
-@dataclass(frozen=True)
-class BuildOptions:
-    site_dir: Path
-    out_dir: Path
-    drafts: bool = False
-    future: bool = False
-    base_url: str | None = None
-    search_index: bool = True
-    live_reload_script: str | None = None  # injected by `serve`
-    quiet: bool = False
-    # Execution
-    execute: bool = True  # False: render executable posts from the freeze only
-    profile: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
-    only_posts: frozenset[str] = frozenset()
-    force: bool = False
-    keep_going: bool = False
-    jobs: int | None = None
-    shard: tuple[int, int] | None = None
-
 
 @dataclass
 class BuildResult:

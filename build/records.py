@@ -10,7 +10,7 @@ Each stage takes the previous stage's type and never reaches back.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -134,3 +134,40 @@ class ConvertedPost:
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()
+
+
+# Field metadata of a build option that cannot change what a build writes.
+OUTPUT_NEUTRAL = {"affects_output": False}
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """What one build is asked to do (the command line, `serve`, the dev tools).
+
+    Every field is part of the no-op stamp (incremental/stamp.py: a build with
+    other options is a different build) unless its metadata is OUTPUT_NEUTRAL,
+    so a new option is covered unless it says it cannot change the output."""
+
+    site_dir: Path = field(metadata=OUTPUT_NEUTRAL)  # the stamp is kept in it
+    out_dir: Path
+    drafts: bool = False
+    future: bool = False
+    base_url: str | None = None
+    search_index: bool = True
+    live_reload_script: str | None = None  # injected by `serve`
+    quiet: bool = field(default=False, metadata=OUTPUT_NEUTRAL)
+    # Execution
+    execute: bool = True  # False: render executable posts from the freeze only
+    profile: str | None = None
+    parameters: dict[str, str] = field(default_factory=dict)
+    only_posts: frozenset[str] = frozenset()
+    force: bool = False
+    # A build with failures is stamped only when it succeeds, and then it wrote what it would have.
+    keep_going: bool = field(default=False, metadata=OUTPUT_NEUTRAL)
+    jobs: int | None = field(default=None, metadata=OUTPUT_NEUTRAL)
+    shard: tuple[int, int] | None = None
+
+
+def output_options(opts: BuildOptions) -> dict[str, Any]:
+    """The options that can change what a build writes: name -> value."""
+    return {f.name: getattr(opts, f.name) for f in fields(opts) if f.metadata.get("affects_output", True)}

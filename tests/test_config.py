@@ -96,18 +96,29 @@ def _error(tmp_path: Path, text: str) -> BuildError:
     return err.value
 
 
+def _recipe_error(tmp_path: Path, text: str) -> BuildError:
+    """The kinds are checked where recipes are made (models.standins), with the config's line."""
+    from execblog.models.standins import site_recipes
+
+    config = load_config(write(tmp_path, text))
+    with pytest.raises(BuildError) as err:
+        site_recipes(config)
+    assert str(err.value.path).endswith("site_config.yaml")
+    return err.value
+
+
 def test_standin_recipes_are_checked_with_their_line(tmp_path):
     (tmp_path / "corpus.txt").write_text("some text\n", encoding="utf-8")
     config = load_config(write(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, corpus: [corpus.txt]}\n"
                                          "bundled_models:\n  org/emb: emb_pkg\n"))
     assert config.standins["org/lm"].recipe == "gpt2" and config.standins["org/lm"].corpus == ("corpus.txt",)
     assert config.bundled_models == {"org/emb": "emb_pkg"}
-    err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt3}\n")
+    err = _recipe_error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt3}\n")
     assert err.line == 3 and "unknown stand-in recipe `gpt3`" in err.message
     assert "gpt2" in err.message and "stable-diffusion" in err.message
-    err = _error(tmp_path, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    tokenizer: clip\n")
+    err = _recipe_error(tmp_path, "title: T\nstandins:\n  org/lm:\n    recipe: gpt2\n    tokenizer: clip\n")
     assert err.line == 4 and "gpt2, sentencepiece" in err.message
-    err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, real: {n_layers: 2}}\n")
+    err = _recipe_error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, real: {n_layers: 2}}\n")
     assert "n_layer" in err.message and err.line == 3
     err = _error(tmp_path, "title: T\nstandins:\n  org/lm: {tokenizer: gpt2}\n")
     assert "recipe" in err.message and err.line == 3

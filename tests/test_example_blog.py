@@ -134,7 +134,7 @@ def _hugo_counts(tmp_path: Path, pages: dict[str, str]) -> dict[str, tuple[int, 
 def test_meta_lines_are_hugos_numbers_for_the_rendered_content(built, tmp_path):
     site, _ = built
     from execblog.config import load_config
-    from execblog.content.read import read_posts
+    from execblog.content.readers import read_posts
     from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import NotebookConverter
     from execblog.execution.execute import execute_posts

@@ -5,12 +5,8 @@ import json
 import nbformat
 from PIL import Image
 
-from execblog.execution.freeze import (
-    FILE_REF_PREFIX,
-    FreezeStore,
-    inline_files,
-    normalize_notebook,
-)
+from execblog.execution.freeze import FreezeStore, normalize_notebook
+from execblog.notebook.files import FILE_REF_PREFIX, inline_files
 
 
 def _png(color=(200, 30, 30)) -> str:

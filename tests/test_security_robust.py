@@ -134,7 +134,7 @@ def _freeze_under_gpu_profile(site) -> None:
     """Execute the posts the way the publish's execute job does (profile `gpu`),
     on this CPU: the stage itself, below the CLI's CUDA check."""
     from execblog.config import load_config
-    from execblog.content.read import read_posts
+    from execblog.content.readers import read_posts
     from execblog.execution.execute import execute_posts
     from execblog.pipeline import BuildOptions, execution_settings
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
 
 from execblog.config import load_config
-from execblog.content.read import read_posts
+from execblog.content.readers import read_posts
 from execblog.incremental.stamp import InputStamp
 from execblog.output.write import MANIFEST
-from execblog.pipeline import BuildOptions
+from execblog.records import BuildOptions, output_options
 
 
 @pytest.fixture
@@ -80,3 +80,35 @@ def test_force_a_missing_site_or_a_due_post_rebuild(stamped):
     posts = read_posts(site.root / "posts", load_config(site.root).zone)
     stamp(site, opts).save(posts, valid_until=time.time() - 1)  # a future-dated post has become due
     assert not stamp(site, opts).unchanged(site.out)
+
+
+# A second value for every build option: a new option must be added here, and
+# then it changes the stamp unless BuildOptions marks it OUTPUT_NEUTRAL.
+OTHER_VALUES = {
+    "site_dir": None, "out_dir": "other-out", "drafts": True, "future": True, "base_url": "https://other.example/",
+    "search_index": False, "live_reload_script": "<script></script>", "quiet": True, "execute": False,
+    "profile": "offline", "parameters": {"steps": "3"}, "only_posts": frozenset({"a"}), "force": True,
+    "keep_going": True, "jobs": 3, "shard": (1, 2),
+}
+NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs"}  # how the build runs, not what it writes
+
+
+def test_the_stamp_covers_every_build_option_that_can_change_the_output(stamped):
+    site, opts = stamped
+    assert {f.name for f in fields(BuildOptions)} == set(OTHER_VALUES), "give the new option a value above"
+    assert set(output_options(opts)) == set(OTHER_VALUES) - NEUTRAL
+    before = stamp(site, opts).digest
+    for name, value in OTHER_VALUES.items():
+        if name == "site_dir":
+            continue  # the stamp is kept in the site folder: another folder has its own
+        other = replace(opts, **{name: site.root / value if name == "out_dir" else value})
+        changed = stamp(site, other).digest != before
+        assert changed == (name not in NEUTRAL), name
+
+
+def test_an_option_spelled_differently_is_the_same_build(stamped):
+    site, opts = stamped
+    before = stamp(site, replace(opts, parameters={"a": "1", "b": "2"}, only_posts=frozenset({"x", "y"}))).digest
+    again = replace(opts, parameters={"b": "2", "a": "1"}, only_posts=frozenset({"y", "x"}),
+                    out_dir=site.out.parent / "." / site.out.name)
+    assert stamp(site, again).digest == before

@@ -130,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _models(args) -> int:
     from execblog.config import load_config
-    from execblog.content.read import read_posts
+    from execblog.content.readers import read_posts
     from execblog.models.resolve import ModelsUnavailableError, download_models
 
     config = load_config(args.source.resolve())

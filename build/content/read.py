@@ -1,4 +1,5 @@
-"""Stage 1: read posts from `posts/` into `SourcePost` objects.
+"""Stage 1: read a post file into a `SourcePost` (readers.py finds the files
+and picks the reader by suffix; `read_post` is the Markdown one).
 
 A post is `posts/<name>.md` or a page bundle `posts/<name>/index.md` whose other
 files are published beside the page. Front matter is YAML between `---` lines;
@@ -21,45 +22,10 @@ from execblog.config import DEFAULT_TAXONOMIES
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
 from execblog.records import Cover, SourcePost
-from execblog.hugo.taxonomies import urlize
 from execblog import safe_yaml
 
 _Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
-_IGNORED = (".", "_")
-
-
-def discover_post_files(posts_dir: Path) -> list[Path]:
-    """Every post file, sorted: single files and bundle index files."""
-    found: list[Path] = []
-    if not posts_dir.is_dir():
-        return found
-    for entry in sorted(posts_dir.iterdir()):
-        if entry.name.startswith(_IGNORED):
-            continue
-        if entry.is_file() and entry.suffix == ".md":
-            found.append(entry)
-        elif entry.is_dir() and (entry / "index.md").is_file():
-            found.append(entry / "index.md")
-    return found
-
-
-def read_posts(posts_dir: Path, zone: ZoneInfo, default_author: str = "",
-               taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values()) -> list[SourcePost]:
-    """Every post under `posts_dir`; `taxonomies` are the plural names of the site's taxonomies."""
-    taxonomies = tuple(taxonomies)
-    posts = [read_post(path, zone, default_author, taxonomies) for path in discover_post_files(posts_dir)]
-    for post in posts:
-        declared_inputs(post)  # an input that leads out of the post's folder stops the build before it starts
-    # A name keys the freeze and the caches, a slug the URL: each must be one post's.
-    for what, key in (("name", lambda p: p.name), ("slug", lambda p: urlize(p.slug))):
-        seen: dict[str, SourcePost] = {}
-        for post in posts:
-            other = seen.setdefault(key(post), post)
-            if other is not post:
-                raise BuildError(f"two posts have the {what} `{key(post)}`: {other.path} and this one", post.path,
-                                 hint="rename one of the files, or give one a different `slug:`")
-    return posts
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -78,11 +44,13 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 
 def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
-              taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values()) -> SourcePost:
-    bundle_dir = path.parent if path.name == "index.md" else None
+              taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(), text: str | None = None) -> SourcePost:
+    """The post in `path`; `text` is the post as Markdown with front matter when
+    a reader of another format has converted the file (errors still name `path`)."""
+    bundle_dir = path.parent if path.stem == "index" else None
     site_dir = (path.parent.parent if bundle_dir else path.parent).parent  # <site>/posts/<name>[/index.md]
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
-    text = safe_yaml.decode_text(path.read_bytes(), path)
+    text = safe_yaml.decode_text(path.read_bytes(), path) if text is None else text
     fm_text, body, body_line = split_front_matter(text, path)
     try:
         data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---

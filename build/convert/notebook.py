@@ -19,9 +19,11 @@ render like Markdown (math allow-listed, raw HTML omitted or sanitized);
 interactive outputs (Plotly, Vega, Bokeh) show their static image fallback;
 widget outputs are dropped.
 
-Cell tags (as in Jupyter Book): remove-cell, remove-input, remove-output,
-remove-stderr, hide-input, hide-output, hide-cell; skip-execution and
-raises-exception act at execution time.
+Which mimetype of an output is shown comes from the mimetype table
+(notebook/mimetypes.py) in its display priority order: the first whose kind
+has a renderer in `RENDERERS` (one function per kind, registered with
+`@renderer(kind)`) that accepts it. Cell tags (as in Jupyter Book) are the
+vocabulary of notebook/tags.py.
 
 The stand-in banner, the not-executed notice and the provenance block with
 its download links are data (`Notice`, `Provenance`, `Download` in records);
@@ -51,7 +53,6 @@ CSS classes (stable; the theme styles them):
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import html
@@ -60,7 +61,7 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -68,24 +69,13 @@ from typing import Any
 
 import nbformat
 
-from execblog.execution.freeze import IMAGE_MIMETYPES, file_ref, inline_files, notebook_text, ref_file
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.notebook import tags as T
+from execblog.notebook.files import file_name, file_ref, inline_files, notebook_text, output_bytes, ref_file
+from execblog.notebook.mimetypes import TABLE, Mimetype, MimetypeTable
+from execblog.notebook.tags import INTERNAL_CELL_TAGS, cell_tags
 from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Notice, Provenance
-
-WIDGET_MIMETYPE = "application/vnd.jupyter.widget-view+json"
-# Need JavaScript to show anything: only their static fallback can be used.
-INTERACTIVE_PREFIXES = (
-    "application/vnd.plotly",
-    "application/vnd.vegalite",
-    "application/vnd.vega",
-    "application/vnd.bokehjs",
-    "application/vnd.holoviews",
-    "application/javascript",
-)
-IMAGE_ORDER = ("image/svg+xml", "image/png", "image/jpeg", "image/gif", "image/webp")
-STATIC_ORDER = ("text/latex",) + IMAGE_ORDER + ("text/html", "text/markdown", "application/json", "text/plain")
-INTERNAL_TAGS = frozenset({"execblog-provenance"})
 
 DEFAULT_LABELS: dict[str, str] = {
     "show_code": "Show code",
@@ -120,12 +110,15 @@ class NotebookConverter:
     """Built once per build: nbconvert pieces and the renderer are reused
     for every post."""
 
-    def __init__(self, markdown_renderer: MarkdownRenderer, options: ConverterOptions | None = None):
+    def __init__(self, markdown_renderer: MarkdownRenderer, options: ConverterOptions | None = None, *,
+                 mimetypes: MimetypeTable = TABLE, renderers: Mapping[str, Renderer] | None = None):
         from nbconvert.filters.ansi import ansi2html
         from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
         self.md = markdown_renderer
         self.options = options or ConverterOptions()
+        self.mimetypes = mimetypes
+        self.renderers = RENDERERS if renderers is None else renderers
         self.labels = {**DEFAULT_LABELS, **self.options.labels}
         self._ansi2html = ansi2html
         self._coalesce = CoalesceStreamsPreprocessor()
@@ -155,15 +148,15 @@ class NotebookConverter:
 
     # -- notebooks -------------------------------------------------------------------------------------
     def _convert_notebook(self, executed: ExecutedPost) -> ConvertedPost:
-        state = _State(executed, self._show_stderr(executed))
+        state = PostState(executed, self._show_stderr(executed))
         parts: list[str] = []
         cells: dict[str, str] = {}
         nb = executed.notebook
         assert nb is not None
         language = _language(nb)
         for index, cell in enumerate(nb.cells):
-            tags = set(cell.get("metadata", {}).get("tags", []))
-            if "remove-cell" in tags or tags & INTERNAL_TAGS:
+            tags = cell_tags(cell)
+            if T.REMOVE_CELL in tags or tags & INTERNAL_CELL_TAGS:
                 continue
             if cell.cell_type == "markdown":
                 parts.append(cell.source)
@@ -203,36 +196,36 @@ class NotebookConverter:
         value = executed.source.params.get("warnings")
         return self.options.show_stderr if value is None else bool(value)
 
-    def _code_cell(self, cell: Any, index: int, tags: set[str], language: str, state: _State) -> str:
+    def _code_cell(self, cell: Any, index: int, tags: frozenset[str], language: str, state: PostState) -> str:
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
         input_html = ""
-        if source.strip() and "remove-input" not in tags:
+        if source.strip() and T.REMOVE_INPUT not in tags:
             code, lang = _split_cell_magic(source, language)
             input_html = f'<div class="cell-input">{self.md.highlight_code(code, lang)}</div>'
             state.has_code = True
         output_html = ""
-        if "remove-output" not in tags:
+        if T.REMOVE_OUTPUT not in tags:
             inner = self._outputs(cell, index, tags, state)
             if inner:
                 output_html = f'<div class="cell-output">{inner}</div>'
         if not input_html and not output_html:
             return ""
         labels = self.labels
-        if "hide-cell" in tags:
+        if T.HIDE_CELL in tags:
             body = _fold(input_html + output_html, "fold-cell", labels["show_cell"])
         else:
-            if "hide-input" in tags and input_html:
+            if T.HIDE_INPUT in tags and input_html:
                 input_html = _fold(input_html, "fold-input", labels["show_code"])
-            if "hide-output" in tags and output_html:
+            if T.HIDE_OUTPUT in tags and output_html:
                 output_html = _fold(output_html, "fold-output", labels["show_output"])
             body = input_html + output_html
         classes = "cell"
-        if "injected-parameters" in tags:
+        if T.INJECTED_PARAMETERS in tags:
             classes += " cell-injected-parameters"
         return f'<div class="{classes}">{body}</div>\n'
 
     # -- outputs ----------------------------------------------------------------------------------------
-    def _outputs(self, cell: Any, index: int, tags: set[str], state: _State) -> str:
+    def _outputs(self, cell: Any, index: int, tags: frozenset[str], state: PostState) -> str:
         cell = copy.deepcopy(cell)
         cell, _ = self._coalesce.preprocess_cell(cell, {}, index)  # merge streams, keep final \r frame
         pieces = []
@@ -240,13 +233,13 @@ class NotebookConverter:
             kind = output.get("output_type")
             if kind == "stream":
                 name = output.get("name", "stdout")
-                if name == "stderr" and (not state.show_stderr or "remove-stderr" in tags):
+                if name == "stderr" and (not state.show_stderr or T.REMOVE_STDERR in tags):
                     continue
-                if name == "stdout" and "remove-stdout" in tags:
+                if name == "stdout" and T.REMOVE_STDOUT in tags:
                     continue
                 text = _CR_LEFTOVER.sub("", _text(output.get("text", "")).replace("\r\n", "\n"))
                 if text:
-                    pieces.append(self._text_block(text, f"output-stream output-{name}"))
+                    pieces.append(self.text_block(text, f"output-stream output-{name}"))
             elif kind == "error":
                 traceback = "\n".join(output.get("traceback") or [])
                 traceback = traceback or f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"
@@ -255,48 +248,28 @@ class NotebookConverter:
                 pieces.append(self._rich(output, state))
         return "".join(p for p in pieces if p)
 
-    def _rich(self, output: Any, state: _State) -> str:
+    def _rich(self, output: Any, state: PostState) -> str:
+        """The output's highest-priority mimetype that a renderer accepts; a
+        renderer declines (None) when it has nothing to show, e.g. HTML that was
+        only a script, and the next mimetype is tried."""
         data = output.get("data") or {}
-        mime = _choose(data)
-        if mime is None:
-            interactive = next((m for m in data if m.startswith(INTERACTIVE_PREFIXES)), None)
-            if interactive:
-                text = html.escape(self.labels["interactive"].format(mime=interactive))
-                return f'<p class="output-unsupported">{text}</p>'
-            return ""
-        value = data[mime]
-        if mime in IMAGE_MIMETYPES:
-            return self._image(mime, value, output.get("metadata") or {}, data, state)
-        text = value if isinstance(value, str) else (
-            _text(value) if isinstance(value, list) else json.dumps(value)
-        )
-        if mime == "text/latex":
-            state.has_math = True
-            latex = text.strip()
-            if not latex.startswith("$"):
-                latex = f"$$\n{latex}\n$$"
-            return f'<div class="output-math">{self._output_markdown(latex)[0]}</div>'
-        if mime == "text/html":
-            clean = clean_html(text) if self.options.sanitize_html else text
-            if not _TAG.sub("", clean).strip() and "<img" not in clean:
-                # Only a script (e.g. a JS chart) was there: say so, or show its text form.
-                if "text/plain" in data:
-                    return self._text_block(_text(data["text/plain"]), "output-text")
-                return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
-            # pandas' empty index corner is no header: a plain cell keeps screen
-            # readers from announcing a blank column heading
-            clean = clean.replace("<th></th>", "<td></td>")
-            return f'<div class="output-html">{clean}</div>'
-        if mime == "text/markdown":
-            markup, has_math = self._output_markdown(text)
-            state.has_math = state.has_math or has_math
-            return f'<div class="output-markdown">{markup}</div>'
-        if mime == "application/json":
-            pretty = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=True)
-            return f'<pre class="output-json">{html.escape(pretty)}</pre>'
-        return self._text_block(text, "output-text")
+        metadata = output.get("metadata") or {}
+        declined = None
+        for mime, row in self.mimetypes.by_priority(data):
+            render = self.renderers.get(row.kind)
+            if render is None:
+                continue
+            shown = render(self, RichOutput(mime, row, data[mime], data, metadata), state)
+            if shown is not None:
+                return shown
+            declined = declined or mime
+        return self.not_shown(declined) if declined else ""
 
-    def _output_markdown(self, text: str) -> tuple[str, bool]:
+    def not_shown(self, mime: str) -> str:
+        """What stands for an output that needs JavaScript and has no static form."""
+        return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
+
+    def output_markdown(self, text: str) -> tuple[str, bool]:
         """Markdown (or LaTeX) from an output, and whether it has math. The
         renderer already omits raw HTML and allow-lists math; when the site
         keeps raw HTML for its authors, an output's raw HTML still goes
@@ -306,7 +279,8 @@ class NotebookConverter:
             return clean_html(rendered.html), rendered.has_math
         return rendered.html, rendered.has_math
 
-    def _text_block(self, text: str, classes: str) -> str:
+    def text_block(self, text: str, classes: str) -> str:
+        """Text in a <pre>, ANSI colours as spans, long text folded or cut."""
         lines = text.splitlines(keepends=True)
         opts = self.options
         note = ""
@@ -325,17 +299,18 @@ class NotebookConverter:
             )
         return f'<pre class="{classes}">{self._ansi2html("".join(lines))}{note}</pre>'
 
-    def _image(self, mime: str, value: Any, metadata: Mapping[str, Any], data: Mapping[str, Any], state: _State) -> str:
-        ext, is_base64 = IMAGE_MIMETYPES[mime]
+    def image(self, output: RichOutput, state: PostState) -> str:
+        """An image output as a file beside the page (an SVG as its sanitized copy)."""
+        mime, value = output.mime, output.value
         name = file_ref(value)
-        svg = mime == "image/svg+xml"
+        svg = output.row.sanitize == "svg"
         if name is not None and state.executed.asset_dir is not None:
             source = ref_file(state.executed.asset_dir, name, mime)
             if svg:
                 source = self._clean_svg_file(source.read_bytes())
         else:  # an inline image (notebook not from the freeze): write it out once
-            raw = base64.b64decode(_text(value)) if is_base64 else _text(value).encode("utf-8")
-            name = hashlib.sha256(raw).hexdigest()[:16] + ext
+            raw = output_bytes(mime, value)
+            name = file_name(mime, raw)
             if svg:
                 source = self._clean_svg_file(raw)
             else:
@@ -344,9 +319,9 @@ class NotebookConverter:
                     _write_atomic(source, raw)
         site_path = f"{self.options.output_dir}/{name}"
         state.assets[site_path] = Asset(site_path=site_path, source=source)
-        size = _declared_size(metadata.get(mime)) or self._size(source, mime)
+        size = _declared_size(output.metadata.get(mime)) or self._size(source, mime)
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-        alt = _alt_text(data)
+        alt = _alt_text(output.data)
         return (
             f'<figure class="output-image"><img src="{html.escape(site_path)}"{dims} '
             f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
@@ -394,7 +369,7 @@ class NotebookConverter:
             notices.append(Notice("not-executed", text=executed.notice))
         return tuple(notices)
 
-    def _provenance(self, executed: ExecutedPost, state: _State) -> Provenance | None:
+    def _provenance(self, executed: ExecutedPost, state: PostState) -> Provenance | None:
         prov = executed.provenance
         if not self.options.provenance or not prov or executed.status not in (
             "executed", "frozen", "stale-frozen", "failed"
@@ -416,7 +391,7 @@ class NotebookConverter:
             downloads=self._downloads(executed, state),
         )
 
-    def _downloads(self, executed: ExecutedPost, state: _State) -> tuple[Download, ...]:
+    def _downloads(self, executed: ExecutedPost, state: PostState) -> tuple[Download, ...]:
         if not self.options.downloads:
             return ()
         post = executed.source
@@ -446,12 +421,100 @@ def convert_post(executed: ExecutedPost, converter: NotebookConverter) -> Conver
 
 
 @dataclass
-class _State:
+class PostState:
+    """What converting one post's cells collects: its output files, whether it has math or code."""
+
     executed: ExecutedPost
     show_stderr: bool
     assets: dict[str, Asset] = field(default_factory=dict)
     has_math: bool = False
     has_code: bool = False
+
+
+# --- output renderers, one per kind of the mimetype table -------------------------------------------
+@dataclass(frozen=True)
+class RichOutput:
+    """One display_data or execute_result output, at the mimetype chosen to show it."""
+
+    mime: str
+    row: Mimetype  # the mimetype table's row for `mime`
+    value: Any
+    data: Mapping[str, Any]  # every representation of the output
+    metadata: Mapping[str, Any]
+
+    @property
+    def text(self) -> str:
+        value = self.value
+        return value if isinstance(value, str) else _text(value) if isinstance(value, list) else json.dumps(value)
+
+
+# Returns the output's HTML, or None to let the next mimetype of the output be tried.
+Renderer = Callable[[NotebookConverter, RichOutput, PostState], "str | None"]
+RENDERERS: dict[str, Renderer] = {}
+
+
+def renderer(kind: str, registry: dict[str, Renderer] = RENDERERS) -> Callable[[Renderer], Renderer]:
+    """Register the decorated function as the renderer of a kind of output."""
+
+    def register(render: Renderer) -> Renderer:
+        registry[kind] = render
+        return render
+
+    return register
+
+
+@renderer("widget")
+def _render_widget(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    return ""  # a live widget: nothing to show, and its text/plain is a stale repr
+
+
+@renderer("interactive")
+def _render_interactive(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    return converter.not_shown(output.mime)  # no image fallback ranked above it
+
+
+@renderer("image")
+def _render_image(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    return converter.image(output, state)
+
+
+@renderer("latex")
+def _render_latex(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    state.has_math = True
+    latex = output.text.strip()
+    if not latex.startswith("$"):
+        latex = f"$$\n{latex}\n$$"
+    return f'<div class="output-math">{converter.output_markdown(latex)[0]}</div>'
+
+
+@renderer("html")
+def _render_html(converter: NotebookConverter, output: RichOutput, state: PostState) -> str | None:
+    text = output.text
+    clean = clean_html(text) if converter.options.sanitize_html else text
+    if not _TAG.sub("", clean).strip() and "<img" not in clean:
+        return None  # only a script (e.g. a JS chart) was there: its text form, or say so
+    # pandas' empty index corner is no header: a plain cell keeps screen
+    # readers from announcing a blank column heading
+    clean = clean.replace("<th></th>", "<td></td>")
+    return f'<div class="output-html">{clean}</div>'
+
+
+@renderer("markdown")
+def _render_markdown(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    markup, has_math = converter.output_markdown(output.text)
+    state.has_math = state.has_math or has_math
+    return f'<div class="output-markdown">{markup}</div>'
+
+
+@renderer("json")
+def _render_json(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    pretty = json.dumps(output.value, indent=2, ensure_ascii=False, sort_keys=True)
+    return f'<pre class="output-json">{html.escape(pretty)}</pre>'
+
+
+@renderer("text")
+def _render_text(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    return converter.text_block(output.text, "output-text")
 
 
 # --- helpers ---------------------------------------------------------------------------------------
@@ -483,21 +546,6 @@ def _split_cell_magic(source: str, language: str) -> tuple[str, str]:
         if magic in _MAGIC_LANGS and magic != "writefile":
             return rest, _MAGIC_LANGS[magic]
     return source, language
-
-
-def _choose(data: Mapping[str, Any]) -> str | None:
-    if WIDGET_MIMETYPE in data:
-        return None  # a live widget: its text/plain is a stale repr
-    interactive = any(m.startswith(INTERACTIVE_PREFIXES) for m in data)
-    if interactive:
-        return next((m for m in IMAGE_ORDER if m in data), None)
-    html_needs_js = "text/html" in data and "<script" in _text(data["text/html"]).lower()
-    for mime in STATIC_ORDER:
-        if mime in data:
-            if mime == "text/html" and html_needs_js and any(m in data for m in IMAGE_ORDER):
-                continue  # the image shows what the script would draw
-            return mime
-    return None
 
 
 def _fold(content: str, kind: str, label: str) -> str:
@@ -574,7 +622,7 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 def _without_internal_cells(nb: Any) -> Any:
     nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
-    nb.cells = [c for c in nb.cells if not set(c.get("metadata", {}).get("tags", [])) & INTERNAL_TAGS]
+    nb.cells = [c for c in nb.cells if not cell_tags(c) & INTERNAL_CELL_TAGS]
     return nb
 
 

@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     try:
         from execblog.config import load_config
-        from execblog.content.read import read_posts
+        from execblog.content.readers import read_posts
         from execblog.models.resolve import resolve_models
         from execblog.models.standins import site_recipes
         from execblog.pipeline import BuildOptions, build_site

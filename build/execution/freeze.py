@@ -11,7 +11,8 @@ the cell's content). Re-running identical code that prints identical output
 therefore rewrites byte-identical files, and git shows no change.
 
 An image output keeps its mimetype key, with the value `execblog-file:<name>`
-naming the file beside the notebook (`inline_files()` restores the usual
+naming the file beside the notebook (notebook/files.py: which mimetypes are
+files comes from the mimetype table; `inline_files()` restores the usual
 base64 form for a self-contained download).
 
 An entry that holds a secret is never written: `save` scans the new entry
@@ -26,12 +27,10 @@ inspection in `.execblog/failed/<post>.ipynb` (+ `.json`), which git ignores.
 
 from __future__ import annotations
 
-import base64
 import copy
 import hashlib
 import json
 import os
-import re
 import shutil
 import tempfile
 import uuid
@@ -45,25 +44,16 @@ import nbformat
 from execblog.errors import BuildError
 from execblog.execution.redact import SecretFinding, scan_for_secrets
 from execblog.fsutil import confine, inside
+from execblog.notebook.files import NOTEBOOK_FILE, REWRITE_HINT, extract_files, file_ref, notebook_text
+from execblog.notebook.tags import PAPERMILL_ERROR, cell_tags
 
-NOTEBOOK_FILE = "executed.ipynb"
 META_FILE = "meta.json"
-FILE_REF_PREFIX = "execblog-file:"
 FORMAT_VERSION = 1
 
 FreezeStatus = Literal["fresh", "stale", "never run", "failed", "corrupt"]
 
-# mimetype -> (file extension, stored as base64 in nbformat?)
-IMAGE_MIMETYPES: dict[str, tuple[str, bool]] = {
-    "image/png": (".png", True),
-    "image/jpeg": (".jpg", True),
-    "image/gif": (".gif", True),
-    "image/webp": (".webp", True),
-    "image/svg+xml": (".svg", False),
-}
 _VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
 _KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
-PAPERMILL_ERROR_TAG = "papermill-error-cell-tag"
 
 
 # --- pure normalisation ------------------------------------------------------------------------
@@ -73,13 +63,12 @@ def normalize_notebook(notebook: Any) -> tuple[Any, dict[str, bytes]]:
     Drops papermill's error-marker cells and volatile metadata, gives cells
     content-derived ids, and moves image outputs to `<sha256[:16]><ext>` files."""
     nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
-    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR_TAG not in c.get("metadata", {}).get("tags", [])]
+    nb.cells = [c for c in nb.cells if PAPERMILL_ERROR not in cell_tags(c)]
     metadata = {k: nb.metadata[k] for k in _KEPT_NOTEBOOK_METADATA if k in nb.metadata}
     parameters = nb.metadata.get("papermill", {}).get("parameters")
     if parameters:
         metadata["papermill"] = {"parameters": parameters}
     nb.metadata = nbformat.from_dict(metadata)
-    files: dict[str, bytes] = {}
     seen_ids: dict[str, int] = {}
     for cell in nb.cells:
         cell["id"] = _content_id(cell, seen_ids)
@@ -87,22 +76,9 @@ def normalize_notebook(notebook: Any) -> tuple[Any, dict[str, bytes]]:
             cell.metadata.pop(key, None)
         if not cell.metadata.get("tags", True):  # papermill adds empty tag lists
             del cell.metadata["tags"]
-        if cell.get("cell_type") != "code":
-            continue
-        for output in cell.get("outputs", []):
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else ():
             output.pop("transient", None)
-            data = output.get("data")
-            if not data:
-                continue
-            for mime, (ext, is_base64) in IMAGE_MIMETYPES.items():
-                value = data.get(mime)
-                if not isinstance(value, str) or value.startswith(FILE_REF_PREFIX):
-                    continue
-                raw = base64.b64decode(value) if is_base64 else value.encode("utf-8")
-                name = hashlib.sha256(raw).hexdigest()[:16] + ext
-                files[name] = raw
-                data[mime] = FILE_REF_PREFIX + name
-    return nb, files
+    return nb, extract_files(nb)
 
 
 def _content_id(cell: Any, seen: dict[str, int]) -> str:
@@ -115,61 +91,6 @@ def _content_id(cell: Any, seen: dict[str, int]) -> str:
     return base if count == 0 else f"{base}-{count}"
 
 
-def file_ref(value: Any) -> str | None:
-    """The file name an output value refers to, or None for inline data."""
-    if isinstance(value, str) and value.startswith(FILE_REF_PREFIX):
-        return value[len(FILE_REF_PREFIX):]
-    return None
-
-
-_FILE_NAME = re.compile(r"[0-9a-f]{16}(\.[a-z]+)")
-_REWRITE = "delete the entry's folder and build again to re-execute the post (a freeze entry is never edited by hand)"
-
-
-def ref_file(folder: Path, name: str, mime: str) -> Path:
-    """The file an output refers to, checked: a content-hash name (what
-    `normalize_notebook` writes for `mime`) of a file in `folder`, not a link
-    that leaves it, whose bytes hash to that name."""
-    where = folder / NOTEBOOK_FILE
-    match = _FILE_NAME.fullmatch(name)
-    if mime not in IMAGE_MIMETYPES or not match or match.group(1) != IMAGE_MIMETYPES[mime][0]:
-        raise BuildError(f"an output refers to `{FILE_REF_PREFIX}{name}`, which is not a file name the freeze "
-                         f"writes for {mime} (16 hex digits of its SHA-256, then the extension)", where, hint=_REWRITE)
-    path = inside(folder / name, folder, "the freeze file", where, hint=_REWRITE)
-    try:
-        data = path.read_bytes()
-    except OSError:
-        raise BuildError(f"an output refers to `{name}`, which is not in {folder}", where, hint=_REWRITE) from None
-    if hashlib.sha256(data).hexdigest()[:16] != name[:16]:
-        raise BuildError(f"the freeze file {folder / name} does not hold the content its name claims "
-                         "(edited or replaced)", where, hint=_REWRITE)
-    return folder / name
-
-
-def inline_files(notebook: Any, folder: Path) -> Any:
-    """A copy of a frozen notebook with file references replaced by the data
-    (base64 or SVG text), i.e. an ordinary self-contained notebook."""
-    nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            for mime, value in (output.get("data") or {}).items():
-                name = file_ref(value)
-                if name is None or mime not in IMAGE_MIMETYPES:
-                    continue
-                raw = ref_file(folder, name, mime).read_bytes()
-                is_base64 = IMAGE_MIMETYPES[mime][1]
-                output["data"][mime] = (
-                    base64.b64encode(raw).decode("ascii") if is_base64 else raw.decode("utf-8")
-                )
-    return nb
-
-
-def notebook_text(notebook: Any) -> str:
-    """nbformat's stable on-disk text (sorted keys, lines split)."""
-    text = nbformat.writes(notebook, version=4)
-    return text if text.endswith("\n") else text + "\n"
-
-
 def meta_text(meta: Mapping[str, Any]) -> str:
     return json.dumps(meta, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -180,7 +101,7 @@ def entry_folder(root: Path, name: str) -> Path:
     if "/" in name or "\\" in name or name.startswith("."):
         raise BuildError(f"`{name}` cannot name a freeze entry", root,
                          hint="a freeze entry is named after its post's file: one name, not a path")
-    return confine(root, name, "the freeze entry", hint=_REWRITE)
+    return confine(root, name, "the freeze entry", hint=REWRITE_HINT)
 
 class SecretInEntry(Exception):
     """A new freeze entry still holds a secret; it was not written."""
@@ -262,7 +183,7 @@ class FreezeStore:
             return None
         meta_path = folder / META_FILE
         for path in (meta_path, folder / NOTEBOOK_FILE):
-            inside(path, folder, "the freeze file", hint=_REWRITE)
+            inside(path, folder, "the freeze file", hint=REWRITE_HINT)
         for needed in (META_FILE, NOTEBOOK_FILE):
             if not (folder / needed).is_file():
                 raise CorruptEntryError(name, f"{needed} is missing")

@@ -27,13 +27,12 @@ from typing import Any
 
 import yaml
 
+from execblog.notebook.tags import EXECUTION_TAGS
+
 # Bump when the meaning of a key changes (e.g. what goes into it): every post
 # then reads as stale once, instead of silently reusing outputs.
 KEY_VERSION = "execblog-freeze-1"
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
-
-# Tags that change what running a cell does (nbclient and papermill read them).
-EXECUTION_TAGS = frozenset({"parameters", "skip-execution", "raises-exception"})
 
 
 @dataclass(frozen=True)

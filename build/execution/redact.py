@@ -61,6 +61,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from execblog.notebook.mimetypes import TABLE
+
 MARKER = "[REDACTED:{}]"
 SECRET_NAME_PARTS = ("TOKEN", "KEY", "SECRET", "PASSWORD")
 # Short or common values would turn every "true" in an output into a marker.
@@ -93,9 +95,9 @@ _TOKEN_RE_TEXT = [(kind, pattern, tuple(a.decode() for a in anchors))
                   for (kind, pattern), anchors in zip(_TOKEN_RE, _ANCHORS, strict=True)]
 
 # Notebook keys whose string values are base64 image data: redacted as images.
-_BINARY_MIMETYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "image/bmp"})
+_BINARY_MIMETYPES = TABLE.redacted_as("binary-image")
 # Notebook keys whose text is markup: tags and character references are normalised away.
-_MARKUP_MIMETYPES = frozenset({"text/html", "image/svg+xml", "text/markdown", "application/xhtml+xml"})
+_MARKUP_MIMETYPES = TABLE.redacted_as("markup")
 _MARKUP_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".xml", ".svg", ".md"})
 
 

@@ -49,14 +49,16 @@ import nbformat
 
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.progress import Progress
-from execblog.execution.freeze import PAPERMILL_ERROR_TAG, FreezeStore
+from execblog.execution.freeze import FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
 from execblog.records import SourcePost
 from execblog.execution.redact import Redactor, UnredactableSecret
 from execblog.errors import printable
+from execblog.notebook import tags
 
-PROVENANCE_TAG = "execblog-provenance"
-INJECTED_TAG = "injected-parameters"
+PROVENANCE_TAG = tags.PROVENANCE
+INJECTED_TAG = tags.INJECTED_PARAMETERS
+PAPERMILL_ERROR_TAG = tags.PAPERMILL_ERROR
 _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 
 FailureKind = Literal[
@@ -488,7 +490,7 @@ class Runner:
         tracker = _CellTracker(request.post.name, self.progress)
         nb = copy.deepcopy(request.notebook)
         probe = nbformat.v4.new_code_cell(provenance_source(self.options.provenance_packages))
-        probe.metadata["tags"] = [PROVENANCE_TAG, "raises-exception", "remove-cell"]
+        probe.metadata["tags"] = [PROVENANCE_TAG, tags.RAISES_EXCEPTION, tags.REMOVE_CELL]
         nb.cells.append(probe)
         watchdog = None
         if request.post_timeout:

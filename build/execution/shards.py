@@ -21,7 +21,8 @@ from pathlib import Path
 from typing import Mapping
 
 from execblog.errors import BuildError
-from execblog.execution.freeze import IMAGE_MIMETYPES, META_FILE, NOTEBOOK_FILE, FreezeStore, entry_folder, ref_file
+from execblog.execution.freeze import META_FILE, NOTEBOOK_FILE, FreezeStore, entry_folder
+from execblog.notebook.files import FILE_MIMETYPES, ref_file
 from execblog.execution.redact import scan_for_secrets
 from execblog.fsutil import inside
 
@@ -81,7 +82,7 @@ def _meta(entry: Path) -> dict:
         return {}
 
 
-_MIME_OF_EXT = {ext: mime for mime, (ext, _) in IMAGE_MIMETYPES.items()}
+_MIME_OF_EXT = {row.extension: mime for mime, row in FILE_MIMETYPES.items()}
 
 
 def _check_entry(entry: Path, source: Path) -> None:

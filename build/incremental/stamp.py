@@ -6,17 +6,15 @@ import hashlib
 import json
 import os
 from datetime import datetime, timezone
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from execblog import __version__
 from execblog.config import SiteConfig
 from execblog.content.read import declared_inputs
-from execblog.records import SourcePost
+from execblog.records import BuildOptions, SourcePost, output_options
 from execblog.output.write import MANIFEST
-
-if TYPE_CHECKING:
-    from execblog.pipeline import BuildOptions
 
 CACHE_DIR = ".cache"
 
@@ -61,10 +59,7 @@ class InputStamp:
 
     def _digest(self, extra_inputs: list[str]) -> str:
         h = hashlib.sha256(package_fingerprint().encode())
-        o = self.opts
-        h.update(repr((o.drafts, o.future, o.base_url, o.search_index, o.live_reload_script, o.execute, o.profile,
-                       sorted(o.parameters.items()), sorted(o.only_posts), o.force, o.shard,
-                       str(o.out_dir.resolve()))).encode())
+        h.update(repr([(name, _canonical(value)) for name, value in output_options(self.opts).items()]).encode())
         roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
                  self.site_dir / self.config.execution.freeze_dir]
         roots += [self.site_dir / p for p in extra_inputs]
@@ -102,6 +97,17 @@ class InputStamp:
         tmp.write_text(json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}),
                        encoding="utf-8")
         os.replace(tmp, self.path)
+
+
+def _canonical(value: Any) -> Any:
+    """An option's value as the same build always spells it (paths resolved, no order in sets and dicts)."""
+    if isinstance(value, Path):
+        return str(value.resolve())
+    if isinstance(value, Mapping):
+        return sorted((str(k), _canonical(v)) for k, v in value.items())
+    if isinstance(value, (set, frozenset)):
+        return sorted(_canonical(v) for v in value)
+    return value
 
 
 def _declared_inputs(post: SourcePost) -> list[Path]:

@@ -548,13 +548,22 @@ def make_recipe(model_id: str, kind: str, *, tokenizer: str = "", vocab_size: in
 def site_recipes(config: Any) -> dict[str, Recipe]:
     """The recipes a site declares under `standins:` (config: a validated execblog SiteConfig).
 
-    Corpus files are relative to the site (the config loader has checked they exist inside it)."""
-    return {
-        model_id: make_recipe(model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
-                              corpus=[Path(config.site_dir, c).resolve() for c in entry.corpus],
-                              real=entry.real, fp16_variant=entry.fp16_variant)
-        for model_id, entry in config.standins.items()
-    }
+    Corpus files are relative to the site (the config loader has checked they exist inside it). A
+    recipe the kinds reject (unknown kind, a tokenizer or size it does not take) stops the build
+    naming its line in site_config.yaml."""
+    from execblog.errors import BuildError
+
+    recipes = {}
+    for model_id, entry in config.standins.items():
+        try:
+            recipes[model_id] = make_recipe(
+                model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
+                corpus=[Path(config.site_dir, c).resolve() for c in entry.corpus],
+                real=entry.real, fp16_variant=entry.fp16_variant)
+        except ValueError as exc:
+            raise BuildError(f"standins.{model_id}: {exc}", Path(config.site_dir, "site_config.yaml"), entry.line,
+                             'see README, "Profiles and models"') from None
+    return recipes
 
 
 def corpus_text(r: Recipe) -> str:

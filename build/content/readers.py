@@ -1,0 +1,108 @@
+"""Post readers, registered by file suffix: each turns a post file into the same `SourcePost`.
+
+    posts/<name><suffix>           a post
+    posts/<name>/index<suffix>     a page bundle: the folder's other files are published beside it
+
+`read_posts` (the stage's entry) finds post files by the registered suffixes
+and calls each file's reader with the site-level `ReadSettings`. A reader
+validates the front matter with the shared code of `read` and raises
+BuildError with the file and line; every later stage sees only the
+`SourcePost`. `.md` (Jupytext Markdown or plain Markdown) is the first format;
+a new one is one function registered with `@reader(suffix)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from execblog.config import DEFAULT_TAXONOMIES
+from execblog.content.read import declared_inputs, read_post
+from execblog.errors import BuildError
+from execblog.hugo.taxonomies import urlize
+from execblog.records import SourcePost
+
+BUNDLE_INDEX = "index"  # a bundle's post file is index<suffix>
+_IGNORED = (".", "_")
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    """What every reader needs from the site: its time zone (for dates without
+    one), the default author, the plural names of its taxonomies."""
+
+    zone: ZoneInfo
+    default_author: str = ""
+    taxonomies: tuple[str, ...] = tuple(DEFAULT_TAXONOMIES.values())
+
+
+PostReader = Callable[[Path, ReadSettings], SourcePost]
+READERS: dict[str, PostReader] = {}
+
+
+def reader(suffix: str, registry: dict[str, PostReader] = READERS) -> Callable[[PostReader], PostReader]:
+    """Register the decorated function as the reader of post files ending in `suffix` (e.g. ".md")."""
+
+    def register(read: PostReader) -> PostReader:
+        registry[suffix] = read
+        return read
+
+    return register
+
+
+@reader(".md")
+def read_markdown(path: Path, settings: ReadSettings) -> SourcePost:
+    """Jupytext Markdown (executable when its front matter has `jupyter.kernelspec`) or plain Markdown."""
+    return read_post(path, settings.zone, settings.default_author, settings.taxonomies)
+
+
+def discover_post_files(posts_dir: Path, readers: Mapping[str, PostReader] = READERS) -> list[Path]:
+    """Every post file, sorted: single files and bundle index files with a registered suffix."""
+    found: list[Path] = []
+    if not posts_dir.is_dir():
+        return found
+    for entry in sorted(posts_dir.iterdir()):
+        if entry.name.startswith(_IGNORED):
+            continue
+        if entry.is_file() and entry.suffix in readers:
+            found.append(entry)
+        elif entry.is_dir():
+            index = [entry / f"{BUNDLE_INDEX}{suffix}" for suffix in readers]
+            index = [path for path in index if path.is_file()]
+            if len(index) > 1:
+                raise BuildError(
+                    f"the bundle {entry.name}/ has {len(index)} post files: " + ", ".join(p.name for p in index),
+                    entry,
+                    hint="keep one index file in the folder (the others are the same post)",
+                )
+            found += index
+    return found
+
+
+def read_posts(
+    posts_dir: Path,
+    zone: ZoneInfo,
+    default_author: str = "",
+    taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(),
+    readers: Mapping[str, PostReader] = READERS,
+) -> list[SourcePost]:
+    """Every post under `posts_dir`, each read by the reader of its suffix;
+    `taxonomies` are the plural names of the site's taxonomies."""
+    settings = ReadSettings(zone, default_author, tuple(taxonomies))
+    posts = [readers[path.suffix](path, settings) for path in discover_post_files(posts_dir, readers)]
+    for post in posts:
+        declared_inputs(post)  # an input that leads out of the post's folder stops the build before it starts
+    # A name keys the freeze and the caches, a slug the URL: each must be one post's.
+    for what, key in (("name", lambda p: p.name), ("slug", lambda p: urlize(p.slug))):
+        seen: dict[str, SourcePost] = {}
+        for post in posts:
+            other = seen.setdefault(key(post), post)
+            if other is not post:
+                raise BuildError(
+                    f"two posts have the {what} `{key(post)}`: {other.path} and this one",
+                    post.path,
+                    hint="rename one of the files, or give one a different `slug:`",
+                )
+    return posts

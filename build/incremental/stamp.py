@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from execblog import __version__
-from execblog.config import SiteConfig
+from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
 from execblog.records import SourcePost
 from execblog.output.write import MANIFEST
@@ -65,7 +65,7 @@ class InputStamp:
         h.update(repr((o.drafts, o.future, o.base_url, o.search_index, o.live_reload_script, o.execute, o.profile,
                        sorted(o.parameters.items()), sorted(o.only_posts), o.force, o.shard,
                        str(o.out_dir.resolve()))).encode())
-        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
+        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme", self.site_dir / LAYOUTS_DIR,
                  self.site_dir / self.config.execution.freeze_dir]
         roots += [self.site_dir / p for p in extra_inputs]
         roots += _model_cache_files()

@@ -216,7 +216,8 @@ RELATED_MODES = {
     "strict": (
         '[related]\nthreshold = 90\n[[related.indices]]\nname = "tags"\nweight = 50\n'
         '[[related.indices]]\nname = "keywords"\nweight = 100\n[[related.indices]]\nname = "date"\nweight = 10\n',
-        "related:\n  threshold: 90\n  indices: [{name: tags, weight: 50}, {name: keywords, weight: 100}, {name: date, weight: 10}]\n",
+        "related:\n  threshold: 90\n"
+        "  indices: [{name: tags, weight: 50}, {name: keywords, weight: 100}, {name: date, weight: 10}]\n",
     ),
 }
 
@@ -303,5 +304,6 @@ def test_related_content_matches_hugo(mode, tmp_path_factory):
     mine = _execblog_related(mode)
     assert set(hugo) == set(mine) and len(mine) == 48
     assert sum(len(v) for v in hugo.values()) > 48, "the corpus must give most posts related posts"
-    mismatches = {name: {"hugo": hugo[name], "execblog": mine[name]} for name in sorted(mine) if hugo[name] != mine[name]}
+    mismatches = {name: {"hugo": hugo[name], "execblog": mine[name]}
+                  for name in sorted(mine) if hugo[name] != mine[name]}
     assert not mismatches, json.dumps(mismatches, ensure_ascii=False, indent=1)

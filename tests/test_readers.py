@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
 from lxml import html as lhtml
+from test_pages import BASE, ROOT, config, view
 
 from execblog.errors import BuildError
 from execblog.hugo.related import Document, RelatedConfig, RelatedIndex, default_indices, keywords, related_pages
@@ -24,9 +25,7 @@ from execblog.pages.feed import absolute_urls
 from execblog.pages.plan import ListContext, SingleContext, plan_site
 from execblog.pages.series import series_boxes, series_order
 
-from test_pages import BASE, ROOT, config, view
-
-T0 = datetime(2024, 1, 1, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 
 
 def doc(key: str, day: int, **values) -> Document:
@@ -67,10 +66,14 @@ def test_two_weak_matches_halve_the_threshold():
 
 
 def test_order_is_summed_weight_then_newest_then_title():
-    docs = [doc("x", 10, tags=["a", "b"], keywords=["k"]),
-            doc("old", 1, tags=["a", "b"]), doc("new", 2, tags=["a", "b"]),  # 160 each: newer first
-            doc("kw", 3, keywords=["k"]),  # 100
-            doc("zeta", 4, tags=["a"]), doc("alpha", 4, tags=["a"])]  # 80 each, same date: by title
+    docs = [
+        doc("x", 10, tags=["a", "b"], keywords=["k"]),
+        doc("old", 1, tags=["a", "b"]),
+        doc("new", 2, tags=["a", "b"]),  # 160 each: newer first
+        doc("kw", 3, keywords=["k"]),  # 100
+        doc("zeta", 4, tags=["a"]),
+        doc("alpha", 4, tags=["a"]),
+    ]  # 80 each, same date: by title
     found = related_pages(docs, RelatedConfig(), DEFAULTS)
     assert titles(found["x"]) == ["new", "old", "kw", "alpha", "zeta"]
 
@@ -140,7 +143,7 @@ def test_series_pages_and_the_box_on_each_part(t):
     box = html.xpath("//nav[@class='series-box']")[0]
     assert "Part 2 of 3" in box.text_content() and "3 parts" in box.text_content()
     assert box.xpath(".//*[@aria-current='page']")[0].text == "P2"
-    assert box.xpath(".//a[@rel='prev']/@href") == [BASE[len("https://blog.example.org"):] + "posts/p1/"]
+    assert box.xpath(".//a[@rel='prev']/@href") == [BASE[len("https://blog.example.org") :] + "posts/p1/"]
     off = plan_site(views, config(SERIES_CONFIG + "show: {series: false}\n"), t)
     assert all(p.context.series == () for p in off.pages if p.kind == "post")
 
@@ -161,7 +164,9 @@ def test_related_posts_off_by_default_and_count_limits_them(t):
     assert [p.name for p in pages["posts/d/index.html"].context.related] == ["c", "b"]  # newest first among equals
     html = render(pages["posts/d/index.html"], config("related: {count: 2}\n"), t)
     assert [a.text for a in html.xpath("//section[@class='related-posts']//a")] == ["C", "B"]
-    assert not render(pages["posts/a/index.html"], config("related: {count: 2}\n"), t).xpath("//*[@class='related-posts']")
+    assert not render(pages["posts/a/index.html"], config("related: {count: 2}\n"), t).xpath(
+        "//*[@class='related-posts']"
+    )
 
 
 def test_related_indices_from_the_config_and_front_matter_keywords(t):
@@ -170,17 +175,20 @@ def test_related_indices_from_the_config_and_front_matter_keywords(t):
     assert [p.name for p in {p.output: p for p in plan.pages}["posts/b/index.html"].context.related] == ["a"]
 
 
-@pytest.mark.parametrize(("text", "message"), [
-    ("related: {threshold: 120}", "between 0 and 100"),
-    ("related: {count: -1}", "must not be negative"),
-    ("related: {indices: [{name: Tags, weight: 1}]}", "lower-case"),
-    ("comments: {giscus: {repo: nope, repo_id: R, category: C, category_id: D}}", "owner/name"),
-    ("comments: {giscus: {repo: o/n, repo_id: R, category: C, category_id: D, mapping: number}}", "mapping"),
-    ("analytics: {google: {id: UA-1}}", "G-XXXXXXX"),
-    ("analytics: {plausible: {domain: 'x\" onload=1'}}", "domain name"),
-    ("analytics: {plausible: {domain: example.org, src: 'http://plausible.io/js/script.js'}}", "https://"),
-    ("feed: {full: true}", "unknown key `feed.full`"),
-])
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("related: {threshold: 120}", "between 0 and 100"),
+        ("related: {count: -1}", "must not be negative"),
+        ("related: {indices: [{name: Tags, weight: 1}]}", "lower-case"),
+        ("comments: {giscus: {repo: nope, repo_id: R, category: C, category_id: D}}", "owner/name"),
+        ("comments: {giscus: {repo: o/n, repo_id: R, category: C, category_id: D, mapping: number}}", "mapping"),
+        ("analytics: {google: {id: UA-1}}", "G-XXXXXXX"),
+        ("analytics: {plausible: {domain: 'x\" onload=1'}}", "domain name"),
+        ("analytics: {plausible: {domain: example.org, src: 'http://plausible.io/js/script.js'}}", "https://"),
+        ("feed: {full: true}", "unknown key `feed.full`"),
+    ],
+)
 def test_bad_reader_settings_name_the_line(text, message):
     with pytest.raises(BuildError) as err:
         config(text + "\n")
@@ -191,21 +199,30 @@ def test_bad_reader_settings_name_the_line(text, message):
 POST_URL = "https://blog.example.org/sub/posts/p/"
 
 
-@pytest.mark.parametrize(("before", "after"), [
-    ('<img src="abc.png" alt="x">', f'<img src="{POST_URL}abc.png" alt="x">'),
-    ('<a href="#fn:1">1</a>', f'<a href="{POST_URL}#fn:1">1</a>'),
-    ('<a href="../other/">o</a>', '<a href="https://blog.example.org/sub/posts/other/">o</a>'),
-    ('<a href="/sub/tags/x/">x</a>', '<a href="https://blog.example.org/sub/tags/x/">x</a>'),
-    ('<a href="https://e.org/a?b=1&amp;c=2">e</a>', '<a href="https://e.org/a?b=1&amp;c=2">e</a>'),
-    ('<img src="data:image/png;base64,AAAA" alt="">', '<img src="data:image/png;base64,AAAA" alt="">'),
-    ('<a href="mailto:me@example.org">m</a>', '<a href="mailto:me@example.org">m</a>'),
-    ("<img src='a b.png' alt=''>", f'<img src="{POST_URL}a b.png" alt=\'\'>'),  # only URL attributes change
-    ('<img srcset="a.png 1x, b.png 2x" src=a.png>', f'<img srcset="{POST_URL}a.png 1x, {POST_URL}b.png 2x" src="{POST_URL}a.png">'),
-    ('<p>write src="x.png" and href="y" in prose</p>', '<p>write src="x.png" and href="y" in prose</p>'),
-    ('<pre><code>&lt;img src="z.png"&gt;</code></pre>', '<pre><code>&lt;img src="z.png"&gt;</code></pre>'),
-    ('<img alt=\'src="q.png"\' src="r.png">', f'<img alt=\'src="q.png"\' src="{POST_URL}r.png">'),
-    ('line one\n<p>two\n<img src="c.png" alt="c"></p>', f'line one\n<p>two\n<img src="{POST_URL}c.png" alt="c"></p>'),
-])
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ('<img src="abc.png" alt="x">', f'<img src="{POST_URL}abc.png" alt="x">'),
+        ('<a href="#fn:1">1</a>', f'<a href="{POST_URL}#fn:1">1</a>'),
+        ('<a href="../other/">o</a>', '<a href="https://blog.example.org/sub/posts/other/">o</a>'),
+        ('<a href="/sub/tags/x/">x</a>', '<a href="https://blog.example.org/sub/tags/x/">x</a>'),
+        ('<a href="https://e.org/a?b=1&amp;c=2">e</a>', '<a href="https://e.org/a?b=1&amp;c=2">e</a>'),
+        ('<img src="data:image/png;base64,AAAA" alt="">', '<img src="data:image/png;base64,AAAA" alt="">'),
+        ('<a href="mailto:me@example.org">m</a>', '<a href="mailto:me@example.org">m</a>'),
+        ("<img src='a b.png' alt=''>", f"<img src=\"{POST_URL}a b.png\" alt=''>"),  # only URL attributes change
+        (
+            '<img srcset="a.png 1x, b.png 2x" src=a.png>',
+            f'<img srcset="{POST_URL}a.png 1x, {POST_URL}b.png 2x" src="{POST_URL}a.png">',
+        ),
+        ('<p>write src="x.png" and href="y" in prose</p>', '<p>write src="x.png" and href="y" in prose</p>'),
+        ('<pre><code>&lt;img src="z.png"&gt;</code></pre>', '<pre><code>&lt;img src="z.png"&gt;</code></pre>'),
+        ('<img alt=\'src="q.png"\' src="r.png">', f'<img alt=\'src="q.png"\' src="{POST_URL}r.png">'),
+        (
+            'line one\n<p>two\n<img src="c.png" alt="c"></p>',
+            f'line one\n<p>two\n<img src="{POST_URL}c.png" alt="c"></p>',
+        ),
+    ],
+)
 def test_absolute_urls(before, after):
     assert absolute_urls(before, POST_URL) == after
 
@@ -221,8 +238,10 @@ def render(page, site_config, t, layouts: Path | None = None):
     return lhtml.fromstring(renderer.render(page))
 
 
-GISCUS = ("comments:\n  giscus: {repo: me/blog, repo_id: R_kgDO, category: Announcements, category_id: DIC_kwDO}\n"
-          "analytics:\n  plausible: {domain: blog.example.org}\n  google: {id: G-ABC1234}\n")
+GISCUS = (
+    "comments:\n  giscus: {repo: me/blog, repo_id: R_kgDO, category: Announcements, category_id: DIC_kwDO}\n"
+    "analytics:\n  plausible: {domain: blog.example.org}\n  google: {id: G-ABC1234}\n"
+)
 THIRD_PARTY = re.compile(r"giscus\.app|plausible\.io|googletagmanager|gtag\(")
 
 
@@ -276,8 +295,10 @@ def test_a_site_partial_overrides_the_theme_one(t, tmp_path):
 
 
 # --- a whole site: the feed validates ----------------------------------------------------------------------
-RFC822 = re.compile(r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
-                    r"\d{2}:\d{2}:\d{2} [+-]\d{4}")
+RFC822 = re.compile(
+    r"(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d{2} (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} "
+    r"\d{2}:\d{2}:\d{2} [+-]\d{4}"
+)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -316,17 +337,21 @@ def check_rss(text: str, self_url: str) -> list[ElementTree.Element]:
 
 @pytest.mark.pipeline
 def test_full_content_feed_validates(site):
-    site.config(textwrap.dedent("""\
+    site.config(
+        textwrap.dedent("""\
         title: Test Blog
         description: a test site
         base_url: https://blog.example.org/sub/
         language: ja
         time_zone: Asia/Tokyo
         feed: {full_content: true}
-        """))
-    bundle = site.post("figures/index.md", "title: 図の記事\ndate: 2024-05-06\ntags: [x]",
-                       "本文[^1]と![図](plot.png)、[別の記事](../plain/)。\n\n[^1]: 注。\n\n"
-                       "```html\n<img src=\"in-code.png\">\n```\n")
+        """)
+    )
+    bundle = site.post(
+        "figures/index.md",
+        "title: 図の記事\ndate: 2024-05-06\ntags: [x]",
+        '本文[^1]と![図](plot.png)、[別の記事](../plain/)。\n\n[^1]: 注。\n\n```html\n<img src="in-code.png">\n```\n',
+    )
     (bundle.parent / "plot.png").write_bytes((ROOT / "theme" / "static" / "apple-touch-icon.png").read_bytes())
     site.post("plain.md", "title: Plain & <simple>\ndate: 2024-05-07T10:00:00+02:00", "Just text.\n")
     assert site.build() == 0

@@ -104,8 +104,9 @@ def _norm(num: int, low: int, high: int) -> int:
     return int(math.floor((num - low) / (high - low) * 100 + 0.5))
 
 
-def related_pages(docs: Sequence[Document], config: RelatedConfig,
-                  indices: Sequence[RelatedIndex] | None = None) -> dict[Hashable, tuple[Document, ...]]:
+def related_pages(
+    docs: Sequence[Document], config: RelatedConfig, indices: Sequence[RelatedIndex] | None = None
+) -> dict[Hashable, tuple[Document, ...]]:
     """For every document, the related others in Hugo's order, best first.
 
     `indices` overrides `config.indices` (pass `default_indices(...)` for a
@@ -126,14 +127,21 @@ def related_pages(docs: Sequence[Document], config: RelatedConfig,
                 table.setdefault(word, []).append(doc)
             counted += bool(words)
         if index.cardinality_threshold and counted:
-            for word in [w for w, found in table.items()
-                         if math.ceil(len(found) / counted * 100) > index.cardinality_threshold]:
+            for word in [
+                w for w, found in table.items() if math.ceil(len(found) / counted * 100) > index.cardinality_threshold
+            ]:
                 del table[word]
     return {doc.key: _search(doc, chosen, postings, config, low, high) for doc in docs}
 
 
-def _search(doc: Document, indices: Sequence[RelatedIndex], postings: Mapping[str, Mapping[str, list[Document]]],
-            config: RelatedConfig, low: int, high: int) -> tuple[Document, ...]:
+def _search(
+    doc: Document,
+    indices: Sequence[RelatedIndex],
+    postings: Mapping[str, Mapping[str, list[Document]]],
+    config: RelatedConfig,
+    low: int,
+    high: int,
+) -> tuple[Document, ...]:
     weight: dict[Hashable, int] = {}
     matches: dict[Hashable, int] = {}
     found: dict[Hashable, Document] = {}
@@ -146,8 +154,9 @@ def _search(doc: Document, indices: Sequence[RelatedIndex], postings: Mapping[st
                 found[other.key] = other
                 weight[other.key] = weight.get(other.key, 0) + index.weight
                 matches[other.key] = matches.get(other.key, 0) + 1
-    kept = [found[k] for k in found
-            if _norm(_quo(weight[k], matches[k]), low, high) >= _quo(config.threshold, matches[k])]
+    kept = [
+        found[k] for k in found if _norm(_quo(weight[k], matches[k]), low, high) >= _quo(config.threshold, matches[k])
+    ]
     # Hugo's order; a full tie (same weight, date and title) falls back to the key, which Hugo leaves to chance.
     kept.sort(key=lambda d: (-weight[d.key], -d.date.timestamp(), d.name, str(d.key)))
     return tuple(kept)

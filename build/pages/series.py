@@ -62,8 +62,9 @@ def series_order(posts: Sequence[P]) -> list[P]:
     return sorted(posts, key=lambda p: (p.date.timestamp(), p.title, p.name))
 
 
-def series_boxes(posts: Sequence[P], series_of: Callable[[P], Sequence[str]],
-                 term_url: Callable[[str], str]) -> dict[str, tuple[SeriesBox[P], ...]]:
+def series_boxes(
+    posts: Sequence[P], series_of: Callable[[P], Sequence[str]], term_url: Callable[[str], str]
+) -> dict[str, tuple[SeriesBox[P], ...]]:
     """Each post's boxes, one per series it belongs to (series sorted by name)."""
     boxes: dict[str, list[SeriesBox[P]]] = {}
     for term in group_terms(posts, series_of):

@@ -21,8 +21,10 @@ import yaml
 
 from execblog.errors import BuildError
 from execblog import safe_yaml
+from execblog.hugo.related import RelatedConfig
 
 CONFIG_FILE = "site_config.yaml"
+LAYOUTS_DIR = "layouts"  # a site's own templates, over the theme's (Hugo's layouts/)
 DEFAULT_TAXONOMIES = {"tag": "tags", "category": "categories"}
 # URL folders other pages and the theme's files use: a taxonomy there would overwrite them.
 _RESERVED_FOLDERS = {"archives", "search", "page", "assets"}
@@ -62,6 +64,55 @@ class Show:
     search: bool = True
     rss: bool = True
     tags_on_post: bool = True
+    series: bool = True  # the box listing a series' parts on each of its posts (taxonomy `series`)
+
+
+@dataclass(frozen=True)
+class Related(RelatedConfig):
+    """Hugo's `related` settings, plus how many related posts a post shows."""
+
+    count: int = 0  # 0 = none, as PaperMod shows none
+
+
+@dataclass(frozen=True)
+class Feed:
+    full_content: bool = False  # PaperMod's ShowFullTextinRSS: the whole post, not the summary
+
+
+@dataclass(frozen=True)
+class Giscus:
+    """giscus.app comments: the ids come from its configuration page."""
+
+    repo: str  # owner/name
+    repo_id: str
+    category: str
+    category_id: str
+    mapping: str = "pathname"  # pathname | url | title | og:title
+    reactions: bool = True
+    input_position: str = "bottom"  # top | bottom
+    lang: str = ""  # "" = the site's language
+
+
+@dataclass(frozen=True)
+class Comments:
+    giscus: Giscus | None = None
+
+
+@dataclass(frozen=True)
+class Plausible:
+    domain: str  # the site as Plausible knows it, e.g. example.org
+    src: str = "https://plausible.io/js/script.js"  # another https URL for a self-hosted instance
+
+
+@dataclass(frozen=True)
+class GoogleAnalytics:
+    id: str  # a GA4 measurement id, G-XXXXXXX
+
+
+@dataclass(frozen=True)
+class Analytics:
+    plausible: Plausible | None = None
+    google: GoogleAnalytics | None = None
 
 
 @dataclass(frozen=True)
@@ -130,6 +181,10 @@ class SiteConfig:
     markup: Markup = field(default_factory=Markup)
     show: Show = field(default_factory=Show)
     home_info: HomeInfo = field(default_factory=HomeInfo)
+    related: Related = field(default_factory=Related)
+    feed: Feed = field(default_factory=Feed)
+    comments: Comments = field(default_factory=Comments)
+    analytics: Analytics = field(default_factory=Analytics)
     menu: tuple[MenuItem, ...] = ()
     execution: Execution = field(default_factory=Execution)
     profiles: dict[str, Profile] = field(default_factory=dict)
@@ -288,6 +343,7 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             fail(f"taxonomies.{singular}", f"the taxonomy `{plural}` would use the folder /{plural}/ that other pages use",
                  f"choose another plural name than {', '.join(sorted(_RESERVED_FOLDERS | {config.posts_section}))}")
         plurals.add(plural)
+    _check_readers(config, fail)
     profiles = set(config.profiles) | {"auto"}
     if config.default_profile not in profiles:
         fail("default_profile", f"unknown profile `{config.default_profile}`", "define it under `profiles:`")
@@ -307,6 +363,49 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
                              _line(_key_node(_key_node(node, "bundled_models"), model_id)),
                              "give the import name of the package that ships the model")
     _check_standins(config, node, path)
+
+
+_GISCUS_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_GISCUS_MAPPINGS = ("pathname", "url", "title", "og:title")
+_GA_ID = re.compile(r"G-[A-Z0-9]{4,20}")
+_DOMAIN = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(,[a-z0-9]([a-z0-9.-]*[a-z0-9])?)*")
+
+
+def _check_readers(config: SiteConfig, fail) -> None:
+    """Related posts, comments and analytics: values that end up in URLs and scripts are checked by pattern."""
+    related = config.related
+    if not 0 <= related.threshold <= 100:
+        fail("related.threshold", "related.threshold must be between 0 and 100")
+    if related.count < 0:
+        fail("related.count", "related.count must not be negative", "0 shows no related posts")
+    for index in related.indices or ():
+        if not index.name or index.name != index.name.lower():
+            fail("related.indices", f"related index name `{index.name}` must be a lower-case front matter key",
+                 "e.g. tags, keywords, date, series")
+        if not 0 <= index.cardinality_threshold <= 100:
+            fail("related.indices", "cardinality_threshold must be between 0 and 100")
+    giscus = config.comments.giscus
+    if giscus:
+        if not _GISCUS_REPO.fullmatch(giscus.repo):
+            fail("comments.giscus.repo", f"comments.giscus.repo must be owner/name, got `{giscus.repo}`")
+        for key in ("repo_id", "category", "category_id"):
+            if not getattr(giscus, key).strip():
+                fail(f"comments.giscus.{key}", f"comments.giscus.{key} is empty",
+                     "copy the value from the giscus.app configuration page")
+        if giscus.mapping not in _GISCUS_MAPPINGS:
+            fail("comments.giscus.mapping", f"comments.giscus.mapping must be one of {', '.join(_GISCUS_MAPPINGS)}")
+        if giscus.input_position not in ("top", "bottom"):
+            fail("comments.giscus.input_position", "comments.giscus.input_position must be top or bottom")
+    plausible = config.analytics.plausible
+    if plausible:
+        if not _DOMAIN.fullmatch(plausible.domain):
+            fail("analytics.plausible.domain", f"analytics.plausible.domain must be a domain name, got `{plausible.domain}`",
+                 "e.g. example.github.io")
+        if not plausible.src.startswith("https://"):
+            fail("analytics.plausible.src", "analytics.plausible.src must be an https:// URL")
+    google = config.analytics.google
+    if google and not _GA_ID.fullmatch(google.id):
+        fail("analytics.google.id", f"analytics.google.id must be a GA4 measurement id (G-XXXXXXX), got `{google.id}`")
 
 
 def _check_standins(config: SiteConfig, node: yaml.Node, path: Path) -> None:

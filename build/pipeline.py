@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from execblog.config import CONFIG_FILE, Profile, SiteConfig, load_config
+from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.i18n import Translator
@@ -64,7 +64,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
             raise BuildError(f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/")
         config = replace(config, base_url=opts.base_url)
     if not opts.shard:
-        sources = [site_dir / "posts", site_dir / "theme", site_dir / CONFIG_FILE, site_dir / config.execution.freeze_dir]
+        sources = [site_dir / "posts", site_dir / "theme", site_dir / LAYOUTS_DIR, site_dir / CONFIG_FILE, site_dir / config.execution.freeze_dir]
         check_output_folder(opts.out_dir, site_dir, sources)
     cache = site_dir / CACHE_DIR
     stamp = InputStamp(site_dir, config, opts)
@@ -96,7 +96,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     writer = SiteWriter(opts.out_dir)
     try:
         static_urls = write_static(writer, site_dir, config)
-        pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
+        pages = PageRenderer(config, translator, site_dir / "theme", static_urls, site_dir / LAYOUTS_DIR)
 
         def render(page):
             text = pages.render(page)

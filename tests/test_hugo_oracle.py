@@ -188,3 +188,122 @@ def test_matches_hugo(post: Path, has_cjk_language: bool, hugo_results):
             mismatches[key] = {"hugo": expected, "execblog": value}
     # Verified against hugo v0.168.0; another version may differ on purpose.
     assert not mismatches, build["_version"] + "\n" + json.dumps(mismatches, ensure_ascii=False, indent=1)
+
+
+# --- related content: `.Site.RegularPages.Related .` --------------------------------------------------------
+RELATED_LAYOUT = (
+    "{{- $out := dict -}}\n{{- range site.RegularPages -}}\n{{- $rel := slice -}}\n"
+    "{{- range site.RegularPages.Related . -}}{{- $rel = $rel | append .File.BaseFileName -}}{{- end -}}\n"
+    "{{- $out = merge $out (dict .File.BaseFileName $rel) -}}\n{{- end -}}\n{{- $out | jsonify | safeHTML -}}\n"
+)
+# (name, Hugo's TOML, execblog's site_config.yaml): Hugo's defaults, and every knob turned.
+RELATED_MODES = {
+    "default": ("", ""),
+    "tuned": (
+        'taxonomies = {tag = "tags", category = "categories", series = "series"}\n'
+        "[related]\nthreshold = 60\nincludeNewer = true\ntoLower = true\n"
+        '[[related.indices]]\nname = "keywords"\nweight = 100\n'
+        '[[related.indices]]\nname = "tags"\nweight = 80\ncardinalityThreshold = 40\n'
+        '[[related.indices]]\nname = "series"\nweight = 45\n'
+        '[[related.indices]]\nname = "categories"\nweight = -20\n'
+        '[[related.indices]]\nname = "date"\nweight = 10\npattern = "200601"\n',
+        "taxonomies: {tag: tags, category: categories, series: series}\n"
+        "related:\n  threshold: 60\n  include_newer: true\n  to_lower: true\n  indices:\n"
+        "    - {name: keywords, weight: 100}\n    - {name: tags, weight: 80, cardinality_threshold: 40}\n"
+        "    - {name: series, weight: 45}\n    - {name: categories, weight: -20}\n"
+        "    - {name: date, weight: 10, pattern: '200601'}\n",
+    ),
+    "strict": (
+        '[related]\nthreshold = 90\n[[related.indices]]\nname = "tags"\nweight = 50\n'
+        '[[related.indices]]\nname = "keywords"\nweight = 100\n[[related.indices]]\nname = "date"\nweight = 10\n',
+        "related:\n  threshold: 90\n"
+        "  indices: [{name: tags, weight: 50}, {name: keywords, weight: 100}, {name: date, weight: 10}]\n",
+    ),
+}
+
+
+def related_corpus() -> list[dict]:
+    """Posts whose front matter exercises every rule: shared and case-varied tags, keywords, series,
+    categories, shared dates (ties broken by title), dates whose year or month differs by offset.
+    Titles are unique: with the same weight, date and title Hugo's order is left to chance."""
+    import random
+
+    rng = random.Random(14)
+    tags = ["LLM", "llm", "Attention", "GPT-2", "画像生成", "rinna", "Python", "可視化", "CUDA", "Diffusion"]
+    dates = ["2023-12-31T23:30:00-05:00", "2024-01-01T00:10:00+09:00", "2024-01-01T00:10:00+09:00",
+             "2024-02-29T12:00:00Z", "2024-03-01T08:00:00+09:00", "2024-06-15T09:00:00+09:00",
+             "2024-12-31T20:00:00+00:00", "2025-01-15T09:00:00+09:00", "2025-01-15T09:00:00+09:00",
+             "2025-04-12T10:00:00+09:00", "2025-04-13T10:00:00+09:00", "2025-07-01T00:00:00+02:00"]
+    posts = []
+    for i in range(48):
+        front: dict = {"title": f"{rng.choice(['Notes', 'Attention', 'ノート', 'Diffusion'])} {i:02d}",
+                       "date": rng.choice(dates)}
+        if rng.random() < 0.85:
+            front["tags"] = rng.sample(tags, rng.randint(1, 4))
+        if rng.random() < 0.4:
+            front["keywords"] = rng.sample(["transformer", "attention", "sampling", "tokenizer"], rng.randint(1, 2))
+        if rng.random() < 0.3:
+            front["series"] = [rng.choice(["Attention", "Diffusion"])]
+        if rng.random() < 0.3:
+            front["categories"] = [rng.choice(["ml", "notes"])]
+        posts.append({"name": f"p{i:02d}", "front": front})
+    return posts
+
+
+_RELATED: dict[str, dict] = {}
+
+
+def _hugo_related(mode: str, tmp_root: Path) -> dict:
+    if mode in _RELATED:
+        return _RELATED[mode]
+    site = tmp_root / f"related-{mode}"
+    (site / "content" / "posts").mkdir(parents=True)
+    (site / "layouts").mkdir()
+    for post in related_corpus():
+        text = "---\n" + yaml.safe_dump(post["front"], allow_unicode=True) + "---\nText.\n"
+        (site / "content" / "posts" / f"{post['name']}.md").write_text(text, encoding="utf-8")
+    (site / "layouts" / "home.html").write_text(RELATED_LAYOUT, encoding="utf-8")
+    for name in ("single.html", "list.html"):
+        (site / "layouts" / name).write_text("", encoding="utf-8")
+    (site / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\ntitle = "oracle"\nbuildFuture = true\n'
+        'disableKinds = ["taxonomy", "term", "rss", "sitemap", "robotstxt", "404"]\n' + RELATED_MODES[mode][0],
+        encoding="utf-8")
+    env = {**os.environ, "TZ": "UTC", "HUGO_CACHEDIR": str(tmp_root / "hugo-cache")}
+    proc = subprocess.run([_hugo_binary(), "--quiet", "--source", str(site), "--destination", str(site / "public")],
+                          capture_output=True, text=True, env=env, timeout=300)
+    if proc.returncode != 0:
+        pytest.fail(f"hugo failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
+    _RELATED[mode] = json.loads((site / "public" / "index.html").read_text(encoding="utf-8"))
+    return _RELATED[mode]
+
+
+def _execblog_related(mode: str) -> dict[str, list[str]]:
+    """The same posts through execblog's page planner (front matter -> PostView -> the post page's related)."""
+    from dataclasses import replace
+
+    from execblog.i18n import Translator
+    from execblog.pages.plan import plan_site
+    from test_pages import ROOT, config, view
+
+    site_config = config(RELATED_MODES[mode][1])
+    site_config = replace(site_config, related=replace(site_config.related, count=1000))
+    views = []
+    for post in related_corpus():
+        front = post["front"]
+        terms = {plural: tuple(front.get(plural, ())) for plural in site_config.taxonomies.values()}
+        views.append(replace(view(post["name"], 0, terms), title=front["title"], params=dict(front),
+                             date=hugo_time(front["date"], UTC)))
+    plan = plan_site(views, site_config, Translator(ROOT, "en"))
+    return {p.context.post.name: [r.name for r in p.context.related] for p in plan.pages if p.kind == "post"}
+
+
+@pytest.mark.parametrize("mode", list(RELATED_MODES))
+def test_related_content_matches_hugo(mode, tmp_path_factory):
+    hugo = _hugo_related(mode, tmp_path_factory.mktemp("hugo-related"))
+    mine = _execblog_related(mode)
+    assert set(hugo) == set(mine) and len(mine) == 48
+    assert sum(len(v) for v in hugo.values()) > 48, "the corpus must give most posts related posts"
+    mismatches = {name: {"hugo": hugo[name], "execblog": mine[name]}
+                  for name in sorted(mine) if hugo[name] != mine[name]}
+    assert not mismatches, json.dumps(mismatches, ensure_ascii=False, indent=1)

@@ -39,7 +39,7 @@ def view(name: str, day: int, terms: dict[str, tuple[str, ...]] | None = None, *
     base = PostView(
         name=name, title=name.title(), path=path, url=urls.url(path), permalink=urls.absolute(path),
         date=T0 + timedelta(days=day), lastmod=None, date_text="", meta=(), summary_text="", truncated=False,
-        card_summary="", meta_description="", content_html="", notices=(), provenance=None, description="",
+        card_summary="", meta_description="", content_html="", feed_html="", notices=(), provenance=None, description="",
         headings=(), show_toc=False,
         terms={tax: tuple(Link(n, urls.url(f"{tax}/{n.lower()}/")) for n in names) for tax, names in terms.items()},
         authors=(), word_count=0, reading_time=0, cover=None, cover_url=None, cover_permalink=None,

@@ -15,6 +15,7 @@ import sys
 import threading
 from pathlib import Path
 
+from execblog.config import LAYOUTS_DIR
 from execblog.errors import BuildError
 from execblog.pipeline import BuildOptions, build_site
 
@@ -121,7 +122,8 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
     server = _Server((bind, port), _handler(out_dir, reloader))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {out_dir.name} on {base_url} (drafts and future posts included); Ctrl+C to stop", file=sys.stderr)
-    watched = [p for p in (site_dir / "posts", site_dir / "theme", site_dir / "site_config.yaml") if p.exists()]
+    watched = [p for p in (site_dir / "posts", site_dir / "theme", site_dir / LAYOUTS_DIR, site_dir / "site_config.yaml")
+               if p.exists()]
     try:
         for _changes in watchfiles.watch(*watched, debounce=200):
             rebuild()

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from execblog import __version__
-from execblog.config import SiteConfig
+from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
 from execblog.records import BuildOptions, SourcePost, output_options
 from execblog.output.write import MANIFEST
@@ -60,7 +60,7 @@ class InputStamp:
     def _digest(self, extra_inputs: list[str]) -> str:
         h = hashlib.sha256(package_fingerprint().encode())
         h.update(repr([(name, _canonical(value)) for name, value in output_options(self.opts).items()]).encode())
-        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme",
+        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme", self.site_dir / LAYOUTS_DIR,
                  self.site_dir / self.config.execution.freeze_dir]
         roots += [self.site_dir / p for p in extra_inputs]
         roots += _model_cache_files()

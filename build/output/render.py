@@ -27,10 +27,14 @@ def _iso(value: datetime) -> str:
 
 
 class PageRenderer:
-    def __init__(self, config: SiteConfig, translator: Translator, theme_dir: Path, static_urls: dict[str, str]):
+    def __init__(self, config: SiteConfig, translator: Translator, theme_dir: Path, static_urls: dict[str, str],
+                 layouts_dir: Path | None = None):
         self.theme_dir = theme_dir
+        # Hugo's lookup: a site's layouts/<path> wins over the theme's templates/<path>
+        # (e.g. layouts/partials/comments.html), so a site changes one partial without forking the theme.
+        folders = ([str(layouts_dir)] if layouts_dir is not None else []) + [str(theme_dir / "templates")]
         self.env = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(theme_dir / "templates")),
+            loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,

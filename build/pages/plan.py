@@ -22,11 +22,14 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from execblog.hugo import dates, summaries, text_metrics
+from execblog.hugo.related import Document, default_indices, related_pages
 from execblog.config import SiteConfig
 from execblog.i18n import Translator
 from execblog.convert.markdown import Heading
 from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
+from execblog.pages.feed import absolute_urls
+from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, series_order
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class PostView:
     card_summary: str  # what a list card shows: the summary, cut, with "..." when there is more
     meta_description: str  # <meta name="description">: search engines show ~160 characters
     content_html: str
+    feed_html: str  # the content with absolute URLs, for feeds with `feed.full_content`; "" otherwise
     notices: tuple[Notice, ...]  # banners above the content (not counted, not summarized)
     provenance: Provenance | None  # execution details below the content
     description: str
@@ -191,6 +195,7 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         card_summary=shorten(summary_text, CARD_SUMMARY_CHARS, summary.truncated, "..."),
         meta_description=shorten(description, META_DESCRIPTION_CHARS, False, "…"),
         content_html=summarized.content,
+        feed_html=absolute_urls(summarized.content, urls.absolute(path)) if config.feed.full_content else "",
         notices=converted.notices,
         provenance=converted.provenance,
         description=description,
@@ -223,6 +228,9 @@ class SingleContext:  # single.html
     post: PostView
     newer: PostView | None
     older: PostView | None
+    series: tuple[SeriesBox[PostView], ...] = ()  # one box per series the post is part of
+    related: tuple[PostView, ...] = ()  # Hugo's related content, best first, at most `related.count`
+    comments: bool = False  # the site's comment widget (giscus) goes under this post
 
 
 @dataclass(frozen=True)
@@ -303,11 +311,35 @@ FEED_ITEMS = 20
 
 
 def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
-    posts = site.posts
+    posts, config = site.posts, site.config
+    boxes = (series_boxes(posts, lambda p: [link.name for link in p.terms.get(SERIES_TAXONOMY, ())],
+                          lambda name: site.urls.url(term_path(SERIES_TAXONOMY, name)))
+             if config.show.series else {})
+    related = related_posts(site) if config.related.count else {}
+    giscus = config.comments.giscus is not None
     return [Page("post", "single.html", post.path + "index.html",
-                 SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None),
+                 SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None,
+                               series=boxes.get(post.name, ()),
+                               related=related.get(post.name, ())[: config.related.count],
+                               comments=giscus and post.params.get("comments") is not False),
                  lastmod=post.lastmod or post.date)
             for i, post in enumerate(posts)]
+
+
+def related_posts(site: Site) -> dict[str, tuple[PostView, ...]]:
+    """Every post's related posts by Hugo's algorithm over all posts (its `.Site.RegularPages.Related .`)."""
+    config = site.config
+    by_name = {post.name: post for post in site.posts}
+    docs = []
+    for post in site.posts:
+        # Hugo looks an index's name up among the page's fields, then its params (keys in lower case).
+        values = {str(k).lower(): v for k, v in post.params.items()}
+        values.update({plural: [link.name for link in links] for plural, links in post.terms.items()})
+        values.update(date=post.date, publishdate=post.date, lastmod=post.lastmod or post.date, title=post.title)
+        docs.append(Document(post.name, post.title, post.date, values))
+    indices = config.related.indices if config.related.indices is not None else default_indices(config.taxonomies)
+    found = related_pages(docs, config.related, indices)
+    return {name: tuple(by_name[d.key] for d in docs_) for name, docs_ in found.items()}
 
 
 def alias_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
@@ -347,7 +379,9 @@ def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
         pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html", TermsContext(title, term_links, taxonomy)))
         for term in terms:
             base = term_path(taxonomy, term.name)
-            pages += list_pages("term", base, term.items, site, title=term.name,
+            # a series page lists its parts in reading order
+            listed = tuple(series_order(term.items)) if taxonomy == SERIES_TAXONOMY else term.items
+            pages += list_pages("term", base, listed, site, title=term.name,
                                 breadcrumb=Link(title, urls.url(f"{taxonomy}/")))
             pages.append(feed(base, f"{term.name} - {site.config.title}", term.items, site))
     return pages
@@ -419,7 +453,7 @@ def list_pages(kind: str, base: str, items: Sequence[PostView], site: Site, titl
         out.append(Page(kind, "list.html", path + "index.html",
                         ListContext(title, pager, prev_url, next_url, kind == "home", breadcrumb,
                                     urls.url(base + "index.xml")),
-                        lastmod=items[0].date if items else None))
+                        lastmod=max(p.date for p in items) if items else None))
     return out
 
 

@@ -27,7 +27,7 @@ from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
 from execblog.parallel import parallel_map
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
-from execblog.output.static_assets import write_static
+from execblog.output.static_assets import ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
 
 @dataclass(frozen=True)
@@ -113,17 +113,18 @@ def build_site(opts: BuildOptions) -> BuildResult:
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
-        static_urls = write_static(writer, site_dir, config)
-        pages = PageRenderer(config, translator, site_dir / "theme", static_urls)
+        assets = ThemeAssets(writer, site_dir, config)
+        pages = PageRenderer(config, translator, site_dir / "theme", assets.urls)
 
         def render(page):
             text = pages.render(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text
+            return text, assets.use(text)
 
         def write(selection):
-            for page, text in zip(selection, parallel_map(render, selection)):
+            # a kind's stylesheet is known once all its pages are rendered, so each call takes whole kinds
+            for page, text in zip(selection, assets.fill(selection, parallel_map(render, selection))):
                 writer.write_text(page.output, text)
 
         # Post pages first: the search indexer reads only them (and must not

@@ -19,6 +19,7 @@ from pathlib import Path
 from execblog.config import CONFIG_FILE, Profile, SiteConfig, load_config
 from execblog.content.read import read_posts
 from execblog.errors import BuildError
+from execblog.execution.progress import Progress
 from execblog.i18n import Translator
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
@@ -109,7 +110,13 @@ def build_site(opts: BuildOptions) -> BuildResult:
                          hint="fix the cell named above, or pass --keep-going to publish the other posts")
     executed = report.posts
     translator = Translator(site_dir, config.language)
-    views, converted = _post_views(executed, config, translator, cache / "views")
+    progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
+    try:
+        views, converted = _post_views(executed, config, translator, cache / "views",
+                                       lambda n: progress.count("converting posts", n, len(executed)))
+    except BaseException:
+        progress.stop()
+        raise
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
@@ -122,10 +129,16 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
             return text, assets.use(text)
 
+        written = 0
+
         def write(selection):
+            nonlocal written
             # a kind's stylesheet is known once all its pages are rendered, so each call takes whole kinds
-            for page, text in zip(selection, assets.fill(selection, parallel_map(render, selection))):
+            rendered = parallel_map(render, selection,
+                                    lambda n: progress.count("writing pages", written + n, len(plan.pages)))
+            for page, text in zip(selection, assets.fill(selection, rendered), strict=True):
                 writer.write_text(page.output, text)
+            written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
         # see a file half-written), and runs while the list pages are rendered.
@@ -145,6 +158,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
     except BaseException:
         writer.abort()
         raise
+    finally:
+        progress.stop()
     if not failures:
         stamp.save(posts, min(due) if due else None)
     _report_failures(failures, shown)
@@ -353,7 +368,7 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
 
 
 def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
-                cache_dir: Path) -> tuple[list[PostView], int]:
+                cache_dir: Path, done=None) -> tuple[list[PostView], int]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post."""
@@ -392,7 +407,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         os.replace(tmp, path)
         return result, True
 
-    results = parallel_map(view, executed)
+    results = parallel_map(view, executed, done)
     return [v for v, _ in results], sum(converted for _, converted in results)
 
 

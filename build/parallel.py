@@ -32,15 +32,26 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def parallel_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int], None] | None = None) -> list[R]:
+    """`[fn(item) for item in items]`, in order; `done(n)` is called in this
+    process as the first n results arrive (for a progress line)."""
     global _task
     jobs = cpu_count()
+    results: list[R] = []
     if jobs < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
-        return [fn(item) for item in items]
+        for item in items:
+            results.append(fn(item))
+            if done:
+                done(len(results))
+        return results
     _task = lambda i: fn(items[i])  # noqa: E731 - inherited by the forked workers
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             chunk = max(1, len(items) // (jobs * 8))
-            return pool.map(_run, range(len(items)), chunksize=chunk)
+            for result in pool.imap(_run, range(len(items)), chunksize=chunk):
+                results.append(result)
+                if done:
+                    done(len(results))
+            return results
     finally:
         _task = None

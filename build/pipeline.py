@@ -19,6 +19,7 @@ from pathlib import Path
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
+from execblog.execution.progress import Progress
 from execblog.i18n import Translator
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
@@ -27,7 +28,7 @@ from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
 from execblog.parallel import parallel_map
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
-from execblog.output.static_assets import write_static
+from execblog.output.static_assets import ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
 from execblog.errors import printable
 
@@ -91,22 +92,35 @@ def build_site(opts: BuildOptions) -> BuildResult:
                          "or pass --keep-going to publish the other posts")
     executed = report.posts
     translator = Translator(site_dir, config.language)
-    views, converted = _post_views(executed, config, translator, cache / "views")
+    progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
+    try:
+        views, converted = _post_views(executed, config, translator, cache / "views",
+                                       lambda n: progress.count("converting posts", n, len(executed)))
+    except BaseException:
+        progress.stop()
+        raise
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
-        static_urls = write_static(writer, site_dir, config)
-        pages = PageRenderer(config, translator, site_dir / "theme", static_urls, site_dir / LAYOUTS_DIR)
+        assets = ThemeAssets(writer, site_dir, config)
+        pages = PageRenderer(config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR)
 
         def render(page):
             text = pages.render(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text
+            return text, assets.use(text)
+
+        written = 0
 
         def write(selection):
-            for page, text in zip(selection, parallel_map(render, selection)):
+            nonlocal written
+            # a kind's stylesheet is known once all its pages are rendered, so each call takes whole kinds
+            rendered = parallel_map(render, selection,
+                                    lambda n: progress.count("writing pages", written + n, len(plan.pages)))
+            for page, text in zip(selection, assets.fill(selection, rendered), strict=True):
                 writer.write_text(page.output, text)
+            written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
         # see a file half-written), and runs while the list pages are rendered.
@@ -128,6 +142,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
     except BaseException:
         writer.abort()
         raise
+    finally:
+        progress.stop()
     if not failures:
         stamp.save(posts, min(due) if due else None)
     _report_failures(failures, shown)
@@ -348,7 +364,7 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
 
 
 def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
-                cache_dir: Path) -> tuple[list[PostView], int]:
+                cache_dir: Path, done=None) -> tuple[list[PostView], int]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post."""
@@ -387,7 +403,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         os.replace(tmp, path)
         return result, True
 
-    results = parallel_map(view, executed)
+    results = parallel_map(view, executed, done)
     return [v for v, _ in results], sum(converted for _, converted in results)
 
 

@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import (DESKTOP, PHONE, axe, built_site, format_violations, open_page, require_tools,
-                             wire_weight)
+from browser_support import (DESKTOP, PHONE, SiteServer, axe, built_site, format_violations, open_page,
+                             require_tools, wire_weight)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -324,3 +324,68 @@ def test_post_page_weight_and_requests(blog, fresh):
         # <link rel=canonical> and the feed link are absolute on the configured base URL: same origin here
         assert not third_party, third_party
         assert not probe.external and not probe.problems()
+
+
+# --- fitted stylesheets and scripts change nothing visible -------------------------------------
+SCREENSHOT_PAGES = ("", "posts/code-math/", "posts/notebook/", "tags/python/")
+
+
+def _whole_assets_copy(blog, dest):
+    """The built site with every page given the whole theme stylesheet and every
+    script, as before assets were fitted to pages."""
+    import re
+    import shutil
+
+    from execblog.config import load_config
+    from execblog.output.static_assets import full_css, full_js, minify_css
+
+    shutil.copytree(blog.out, dest)
+    static = blog.source / "theme" / "static"
+    (dest / "assets" / "css" / "whole.css").write_text(minify_css(full_css(static, load_config(blog.source))))
+    (dest / "assets" / "js" / "whole.js").write_text(full_js(static))
+    for page in dest.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        text = re.sub(r'(<link rel="stylesheet" href=")[^"]*"', r'\1/ml-blog/assets/css/whole.css"', text, count=1)
+        text = re.sub(r'(<script defer src=")[^"]*"', r'\1/ml-blog/assets/js/whole.js"', text, count=1)
+        page.write_text(text, encoding="utf-8")
+
+
+def _screenshot(context, url, scheme, viewport):
+    import io
+
+    from PIL import Image
+
+    page, probe = open_page(context, url, scheme=scheme, viewport=viewport)
+    page.evaluate("""async () => {
+        document.documentElement.style.scrollBehavior = 'auto';
+        await Promise.all([...document.images].map(i => { i.loading = 'eager'; return i.decode().catch(() => null); }));
+        await document.fonts.ready;
+        window.scrollTo(0, 0);
+    }""")
+    page.wait_for_timeout(400)  # the back-to-top link's fade
+    shot = Image.open(io.BytesIO(page.screenshot(full_page=True))).convert("RGB")
+    problems = probe.problems()
+    page.close()
+    return shot, problems
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_fitted_assets_look_the_same_as_the_whole_stylesheet(blog, fresh, tmp_path, scheme, viewport):
+    """Home, a post with code, math and a TOC, a notebook post with outputs and a
+    tag page, pixel for pixel against the same pages given the whole stylesheet
+    and every script (only antialiasing noise is tolerated)."""
+    from PIL import ImageChops
+
+    whole = tmp_path / "whole"
+    _whole_assets_copy(blog, whole)
+    with SiteServer(whole, "/ml-blog/") as server:
+        for rel in SCREENSHOT_PAGES:
+            fitted, problems = _screenshot(fresh, blog.url(rel), scheme, viewport)
+            assert not problems, (rel, problems)
+            before, problems = _screenshot(fresh, server.base_url + rel, scheme, viewport)
+            assert not problems, (rel, problems)
+            assert fitted.size == before.size, (rel, fitted.size, before.size)
+            diff = ImageChops.difference(fitted, before).convert("L").point(lambda v: 255 if v > 48 else 0)
+            changed = diff.histogram()[255]
+            assert changed <= 50, (rel, scheme, viewport, changed, diff.getbbox())  # a few antialiased pixels

@@ -271,7 +271,8 @@ def test_configured_comments_and_analytics(t):
 
 
 def test_theme_script_loads_giscus_with_the_page_theme_and_follows_the_toggle():
-    script = (ROOT / "theme" / "static" / "js" / "main.js").read_text(encoding="utf-8")
+    script = (ROOT / "theme" / "static" / "js" / "comments.js").read_text(encoding="utf-8")
+    assert script.startswith("// needs: .giscus")  # only pages with the widget load it
     assert '"https://giscus.app/client.js"' in script and "client.dataset.theme" in script
     assert "setConfig" in script and 'attributeFilter: ["data-theme"]' in script
 

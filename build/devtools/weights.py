@@ -18,6 +18,7 @@ from lxml import html as lhtml
 PAGE_TYPES = {
     "home": "index.html",
     "post": None,  # the largest post page
+    "post-median": None,  # the post page of median size: a typical one
     "tags": "tags/index.html",
     "term": None,  # the first term page
     "archives": "archives/index.html",
@@ -52,7 +53,8 @@ def page_weights(public: Path, compressed: bool = False) -> dict[str, float]:
     posts = sorted((public / "posts").glob("*/index.html"), key=lambda p: p.stat().st_size)
     terms = sorted((public / "tags").glob("*/index.html"))
     for kind, rel in PAGE_TYPES.items():
-        page = public / rel if rel else (posts[-1] if kind == "post" and posts else terms[0] if kind == "term" and terms else None)
+        chosen = {"post": posts[-1:], "post-median": posts[len(posts) // 2:][:1], "term": terms[:1]}.get(kind, [])
+        page = public / rel if rel else (chosen[0] if chosen else None)
         if page is not None and page.is_file():
             out[kind] = page_bytes(public, page, compressed) / 1024
     return out

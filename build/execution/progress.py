@@ -4,10 +4,15 @@ Live: which post (i of n), which cell (j of m), elapsed time. On a terminal a
 single status line (one entry per running post) is redrawn every second; in a
 log (CI) a line is printed when a post starts, when a cell starts (at most one
 line per post every 2 s) and every 30 s while a cell keeps running.
+
+The build's other long steps (posts converted, pages written) use `count`:
+on a terminal the same status line, in a log nothing (the build's summary line
+says it all). `CI=true` counts as a log even where the runner gives a terminal.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import threading
@@ -58,7 +63,9 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, enabled: bool = True):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.tty = (enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
+                    and os.environ.get("CI", "").lower() != "true")
+        self._counted = 0.0
         self._lock = threading.Lock()
         self._running: dict[str, dict[str, Any]] = {}
         self._stop = threading.Event()
@@ -105,6 +112,19 @@ class Progress:
             state = self._running.pop(name, None)
             prefix = f"[{state['i']}/{state['n']}] " if state else ""
             self._line(f"{prefix}{name}: {text}")
+
+    def count(self, label: str, done: int, total: int) -> None:
+        """`label done/total` on the terminal's status line (redrawn at most ten times a second)."""
+        if not self.tty:
+            return
+        now = time.monotonic()
+        with self._lock:
+            if done < total and now - self._counted < 0.1:
+                return
+            self._counted = now
+            width = shutil.get_terminal_size((100, 20)).columns - 1
+            self.stream.write("\r\x1b[K" + f"{label} {done}/{total}"[:width])
+            self.stream.flush()
 
     def message(self, text: str) -> None:
         if self.enabled:

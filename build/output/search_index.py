@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 from execblog.config import SiteConfig
 from execblog.errors import BuildError
@@ -14,15 +15,9 @@ class SearchIndexer:
     build), as a background process while the rest of the site is written."""
 
     def __init__(self, writer: SiteWriter, config: SiteConfig):
-        try:
-            from pagefind_bin_extended import get_executable  # type: ignore
-            exe = str(get_executable())
-        except Exception:
-            exe = "pagefind_extended"
         self.writer = writer
         # Only post pages carry searchable content: the others need not be parsed.
-        glob = f"{config.posts_section}/*/index.html"
-        cmd = [exe, "--site", str(writer.stage), "--output-subdir", "pagefind", "--silent", "--glob", glob]
+        cmd = pagefind_command(writer.stage, f"{config.posts_section}/*/index.html")
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as exc:
@@ -35,3 +30,14 @@ class SearchIndexer:
             raise BuildError(f"search indexing failed: {err.strip() or out.strip()}",
                              hint="check that pagefind[extended] is installed (make install)")
         self.writer.adopt_tree("pagefind")
+
+
+def pagefind_command(site: Path, glob: str) -> list[str]:
+    """Pagefind's extended build (Japanese segmentation) indexing the pages `glob` selects under `site`."""
+    try:
+        from pagefind_bin_extended import get_executable  # type: ignore
+
+        exe = str(get_executable())
+    except Exception:
+        exe = "pagefind_extended"
+    return [exe, "--site", str(site), "--output-subdir", "pagefind", "--silent", "--glob", glob]

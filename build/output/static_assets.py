@@ -1,40 +1,142 @@
-"""The theme's static files: the fingerprinted stylesheet (theme CSS + the
-Pygments styles for code, light and dark) and script, and everything else in
-theme/static copied as is."""
+"""The theme's static files: stylesheets and scripts fitted to the pages that
+use them, and everything else in theme/static copied as is.
+
+Pages are rendered with placeholders for the stylesheet and script URLs
+(`ThemeAssets.urls`); `use(text)` reads what a rendered page holds, and
+`fill(pages, rendered)` writes the assets and puts their URLs in:
+
+- one stylesheet per page kind (home, post, term, ...): the theme CSS plus the
+  Pygments styles for code (light, and dark under `[data-theme=dark]`), keeping
+  only the rules that may apply to some page of the kind (see `purge`), so a
+  reader's cache serves it for every page of that kind;
+- one script per set of theme scripts a page needs: a file in theme/static/js
+  whose first line is `// needs: SELECTORS` is included where one of the
+  selectors may match, any other file on every page.
+
+Both are minified and named by a fingerprint of their bytes, so a changed file
+gets a new URL and caches never serve an old one.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from execblog.config import SiteConfig
 from execblog.convert.markdown import pygments_css
-from execblog.pages.plan import SiteUrls
+from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
+from execblog.pages.plan import Page, SiteUrls
+
+# Placeholders the templates receive as `static.css` / `static.js`: URL-safe, so escaping keeps them as they are.
+CSS_SLOT = "execblog-asset-slot-css"
+JS_SLOT = "execblog-asset-slot-js"
+_NEEDS = re.compile(r"\A\s*//\s*needs:(.*)")
 
 
-def write_static(writer: SiteWriter, site_dir: Path, config: SiteConfig) -> dict[str, str]:
-    """Copy theme/static and write the fingerprinted stylesheet and script."""
-    static_dir = site_dir / "theme" / "static"
-    urls: dict[str, str] = {}
-    base_path = SiteUrls(config.base_url).base_path
-    css_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
-    css_parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
-    css = minify_css("\n".join(css_parts)).encode("utf-8")
-    css_name = f"assets/css/stylesheet.{fingerprint(css)}.css"
-    writer.write_bytes(css_name, css)
-    urls["css"] = base_path + css_name
-    js_parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "js").glob("*.js"))]
-    js = minify_js("\n".join(js_parts)).encode("utf-8")
-    js_name = f"assets/js/main.{fingerprint(js)}.js"
-    writer.write_bytes(js_name, js)
-    urls["js"] = base_path + js_name
-    for path in sorted(static_dir.rglob("*")):
-        rel = path.relative_to(static_dir).as_posix()
-        if path.is_file() and not rel.startswith(("css/", "js/")):
-            writer.copy_file(rel, path)
-    return urls
+@dataclass(frozen=True)
+class PageUse:
+    """What a rendered page holds that the theme's assets care about."""
+
+    tokens: frozenset[str]  # selector tokens present (see purge), the chosen scripts' words included
+    scripts: tuple[int, ...]  # indexes into ThemeAssets.scripts
+
+
+@dataclass(frozen=True)
+class Script:
+    name: str
+    text: str  # minified
+    needs: tuple[frozenset[str], ...] | None  # None: every page
+    tokens: frozenset[str]
+
+
+class ThemeAssets:
+    def __init__(self, writer: SiteWriter, site_dir: Path, config: SiteConfig):
+        static_dir = site_dir / "theme" / "static"
+        self.writer = writer
+        self.base_path = SiteUrls(config.base_url).base_path
+        self.stylesheet = Stylesheet(full_css(static_dir, config))
+        self.scripts = [_script(p) for p in sorted((static_dir / "js").glob("*.js"))]
+        needed = set(self.stylesheet.tokens)
+        for script in self.scripts:
+            for need in script.needs or ():
+                needed |= need
+        self.relevant = frozenset(needed)
+        self._written: dict[bytes, str] = {}
+        for path in sorted(static_dir.rglob("*")):
+            rel = path.relative_to(static_dir).as_posix()
+            if path.is_file() and not rel.startswith(("css/", "js/")):
+                writer.copy_file(rel, path)
+
+    @property
+    def urls(self) -> dict[str, str]:
+        return {"css": CSS_SLOT, "js": JS_SLOT}
+
+    def use(self, text: str) -> PageUse | None:
+        """What page `text` needs; None for a file without asset links (feeds, sitemap, redirects).
+        Pure and picklable: it runs in the render workers."""
+        if CSS_SLOT not in text and JS_SLOT not in text:
+            return None
+        tokens = html_tokens(text)
+        chosen = tuple(
+            i for i, s in enumerate(self.scripts) if s.needs is None or any(need <= tokens for need in s.needs)
+        )
+        for i in chosen:
+            tokens |= self.scripts[i].tokens
+        return PageUse(frozenset(tokens & self.relevant), chosen)
+
+    def fill(self, pages: Sequence[Page], rendered: Sequence[tuple[str, PageUse | None]]) -> list[str]:
+        """The pages' texts with the URLs of their assets, which are written here."""
+        by_kind: dict[str, set[str]] = {}
+        for page, (_, use) in zip(pages, rendered, strict=True):
+            if use is not None:
+                by_kind.setdefault(page.kind, set()).update(use.tokens)
+        css = {
+            kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)))
+            for kind, tokens in sorted(by_kind.items())
+        }
+        js: dict[tuple[int, ...], str] = {}
+        texts = []
+        for page, (text, use) in zip(pages, rendered, strict=True):
+            if use is not None:
+                if use.scripts not in js:
+                    js[use.scripts] = self._write("js/main", "js", "".join(self.scripts[i].text for i in use.scripts))
+                # the first occurrence is the <head>'s link; a page's text could quote the placeholder later on
+                text = text.replace(CSS_SLOT, css[page.kind], 1).replace(JS_SLOT, js[use.scripts], 1)
+            texts.append(text)
+        return texts
+
+    def _write(self, stem: str, suffix: str, text: str) -> str:
+        data = text.encode("utf-8")
+        if data not in self._written:
+            name = f"assets/{stem}.{fingerprint(data)}.{suffix}"
+            self.writer.write_bytes(name, data)
+            self._written[data] = self.base_path + name
+        return self._written[data]
+
+
+def full_css(static_dir: Path, config: SiteConfig) -> str:
+    """The whole theme stylesheet, before fitting: theme/static/css/*.css and the Pygments styles."""
+    parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
+    parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
+    return "\n".join(parts)
+
+
+def full_js(static_dir: Path) -> str:
+    """Every theme script, as one page that needs them all would load them."""
+    return "".join(_script(p).text for p in sorted((static_dir / "js").glob("*.js")))
+
+
+def _script(path: Path) -> Script:
+    text = path.read_text(encoding="utf-8")
+    match = _NEEDS.match(text)
+    # no `needs:` line, or selectors the parser cannot read: the script goes on every page
+    needs = selector_requirements(match.group(1).strip()) if match else None
+    text = minify_js(text)
+    return Script(path.name, text, tuple(needs) if needs is not None else None, frozenset(script_tokens(text)))
 
 
 _CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)

@@ -1,0 +1,177 @@
+"""Fit the theme's stylesheet to the pages that use it.
+
+A page's *tokens* are what a selector can ask of it: element names, classes,
+ids and attribute names, as `tag:x`, `class:x`, `id:x`, `attr:x`. They are read
+from the rendered HTML (tags outside scripts and comments, plus the elements a
+browser always adds) and from the scripts the page runs, whose every word may
+become a class, id, element or attribute at run time (`dataset.fooBar` sets
+`data-foo-bar`).
+
+A selector can only match if every token it requires is present, so a rule is
+kept when one of its selectors requires nothing the pages lack. Pseudo-classes,
+`:not()` and `:has()` only narrow a match and are not required; `:is()` and
+`:where()` require what all their alternatives share. A selector the parser does
+not understand keeps its rule. The test is therefore sound (it never drops a rule
+that could apply) though not exact, and kept rules stay in their order, so the
+cascade is the one of the whole stylesheet. At-rules with rules inside (`@media`,
+`@supports`, `@layer`) are filtered the same way and dropped when empty; other
+at-rules (`@font-face`, `@keyframes`, ...) are kept.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import cssselect
+import tinycss2
+from cssselect import parser as sel
+
+ALWAYS = frozenset({"tag:html", "tag:head", "tag:body"})
+_NESTED = {"media", "supports", "layer", "container", "document"}
+
+# A start tag's attributes run to the first `>` outside quotes (written unrolled: it is the build's hot loop).
+_ATTRS = r"([^>\"']*(?:(?:\"[^\"]*\"|'[^']*')[^>\"']*)*)"
+_SCRIPT = re.compile(r"<(script|style)\b" + _ATTRS + r">(.*?)</\1\s*>", re.S | re.I)
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_TAG = re.compile(r"<([a-zA-Z][\w:-]*)" + _ATTRS + ">")
+_ATTR = re.compile(r"([^\s=/>\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
+_WORD = re.compile(r"[A-Za-z_][\w-]*")
+_DATASET = re.compile(r"dataset\.([A-Za-z_]\w*)")
+_JS_TYPES = ("", "text/javascript", "module", "application/javascript")
+
+
+def html_tokens(text: str) -> set[str]:
+    """The tokens of a rendered page (its inline scripts included)."""
+    found = set(ALWAYS)
+    for match in _SCRIPT.finditer(text):
+        if match.group(1).lower() == "script" and _script_type(match.group(2)) in _JS_TYPES:
+            found |= script_tokens(match.group(3))
+    stripped = _COMMENT.sub("", _SCRIPT.sub(lambda m: f"<{m.group(1)}{m.group(2)}>", text))
+    for tag, attrs in set(_TAG.findall(stripped)):  # code is mostly the same few <span class=...> tags
+        found.add("tag:" + tag.lower())
+        for name, value in _ATTR.findall(attrs):
+            name = name.lower()
+            found.add("attr:" + name)
+            if name in ("class", "id") and value:
+                value = html.unescape(value.strip("\"'"))
+                if name == "id":
+                    found.add("id:" + value)
+                else:
+                    found.update("class:" + c for c in value.split())
+    if "tag:table" in found:
+        found.add("tag:tbody")  # the parser adds it to a table written without one
+    return found
+
+
+def script_tokens(js: str) -> set[str]:
+    """Every word of a script as any kind of token: a script can add a class,
+    an element, an id or an attribute named by any string it holds."""
+    words = set(_WORD.findall(js))
+    attrs = {"data-" + re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), w) for w in _DATASET.findall(js)}
+    found = {f"{kind}:{w}" for w in words for kind in ("class", "id")}
+    found |= {f"{kind}:{w.lower()}" for w in words for kind in ("tag", "attr")}
+    return found | {"attr:" + a for a in attrs}
+
+
+def _script_type(attrs: str) -> str:
+    for name, value in _ATTR.findall(attrs):
+        if name.lower() == "type":
+            return value.strip("\"'").strip().lower()
+    return ""
+
+
+def selector_requirements(selector_text: str) -> list[frozenset[str]] | None:
+    """What each selector of a list requires; None when it cannot be parsed
+    (the rule is then always kept)."""
+    try:
+        return [frozenset(_required(s.parsed_tree)) for s in cssselect.parse(selector_text)]
+    except Exception:  # cssselect's SelectorError, or a construct it does not model
+        return None
+
+
+def _required(node) -> set[str]:
+    if isinstance(node, sel.CombinedSelector):
+        return _required(node.selector) | _required(node.subselector)
+    if isinstance(node, sel.Element):
+        return {"tag:" + node.element.lower()} if node.element and node.element != "*" else set()
+    if isinstance(node, sel.Class):
+        return _required(node.selector) | {"class:" + node.class_name}
+    if isinstance(node, sel.Hash):
+        return _required(node.selector) | {"id:" + node.id}
+    if isinstance(node, sel.Attrib):
+        return _required(node.selector) | {"attr:" + node.attrib.lower()}
+    if isinstance(node, (sel.Matching, sel.SpecificityAdjustment)):
+        alternatives = [_required(s) for s in node.selector_list]
+        shared = set.intersection(*alternatives) if alternatives else set()
+        return _required(node.selector) | shared
+    inner = getattr(node, "selector", None)  # Pseudo, Function, Negation, Relation: only narrow the match
+    return _required(inner) if inner is not None else set()
+
+
+@dataclass(frozen=True)
+class _Rule:
+    requires: tuple[frozenset[str], ...] | None  # one set per selector; None: always kept
+    text: str
+
+
+@dataclass(frozen=True)
+class _Block:
+    head: str  # "@media (...)"
+    body: tuple[_Rule | _Block, ...]
+
+
+class Stylesheet:
+    """A stylesheet parsed once, then fitted to any number of token sets."""
+
+    def __init__(self, css: str):
+        self.items = _parse(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
+        self.tokens = frozenset(_all_tokens(self.items))
+
+    def fit(self, tokens: Iterable[str]) -> str:
+        """The rules that may apply to a page holding `tokens`, in their order."""
+        present = frozenset(tokens)
+        return "\n".join(_fit(self.items, present)) + "\n"
+
+
+def _parse(nodes) -> tuple[_Rule | _Block, ...]:
+    items: list[_Rule | _Block] = []
+    for node in nodes:
+        if node.type == "qualified-rule":
+            prelude = tinycss2.serialize(node.prelude).strip()
+            requires = selector_requirements(prelude)
+            text = prelude + "{" + tinycss2.serialize(node.content).strip() + "}"
+            items.append(_Rule(tuple(requires) if requires is not None else None, text))
+        elif node.type == "at-rule" and node.lower_at_keyword in _NESTED and node.content is not None:
+            head = f"@{node.at_keyword} {tinycss2.serialize(node.prelude).strip()}".strip()
+            inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
+            items.append(_Block(head, _parse(inner)))
+        elif node.type == "at-rule":
+            items.append(_Rule(None, node.serialize()))
+        # parse errors: the browser would drop them too
+    return tuple(items)
+
+
+def _all_tokens(items) -> set[str]:
+    found: set[str] = set()
+    for item in items:
+        if isinstance(item, _Block):
+            found |= _all_tokens(item.body)
+        elif item.requires:
+            for need in item.requires:
+                found |= need
+    return found
+
+
+def _fit(items, present: frozenset[str]) -> list[str]:
+    kept = []
+    for item in items:
+        if isinstance(item, _Block):
+            inner = _fit(item.body, present)
+            if inner:
+                kept.append(item.head + "{" + "".join(inner) + "}")
+        elif item.requires is None or any(need <= present for need in item.requires):
+            kept.append(item.text)
+    return kept

@@ -1,0 +1,177 @@
+"""Stylesheets and scripts fitted to the pages: the selector test (output.purge),
+and on a built site, that every rule a page's DOM matches is still served to it
+and that scripts go only where they act."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import cssselect
+import tinycss2
+from lxml import html as lhtml
+
+from execblog.config import load_config
+from execblog.execution.progress import Progress
+from execblog.output.purge import Stylesheet, html_tokens, selector_requirements
+from execblog.output.static_assets import full_css, minify_css
+from execblog.parallel import parallel_map
+
+
+# --- what a selector requires, what a page holds ------------------------------------------------
+def test_selector_requirements():
+    assert selector_requirements("[data-theme=dark] .highlight .k") == [
+        frozenset({"attr:data-theme", "class:highlight", "class:k"})]
+    # :not() and pseudo-classes only narrow a match; :is() requires what its alternatives share
+    assert selector_requirements(".post-content :not(pre) > code") == [frozenset({"class:post-content", "tag:code"})]
+    assert selector_requirements(".a:hover .b::before, #x") == [frozenset({"class:a", "class:b"}), frozenset({"id:x"})]
+    assert selector_requirements("thead :is(th.c, td.c)") == [frozenset({"tag:thead", "class:c"})]
+    assert selector_requirements("*, ::before") == [frozenset(), frozenset()]
+    assert selector_requirements("a:unknown-thing(") is None  # unreadable: the rule is kept
+
+
+def test_html_tokens_reads_markup_not_text_or_comments():
+    page = ('<html><head><script type="application/ld+json">{"x": "hidden-word"}</script>'
+            '<script>document.documentElement.dataset.themeName = "dark"</script></head>'
+            '<body class="list  x&amp;y"><p id="top" data-k="a>b" title=\'<em class="q">\'>a &lt;b class="no"&gt;</p>'
+            '<!-- <div class="commented"> --><table><tr><td>1</td></tr></table></body></html>')
+    found = html_tokens(page)
+    assert {"tag:p", "class:list", "class:x&y", "id:top", "attr:data-k", "attr:title", "tag:table", "tag:td",
+            "tag:tbody", "attr:data-theme-name"} <= found
+    assert not {"class:no", "class:commented", "class:q", "tag:em", "tag:div", "class:hidden-word"} & found
+
+
+def test_fit_keeps_matching_rules_in_order_and_drops_empty_media():
+    sheet = Stylesheet("""
+        :root { --c: red }
+        .a { color: red }  .b { color: blue }  .a .c { color: green }
+        @media (max-width: 10px) { .b { color: black } }
+        @media print { .a { color: gray } }
+        @font-face { font-family: X; src: url(x.woff2) }
+        .weird:unknown-thing( { color: pink }
+    """)
+    css = sheet.fit({"class:a", "tag:html"})
+    assert "color: blue" not in css and "color: black" not in css and "(max-width" not in css
+    assert css.index("--c") < css.index("color: red") < css.index("@media print") < css.index("@font-face")
+    assert ".a .c" not in css  # needs .c too
+    assert ".a .c" in sheet.fit({"class:a", "class:c"})
+
+
+# --- on a built site ------------------------------------------------------------------------
+POST = """\
+Some prose with `inline code` and a [link](https://example.org/).
+
+```python
+import math
+def area(r: float) -> float:
+    return math.pi * r ** 2  # a comment
+```
+
+| a | b |
+|---|---|
+| 1 | 2 |
+
+## A heading
+
+$$e^{i\\pi} + 1 = 0$$
+"""
+
+
+def _assets(public: Path, page: Path) -> tuple[str, str]:
+    doc = lhtml.fromstring(page.read_bytes())
+    (href,) = doc.xpath("//link[@rel='stylesheet']/@href")
+    (src,) = doc.xpath("//script[@src]/@src")
+    base = urlsplit(href).path.split("/assets/")[0] + "/"
+    read = lambda url: (public / urlsplit(url).path[len(base):]).read_text(encoding="utf-8")  # noqa: E731
+    return read(href), read(src)
+
+
+def _rules(css: str) -> set[str]:
+    return {tinycss2.serialize(r.prelude).strip() for r in tinycss2.parse_stylesheet(css, True, True)
+            if r.type == "qualified-rule"}
+
+
+def test_each_page_gets_every_rule_its_dom_matches(site):
+    site.post("code.md", "title: Code\ndate: 2025-04-12\ntags: [Python]", POST)
+    site.post("prose.md", "title: Prose\ndate: 2025-04-13\ntags: [Notes]", "Only words here.\n")
+    assert site.build() == 0
+    public = site.out
+    full = Stylesheet(full_css(site.root / "theme" / "static", load_config(site.root)))
+    whole = minify_css(full.fit(full.tokens | {"tag:html"}))  # every rule, written as served
+    sizes = {}
+    for rel in ("index.html", "posts/code/index.html", "posts/prose/index.html", "tags/python/index.html",
+                "tags/index.html", "archives/index.html", "search/index.html", "404.html"):
+        page = public / rel
+        css, _ = _assets(public, page)
+        sizes[rel] = len(css)
+        served = _rules(css)
+        doc = lhtml.fromstring(page.read_bytes())
+        for rule in tinycss2.parse_stylesheet(whole, True, True):
+            if rule.type != "qualified-rule":
+                continue
+            selectors = tinycss2.serialize(rule.prelude).strip()
+            for selector in cssselect.parse(selectors):
+                if selector.pseudo_element:
+                    continue
+                try:
+                    matched = doc.xpath(cssselect.HTMLTranslator().selector_to_xpath(selector))
+                except cssselect.ExpressionError:  # :hover and the like: nothing to match statically
+                    continue
+                if matched:
+                    assert selectors in served, f"{rel}: `{selectors}` matches {matched[0].tag} but was dropped"
+    code_css, code_js = _assets(public, public / "posts/code/index.html")
+    home_css, home_js = _assets(public, public / "index.html")
+    _, search_js = _assets(public, public / "search/index.html")
+    # Pygments rules for the token classes the code uses, light and dark; none on the home page
+    assert ".highlight .kn" in code_css and "[data-theme=dark] .highlight .kn" in code_css
+    assert ".highlight .kt" not in code_css  # no such token in the post
+    assert ".highlight" not in home_css and "copy-code" not in home_css
+    assert "theme-toggle" in home_css and "[data-theme=dark]" in home_css
+    # the search script only on the search page, the copy buttons only where there is code
+    assert "pagefind" in search_js and "pagefind" not in home_js and "pagefind" not in code_js
+    assert "copy-code" in code_js and "copy-code" not in home_js
+    assert "theme-toggle" in home_js and "theme-toggle" in code_js
+    # one stylesheet per page kind: posts share theirs (the reader's cache serves it)
+    assert _assets(public, public / "posts/prose/index.html")[0] == code_css
+    assert max(sizes.values()) < len(whole) * 0.7, sizes
+
+
+def test_changed_theme_css_gets_a_new_url(site):
+    site.post("a.md", "title: A\ndate: 2025-04-12")
+    assert site.build() == 0
+    before = lhtml.fromstring(site.read("index.html")).xpath("//link[@rel='stylesheet']/@href")[0]
+    assert (site.out / "assets" / "css" / before.rsplit("/", 1)[1]).is_file()
+    css = site.root / "theme" / "static" / "css" / "main.css"
+    css.write_text(css.read_text(encoding="utf-8") + "\n.logo a { letter-spacing: 1px; }\n", encoding="utf-8")
+    assert site.build() == 0
+    after = lhtml.fromstring(site.read("index.html")).xpath("//link[@rel='stylesheet']/@href")[0]
+    assert after != before and "letter-spacing: 1px" in _assets(site.out, site.out / "index.html")[0]
+
+
+# --- progress of long steps -------------------------------------------------------------------
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_counts_show_on_a_terminal_only(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    tty = _Terminal()
+    progress = Progress(tty)
+    parallel_map(lambda x: x, list(range(5)), lambda n: progress.count("writing pages", n, 5))
+    progress.stop()
+    assert "writing pages 5/5" in tty.getvalue() and tty.getvalue().endswith("\r\x1b[K")
+    log = io.StringIO()
+    Progress(log).count("writing pages", 5, 5)
+    assert log.getvalue() == ""
+    monkeypatch.setenv("CI", "true")
+    ci = _Terminal()
+    Progress(ci).count("writing pages", 5, 5)
+    assert ci.getvalue() == ""
+
+
+def test_parallel_map_reports_each_result_in_order():
+    seen: list[int] = []
+    assert parallel_map(lambda x: x * 2, list(range(100)), seen.append) == [x * 2 for x in range(100)]
+    assert seen == list(range(1, 101))

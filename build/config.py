@@ -116,6 +116,16 @@ class Analytics:
 
 
 @dataclass(frozen=True)
+class Repository:
+    """Where the site's source is on GitHub: executable posts link to their executed
+    notebook in the committed freeze ("Open in Colab", "view on GitHub"); off when `url` is unset."""
+
+    url: str = ""  # https://github.com/owner/name
+    branch: str = "main"  # the default branch, the one the freeze is committed to
+    path: str = ""  # the site's folder inside the repository ("" = its root)
+
+
+@dataclass(frozen=True)
 class HomeInfo:
     title: str = ""
     content: str = ""
@@ -185,6 +195,7 @@ class SiteConfig:
     feed: Feed = field(default_factory=Feed)
     comments: Comments = field(default_factory=Comments)
     analytics: Analytics = field(default_factory=Analytics)
+    repository: Repository = field(default_factory=Repository)
     menu: tuple[MenuItem, ...] = ()
     execution: Execution = field(default_factory=Execution)
     profiles: dict[str, Profile] = field(default_factory=dict)
@@ -367,6 +378,8 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
 
 _GISCUS_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
 _GISCUS_MAPPINGS = ("pathname", "url", "title", "og:title")
+_GITHUB_REPO = re.compile(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")
+_BRANCH = re.compile(r"[A-Za-z0-9._/-]+")
 _GA_ID = re.compile(r"G-[A-Z0-9]{4,20}")
 _DOMAIN = re.compile(r"[a-z0-9]([a-z0-9.-]*[a-z0-9])?(,[a-z0-9]([a-z0-9.-]*[a-z0-9])?)*")
 
@@ -403,6 +416,15 @@ def _check_readers(config: SiteConfig, fail) -> None:
                  "e.g. example.github.io")
         if not plausible.src.startswith("https://"):
             fail("analytics.plausible.src", "analytics.plausible.src must be an https:// URL")
+    repository = config.repository
+    if repository.url and not _GITHUB_REPO.fullmatch(repository.url):
+        fail("repository.url", f"repository.url must be a GitHub repository's address, got `{repository.url}`",
+             "e.g. https://github.com/owner/name (Colab opens notebooks from GitHub)")
+    if not _BRANCH.fullmatch(repository.branch) or ".." in repository.branch:
+        fail("repository.branch", f"repository.branch `{repository.branch}` is not a branch name", "e.g. main")
+    if repository.path and any(part in ("", ".", "..") for part in repository.path.strip("/").split("/")):
+        fail("repository.path", f"repository.path `{repository.path}` must be a folder inside the repository",
+             "e.g. blog, or leave it out when the site is at the repository's root")
     google = config.analytics.google
     if google and not _GA_ID.fullmatch(google.id):
         fail("analytics.google.id", f"analytics.google.id must be a GA4 measurement id (G-XXXXXXX), got `{google.id}`")

@@ -376,6 +376,8 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         sanitize_html=config.execution.sanitize_html,
         cache_dir=cache_dir.parent / "notebooks",
         labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
+        repository=config.repository,
+        freeze_dir=config.execution.freeze_dir,
     ))
     urls = SiteUrls(config.base_url)
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())

@@ -27,9 +27,9 @@ class Cover:
 class SourcePost:
     """A post as read from `posts/`: validated front matter plus the raw text."""
 
-    path: Path  # the Markdown file (posts/<name>.md or posts/<name>/index.md)
+    path: Path  # the post file (posts/<name>.<ext> or posts/<name>/index.<ext>)
     name: str  # file stem, or the bundle folder's name
-    text: str  # the whole file, front matter included (what jupytext reads)
+    text: str  # the file as Markdown with front matter (a notebook's: made from it), for errors and metrics
     body: str  # Markdown after the front matter
     body_line: int  # 1-based line of `text` where `body` starts
     title: str
@@ -52,6 +52,9 @@ class SourcePost:
     params: dict[str, Any]  # every front matter key, unknown ones included
     bundle_dir: Path | None = None  # set for page bundles
     resources: tuple[Path, ...] = ()  # sibling files of a page bundle
+    # The notebook as read (front matter cell removed, saved outputs kept) for the notebook
+    # formats (.ipynb, .py, .Rmd, MyST); None: Jupytext reads `text` as Markdown.
+    notebook: Any | None = None
 
     @property
     def source_dir(self) -> Path:
@@ -105,6 +108,15 @@ class Download:
 
     kind: Literal["notebook", "source"]  # the theme labels it with its string `nb_<kind>`
     href: str  # relative to the page
+    suffix: str = ".ipynb"  # the file's extension, shown in the label
+
+
+@dataclass(frozen=True)
+class Link:
+    """Where a reader can run or read the post's notebook (theme: its string `nb_link_<kind>`)."""
+
+    kind: Literal["colab", "github"]
+    href: str  # absolute
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,9 @@ class Provenance:
     versions: tuple[str, ...] = ()  # e.g. ("Python 3.11.7", "torch 2.3.0")
     profile: str | None = None
     downloads: tuple[Download, ...] = ()
+    outputs: Literal["executed", "saved"] | None = None  # run by the build, or as saved in the notebook
+    environment: str | None = None  # where saved outputs were made, when the notebook says (e.g. Google Colab)
+    links: tuple[Link, ...] = ()
 
 
 @dataclass(frozen=True)

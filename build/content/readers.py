@@ -7,8 +7,10 @@
 and calls each file's reader with the site-level `ReadSettings`. A reader
 validates the front matter with the shared code of `read` and raises
 BuildError with the file and line; every later stage sees only the
-`SourcePost`. `.md` (Jupytext Markdown or plain Markdown) is the first format;
-a new one is one function registered with `@reader(suffix)`.
+`SourcePost`. `.md` (Jupytext Markdown, MyST-flavoured Jupytext Markdown or
+plain Markdown), `.ipynb`, `.py` (Jupytext percent scripts) and `.Rmd` are the
+formats (the notebook ones: content/notebooks.py); a new one is one function
+registered with `@reader(suffix)`.
 """
 
 from __future__ import annotations
@@ -18,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from execblog import safe_yaml
 from execblog.config import DEFAULT_TAXONOMIES
+from execblog.content import notebooks
 from execblog.content.read import declared_inputs, read_post
 from execblog.errors import BuildError
 from execblog.hugo.taxonomies import urlize
@@ -54,8 +58,61 @@ def reader(suffix: str, registry: dict[str, PostReader] = READERS) -> Callable[[
 
 @reader(".md")
 def read_markdown(path: Path, settings: ReadSettings) -> SourcePost:
-    """Jupytext Markdown (executable when its front matter has `jupyter.kernelspec`) or plain Markdown."""
-    return read_post(path, settings.zone, settings.default_author, settings.taxonomies)
+    """Jupytext Markdown (executable when its front matter has `jupyter.kernelspec`), MyST-flavoured
+    Jupytext Markdown (a top-level `kernelspec`, ```{code-cell} fences) or plain Markdown."""
+    post = read_post(path, settings.zone, settings.default_author, settings.taxonomies)
+    notebooks.refuse_pandoc(post)
+    if not notebooks.is_myst(post):
+        return post
+    return notebooks.with_notebook(post, notebooks.notebook_from_text(path, post.text, "md:myst"))
+
+
+@reader(".ipynb")
+def read_ipynb(path: Path, settings: ReadSettings) -> SourcePost:
+    """A Jupyter notebook: front matter from a first raw cell and/or the notebook metadata."""
+    nb = notebooks.notebook_from_ipynb(path)
+    front, nb = notebooks.front_matter_cell(nb, path)
+    front = {**notebooks.metadata_front_matter(nb, settings.taxonomies), **front}
+    if not front.get("title"):
+        heading = notebooks.first_heading(nb)
+        if heading is None:
+            raise BuildError("the notebook has no title", path, hint="add a first raw cell holding front matter "
+                             "(---, title: My post, ---), a `title` in the notebook metadata, or a # heading")
+        front["title"] = heading
+    try:
+        post = read_post(path, settings.zone, settings.default_author, settings.taxonomies,
+                         text=notebooks.markdown_text(front, nb))
+    except BuildError as exc:
+        raise notebooks.without_lines(exc, "in the notebook's first raw cell or metadata") from None
+    return notebooks.with_notebook(post, nb)
+
+
+@reader(".py")
+def read_percent_script(path: Path, settings: ReadSettings) -> SourcePost:
+    """A Jupytext percent script (`# %%` cells); front matter in its header comment."""
+    text = safe_yaml.decode_text(path.read_bytes(), path)
+    # The header comment uncommented, line for line, is the front matter read_post validates.
+    lines = text.splitlines(keepends=True)
+    end = next((i for i, line in enumerate(lines) if i and line.rstrip() == "# ---"), None)
+    if not lines or lines[0].rstrip() != "# ---" or end is None:
+        raise BuildError("missing front matter: a post script starts with Jupytext's header comment", path, 1,
+                         "start the file with:\n# ---\n# title: My post\n# jupyter:\n#   kernelspec: "
+                         "{name: python3, display_name: Python 3, language: python}\n# ---\n\n# %%")
+    header = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines[: end + 1]]
+    post = read_post(path, settings.zone, settings.default_author, settings.taxonomies,
+                     text="".join(header + lines[end + 1 :]))
+    nb = notebooks.notebook_from_text(path, text, "py:percent")
+    _front, nb = notebooks.front_matter_cell(nb, path)
+    return notebooks.with_notebook(post, nb)
+
+
+@reader(".Rmd")
+def read_rmarkdown(path: Path, settings: ReadSettings) -> SourcePost:
+    """R Markdown (chunks as code cells), as Jupytext reads it; front matter in its YAML header."""
+    post = read_post(path, settings.zone, settings.default_author, settings.taxonomies)
+    nb = notebooks.notebook_from_text(path, post.text, "Rmd")
+    _front, nb = notebooks.front_matter_cell(nb, path)
+    return notebooks.with_notebook(post, nb)
 
 
 def discover_post_files(posts_dir: Path, readers: Mapping[str, PostReader] = READERS) -> list[Path]:

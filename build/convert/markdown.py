@@ -401,17 +401,18 @@ class MarkdownRenderer:
         env["has_code"] = True
         return f"<pre><code>{_escape_text(tokens[idx].content)}</code></pre>\n"
 
-    def highlight_code(self, code: str, lang: str) -> str:
+    def highlight_code(self, code: str, lang: str, lexer_name: str | None = None) -> str:
         """A code block as the theme shows it: Pygments spans inside
         `div.highlight > pre > code` when the language is known, a plain
         `pre > code` otherwise (as Hugo does), with the language kept for the
         copy UI. Quotes are escaped the way Go escapes them (`&#34;`), so the
-        text Hugo counts is the same."""
+        text Hugo counts is the same. `lexer_name` picks another lexer than
+        `lang`'s (a notebook's Python cells are IPython)."""
         code = code.expandtabs(self.options.tab_width) if "\t" in code else code
         lexer = None
         if lang and self.options.highlight:
             try:
-                lexer = _lexer(lang)
+                lexer = _lexer(lexer_name or lang)
             except ClassNotFound:
                 lexer = None
         attrs = f' class="language-{html.escape(lang)}" data-lang="{html.escape(lang)}"' if lang else ""

@@ -66,16 +66,19 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import nbformat
 
+from execblog.config import Repository
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
 from execblog.notebook import tags as T
 from execblog.notebook.files import file_name, file_ref, inline_files, notebook_text, output_bytes, ref_file
 from execblog.notebook.mimetypes import TABLE, Mimetype, MimetypeTable
 from execblog.notebook.tags import INTERNAL_CELL_TAGS, cell_tags
-from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Notice, Provenance
+from execblog.notebook.files import FILE_MIMETYPES, NOTEBOOK_FILE
+from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Link, Notice, Provenance
 
 DEFAULT_LABELS: dict[str, str] = {
     "show_code": "Show code",
@@ -84,6 +87,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "show_more": "Show {n} more lines",
     "truncated": "… {n} more lines not shown",
     "interactive": "Interactive output ({mime}) is not shown on this static page.",
+    "invalid_output": "This {mime} output could not be read (its data is damaged).",
 }
 
 _CR_LEFTOVER = re.compile(r"\r+(?=\n|$)")
@@ -91,6 +95,8 @@ _TAG = re.compile(r"<[^>]*>")
 _MD_IMG = re.compile(r'<img src="([^"]*)"[^>]*>')  # as markdown_render writes images
 _SVG_TAG = re.compile(r"<svg\b[^>]*>", re.S)
 _LENGTH = re.compile(r"^\s*([0-9.]+)\s*(px|pt|)\s*$")
+_ATTACHMENT = re.compile(r"attachment:([^\s)\"'<>]+)")
+_COLAB = "https://colab.research.google.com/github/"
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,8 @@ class ConverterOptions:
     provenance: bool = True
     downloads: bool = True
     labels: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_LABELS))
+    repository: Repository | None = None  # where the committed freeze is: links to run the notebooks
+    freeze_dir: str = "_freeze"  # relative to the site folder
 
 
 class NotebookConverter:
@@ -159,7 +167,7 @@ class NotebookConverter:
             if T.REMOVE_CELL in tags or tags & INTERNAL_CELL_TAGS:
                 continue
             if cell.cell_type == "markdown":
-                parts.append(cell.source)
+                parts.append(self._attachments(cell, index, state))
             elif cell.cell_type == "raw":
                 if index == 0 and cell.source.lstrip().startswith("---"):
                     continue  # jupytext's copy of the front matter
@@ -201,7 +209,9 @@ class NotebookConverter:
         input_html = ""
         if source.strip() and T.REMOVE_INPUT not in tags:
             code, lang = _split_cell_magic(source, language)
-            input_html = f'<div class="cell-input">{self.md.highlight_code(code, lang)}</div>'
+            # as nbconvert and JupyterLab show Python cells: `!pip`, `%magic` are IPython, not errors
+            lexer = "ipython3" if lang.startswith("python") else None
+            input_html = f'<div class="cell-input">{self.md.highlight_code(code, lang, lexer)}</div>'
             state.has_code = True
         output_html = ""
         if T.REMOVE_OUTPUT not in tags:
@@ -303,22 +313,19 @@ class NotebookConverter:
         """An image output as a file beside the page (an SVG as its sanitized copy)."""
         mime, value = output.mime, output.value
         name = file_ref(value)
-        svg = output.row.sanitize == "svg"
         if name is not None and state.executed.asset_dir is not None:
             source = ref_file(state.executed.asset_dir, name, mime)
-            if svg:
+            if output.row.sanitize == "svg":
                 source = self._clean_svg_file(source.read_bytes())
+            site_path = f"{self.options.output_dir}/{name}"
+            state.assets[site_path] = Asset(site_path=site_path, source=source)
         else:  # an inline image (notebook not from the freeze): write it out once
-            raw = output_bytes(mime, value)
-            name = file_name(mime, raw)
-            if svg:
-                source = self._clean_svg_file(raw)
-            else:
-                source = self._cache_dir / "outputs" / name
-                if not source.exists():
-                    _write_atomic(source, raw)
-        site_path = f"{self.options.output_dir}/{name}"
-        state.assets[site_path] = Asset(site_path=site_path, source=source)
+            try:
+                raw = output_bytes(mime, value)
+            except ValueError:  # not base64: a damaged notebook, said where it shows
+                text = self.labels["invalid_output"].format(mime=mime)
+                return f'<p class="output-unsupported">{html.escape(text)}</p>'
+            site_path, source = self._inline_file(mime, raw, state)
         size = _declared_size(output.metadata.get(mime)) or self._size(source, mime)
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
         alt = _alt_text(output.data)
@@ -326,6 +333,39 @@ class NotebookConverter:
             f'<figure class="output-image"><img src="{html.escape(site_path)}"{dims} '
             f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
         )
+
+    def _inline_file(self, mime: str, raw: bytes, state: PostState) -> tuple[str, Path]:
+        """Image bytes from the notebook itself as a file beside the page: (site path, file)."""
+        name = file_name(mime, raw)
+        if FILE_MIMETYPES[mime].sanitize == "svg":
+            source = self._clean_svg_file(raw)
+        else:
+            source = self._cache_dir / "outputs" / name
+            if not source.exists():
+                _write_atomic(source, raw)
+        site_path = f"{self.options.output_dir}/{name}"
+        state.assets[site_path] = Asset(site_path=site_path, source=source)
+        return site_path, source
+
+    def _attachments(self, cell: Any, index: int, state: PostState) -> str:
+        """A Markdown cell's source, its `attachment:NAME` images pointing at files beside
+        the page; an attachment that is not a readable image stays as written (a broken image)."""
+        attachments = cell.get("attachments")
+        source = cell.source
+        if not isinstance(attachments, Mapping) or "attachment:" not in source:
+            return source
+        paths: dict[str, str] = {}
+        for name, bundle in attachments.items():
+            if not isinstance(bundle, Mapping):
+                continue
+            for mime, value in bundle.items():
+                if mime in FILE_MIMETYPES and isinstance(value, (str, list)):
+                    try:
+                        paths[str(name)] = self._inline_file(mime, output_bytes(mime, value), state)[0]
+                    except ValueError:
+                        continue
+                    break
+        return _ATTACHMENT.sub(lambda m: paths.get(m.group(1), m.group(0)), source)
 
     def _clean_svg_file(self, raw: bytes) -> Path:
         """The sanitized copy of an SVG output, which is what gets published:
@@ -371,6 +411,11 @@ class NotebookConverter:
 
     def _provenance(self, executed: ExecutedPost, state: PostState) -> Provenance | None:
         prov = executed.provenance
+        if self.options.provenance and _saved_outputs(executed):
+            source = executed.source
+            return Provenance(outputs="saved", environment=_environment(source.notebook.metadata),
+                              downloads=self._downloads(executed, state),
+                              links=self._links(_site_path(source.path, source.bundle_dir)))
         if not self.options.provenance or not prov or executed.status not in (
             "executed", "frozen", "stale-frozen", "failed"
         ):
@@ -389,7 +434,20 @@ class NotebookConverter:
             versions=tuple(versions),
             profile=str(prov["profile"]) if prov.get("profile") else None,
             downloads=self._downloads(executed, state),
+            outputs="executed",
+            links=self._links(f"{self.options.freeze_dir.strip('/')}/{executed.source.name}/{NOTEBOOK_FILE}"),
         )
+
+    def _links(self, site_path: str) -> tuple[Link, ...]:
+        """"Open in Colab" and "view on GitHub" for a notebook of the site (its path in the
+        site folder) on the repository's default branch; none when the site has no repository."""
+        repo = self.options.repository
+        if repo is None or not repo.url:
+            return ()
+        path = "/".join(quote(part) for part in [*repo.path.strip("/").split("/"), *site_path.split("/")] if part)
+        blob = f"blob/{quote(repo.branch)}/{path}"
+        owner_name = repo.url.removeprefix("https://github.com/").strip("/")
+        return Link("colab", f"{_COLAB}{owner_name}/{blob}"), Link("github", f"{repo.url.rstrip('/')}/{blob}")
 
     def _downloads(self, executed: ExecutedPost, state: PostState) -> tuple[Download, ...]:
         if not self.options.downloads:
@@ -408,11 +466,16 @@ class NotebookConverter:
             for old in folder.iterdir():  # earlier versions of this post's download
                 if old.name != digest:
                     shutil.rmtree(old, ignore_errors=True)
-        ipynb = f"{post.name}.ipynb"
-        md = f"{post.name}.md"
+        # A bundle file already published under a download's name keeps it (the download yields).
+        taken = {r.relative_to(post.bundle_dir).as_posix() for r in post.resources} if post.bundle_dir else set()
+        ipynb = _free_name(post.name, ".ipynb", taken)
         state.assets[ipynb] = Asset(site_path=ipynb, source=target)
-        state.assets[md] = Asset(site_path=md, source=post.path)
-        return Download("notebook", ipynb), Download("source", md)
+        downloads = [Download("notebook", ipynb)]
+        if post.path.suffix != ".ipynb":  # an .ipynb post's source is the notebook offered already
+            source = _free_name(post.name, post.path.suffix, taken | {ipynb})
+            state.assets[source] = Asset(site_path=source, source=post.path)
+            downloads.append(Download("source", source, post.path.suffix))
+        return tuple(downloads)
 
 
 def convert_post(executed: ExecutedPost, converter: NotebookConverter) -> ConvertedPost:
@@ -520,6 +583,42 @@ def _render_text(converter: NotebookConverter, output: RichOutput, state: PostSt
 # --- helpers ---------------------------------------------------------------------------------------
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
+
+
+def _saved_outputs(executed: ExecutedPost) -> bool:
+    """An `execute: false` notebook post shown with the outputs saved in its file."""
+    source = executed.source
+    return (executed.status == "not-executed" and not source.execute and source.notebook is not None
+            and executed.notebook is not None
+            and any(cell.get("outputs") for cell in executed.notebook.cells if cell.cell_type == "code"))
+
+
+def _environment(meta: Mapping[str, Any]) -> str | None:
+    """Where a notebook's saved outputs were made, when its metadata says (Colab, Kaggle)."""
+    if isinstance(meta.get("colab"), Mapping):
+        colab = meta["colab"]
+        accelerator = str(meta.get("accelerator") or "").upper()
+        gpu = str(colab.get("gpuType") or "") if accelerator == "GPU" or colab.get("gpuType") else ""
+        detail = " ".join(part for part in (accelerator or ("GPU" if gpu else ""), gpu) if part)
+        return f"Google Colab ({detail})" if detail else "Google Colab"
+    if isinstance(meta.get("kaggle"), Mapping):
+        accelerator = str(meta["kaggle"].get("accelerator") or "")
+        return f"Kaggle ({accelerator})" if accelerator and accelerator != "none" else "Kaggle"
+    return None
+
+
+def _site_path(path: Path, bundle_dir: Path | None) -> str:
+    """A post file's path inside the site folder (posts/<name>.<ext> or posts/<name>/index.<ext>)."""
+    posts = bundle_dir.parent if bundle_dir is not None else path.parent
+    return path.relative_to(posts.parent).as_posix()
+
+
+def _free_name(stem: str, suffix: str, taken: set[str]) -> str:
+    name = f"{stem}{suffix}"
+    while name in taken:
+        stem += "-download"
+        name = f"{stem}{suffix}"
+    return name
 
 
 def _language(nb: Any) -> str:

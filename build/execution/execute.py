@@ -141,9 +141,19 @@ class PostStatus:
 
 # --- reading posts ------------------------------------------------------------------------------
 def source_notebook(post: SourcePost) -> Any:
-    """The post as jupytext reads it, without the front-matter raw cell."""
+    """The post as jupytext reads it, without the front-matter raw cell; a notebook
+    post's own notebook, its saved outputs kept only when it is not to run."""
     import jupytext
 
+    if post.notebook is not None:
+        nb = copy.deepcopy(post.notebook)
+        if post.execute:  # outputs come from a run (or the freeze), never from the file
+            for cell in nb.cells:
+                if cell.cell_type == "code":
+                    cell.outputs, cell.execution_count = [], None
+        for index, cell in enumerate(nb.cells):
+            cell["id"] = f"cell-{index}"
+        return nb
     try:
         nb = jupytext.reads(post.text, fmt="md")
     except Exception as exc:  # e.g. nbformat rejects a kernelspec without display_name

@@ -722,8 +722,11 @@ def code_cell_numbers(nb: Any) -> dict[int, int]:
 
 
 def cell_lines(post: SourcePost, nb: Any) -> dict[int, int]:
-    """Code cell number -> line of the .md file where that cell's code starts."""
+    """Code cell number -> line of the post file where that cell's code starts
+    (none for an .ipynb: its lines are JSON, the cell number says where)."""
     lines: dict[int, int] = {}
+    if post.path.suffix == ".ipynb":
+        return lines
     offset = 0
     number = 0
     for cell in nb.cells:

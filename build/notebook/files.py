@@ -71,7 +71,10 @@ def extract_files(nb: Any) -> dict[str, bytes]:
                 value = data.get(mime)
                 if not isinstance(value, str) or value.startswith(FILE_REF_PREFIX):
                     continue
-                raw = output_bytes(mime, value)
+                try:
+                    raw = output_bytes(mime, value)
+                except ValueError:  # not base64: left inline, where convert says the output is damaged
+                    continue
                 name = file_name(mime, raw)
                 files[name] = raw
                 data[mime] = FILE_REF_PREFIX + name

@@ -272,7 +272,8 @@ def test_banner_notice_and_provenance(converter, tmp_path):
     assert converted.provenance == Provenance(
         executed_at="2024-05-06T07:08:09Z", executed_at_text="2024-05-06 07:08 UTC", duration="1 min 16 s",
         device="NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)", versions=("Python 3.11.7", "torch 2.3.0"),
-        profile="gpu", downloads=(Download("notebook", "post.ipynb"), Download("source", "post.md")))
+        profile="gpu", downloads=(Download("notebook", "post.ipynb"), Download("source", "post.md", ".md")),
+        outputs="executed")
     assert {"post.ipynb", "post.md"} <= {a.site_path for a in converted.assets}
     page = publish_html(converted)
     # page furniture, not content: kept out of the search index too
@@ -285,6 +286,7 @@ def test_banner_notice_and_provenance(converter, tmp_path):
                            '<dd><time datetime="2024-05-06T07:08:09Z">2024-05-06 07:08 UTC</time></dd>')
     for text in ("<dd>1 min 16 s</dd>", "<dd>NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)</dd>",
                  "<dd>Python 3.11.7 · torch 2.3.0</dd>", "<dt>Profile</dt><dd>gpu</dd>",
+                 "<dt>Outputs</dt><dd>executed when the site was built</dd>",
                  '<a href="post.ipynb" download>notebook (.ipynb)</a> · <a href="post.md" download>source (.md)</a>'):
         assert text in prov
     assert "numpy" not in prov

@@ -203,8 +203,11 @@ def jupytext_format(post: SourcePost) -> str:
     return ""
 
 
+_PANDOC_CELL = re.compile(r"^:::+\s*\{\.cell\b", re.M)
+
+
 def refuse_pandoc(post: SourcePost) -> None:
-    if jupytext_format(post) == "pandoc":
+    if jupytext_format(post) == "pandoc" or _PANDOC_CELL.search(post.body):
         raise BuildError("the post is in Jupytext's pandoc format, which needs the pandoc program to read",
                          post.path, hint="convert it once with `jupytext --to md FILE` (or `--to md:myst`)")
 

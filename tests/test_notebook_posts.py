@@ -13,7 +13,6 @@ import nbformat
 import pytest
 from PIL import Image
 
-from conftest import Site
 from execblog.config import Repository, parse_config_text
 from execblog.content.readers import ReadSettings, read_posts
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
@@ -21,6 +20,8 @@ from execblog.convert.notebook import ConverterOptions, NotebookConverter
 from execblog.errors import BuildError
 from execblog.execution.execute import source_notebook
 from execblog.records import Download, ExecutedPost, Link
+
+from conftest import Site
 
 UTC = ZoneInfo("UTC")
 SETTINGS = ReadSettings(UTC)

@@ -74,10 +74,18 @@ from execblog.config import Repository
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
 from execblog.notebook import tags as T
-from execblog.notebook.files import file_name, file_ref, inline_files, notebook_text, output_bytes, ref_file
+from execblog.notebook.files import (
+    FILE_MIMETYPES,
+    NOTEBOOK_FILE,
+    file_name,
+    file_ref,
+    inline_files,
+    notebook_text,
+    output_bytes,
+    ref_file,
+)
 from execblog.notebook.mimetypes import TABLE, Mimetype, MimetypeTable
 from execblog.notebook.tags import INTERNAL_CELL_TAGS, cell_tags
-from execblog.notebook.files import FILE_MIMETYPES, NOTEBOOK_FILE
 from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Link, Notice, Provenance
 
 DEFAULT_LABELS: dict[str, str] = {

@@ -21,6 +21,7 @@ from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.execution.progress import Progress
 from execblog.i18n import Translator
+from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
@@ -94,32 +95,59 @@ def build_site(opts: BuildOptions) -> BuildResult:
     translator = Translator(site_dir, config.language)
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
     try:
-        views, converted = _post_views(executed, config, translator, cache / "views",
-                                       lambda n: progress.count("converting posts", n, len(executed)))
+        views, converted, view_keys, earlier = _post_views(
+            executed, config, translator, cache / "views", lambda n: progress.count("converting posts", n, len(executed)))
     except BaseException:
         progress.stop()
         raise
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
+        key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
+        page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
         assets = ThemeAssets(writer, site_dir, config)
         pages = PageRenderer(config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR)
 
         def render(page):
-            text = pages.render(page)
+            text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text, assets.use(text)
+            return text, assets.use(text), reads
 
         written = 0
 
         def write(selection):
             nonlocal written
-            # a kind's stylesheet is known once all its pages are rendered, so each call takes whole kinds
-            rendered = parallel_map(render, selection,
-                                    lambda n: progress.count("writing pages", written + n, len(plan.pages)))
-            for page, text in zip(selection, assets.fill(selection, rendered), strict=True):
-                writer.write_text(page.output, text)
+            # A kind's stylesheet is known once all its pages are rendered (or known from the last
+            # build), so each call takes whole kinds.
+            shapes = {page.output: page_shape(page) for page in selection}
+            kept = {page.output: record for page in selection
+                    if (record := page_cache.reusable(page, shapes[page.output])) is not None
+                    and writer.previous.get(page.output) == record.digest}
+            todo = [page for page in selection if page.output not in kept]
+            rendered = dict(zip((p.output for p in todo), parallel_map(
+                render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))), strict=True))
+            by_kind: dict[str, set[str]] = {}
+            for page in selection:
+                use = kept[page.output].use if page.output in kept else rendered[page.output][1]
+                if use is not None:
+                    by_kind.setdefault(page.kind, set()).update(use.tokens)
+            css = assets.stylesheets(by_kind)
+            # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
+            stale = [page for page in selection if page.output in kept and kept[page.output].use is not None
+                     and (kept[page.output].css, kept[page.output].js)
+                     != (css[page.kind], assets.script_url(kept[page.output].use.scripts))]
+            rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
+            for page in selection:
+                if page.output not in rendered and writer.reuse(page.output, kept[page.output].digest):
+                    page_cache.record(page.output, kept[page.output])
+                    continue
+                text, use, reads = rendered[page.output] if page.output in rendered else render(page)
+                data = assets.fill_page(text, use, css.get(page.kind, "")).encode("utf-8")
+                writer.write_bytes(page.output, data)
+                page_cache.record(page.output, PageRecord(
+                    shapes[page.output], reads, use, css.get(page.kind, "") if use else "",
+                    assets.script_url(use.scripts) if use else "", hashlib.sha256(data).hexdigest()))
             written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
@@ -136,9 +164,13 @@ def build_site(opts: BuildOptions) -> BuildResult:
         finally:
             if indexer:
                 indexer.finish()
-        _scan_secrets([writer.stage], report.secrets, site_dir / config.execution.freeze_dir, report.executed,
+        scan_key = page_cache.scan_key(report.secrets)
+        scanned = [writer.stage / rel for rel in sorted(writer.fresh)] if page_cache.scanned_with(scan_key) \
+            else [writer.stage]
+        _scan_secrets(scanned, report.secrets, site_dir / config.execution.freeze_dir, report.executed,
                       {view.name: writer.stage / view.path for view in views})
         writer.commit()
+        page_cache.save(scan_key)
     except BaseException:
         writer.abort()
         raise
@@ -363,11 +395,13 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     return 0
 
 
-def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
-                cache_dir: Path, done=None) -> tuple[list[PostView], int]:
+def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator, cache_dir: Path,
+                done=None) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
-    one post re-renders one post."""
+    one post re-renders one post. Also returns each post's view key and, for the
+    posts converted again, the view the cache held before (key, view): what the
+    incremental renderer compares the new one with."""
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config))
@@ -381,13 +415,15 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
 
-    def view(item: ExecutedPost) -> tuple[PostView, bool]:
+    def view(item: ExecutedPost) -> tuple[PostView, str, bool, tuple[str, PostView] | None]:
         key = _view_key(item, context)
         path = cache_dir / f"{item.source.name}.pickle"
+        earlier = None
         try:
             saved_key, saved = pickle.loads(path.read_bytes())
             if saved_key == key and all(a.source.exists() for a in saved.assets):
-                return saved, False
+                return saved, key, False, None
+            earlier = (saved_key, saved) if isinstance(saved, PostView) else None
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
         try:
@@ -401,10 +437,11 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
-        return result, True
+        return result, key, True, earlier
 
     results = parallel_map(view, executed, done)
-    return [v for v, _ in results], sum(converted for _, converted in results)
+    return ([v for v, _, _, _ in results], sum(converted for _, _, converted, _ in results),
+            {v.name: k for v, k, _, _ in results}, {v.name: e for v, _, _, e in results if e is not None})
 
 
 def _view_key(item: ExecutedPost, context) -> str:

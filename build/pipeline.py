@@ -177,7 +177,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
     finally:
         progress.stop()
     if not failures:
-        stamp.save(posts, min(due) if due else None)
+        stamp.save(posts, min(due) if due else None,
+                   tuple(site_dir / config.execution.freeze_dir / name for name in report.executed))
     _report_failures(failures, shown)
     result = BuildResult(
         posts=len(plan.posts),
@@ -449,7 +450,11 @@ def _view_key(item: ExecutedPost, context) -> str:
     post = item.source
     h.update(post.text.encode())
     h.update(repr((post.date, post.lastmod)).encode())  # may come from the file's time, not its text
-    h.update(repr((item.status, item.notice, item.stand_in_models, item.provenance)).encode())
+    # A post run in this build converts as its freeze entry restored later does: the same status
+    # for conversion (convert reads it only to show provenance), provenance in the entry's key order.
+    status = "frozen" if item.status == "executed" else item.status
+    h.update(repr((status, item.notice, item.stand_in_models)).encode())
+    h.update(json.dumps(item.provenance, sort_keys=True, default=str).encode())
     if item.notebook is not None:
         h.update(json.dumps(item.notebook, sort_keys=True, default=str).encode())
     for resource in post.resources:  # bundle images are measured for width/height

@@ -119,3 +119,32 @@ def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
         EDITS[edit](site.root / "posts")
         _build(site, site.out)
         assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+
+
+def test_publish_after_a_publish_that_executed_is_a_no_op(tmp_path):
+    from conftest_exec import copy_fixtures
+
+    site = Site(tmp_path / "site", CONFIG)
+    copy_fixtures(site.root, ["params"])
+    first = _build(site, site.out)
+    assert first.executed == ["params"]
+    # the freeze entry the first build wrote is its own output, not a change to build again
+    second = _build(site, site.out)
+    assert second.unchanged and second.executed == []
+    # and an edit after it is seen: the post converts again (from its entry, without running)
+    _edit(site.root / "posts" / "params.md", "front matter overrides", "the front matter overrides")
+    third = _build(site, site.out)
+    assert not third.unchanged and third.posts_converted == 1
+
+
+def test_a_post_run_again_converts_as_its_freeze_entry_restored(tmp_path):
+    """The view cache key of a post just executed is the one its entry restored
+    gives: the build after the run converts nothing, even when it is not a no-op."""
+    from conftest_exec import copy_fixtures
+
+    site = Site(tmp_path / "site", CONFIG)
+    copy_fixtures(site.root, ["params"])
+    site.post("other.md", "title: Other\ndate: 2025-01-01")
+    _build(site, site.out)
+    _edit(site.root / "posts" / "other.md", "Body text.", "Other body text.")
+    assert _build(site, site.out).posts_converted == 1  # `other` alone

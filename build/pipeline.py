@@ -96,7 +96,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
     try:
         views, converted, view_keys, earlier = _post_views(
-            executed, config, translator, cache / "views", lambda n: progress.count("converting posts", n, len(executed)))
+            executed, config, translator, cache / "views", lambda n: progress.count("converting posts", n, len(executed)),
+            hold=opts.resident)
     except BaseException:
         progress.stop()
         raise
@@ -156,7 +157,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
         write([p for p in plan.pages if p.kind in first])
         # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
         indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
-        indexer = SearchIndexer(writer, config) if indexed else None
+        if indexed and opts.search_carry_over:
+            for rel, digest in writer.previous.items():
+                if rel.startswith("pagefind/"):
+                    writer.reuse(rel, digest)
+        indexer = SearchIndexer(writer, config) if indexed and not opts.search_carry_over else None
         try:
             write([p for p in plan.pages if p.kind not in first])
             for out_path, asset in plan.assets:
@@ -396,13 +401,18 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     return 0
 
 
+# The views a long-running process built or read (cache file -> (key, view)): `serve` keeps them between builds.
+_HELD_VIEWS: dict[Path, tuple[str, PostView]] = {}
+
+
 def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator, cache_dir: Path,
-                done=None) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
+                done=None, hold: bool = False) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post. Also returns each post's view key and, for the
     posts converted again, the view the cache held before (key, view): what the
-    incremental renderer compares the new one with."""
+    incremental renderer compares the new one with. `hold`: keep the views in
+    this process for the next build (`serve`)."""
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config))
@@ -417,11 +427,11 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
     context.update(t.path.read_bytes())
 
     def view(item: ExecutedPost) -> tuple[PostView, str, bool, tuple[str, PostView] | None]:
-        key = _view_key(item, context)
+        key = keys[item.source.name]
         path = cache_dir / f"{item.source.name}.pickle"
         earlier = None
         try:
-            saved_key, saved = pickle.loads(path.read_bytes())
+            saved_key, saved = _HELD_VIEWS.get(path) or pickle.loads(path.read_bytes())
             if saved_key == key and all(a.source.exists() for a in saved.assets):
                 return saved, key, False, None
             earlier = (saved_key, saved) if isinstance(saved, PostView) else None
@@ -440,7 +450,16 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         os.replace(tmp, path)
         return result, key, True, earlier
 
-    results = parallel_map(view, executed, done)
+    keys = {item.source.name: _view_key(item, context) for item in executed}
+    held = {item.source.name: _HELD_VIEWS.get(cache_dir / f"{item.source.name}.pickle") for item in executed}
+    # what a long-running process (`serve`) already holds is not read from disk, nor sent back from a worker
+    hits = {name: (found[1], keys[name], False, None) for name, found in held.items()
+            if found is not None and found[0] == keys[name] and all(a.source.exists() for a in found[1].assets)}
+    converted = iter(parallel_map(view, [item for item in executed if item.source.name not in hits], done))
+    results = [hits[item.source.name] if item.source.name in hits else next(converted) for item in executed]
+    if hold:
+        for item, (v, k, _, _) in zip(executed, results, strict=True):
+            _HELD_VIEWS[cache_dir / f"{item.source.name}.pickle"] = (k, v)
     return ([v for v, _, _, _ in results], sum(converted for _, _, converted, _ in results),
             {v.name: k for v, k, _, _ in results}, {v.name: e for v, _, _, e in results if e is not None})
 

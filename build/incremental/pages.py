@@ -57,7 +57,7 @@ def context_key(site_dir: Path, config: SiteConfig, opts: BuildOptions, translat
     """What every page depends on: the package's code, the settings, the build's
     output options, the theme (templates, styles, scripts, strings) and the site's
     layouts, and the year (the footer's copyright)."""
-    h = hashlib.sha256(repr((_FORMAT, package, config, sorted(output_options(opts).items(), key=lambda kv: kv[0]),
+    h = hashlib.sha256(repr((_FORMAT, package, config, sorted((k, v) for k, v in output_options(opts).items() if k != "search_carry_over"),
                              datetime.now(timezone.utc).year)).encode())
     h.update(translations.read_bytes())
     for root in (site_dir / "theme", site_dir / LAYOUTS_DIR):

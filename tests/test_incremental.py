@@ -10,14 +10,18 @@ from pathlib import Path
 
 import pytest
 
-from conftest import BASE_CONFIG, Site
 from execblog.pipeline import BuildOptions, build_site
 
-CONFIG = BASE_CONFIG + """\
+from conftest import BASE_CONFIG, Site
+
+CONFIG = (
+    BASE_CONFIG
+    + """\
 paginate: 2
 taxonomies: {tag: tags, category: categories, series: series}
 related: {count: 3}
 """
+)
 
 
 def _posts(site: Site) -> None:
@@ -68,7 +72,8 @@ EDITS = {
     "date": lambda posts: _edit(posts / "p0.md", "date: 2025-03-10", "date: 2025-04-30"),
     "series order": lambda posts: _edit(posts / "p4.md", "series_weight: 4", "series_weight: 1"),
     "added": lambda posts: (posts / "new.md").write_text(
-        "---\ntitle: Newcomer\ndate: 2025-03-14T12:00:00\ntags: [LLM, t0]\n---\nHello.\n", encoding="utf-8"),
+        "---\ntitle: Newcomer\ndate: 2025-03-14T12:00:00\ntags: [LLM, t0]\n---\nHello.\n", encoding="utf-8"
+    ),
     "removed": lambda posts: (posts / "p6.md").unlink(),
     "renamed": lambda posts: (posts / "p1.md").rename(posts / "p1-moved.md"),
 }

@@ -28,9 +28,9 @@ import dataclasses
 import hashlib
 import os
 import pickle
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -57,8 +57,8 @@ def context_key(site_dir: Path, config: SiteConfig, opts: BuildOptions, translat
     """What every page depends on: the package's code, the settings, the build's
     output options, the theme (templates, styles, scripts, strings) and the site's
     layouts, and the year (the footer's copyright)."""
-    h = hashlib.sha256(repr((_FORMAT, package, config, sorted((k, v) for k, v in output_options(opts).items() if k != "search_carry_over"),
-                             datetime.now(timezone.utc).year)).encode())
+    options = sorted((k, v) for k, v in output_options(opts).items() if k != "search_carry_over")
+    h = hashlib.sha256(repr((_FORMAT, package, config, options, datetime.now(UTC).year)).encode())
     h.update(translations.read_bytes())
     for root in (site_dir / "theme", site_dir / LAYOUTS_DIR):
         for f in sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else ():
@@ -102,8 +102,15 @@ def _shape(value: Any, out: list[str]) -> None:
 class PageCache:
     """The last build's pages (see the module docstring), and this build's as they are rendered."""
 
-    def __init__(self, cache_dir: Path, out_dir: Path, key: str, views: dict[str, PostView],
-                 view_keys: dict[str, str], earlier_views: dict[str, tuple[str, PostView]]):
+    def __init__(
+        self,
+        cache_dir: Path,
+        out_dir: Path,
+        key: str,
+        views: dict[str, PostView],
+        view_keys: dict[str, str],
+        earlier_views: dict[str, tuple[str, PostView]],
+    ):
         """`views`, `view_keys`: this build's posts; `earlier_views`: for posts converted again in this
         build, the view the view cache held before (its key, the view), which may be the last build's."""
         self.path = cache_dir / "pages" / (hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:16] + ".pickle")
@@ -165,6 +172,10 @@ class PageCache:
         """Record this build's pages, once its site (checked for `scan_key`'s secrets) is in place."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps({"key": self.key, "pages": self.pages, "view_keys": self.view_keys,
-                                      "scan": scan_key}, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.write_bytes(
+            pickle.dumps(
+                {"key": self.key, "pages": self.pages, "view_keys": self.view_keys, "scan": scan_key},
+                protocol=pickle.HIGHEST_PROTOCOL,
+            )
+        )
         os.replace(tmp, self.path)

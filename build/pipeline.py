@@ -21,6 +21,7 @@ from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.execution.progress import Progress
 from execblog.i18n import Translator
+from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
@@ -94,32 +95,60 @@ def build_site(opts: BuildOptions) -> BuildResult:
     translator = Translator(site_dir, config.language)
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
     try:
-        views, converted = _post_views(executed, config, translator, cache / "views",
-                                       lambda n: progress.count("converting posts", n, len(executed)))
+        views, converted, view_keys, earlier = _post_views(
+            executed, config, translator, cache / "views", lambda n: progress.count("converting posts", n, len(executed)),
+            hold=opts.resident)
     except BaseException:
         progress.stop()
         raise
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
+        key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
+        page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
         assets = ThemeAssets(writer, site_dir, config)
         pages = PageRenderer(config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR)
 
         def render(page):
-            text = pages.render(page)
+            text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text, assets.use(text)
+            return text, assets.use(text), reads
 
         written = 0
 
         def write(selection):
             nonlocal written
-            # a kind's stylesheet is known once all its pages are rendered, so each call takes whole kinds
-            rendered = parallel_map(render, selection,
-                                    lambda n: progress.count("writing pages", written + n, len(plan.pages)))
-            for page, text in zip(selection, assets.fill(selection, rendered), strict=True):
-                writer.write_text(page.output, text)
+            # A kind's stylesheet is known once all its pages are rendered (or known from the last
+            # build), so each call takes whole kinds.
+            shapes = {page.output: page_shape(page) for page in selection}
+            kept = {page.output: record for page in selection
+                    if (record := page_cache.reusable(page, shapes[page.output])) is not None
+                    and writer.previous.get(page.output) == record.digest}
+            todo = [page for page in selection if page.output not in kept]
+            rendered = dict(zip((p.output for p in todo), parallel_map(
+                render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))), strict=True))
+            by_kind: dict[str, set[str]] = {}
+            for page in selection:
+                use = kept[page.output].use if page.output in kept else rendered[page.output][1]
+                if use is not None:
+                    by_kind.setdefault(page.kind, set()).update(use.tokens)
+            css = assets.stylesheets(by_kind)
+            # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
+            stale = [page for page in selection if page.output in kept and kept[page.output].use is not None
+                     and (kept[page.output].css, kept[page.output].js)
+                     != (css[page.kind], assets.script_url(kept[page.output].use.scripts))]
+            rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
+            for page in selection:
+                if page.output not in rendered and writer.reuse(page.output, kept[page.output].digest):
+                    page_cache.record(page.output, kept[page.output])
+                    continue
+                text, use, reads = rendered[page.output] if page.output in rendered else render(page)
+                data = assets.fill_page(text, use, css.get(page.kind, "")).encode("utf-8")
+                writer.write_bytes(page.output, data)
+                page_cache.record(page.output, PageRecord(
+                    shapes[page.output], reads, use, css.get(page.kind, "") if use else "",
+                    assets.script_url(use.scripts) if use else "", hashlib.sha256(data).hexdigest()))
             written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
@@ -128,7 +157,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
         write([p for p in plan.pages if p.kind in first])
         # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
         indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
-        indexer = SearchIndexer(writer, config) if indexed else None
+        if indexed and opts.search_carry_over:
+            for rel, digest in writer.previous.items():
+                if rel.startswith("pagefind/"):
+                    writer.reuse(rel, digest)
+        indexer = SearchIndexer(writer, config) if indexed and not opts.search_carry_over else None
         try:
             write([p for p in plan.pages if p.kind not in first])
             for out_path, asset in plan.assets:
@@ -136,16 +169,21 @@ def build_site(opts: BuildOptions) -> BuildResult:
         finally:
             if indexer:
                 indexer.finish()
-        _scan_secrets([writer.stage], report.secrets, site_dir / config.execution.freeze_dir, report.executed,
+        scan_key = page_cache.scan_key(report.secrets)
+        scanned = [writer.stage / rel for rel in sorted(writer.fresh)] if page_cache.scanned_with(scan_key) \
+            else [writer.stage]
+        _scan_secrets(scanned, report.secrets, site_dir / config.execution.freeze_dir, report.executed,
                       {view.name: writer.stage / view.path for view in views})
         writer.commit()
+        page_cache.save(scan_key)
     except BaseException:
         writer.abort()
         raise
     finally:
         progress.stop()
     if not failures:
-        stamp.save(posts, min(due) if due else None)
+        stamp.save(posts, min(due) if due else None,
+                   tuple(site_dir / config.execution.freeze_dir / name for name in report.executed))
     _report_failures(failures, shown)
     result = BuildResult(
         posts=len(plan.posts),
@@ -363,11 +401,18 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str]
     return 0
 
 
-def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
-                cache_dir: Path, done=None) -> tuple[list[PostView], int]:
+# The views a long-running process built or read (cache file -> (key, view)): `serve` keeps them between builds.
+_HELD_VIEWS: dict[Path, tuple[str, PostView]] = {}
+
+
+def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator, cache_dir: Path,
+                done=None, hold: bool = False) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
-    one post re-renders one post."""
+    one post re-renders one post. Also returns each post's view key and, for the
+    posts converted again, the view the cache held before (key, view): what the
+    incremental renderer compares the new one with. `hold`: keep the views in
+    this process for the next build (`serve`)."""
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config))
@@ -383,13 +428,15 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
 
-    def view(item: ExecutedPost) -> tuple[PostView, bool]:
-        key = _view_key(item, context)
+    def view(item: ExecutedPost) -> tuple[PostView, str, bool, tuple[str, PostView] | None]:
+        key = keys[item.source.name]
         path = cache_dir / f"{item.source.name}.pickle"
+        earlier = None
         try:
-            saved_key, saved = pickle.loads(path.read_bytes())
+            saved_key, saved = _HELD_VIEWS.get(path) or pickle.loads(path.read_bytes())
             if saved_key == key and all(a.source.exists() for a in saved.assets):
-                return saved, False
+                return saved, key, False, None
+            earlier = (saved_key, saved) if isinstance(saved, PostView) else None
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
         try:
@@ -403,10 +450,20 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
         os.replace(tmp, path)
-        return result, True
+        return result, key, True, earlier
 
-    results = parallel_map(view, executed, done)
-    return [v for v, _ in results], sum(converted for _, converted in results)
+    keys = {item.source.name: _view_key(item, context) for item in executed}
+    held = {item.source.name: _HELD_VIEWS.get(cache_dir / f"{item.source.name}.pickle") for item in executed}
+    # what a long-running process (`serve`) already holds is not read from disk, nor sent back from a worker
+    hits = {name: (found[1], keys[name], False, None) for name, found in held.items()
+            if found is not None and found[0] == keys[name] and all(a.source.exists() for a in found[1].assets)}
+    converted = iter(parallel_map(view, [item for item in executed if item.source.name not in hits], done))
+    results = [hits[item.source.name] if item.source.name in hits else next(converted) for item in executed]
+    if hold:
+        for item, (v, k, _, _) in zip(executed, results, strict=True):
+            _HELD_VIEWS[cache_dir / f"{item.source.name}.pickle"] = (k, v)
+    return ([v for v, _, _, _ in results], sum(converted for _, _, converted, _ in results),
+            {v.name: k for v, k, _, _ in results}, {v.name: e for v, _, _, e in results if e is not None})
 
 
 def _view_key(item: ExecutedPost, context) -> str:
@@ -414,7 +471,11 @@ def _view_key(item: ExecutedPost, context) -> str:
     post = item.source
     h.update(post.text.encode())
     h.update(repr((post.date, post.lastmod)).encode())  # may come from the file's time, not its text
-    h.update(repr((item.status, item.notice, item.stand_in_models, item.provenance)).encode())
+    # A post run in this build converts as its freeze entry restored later does: the same status
+    # for conversion (convert reads it only to show provenance), provenance in the entry's key order.
+    status = "frozen" if item.status == "executed" else item.status
+    h.update(repr((status, item.notice, item.stand_in_models)).encode())
+    h.update(json.dumps(item.provenance, sort_keys=True, default=str).encode())
     if item.notebook is not None:
         h.update(json.dumps(item.notebook, sort_keys=True, default=str).encode())
     for resource in post.resources:  # bundle images are measured for width/height

@@ -73,6 +73,7 @@ MODULE_TIERS = {
     "test_example_blog.py": "pipeline",
     "test_execute.py": "pipeline",
     "test_gpu_profile.py": "pipeline",
+    "test_incremental.py": "pipeline",
     "test_lint.py": "pipeline",
     "test_models.py": "pipeline",
     "test_runner_sim.py": "pipeline",

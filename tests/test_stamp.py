@@ -88,9 +88,9 @@ OTHER_VALUES = {
     "site_dir": None, "out_dir": "other-out", "drafts": True, "future": True, "base_url": "https://other.example/",
     "search_index": False, "live_reload_script": "<script></script>", "quiet": True, "execute": False,
     "profile": "offline", "parameters": {"steps": "3"}, "only_posts": frozenset({"a"}), "force": True,
-    "keep_going": True, "jobs": 3, "shard": (1, 2),
+    "keep_going": True, "jobs": 3, "shard": (1, 2), "resident": True, "search_carry_over": True,
 }
-NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs"}  # how the build runs, not what it writes
+NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident"}  # how the build runs, not what it writes
 
 
 def test_the_stamp_covers_every_build_option_that_can_change_the_output(stamped):

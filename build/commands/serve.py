@@ -13,6 +13,7 @@ import http.server
 import os
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from execblog.config import LAYOUTS_DIR
@@ -109,13 +110,15 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
     out_dir = (out_dir or site_dir / ".cache" / "serve").resolve()
     base_url = f"http://{bind}:{port}/"
     opts = BuildOptions(site_dir=site_dir, out_dir=out_dir, drafts=True, future=True, base_url=base_url,
-                        live_reload_script=RELOAD_SCRIPT, execute=True)
+                        live_reload_script=RELOAD_SCRIPT, execute=True, resident=True)
 
-    def rebuild() -> None:
+    def rebuild(carry_over: bool = False) -> bool:
         try:
-            build_site(opts)
+            build_site(replace(opts, search_carry_over=carry_over))
+            return True
         except BuildError as exc:
             print(f"error: {exc.format()}", file=sys.stderr, flush=True)
+            return False
 
     rebuild()
     reloader = _Reloader()
@@ -126,8 +129,11 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
                if p.exists()]
     try:
         for _changes in watchfiles.watch(*watched, debounce=200):
-            rebuild()
+            # the pages first, with the last search index; the index follows, after the reload
+            built = rebuild(carry_over=True)
             reloader.bump()
+            if built:
+                rebuild()
     except KeyboardInterrupt:
         pass
     finally:

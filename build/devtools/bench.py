@@ -214,6 +214,7 @@ def main(argv: list[str] | None = None) -> int:
                 f.write(f"\nEdited paragraph {k}.\n")
             one_runs.append(run_measured(ours, work))
         ours_one = best_of(one_runs)
+        ours_serve = serve_edit(ours_root, work / "serve-public", repeat)
         no_search = []
         for _ in range(repeat):
             shutil.rmtree(ours_root / ".cache", ignore_errors=True)
@@ -231,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
             ("execblog full build, no search", ours_nosearch),
             ("execblog no-op rebuild", ours_noop),
             ("execblog one-post rebuild", ours_one),
+            ("execblog one-post edit in serve (warm)", ours_serve),
         ]
         for name, (secs, mem) in rows:
             print(f"{name:42} {secs:8.2f} {secs / hugo_s:7.2f}x {mem:9d} {mem / hugo_mib:7.2f}x")
@@ -240,6 +242,7 @@ def main(argv: list[str] | None = None) -> int:
               f"({ours_full[0] / hugo_s:.2f}x Hugo, Hugo + Pagefind {hugo_search[0] / hugo_s:.2f}x Hugo)")
         print(f"  no-op rebuild <= 0.2 s: {ours_noop[0]:.2f} s = {ours_noop[0] / hugo_s:.2f}x Hugo")
         print(f"  one-post rebuild <= 0.5 s: {ours_one[0]:.2f} s = {ours_one[0] / hugo_s:.2f}x Hugo")
+        print(f"  one-post edit in serve, write to page on disk + reload signal <= 0.3 s: {ours_serve[0]:.2f} s")
         if args.posts > SCALE_BASE:
             scale(work, ours_full, ours_nosearch, hugo, ours, args.posts, args.site / "theme")
         else:
@@ -252,6 +255,36 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+# `serve`'s rebuild in its long-running process: the pages with the last search index, then the reload signal.
+_SERVE_EDITS = """
+import sys, time
+from pathlib import Path
+from execblog.commands.serve import RELOAD_SCRIPT
+from execblog.pipeline import BuildOptions, build_site
+site, out, repeat = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+opts = BuildOptions(site_dir=site, out_dir=out, drafts=True, future=True, base_url="http://127.0.0.1:1313/",
+                    live_reload_script=RELOAD_SCRIPT, resident=True, quiet=True)
+build_site(opts)
+post = sorted((site / "posts").glob("*.md"))[1]
+for k in range(repeat):
+    with post.open("a", encoding="utf-8") as f:
+        f.write(f"\\nServe edit {k}.\\n")
+    start = time.perf_counter()
+    build_site(BuildOptions(**{**opts.__dict__, "search_carry_over": True}))
+    print(time.perf_counter() - start)
+    build_site(opts)  # the search index, after the reload
+"""
+
+
+def serve_edit(site: Path, out: Path, repeat: int) -> tuple[float, int]:
+    """(best seconds from the edit to the page on disk, peak MiB) of `serve`'s rebuild."""
+    proc = subprocess.run([sys.executable, "-c", _SERVE_EDITS, str(site), str(out), str(repeat)],
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise SystemExit(f"serve measurement failed:\n{proc.stderr}")
+    return min(float(line) for line in proc.stdout.split()), 0
 
 
 def scale(work: Path, big: tuple[float, int], big_nosearch: tuple[float, int], hugo: list[str], ours: list[str], n: int,

@@ -55,15 +55,20 @@ class InputStamp:
         except (OSError, ValueError):
             self.saved = {}
         self.extra_inputs: list[str] = self.saved.get("extra_inputs", [])
+        self._seen: dict[Path, str] = {}  # file -> its line in the digest, as the build found it
+        self._seen_all = False
         self.digest = self._digest(self.extra_inputs)
 
-    def _digest(self, extra_inputs: list[str]) -> str:
+    def _digest(self, extra_inputs: list[str], rewritten: tuple[Path, ...] = ()) -> str:
+        """The fingerprint of the inputs; a file is taken as the build found it at its start,
+        except under `rewritten` (what the build itself wrote: its new freeze entries)."""
         h = hashlib.sha256(package_fingerprint().encode())
         h.update(repr([(name, _canonical(value)) for name, value in output_options(self.opts).items()]).encode())
         roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme", self.site_dir / LAYOUTS_DIR,
                  self.site_dir / self.config.execution.freeze_dir]
         roots += [self.site_dir / p for p in extra_inputs]
         roots += _model_cache_files()
+        fresh_roots = [*rewritten, *(self.site_dir / p for p in extra_inputs if p not in self.extra_inputs)]
         for root in roots:
             if root.is_file():
                 files = [root]
@@ -74,7 +79,15 @@ class InputStamp:
                 continue
             for f in files:
                 st = f.stat()
-                h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
+                line = f"{f}:{st.st_size}:{st.st_mtime_ns}\n"
+                if f in self._seen and not any(f.is_relative_to(r) for r in rewritten):
+                    line = self._seen[f]  # changed while the build ran: stays out of date
+                elif not self._seen_all or any(f.is_relative_to(r) for r in fresh_roots):
+                    self._seen[f] = line  # the start, an input first declared by this build, or one it wrote
+                else:
+                    line = f"{f}:new\n"  # added while the build ran
+                h.update(line.encode())
+        self._seen_all = True
         return h.hexdigest()
 
     def unchanged(self, out_dir: Path) -> bool:
@@ -85,13 +98,16 @@ class InputStamp:
             return False  # a future-dated post has become due
         return self.saved.get("digest") == self.digest
 
-    def save(self, posts: list[SourcePost], valid_until: float | None) -> None:
+    def save(self, posts: list[SourcePost], valid_until: float | None, rewritten: tuple[Path, ...] = ()) -> None:
         """Record the inputs of a successful build; `valid_until` is when the
-        next future-dated post becomes due (the build is stale from then on)."""
+        next future-dated post becomes due (the build is stale from then on);
+        `rewritten`: the freeze entries this build wrote, taken as they are now,
+        so a publish after one that executed is a no-op."""
         extra = sorted({str(path.relative_to(self.site_dir)) for p in posts for path in _declared_inputs(p)
                         if path.is_relative_to(self.site_dir)})
         # inputs first declared in this build: fingerprint them now (else the start's)
-        digest = self.digest if extra == self.extra_inputs else self._digest(extra)
+        same = extra == self.extra_inputs and not rewritten
+        digest = self.digest if same else self._digest(extra, rewritten)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         tmp.write_text(json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}),

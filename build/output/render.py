@@ -2,6 +2,12 @@
 
 One Environment per build (templates compile once). Autoescape is on for
 HTML and XML; templates receive computed values and only lay them out.
+
+`render_recorded(page)` also returns which fields of which posts the page's
+templates read (every attribute or item a template takes from a `PostView`,
+filters such as `map(attribute=...)` included): the incremental build
+re-renders a page only when one of those fields, or the page's own context,
+changed.
 """
 
 from __future__ import annotations
@@ -9,13 +15,33 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
 from execblog.config import SiteConfig
 from execblog.errors import BuildError
 from execblog.i18n import Translator
-from execblog.pages.plan import META_DESCRIPTION_CHARS, Page, SiteUrls, shorten, menu_links
+from execblog.pages.plan import META_DESCRIPTION_CHARS, Page, PostView, SiteUrls, shorten, menu_links
+
+# (post name, field) pairs a page's templates read from post views
+Reads = frozenset[tuple[str, str]]
+
+
+class _RecordingEnvironment(jinja2.Environment):
+    """Jinja's attribute and item lookups, noting each post field read into `reads` (when set)."""
+
+    reads: set[tuple[str, str]] | None = None
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if self.reads is not None and isinstance(obj, PostView):
+            self.reads.add((obj.name, attribute))
+        return super().getattr(obj, attribute)
+
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        if self.reads is not None and isinstance(obj, PostView) and isinstance(argument, str):
+            self.reads.add((obj.name, argument))
+        return super().getitem(obj, argument)
 
 
 def _rfc822(value: datetime) -> str:
@@ -33,7 +59,7 @@ class PageRenderer:
         # Hugo's lookup: a site's layouts/<path> wins over the theme's templates/<path>
         # (e.g. layouts/partials/comments.html), so a site changes one partial without forking the theme.
         folders = ([str(layouts_dir)] if layouts_dir is not None else []) + [str(theme_dir / "templates")]
-        self.env = jinja2.Environment(
+        self.env = _RecordingEnvironment(
             loader=jinja2.FileSystemLoader(folders),
             autoescape=jinja2.select_autoescape(("html", "xml"), default_for_string=True),
             undefined=jinja2.StrictUndefined,
@@ -55,6 +81,15 @@ class PageRenderer:
             site_description=shorten(config.description, META_DESCRIPTION_CHARS, False, "…"),
             build_year=datetime.now(timezone.utc).year,
         )
+
+    def render_recorded(self, page: Page) -> tuple[str, Reads]:
+        """The page's text and the post fields its templates read."""
+        self.env.reads = set()
+        try:
+            text = self.render(page)
+            return text, frozenset(self.env.reads)
+        finally:
+            self.env.reads = None
 
     def render(self, page: Page) -> str:
         try:

@@ -66,6 +66,7 @@ class ThemeAssets:
                 needed |= need
         self.relevant = frozenset(needed)
         self._written: dict[bytes, str] = {}
+        self._script_urls: dict[tuple[int, ...], str] = {}
         for path in sorted(static_dir.rglob("*")):
             rel = path.relative_to(static_dir).as_posix()
             if path.is_file() and not rel.startswith(("css/", "js/")):
@@ -94,20 +95,27 @@ class ThemeAssets:
         for page, (_, use) in zip(pages, rendered, strict=True):
             if use is not None:
                 by_kind.setdefault(page.kind, set()).update(use.tokens)
-        css = {
-            kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)))
-            for kind, tokens in sorted(by_kind.items())
-        }
-        js: dict[tuple[int, ...], str] = {}
-        texts = []
-        for page, (text, use) in zip(pages, rendered, strict=True):
-            if use is not None:
-                if use.scripts not in js:
-                    js[use.scripts] = self._write("js/main", "js", "".join(self.scripts[i].text for i in use.scripts))
-                # the first occurrence is the <head>'s link; a page's text could quote the placeholder later on
-                text = text.replace(CSS_SLOT, css[page.kind], 1).replace(JS_SLOT, js[use.scripts], 1)
-            texts.append(text)
-        return texts
+        css = self.stylesheets(by_kind)
+        return [self.fill_page(text, use, css.get(page.kind, ""))
+                for page, (text, use) in zip(pages, rendered, strict=True)]
+
+    def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
+        """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""
+        return {kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)))
+                for kind, tokens in sorted(by_kind.items())}
+
+    def script_url(self, scripts: tuple[int, ...]) -> str:
+        """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""
+        if scripts not in self._script_urls:
+            self._script_urls[scripts] = self._write("js/main", "js", "".join(self.scripts[i].text for i in scripts))
+        return self._script_urls[scripts]
+
+    def fill_page(self, text: str, use: PageUse | None, css_url: str) -> str:
+        """One page's text with its stylesheet's URL (see `stylesheets`) and its script's."""
+        if use is None:
+            return text
+        # the first occurrence is the <head>'s link; a page's text could quote the placeholder later on
+        return text.replace(CSS_SLOT, css_url, 1).replace(JS_SLOT, self.script_url(use.scripts), 1)
 
     def _write(self, stem: str, suffix: str, text: str) -> str:
         data = text.encode("utf-8")

@@ -72,12 +72,23 @@ def _foreign_files(out_dir: Path, written: set[str]) -> set[str]:
     return found
 
 
+def _checked(rel: str) -> str:
+    """The last gate: nothing is written outside the output folder."""
+    rel = rel.lstrip("/")
+    problem = relative_problem(rel)
+    if problem:
+        raise BuildError(f"refusing to write `{rel}`: the path {problem}",
+                         hint="check the post's `aliases:` and bundle file names")
+    return rel
+
+
 class SiteWriter:
     def __init__(self, out_dir: Path):
         self.out_dir = out_dir.resolve()
         self.stage = self.out_dir.parent / f".{self.out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
         self.previous: dict[str, str] = _read_manifest(self.out_dir) or {}
         self.written: dict[str, str] = {}
+        self.fresh: set[str] = set()  # files whose bytes this build wrote (the rest are links to the last site's)
         self.reused = 0
         self.stage.mkdir(parents=True)
         # The site replaced by the last build is deleted while this one works
@@ -98,11 +109,7 @@ class SiteWriter:
         self.write_bytes(rel, data)
 
     def _place(self, rel: str, digest: str, write) -> None:
-        rel = rel.lstrip("/")
-        problem = relative_problem(rel)
-        if problem:  # the last gate: nothing is written outside the output folder
-            raise BuildError(f"refusing to write `{rel}`: the path {problem}",
-                             hint="check the post's `aliases:` and bundle file names")
+        rel = _checked(rel)
         if rel in self.written:
             if self.written[rel] != digest:
                 raise BuildError(f"two different pages or files would be written to {rel}",
@@ -121,6 +128,24 @@ class SiteWriter:
                 pass
         write(target)
         self.written[rel] = digest
+        self.fresh.add(rel)
+
+    def reuse(self, rel: str, digest: str) -> bool:
+        """Take the last site's file `rel` as it is, when the last build wrote it with `digest`
+        (the incremental build knows the page would come out the same); False when it cannot."""
+        rel = _checked(rel)
+        old = self.out_dir / rel
+        if rel in self.written or self.previous.get(rel) != digest or not old.is_file() or old.is_symlink():
+            return False
+        target = self.stage / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(old, target, follow_symlinks=False)
+        except OSError:
+            return False
+        self.reused += 1
+        self.written[rel] = digest
+        return True
 
     def adopt_tree(self, rel_dir: str) -> None:
         """Record files that a tool (e.g. the search indexer) wrote into the stage."""
@@ -129,6 +154,7 @@ class SiteWriter:
             if path.is_file():
                 rel = path.relative_to(self.stage).as_posix()
                 self.written[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+                self.fresh.add(rel)
 
     def commit(self) -> None:
         """Swap the staged site in. The previous one is left as `.<out>.old-*`

@@ -1,0 +1,155 @@
+"""Incremental rendering: after an edit, the site a build leaves is the one a
+full build of the same sources writes, byte for byte, while only the pages that
+show what changed are rendered again."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from execblog.pipeline import BuildOptions, build_site
+
+from conftest import BASE_CONFIG, Site
+
+CONFIG = (
+    BASE_CONFIG
+    + """\
+paginate: 2
+taxonomies: {tag: tags, category: categories, series: series}
+related: {count: 3}
+"""
+)
+
+
+def _posts(site: Site) -> None:
+    for i in range(7):
+        tags = ["LLM", "Attention"][: 1 + i % 2] + ([f"t{i}"] if i % 3 == 0 else [])
+        front = f"title: Post {i}\ndate: 2025-03-{10 + i:02d}\ntags: [{', '.join(tags)}]"
+        if i in (2, 3, 4):
+            front += f"\nseries: [Deep dive]\nseries_weight: {i}"
+        site.post(f"p{i}.md", front, f"Paragraph of post {i}.\n\n<!--more-->\n\nMore of post {i}.\n")
+
+
+def _build(site: Site, out: Path):
+    return build_site(BuildOptions(site_dir=site.root, out_dir=out, search_index=False, quiet=True))
+
+
+def _same_tree(a: Path, b: Path) -> list[str]:
+    """Paths that differ between two built sites (missing on one side, or other bytes)."""
+    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
+    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    differ = sorted(files_a ^ files_b)
+    differ += [rel for rel in sorted(files_a & files_b) if not filecmp.cmp(a / rel, b / rel, shallow=False)]
+    return differ
+
+
+def _full_build(site: Site, tmp_path: Path) -> Path:
+    """The same sources built from nothing (no cache, no previous site)."""
+    fresh = tmp_path / "fresh"
+    shutil.rmtree(fresh, ignore_errors=True)
+    fresh.mkdir()
+    for name in ("posts", "theme", "site_config.yaml"):
+        (shutil.copytree if (site.root / name).is_dir() else shutil.copy2)(site.root / name, fresh / name)
+    build_site(BuildOptions(site_dir=fresh, out_dir=fresh / "public", search_index=False, quiet=True))
+    return fresh / "public"
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+EDITS = {
+    "body": lambda posts: _edit(posts / "p3.md", "More of post 3.", "More of post 3, rewritten."),
+    "summary": lambda posts: _edit(posts / "p3.md", "Paragraph of post 3.", "A new opening of post 3."),
+    "front matter summary": lambda posts: _edit(posts / "p1.md", "title: Post 1", "title: Post 1\nsummary: Told short"),
+    "title": lambda posts: _edit(posts / "p2.md", "title: Post 2", "title: Renamed two"),
+    "tags": lambda posts: _edit(posts / "p5.md", "tags: [LLM, Attention]", "tags: [Attention, fresh]"),
+    "date": lambda posts: _edit(posts / "p0.md", "date: 2025-03-10", "date: 2025-04-30"),
+    "series order": lambda posts: _edit(posts / "p4.md", "series_weight: 4", "series_weight: 1"),
+    "added": lambda posts: (posts / "new.md").write_text(
+        "---\ntitle: Newcomer\ndate: 2025-03-14T12:00:00\ntags: [LLM, t0]\n---\nHello.\n", encoding="utf-8"
+    ),
+    "removed": lambda posts: (posts / "p6.md").unlink(),
+    "renamed": lambda posts: (posts / "p1.md").rename(posts / "p1-moved.md"),
+}
+
+
+@pytest.mark.parametrize("edit", list(EDITS))
+def test_edit_gives_the_full_builds_site(tmp_path, edit):
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    EDITS[edit](site.root / "posts")
+    result = _build(site, site.out)
+    assert not result.unchanged
+    assert _same_tree(site.out, _full_build(site, tmp_path)) == []
+    # and the pages that do not show the change were taken from the last site, not rendered again
+    assert result.files_reused > 0
+
+
+def _rewritten(site: Site, edit) -> list[str]:
+    """The HTML files a build after `edit` wrote anew (the others are links to the last site's)."""
+    before = {p.relative_to(site.out).as_posix(): p.stat().st_ino for p in site.out.rglob("*.html")}
+    edit()
+    _build(site, site.out)
+    after = {p.relative_to(site.out).as_posix(): p.stat().st_ino for p in site.out.rglob("*.html")}
+    return sorted(rel for rel in after if before.get(rel) != after[rel])
+
+
+def test_prose_edit_renders_only_the_pages_that_show_the_post(tmp_path):
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    p6 = site.root / "posts" / "p6.md"
+    # the text after <!--more--> shows only on the post's own page; the word count stays
+    assert _rewritten(site, lambda: _edit(p6, "More of post 6.", "Much of post 6.")) == ["posts/p6/index.html"]
+    # more words: the meta line on the lists that show the post changes too, no other post's page
+    rewritten = _rewritten(site, lambda: _edit(p6, "Much of post 6.", "Much more of post 6 than before."))
+    assert "posts/p6/index.html" in rewritten and "index.html" in rewritten and "archives/index.html" in rewritten
+    assert not [rel for rel in rewritten if rel.startswith("posts/p") and not rel.startswith("posts/p6/")]
+    assert "tags/t0/index.html" not in rewritten  # a tag p6 does not have
+    assert _same_tree(site.out, _full_build(site, tmp_path)) == []
+
+
+def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    for edit in ("title", "body", "tags", "added", "date"):
+        EDITS[edit](site.root / "posts")
+        _build(site, site.out)
+        assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+
+
+def test_publish_after_a_publish_that_executed_is_a_no_op(tmp_path):
+    from conftest_exec import copy_fixtures
+
+    site = Site(tmp_path / "site", CONFIG)
+    copy_fixtures(site.root, ["params"])
+    first = _build(site, site.out)
+    assert first.executed == ["params"]
+    # the freeze entry the first build wrote is its own output, not a change to build again
+    second = _build(site, site.out)
+    assert second.unchanged and second.executed == []
+    # and an edit after it is seen: the post converts again (from its entry, without running)
+    _edit(site.root / "posts" / "params.md", "front matter overrides", "the front matter overrides")
+    third = _build(site, site.out)
+    assert not third.unchanged and third.posts_converted == 1
+
+
+def test_a_post_run_again_converts_as_its_freeze_entry_restored(tmp_path):
+    """The view cache key of a post just executed is the one its entry restored
+    gives: the build after the run converts nothing, even when it is not a no-op."""
+    from conftest_exec import copy_fixtures
+
+    site = Site(tmp_path / "site", CONFIG)
+    copy_fixtures(site.root, ["params"])
+    site.post("other.md", "title: Other\ndate: 2025-01-01")
+    _build(site, site.out)
+    _edit(site.root / "posts" / "other.md", "Body text.", "Other body text.")
+    assert _build(site, site.out).posts_converted == 1  # `other` alone

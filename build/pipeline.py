@@ -234,7 +234,7 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
 
     def resolve(post: SourcePost):
         resolution = models.resolve_models(
-            [str(m) for m in post.params.get("models") or []], profile.models, standins, recipes=recipes,
+            list(post.run.models), profile.models, standins, recipes=recipes,
             bundled=config.bundled_models, size=profile.standin_size)
         if profile.models == "offline" and resolution.unavailable:
             from execblog.content.read import front_matter_line

@@ -16,9 +16,9 @@ its freeze key (cache_keys.freeze_key) is compared with the committed entry:
                                -> "stale-frozen" (last good outputs + notice) or
                                   "not-executed" (code without outputs + notice)
 
-Front matter read here (SourcePost.params): `parameters`, `inputs`, `timeout`,
-`cell_timeout`, `allow_errors`, `requires` ("gpu"), `models` (through
-ExecutionSettings.resolve_models). `warnings` is read by notebook_html.
+Front matter read here: `SourcePost.run` (records.ExecutionFrontMatter, validated
+by content/read.py): parameters, inputs, timeouts, allow_errors, requires, models
+(through ExecutionSettings.resolve_models). `warnings` is read by convert.
 """
 
 from __future__ import annotations
@@ -175,17 +175,11 @@ def input_digests(post: SourcePost) -> dict[str, str]:
     return digests
 
 
-def _front(post: SourcePost, key: str, default: Any = None) -> Any:
-    value = post.params.get(key, default)
-    return default if value is None else value
-
-
-def _timeout(value: Any, fallback: float | None) -> float | None:
+def _timeout(value: float | None, fallback: float | None) -> float | None:
+    """A front matter limit (None: the site's; 0: none) as the runner's (None: none)."""
     if value is None:
         return fallback
-    if value in (0, False) or str(value).lower() in ("none", "off", "never"):
-        return None
-    return float(value)
+    return value or None
 
 
 @dataclass
@@ -229,20 +223,17 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
         plan.read_error = str(exc)
         return plan
     plan.notebook = nb
-    requires = _front(post, "requires", ())
-    requires = [requires] if isinstance(requires, str) else list(requires)
-    plan.gpu = any(str(r).lower() == "gpu" for r in requires)
-    plan.allow_errors = bool(_front(post, "allow_errors", False))
-    plan.cell_timeout = _timeout(post.params.get("cell_timeout"), settings.cell_timeout)
-    plan.post_timeout = _timeout(post.params.get("timeout"), settings.post_timeout)
+    plan.gpu = post.run.gpu
+    plan.allow_errors = post.run.allow_errors
+    plan.cell_timeout = _timeout(post.run.cell_timeout, settings.cell_timeout)
+    plan.post_timeout = _timeout(post.run.timeout, settings.post_timeout)
     if not post.execute:
         return plan
     defaults: dict[str, Any] = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             defaults.update(parse_parameter_defaults(cell.source))
-    front = _front(post, "parameters", {})
-    front = front if isinstance(front, Mapping) else {}
+    front = post.run.parameters
     try:
         plan.entry = store.load(post.name)
     except CorruptEntryError as exc:
@@ -281,7 +272,7 @@ MODELS_META = "model_resolution"  # meta.json: the models' key and parameters a 
 
 
 def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) -> Any:
-    if not _front(post, "models", ()) or settings.resolve_models is None:
+    if not post.run.models or settings.resolve_models is None:
         return None
     try:
         resolution = settings.resolve_models(post)
@@ -521,7 +512,7 @@ def _fresh(plan: _Plan) -> bool:
 
 
 def _models_unrecorded(plan: _Plan) -> bool:
-    return plan.entry is not None and MODELS_META not in plan.entry.meta and bool(_front(plan.post, "models", ()))
+    return plan.entry is not None and MODELS_META not in plan.entry.meta and bool(plan.post.run.models)
 
 
 def _real_run_kept(plan: _Plan) -> bool:

@@ -321,7 +321,7 @@ def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
                  SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None,
                                series=boxes.get(post.name, ()),
                                related=related.get(post.name, ())[: config.related.count],
-                               comments=giscus and post.params.get("comments") is not False),
+                               comments=giscus and post.comments),
                  lastmod=post.lastmod or post.date)
             for i, post in enumerate(posts)]
 

@@ -2,6 +2,9 @@
 
     execute_posts(posts, settings) -> ExecutionReport   (never raises for a post failure)
     post_statuses(posts, settings) -> list[PostStatus]  (`make status`; starts no kernel)
+    posts_to_run(posts, settings) -> list[str]          (what a shard divides; starts no kernel)
+
+All three take decision.decide on the facts _plan gathers, so they agree.
 
 A post runs when its front matter has Jupytext's `jupyter.kernelspec` (and not
 `execute: false`). It is read with jupytext; its `parameters` cell defaults are
@@ -9,7 +12,9 @@ overridden by front matter `parameters:`, the profile and the command line;
 its freeze key (cache_keys.freeze_key) is compared with the committed entry:
 
     key unchanged, not forced  -> "frozen": outputs from the freeze under the
-                                  current prose (prose edits never execute)
+                                  current prose (prose edits never execute); so is
+                                  a real-model run of the current code where the
+                                  models resolve to stand-ins
     key changed / never run    -> run (exec_runner.py) and stored in the freeze:
                                   "executed", or "failed" (last good entry kept)
     cannot run here (not selected, execution off, needs a GPU, models missing)

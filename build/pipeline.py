@@ -313,8 +313,8 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
     """This shard's part (shards.assign) of the posts a build would execute
     (execute.posts_to_run: the decision the build and `make status` take)."""
     from execblog.execution.execute import posts_to_run
-    from execblog.execution.shards import assign
     from execblog.execution.freeze import CorruptEntryError
+    from execblog.execution.shards import assign
 
     store = settings.store()
     durations = {}

@@ -93,4 +93,8 @@ def test_a_kept_stale_post_is_refused_only_under_a_strict_profile():
         strict = decide(PostFacts(**facts), STRICT_RENDER_ONLY)
         assert lenient == Decision("keep-stale", "execution is off in this build", lenient.status)
         assert (strict.action, strict.kind, strict.reason, strict.status) == (
-            "fail", "strict", lenient.reason, lenient.status)
+            "fail",
+            "strict",
+            lenient.reason,
+            lenient.status,
+        )

@@ -9,13 +9,16 @@ from types import SimpleNamespace
 
 import pytest
 
-from conftest_exec import read_posts
 from execblog.execution.execute import ExecutionSettings, execute_posts, post_statuses, posts_to_run
 from execblog.execution.kernel import install_kernelspec
 from execblog.pipeline import _shard_posts
 
-FRONT = ("---\ntitle: M\ndate: 2025-01-01\nmodels: org/model\njupyter:\n  kernelspec:\n"
-         "    {name: python3, display_name: Python 3, language: python}\n---\n")
+from conftest_exec import read_posts
+
+FRONT = (
+    "---\ntitle: M\ndate: 2025-01-01\nmodels: org/model\njupyter:\n  kernelspec:\n"
+    "    {name: python3, display_name: Python 3, language: python}\n---\n"
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +29,13 @@ def kernel():
 def _settings(site: Path, *stand_ins: str) -> ExecutionSettings:
     def resolve(post):
         assert post.run.models == ("org/model",)  # one id, though written as a string
-        return SimpleNamespace(env={}, stand_ins=stand_ins, unavailable=(), reasons={}, parameters={},
-                               key="+".join(stand_ins) or "real")
+        return SimpleNamespace(
+            env={}, stand_ins=stand_ins, unavailable=(), reasons={}, parameters={}, key="+".join(stand_ins) or "real"
+        )
 
-    return ExecutionSettings(site_dir=site, progress=False, post_timeout=60, cell_timeout=60, gpu_available=False,
-                             resolve_models=resolve)
+    return ExecutionSettings(
+        site_dir=site, progress=False, post_timeout=60, cell_timeout=60, gpu_available=False, resolve_models=resolve
+    )
 
 
 def _views(site: Path, settings: ExecutionSettings) -> tuple[str, list[str], frozenset[str]]:

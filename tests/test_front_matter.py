@@ -14,7 +14,10 @@ HEAD = "title: A\ndate: 2025-01-01\n"
 
 
 def test_execution_keys_become_a_typed_record(site):
-    path = site.post("a.md", HEAD + """
+    path = site.post(
+        "a.md",
+        HEAD
+        + """
 models: gpt2
 parameters: {steps: 20, prompt: a cat}
 inputs: data.csv
@@ -23,7 +26,8 @@ cell_timeout: off
 requires: gpu
 allow_errors: true
 warnings: false
-""")
+""",
+    )
     run = read_post(path, UTC).run
     assert run.models == ("gpt2",)  # one id, not the models g, p, t, 2
     assert run.parameters == {"steps": 20, "prompt": "a cat"}
@@ -38,20 +42,23 @@ def test_defaults_when_the_keys_are_absent_or_empty(site):
     assert run.parameters == {} and not run.gpu and not run.allow_errors and run.warnings is None
 
 
-@pytest.mark.parametrize("key, words, fix", [
-    ("timeout: soon", "`timeout` must be a number of seconds, not 'soon'", "timeout: 1800"),
-    ("cell_timeout: -5", "`cell_timeout` must not be negative", "off for no limit"),
-    ("models: {gpt2: 1}", "`models` must be a list", "models: [one, two]"),
-    ("models: ['']", "empty model id", "models: [gpt2]"),
-    ("requires: cuda", "`requires[0]` must be one of gpu, not 'cuda'", "requires: gpu"),
-    ("allow_errors: sometimes", "`allow_errors` must be true or false", "allow_errors: true"),
-    ("parameters: [1, 2]", "`parameters` must be a mapping", "parameters:"),
-    ("parameters: {not a name: 1}", "`not a name` is not a Python name", "parameters: {steps: 20}"),
-    ("inputs: ../secret.txt", "the input `../secret.txt`", "inside the post's folder"),
-    ("comments: maybe", "`comments` must be true or false", "comments: false"),
-    ("iscjklanguage: yes please", "`iscjklanguage` must be true or false", "iscjklanguage: true"),
-    ("Jupyter: {kernelspec: {name: x}}", "write `Jupyter` as `jupyter`", "lower case"),
-])
+@pytest.mark.parametrize(
+    "key, words, fix",
+    [
+        ("timeout: soon", "`timeout` must be a number of seconds, not 'soon'", "timeout: 1800"),
+        ("cell_timeout: -5", "`cell_timeout` must not be negative", "off for no limit"),
+        ("models: {gpt2: 1}", "`models` must be a list", "models: [one, two]"),
+        ("models: ['']", "empty model id", "models: [gpt2]"),
+        ("requires: cuda", "`requires[0]` must be one of gpu, not 'cuda'", "requires: gpu"),
+        ("allow_errors: sometimes", "`allow_errors` must be true or false", "allow_errors: true"),
+        ("parameters: [1, 2]", "`parameters` must be a mapping", "parameters:"),
+        ("parameters: {not a name: 1}", "`not a name` is not a Python name", "parameters: {steps: 20}"),
+        ("inputs: ../secret.txt", "the input `../secret.txt`", "inside the post's folder"),
+        ("comments: maybe", "`comments` must be true or false", "comments: false"),
+        ("iscjklanguage: yes please", "`iscjklanguage` must be true or false", "iscjklanguage: true"),
+        ("Jupyter: {kernelspec: {name: x}}", "write `Jupyter` as `jupyter`", "lower case"),
+    ],
+)
 def test_a_bad_value_names_the_file_the_line_and_the_fix(site, key, words, fix):
     path = site.post("bad.md", HEAD + "tags: [x]\n" + key)
     with pytest.raises(BuildError) as err:
@@ -62,7 +69,9 @@ def test_a_bad_value_names_the_file_the_line_and_the_fix(site, key, words, fix):
 
 
 def test_hugo_keys_are_case_insensitive(site):
-    path = site.post("a.md", """
+    path = site.post(
+        "a.md",
+        """
         TITLE: Upper
         Date: 2025-02-03
         iscjklanguage: true
@@ -72,17 +81,21 @@ def test_hugo_keys_are_case_insensitive(site):
         ALIASES: [/old/]
         Models: [gpt2]
         ALLOW_ERRORS: true
-    """)
+    """,
+    )
     post = read_post(path, UTC)
     assert (post.title, post.date.day, post.is_cjk, post.draft, post.slug) == ("Upper", 3, True, True, "other")
     assert post.summary == "short" and post.aliases == ("/old/",)
     assert post.run.models == ("gpt2",) and post.run.allow_errors
 
 
-@pytest.mark.parametrize("keys, message", [
-    ("isCJKLanguage: true\niscjklanguage: false", "`isCJKLanguage` and `iscjklanguage` are the same key"),
-    ("timeout: 1\ntimeout: 2", "`timeout` is written twice"),
-])
+@pytest.mark.parametrize(
+    "keys, message",
+    [
+        ("isCJKLanguage: true\niscjklanguage: false", "`isCJKLanguage` and `iscjklanguage` are the same key"),
+        ("timeout: 1\ntimeout: 2", "`timeout` is written twice"),
+    ],
+)
 def test_two_spellings_of_one_key_are_an_error(site, keys, message):
     path = site.post("a.md", HEAD + keys)
     with pytest.raises(BuildError) as err:

@@ -82,7 +82,8 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     lastmod = fm.date("lastmod", zone)
     post_date = fm.date("date", zone) or lastmod or datetime.fromtimestamp(path.stat().st_mtime, zone)
     if fm.written("jupyter") != "jupyter":
-        raise fm.fail("jupyter", f"write `{fm.written('jupyter')}` as `jupyter`", "Jupytext reads the key in lower case")
+        raise fm.fail("jupyter", f"write `{fm.written('jupyter')}` as `jupyter`",
+                      "Jupytext reads the key in lower case")
     jupyter = data.get("jupyter")
     executable = isinstance(jupyter, dict) and isinstance(jupyter.get("kernelspec"), dict)
     cover = fm.value("cover")

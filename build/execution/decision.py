@@ -82,8 +82,7 @@ def decide(facts: PostFacts, policy: Policy) -> Decision:
         return Decision("reuse", "frozen before model runs were recorded", "fresh")
     if ok and facts.stand_ins and facts.entry_real and facts.code_matches and not policy.force:
         return Decision("reuse", "real-model run kept", "fresh")
-    status = ("corrupt" if facts.entry == "corrupt" else "failed" if facts.last_failed
-              else "never run" if facts.entry == "none" else "fresh" if facts.key_matches else "stale")
+    status = _status(facts)
     why = _why_not_here(facts, policy)
     if why is None:
         return Decision("run", "", status)
@@ -92,6 +91,16 @@ def decide(facts: PostFacts, policy: Policy) -> Decision:
     if policy.strict:
         return Decision("fail", why, status, "strict")
     return Decision("keep-stale", why, status)
+
+
+def _status(facts: PostFacts) -> str:
+    if facts.entry == "corrupt":
+        return "corrupt"
+    if facts.last_failed:
+        return "failed"
+    if facts.entry == "none":
+        return "never run"
+    return "fresh" if facts.key_matches else "stale"
 
 
 def _why_not_here(facts: PostFacts, policy: Policy) -> str | None:

@@ -103,6 +103,11 @@ def test_two_spellings_of_one_key_are_an_error(site, keys, message):
     assert err.value.line == 5 and message in err.value.message and "keep one" in err.value.hint
 
 
+def test_comments_can_be_turned_off_per_post(site):
+    assert read_post(site.post("a.md", HEAD), UTC).comments is True
+    assert read_post(site.post("b.md", HEAD + "Comments: false\n"), UTC).comments is False
+
+
 def test_unknown_keys_stay_for_templates(site):
     post = read_post(site.post("a.md", HEAD + "myWidget: {color: red}\n"), UTC)
     assert post.params["myWidget"] == {"color": "red"}

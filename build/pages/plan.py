@@ -72,7 +72,8 @@ class PostView:
     hidden_in_list: bool
     aliases: tuple[str, ...]
     assets: tuple[Asset, ...]
-    params: dict[str, Any]
+    params: dict[str, Any]  # every front matter key as written (Hugo's .Params), for templates
+    comments: bool = True  # front matter `comments`: the site's comment thread under this post
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -214,6 +215,7 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         # Bundle files are published beside the page, then any extracted outputs.
         assets=tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets,
         params=post.params,
+        comments=post.comments,
     )
 
 

@@ -283,18 +283,28 @@ def _build(cls: type, node: yaml.Node, path: Path, prefix: str):
     return cls(**values)
 
 
+def typed_value(tp: Any, node: yaml.Node, path: Path, name: str) -> Any:
+    """`node` (composed so that its marks are the file's lines) as the type `tp`,
+    or a BuildError at its line with the fix. The one validator of YAML values:
+    `site_config.yaml` here, front matter in content/read.py. Types: bool, int,
+    float, str, Literal[...], tuple[T, ...], dict[str, T], T | None, dataclasses."""
+    return _convert(tp, node, path, name)
+
+
 def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
+    leaf = re.sub(r"(\[\d+\])+$", "", dotted.rsplit(".", 1)[-1])  # the key as written, for hints
     if dataclasses.is_dataclass(tp):
         return _build(tp, node, path, dotted)
     if origin is tuple:
         if not isinstance(node, yaml.SequenceNode):
-            raise BuildError(f"`{dotted}` must be a list", path, _line(node))
+            raise BuildError(f"`{dotted}` must be a list", path, _line(node), f"e.g. {leaf}: [one, two]")
         return tuple(_convert(args[0], item, path, f"{dotted}[{i}]") for i, item in enumerate(node.value))
     if origin is dict:
         if not isinstance(node, yaml.MappingNode):
-            raise BuildError(f"`{dotted}` must be a mapping", path, _line(node))
+            raise BuildError(f"`{dotted}` must be a mapping", path, _line(node),
+                             f"write `name: value` lines indented under `{leaf}:`, or {leaf}: {{name: value}}")
         key_t, val_t = args
         if val_t is Any:
             return yaml.safe_load(yaml.serialize(node)) or {}
@@ -303,14 +313,26 @@ def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
         non_none = [a for a in args if a is not type(None)]
         return _convert(non_none[0], node, path, dotted)
     value = yaml.safe_load(yaml.serialize(node))
-    expected = {bool: "true or false", int: "a whole number", str: "a string"}.get(tp, str(tp))
+    if origin is typing.Literal:
+        if value not in args:
+            choices = ", ".join(map(str, args))
+            raise BuildError(f"`{dotted}` must be one of {choices}, not {value!r}", path, _line(node),
+                             f"e.g. {leaf}: {args[0]}")
+        return value
+    expected = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(tp, str(tp))
+    hint = {bool: f"write `{leaf}: true` or `{leaf}: false`", int: f"e.g. {leaf}: 10", float: f"e.g. {leaf}: 1.5",
+            str: f'quote the value: {leaf}: "..."'}.get(tp, "")
     if tp is bool and not isinstance(value, bool):
-        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node))
+        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node), hint)
     if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node))
+        raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node), hint)
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node), hint)
+        return float(value)
     if tp is str:
         if isinstance(value, (dict, list)) or value is None:
-            raise BuildError(f"`{dotted}` must be {expected}", path, _line(node))
+            raise BuildError(f"`{dotted}` must be {expected}", path, _line(node), hint)
         return str(value)
     return value
 

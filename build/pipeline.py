@@ -272,7 +272,7 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
 
     def resolve(post: SourcePost):
         resolution = models.resolve_models(
-            [str(m) for m in post.params.get("models") or []], profile.models, standins, recipes=recipes,
+            list(post.run.models), profile.models, standins, recipes=recipes,
             bundled=config.bundled_models, size=profile.standin_size)
         if profile.models == "offline" and resolution.unavailable:
             from execblog.content.read import front_matter_line
@@ -334,42 +334,29 @@ def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
     name = settings.profile
     if any(p.executable and p.execute for p in posts) and opts.execute:
         _check_strict(profile, name)
-    if opts.shard:
+    if opts.shard:  # a shard only executes; the merge job renders, strictly
         settings = replace(settings, only_posts=_shard_posts(posts, settings, opts.shard))
+    else:  # nothing may deploy with outputs older than the code, or none at all
+        settings = replace(settings, strict=profile.strict)
     report = execute_posts(posts, settings)
     failures = [f.message() for f in report.failures]
     shown = set() if opts.quiet else set(failures)  # the progress output printed these as they happened
-    if profile.strict and not opts.shard:  # nothing may deploy with outputs older than the code, or none at all
-        failures += [_strict_failure(path, status, why, name) for path, status, why in report.held_back]
+    failures += report.refused
     for warning in report.warnings:
         log(opts, f"warning: {warning}")
     return report, failures, shown
 
 
-def _strict_failure(path: str, status: str, why: str, profile: str) -> str:
-    what = "its frozen outputs are stale" if status == "stale-frozen" else "it has no frozen outputs"
-    return (f"{path}: {what} and it was not executed in this build ({why}); profile `{profile}` is strict\n"
-            f"  fix: execute it first (make publish PROFILE={profile}, without NO_EXECUTE) and publish "
-            "the freeze entry it writes")
-
-
 def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> frozenset[str]:
-    """The stale posts this shard executes (see shards.assign)."""
-    from execblog.execution.execute import post_statuses
-    from execblog.execution.shards import assign
+    """This shard's part (shards.assign) of the posts a build would execute
+    (execute.posts_to_run: the decision the build and `make status` take)."""
+    from execblog.execution.execute import posts_to_run
     from execblog.execution.freeze import CorruptEntryError
+    from execblog.execution.shards import assign
 
     store = settings.store()
-    wanted = {s.name for s in post_statuses(posts, settings)
-              if s.status in ("stale", "never run", "failed", "corrupt")}
-    if settings.force_posts == "all":
-        wanted = {p.name for p in posts if p.executable and p.execute}
-    elif settings.force_posts:
-        wanted |= set(settings.force_posts)
-    if settings.only_posts:
-        wanted &= set(settings.only_posts)
     durations = {}
-    for name in wanted:
+    for name in posts_to_run(posts, settings):
         try:
             entry = store.load(name)
         except CorruptEntryError:

@@ -24,6 +24,26 @@ class Cover:
 
 
 @dataclass(frozen=True)
+class ExecutionFrontMatter:
+    """The front matter keys the execution stage interprets, validated at read
+    time (content/read.py); nothing outside content/ reads them from `params`.
+    A list key given one value (`models: gpt2`) is a list of that one value."""
+
+    models: tuple[str, ...] = ()  # model ids the post loads (models.resolve)
+    parameters: dict[str, Any] = field(default_factory=dict)  # over the `parameters` cell's defaults
+    inputs: tuple[str, ...] = ()  # paths or globs relative to the post's folder, checked to stay inside it
+    timeout: float | None = None  # seconds for the whole post; None: the site's; 0: no limit
+    cell_timeout: float | None = None  # seconds per cell; None: the site's; 0: no limit
+    requires: tuple[Literal["gpu"], ...] = ()
+    allow_errors: bool = False  # show tracebacks instead of failing
+    warnings: bool | None = None  # show stderr outputs; None: the site's `execution.warnings`
+
+    @property
+    def gpu(self) -> bool:
+        return "gpu" in self.requires
+
+
+@dataclass(frozen=True)
 class SourcePost:
     """A post as read from `posts/`: validated front matter plus the raw text."""
 
@@ -49,7 +69,9 @@ class SourcePost:
     # Execution-related front matter (the execute stage interprets these).
     executable: bool  # front matter has Jupytext `jupyter.kernelspec`
     execute: bool  # front matter `execute` (default True)
-    params: dict[str, Any]  # every front matter key, unknown ones included
+    params: dict[str, Any]  # every front matter key as written, for templates (Hugo's .Params)
+    run: ExecutionFrontMatter = field(default_factory=ExecutionFrontMatter)
+    comments: bool = True  # front matter `comments: false` leaves the post without the comment thread
     bundle_dir: Path | None = None  # set for page bundles
     resources: tuple[Path, ...] = ()  # sibling files of a page bundle
     # The notebook as read (front matter cell removed, saved outputs kept) for the notebook

@@ -71,6 +71,7 @@ MODULE_TIERS = {
     "test_browser*.py": "browser",
     "test_hugo_oracle.py": "oracle",
     "test_example_blog.py": "pipeline",
+    "test_decision_agree.py": "pipeline",
     "test_execute.py": "pipeline",
     "test_gpu_profile.py": "pipeline",
     "test_incremental.py": "pipeline",

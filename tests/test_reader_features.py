@@ -256,7 +256,7 @@ def test_no_comments_or_analytics_unless_configured(t):
 
 def test_configured_comments_and_analytics(t):
     site_config = config(GISCUS)
-    views = [view("a", 1), view("b", 2, params={"comments": False})]
+    views = [view("a", 1), view("b", 2, comments=False)]
     pages = {p.output: p for p in plan_site(views, site_config, t).pages}
     doc = render(pages["posts/a/index.html"], site_config, t)
     giscus = doc.xpath("//div[@class='giscus']")[0]

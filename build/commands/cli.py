@@ -135,7 +135,7 @@ def _models(args) -> int:
 
     config = load_config(args.source.resolve())
     posts = read_posts(config.site_dir / "posts", config.zone, config.author)
-    ids = sorted({str(m) for p in posts for m in p.params.get("models") or []})
+    ids = sorted({m for p in posts for m in p.run.models})
     if args.list:
         print("\n".join(ids))
         return 0

@@ -3,13 +3,18 @@ and picks the reader by suffix; `read_post` is the Markdown one).
 
 A post is `posts/<name>.md` or a page bundle `posts/<name>/index.md` whose other
 files are published beside the page. Front matter is YAML between `---` lines;
-it is validated here so later stages can trust it.
+every key execblog interprets is validated here, once, into the SourcePost's
+typed fields (execution keys: `SourcePost.run`, records.ExecutionFrontMatter),
+so later stages trust it and never read `params` (kept for templates). Keys are
+case-insensitive as in Hugo; a list key given one value is a one-item list.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import re
+import typing
 from collections.abc import Iterable
 from datetime import date, datetime, time
 from pathlib import Path
@@ -18,10 +23,10 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from execblog.config import DEFAULT_TAXONOMIES
+from execblog.config import DEFAULT_TAXONOMIES, typed_value
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
-from execblog.records import Cover, SourcePost
+from execblog.records import Cover, ExecutionFrontMatter, SourcePost
 from execblog import safe_yaml
 
 _Loader = safe_yaml.Loader
@@ -76,17 +81,18 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     # Without `date`, Hugo-style fallbacks: lastmod, then the file's modification time.
     lastmod = fm.date("lastmod", zone)
     post_date = fm.date("date", zone) or lastmod or datetime.fromtimestamp(path.stat().st_mtime, zone)
+    if fm.written("jupyter") != "jupyter":
+        raise fm.fail("jupyter", f"write `{fm.written('jupyter')}` as `jupyter`",
+                      "Jupytext reads the key in lower case")
     jupyter = data.get("jupyter")
     executable = isinstance(jupyter, dict) and isinstance(jupyter.get("kernelspec"), dict)
-    cover = data.get("cover")
+    cover = fm.value("cover")
     cover_obj = None
     if isinstance(cover, dict) and cover.get("image"):
         cover_obj = Cover(image=str(cover["image"]), alt=str(cover.get("alt", "")), caption=str(cover.get("caption", "")))
     elif cover not in (None, {}) and not isinstance(cover, dict):
-        raise BuildError("`cover` must be a mapping with `image` and `alt`", path, fm.line("cover"))
-    is_cjk = data.get("isCJKLanguage")
-    if is_cjk is not None and not isinstance(is_cjk, bool):
-        raise BuildError("`isCJKLanguage` must be true or false", path, fm.line("isCJKLanguage"))
+        raise fm.fail("cover", "`cover` must be a mapping with `image` and `alt`",
+                      "e.g. cover: {image: cover.png, alt: what it shows}")
     authors = fm.list_("author") or ((default_author,) if default_author else ())
     resources: tuple[Path, ...] = ()
     if bundle_dir is not None:
@@ -95,7 +101,6 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
             if p.is_symlink():
                 inside(p, site_dir, "the bundle file", hint="copy the file into the bundle instead of linking to it")
         resources = tuple(p for p in found if p.is_file())
-    fm.inputs()
     return SourcePost(
         path=path,
         name=name,
@@ -106,7 +111,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
         date=post_date,
         lastmod=lastmod,
         draft=fm.bool_("draft", False),
-        terms={plural: fm.list_(fm.key(plural)) for plural in taxonomies},
+        terms={plural: fm.list_(plural) for plural in taxonomies},
         authors=authors,
         summary=fm.str_("summary"),
         description=fm.str_("description"),
@@ -115,17 +120,19 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
         toc=fm.bool_("toc", None),
         hidden_in_list=fm.bool_("hidden_in_list", False),
         aliases=fm.aliases(),
-        is_cjk=is_cjk,
+        is_cjk=fm.bool_("isCJKLanguage", None),
         executable=executable,
         execute=fm.bool_("execute", True),
         params=data,
+        run=fm.execution(),
+        comments=fm.bool_("comments", True),
         bundle_dir=bundle_dir,
         resources=resources,
     )
 
 
 def front_matter_line(post: SourcePost, key: str) -> int:
-    """The line of a front matter key in the post's file, for errors found after reading."""
+    """The line of a front matter key (any case) in the post's file, for errors found after reading."""
     return _FrontMatter(post.params, split_front_matter(post.text, post.path)[0], post.path).line(key)
 
 
@@ -138,11 +145,9 @@ def declared_inputs(post: SourcePost) -> list[tuple[str, list[Path]]]:
     """Front matter `inputs:` (paths or globs relative to the post's folder; a
     folder means every file under it): each entry with the files it names,
     none of which lies outside the post's folder (links resolved)."""
-    declared = post.params.get("inputs") or ()
-    declared = [declared] if isinstance(declared, str) else list(declared) if isinstance(declared, list) else []
     base = post.source_dir
     out = []
-    for entry in declared:
+    for entry in post.run.inputs:
         files: list[Path] = []
         for rel in sorted(glob.glob(str(entry), root_dir=base, recursive=True)):
             match = _confined_input(base, rel, post)
@@ -160,61 +165,69 @@ def _confined_input(base: Path, rel: str, post: SourcePost) -> Path:
         return confine(base, rel, "the input", post.path,
                        hint="declare files inside the post's folder; copy or move the file there instead of linking")
     except BuildError as exc:  # the line is looked up only when there is an error to show
-        front = _FrontMatter(post.params, split_front_matter(post.text, post.path)[0], post.path)
-        raise BuildError(exc.message, exc.path, front.line("inputs"), exc.hint) from None
+        raise BuildError(exc.message, exc.path, front_matter_line(post, "inputs"), exc.hint) from None
 
 
 class _FrontMatter:
-    """Typed access to front matter values, with the line of each key for errors."""
+    """Typed access to front matter values, with the line of each key for errors.
+
+    Keys are matched case-insensitively, as Hugo does (`isCJKLanguage`,
+    `iscjklanguage` and `Tags` are the keys they spell); two spellings of one key
+    are an error. Values are converted by config.typed_value, the validator
+    site_config.yaml uses; a list key given one value is a list of that value."""
 
     def __init__(self, data: dict[str, Any], text: str, path: Path):
         self.data = data
-        self.text = text
         self.path = path
+        # The opening "---" makes the marks the file's lines (0-based).
+        node = yaml.compose("---\n" + text, Loader=_Loader)
+        self.nodes: dict[str, tuple[str, yaml.Node, yaml.Node]] = {}  # lower-case key -> (as written, key, value)
+        for key_node, value_node in node.value if isinstance(node, yaml.MappingNode) else ():
+            written = str(key_node.value)
+            first = self.nodes.get(written.lower())
+            if first is not None:
+                message = (f"`{written}` is written twice" if first[0] == written
+                           else f"`{first[0]}` and `{written}` are the same key")
+                raise BuildError(message, path, key_node.start_mark.line + 1,
+                                 "keep one of them (front matter keys are case-insensitive, as in Hugo)")
+            self.nodes[written.lower()] = (written, key_node, value_node)
 
     def line(self, key: str) -> int:
-        """Line of `key` in the file; only needed for errors, so composed lazily."""
-        node = yaml.compose(self.text, Loader=_Loader)
-        if isinstance(node, yaml.MappingNode):
-            for key_node, _value in node.value:
-                if str(key_node.value) == key:
-                    return key_node.start_mark.line + 2  # +1 opening ---, +1 1-based
-        return 2
+        found = self.nodes.get(key.lower())
+        return found[1].start_mark.line + 1 if found else 2
 
-    def key(self, name: str) -> str:
-        """The key written for `name` in any case (Hugo's front matter keys are
-        case-insensitive): `Tags:` is `tags`."""
-        found = [k for k in self.data if isinstance(k, str) and k.lower() == name]
-        if len(found) > 1:
-            raise self.fail(found[1], f"`{found[0]}` and `{found[1]}` are the same key", "keep one of them")
-        return found[0] if found else name
+    def written(self, key: str) -> str:
+        """`key` as the file spells it."""
+        found = self.nodes.get(key.lower())
+        return found[0] if found else key
+
+    def value(self, key: str) -> Any:
+        found = self.nodes.get(key.lower())
+        return self.data.get(found[0]) if found else None
 
     def fail(self, key: str, message: str, hint: str = "") -> BuildError:
         return BuildError(message, self.path, self.line(key), hint)
 
+    def typed(self, key: str, tp: Any, default: Any = None) -> Any:
+        """The value of `key` as the type `tp`; `default` when absent or empty (`key:`)."""
+        found = self.nodes.get(key.lower())
+        if found is None:
+            return default
+        written, _key_node, node = found
+        if isinstance(node, yaml.ScalarNode) and node.tag == "tag:yaml.org,2002:null":
+            return default
+        if typing.get_origin(tp) is tuple and isinstance(node, yaml.ScalarNode):
+            node = yaml.SequenceNode("tag:yaml.org,2002:seq", [node], node.start_mark, node.end_mark)
+        return typed_value(tp, node, self.path, written)
+
     def str_(self, key: str) -> str | None:
-        value = self.data.get(key)
-        if value is None:
-            return None
-        if isinstance(value, (dict, list)):
-            raise self.fail(key, f"`{key}` must be text")
-        return str(value)
+        return self.typed(key, str)
 
     def bool_(self, key: str, default):
-        value = self.data.get(key, default)
-        if value is not default and not isinstance(value, bool):
-            raise self.fail(key, f"`{key}` must be true or false, not {value!r}", f"write `{key}: true` or `{key}: false`")
-        return value
+        return self.typed(key, bool, default)
 
     def list_(self, key: str) -> tuple[str, ...]:
-        value = self.data.get(key)
-        if value is None:
-            return ()
-        if isinstance(value, (str, int, float)):
-            return (str(value),)
-        if isinstance(value, list) and all(isinstance(v, (str, int, float)) for v in value):
-            return tuple(str(v) for v in value)
-        raise self.fail(key, f"`{key}` must be a list of names", f"e.g. {key}: [one, two]")
+        return self.typed(key, tuple[str, ...], ())
 
     def aliases(self) -> tuple[str, ...]:
         """`aliases:` URL paths; each becomes a folder of the output, so it must stay inside it."""
@@ -226,20 +239,45 @@ class _FrontMatter:
                                 "an alias is a URL path of this site, e.g. aliases: [/old/url/]")
         return aliases
 
-    def inputs(self) -> None:
-        """`inputs:` must be paths or globs relative to the post's folder."""
-        value = self.data.get("inputs")
-        entries = [value] if isinstance(value, str) else value if isinstance(value, list) else ()
-        if value is not None and not isinstance(value, (str, list)):
-            raise self.fail("inputs", "`inputs` must be a list of paths", "e.g. inputs: [data.csv, helpers.py]")
-        for entry in entries:
-            problem = relative_problem(entry) if isinstance(entry, str) else "is not a path"
+    def execution(self) -> ExecutionFrontMatter:
+        """The keys the execution stage interprets (records.ExecutionFrontMatter)."""
+        hints = typing.get_type_hints(ExecutionFrontMatter)
+        values = {f.name: self.typed(f.name, hints[f.name], f.default) for f in dataclasses.fields(ExecutionFrontMatter)
+                  if f.name not in ("timeout", "cell_timeout", "parameters")}
+        parameters = self.typed("parameters", dict[str, Any], {})
+        for name in parameters:
+            if not isinstance(name, str) or not name.isidentifier():
+                raise self.fail("parameters", f"the parameter name `{name}` is not a Python name",
+                                "name a variable of the post's `parameters` cell, e.g. parameters: {steps: 20}")
+        for model in values["models"]:
+            if not model.strip():
+                raise self.fail("models", "an empty model id in `models`", "e.g. models: [gpt2]")
+        for entry in values["inputs"]:
+            problem = relative_problem(entry)
             if problem:
                 raise self.fail("inputs", f"the input `{entry}` {problem}",
                                 "declare files inside the post's folder, relative to it, e.g. inputs: [data.csv]")
+        return ExecutionFrontMatter(**values, parameters=parameters,
+                                    timeout=self.seconds("timeout"), cell_timeout=self.seconds("cell_timeout"))
+
+    def seconds(self, key: str) -> float | None:
+        """A time limit: seconds; 0, false, off, none or never for no limit (0.0)."""
+        value = self.value(key)
+        if value is False or (isinstance(value, str) and value.strip().lower() in ("none", "off", "never")):
+            return 0.0
+        written = self.written(key)
+        hint = f"give seconds, e.g. {written}: 1800, or {written}: off for no limit"
+        try:
+            seconds = self.typed(key, float)
+        except BuildError as exc:
+            raise BuildError(f"`{written}` must be a number of seconds, not {value!r}", self.path, exc.line,
+                             hint) from None
+        if seconds is not None and not seconds >= 0:  # also NaN
+            raise self.fail(key, f"`{written}` must not be negative", hint)
+        return seconds
 
     def date(self, key: str, zone: ZoneInfo) -> datetime | None:
-        value = self.data.get(key)
+        value = self.value(key)
         if value is None or value == "":
             return None
         try:
@@ -247,7 +285,7 @@ class _FrontMatter:
         except ValueError:
             raise self.fail(
                 key,
-                f"cannot read `{key}: {value}` as a date",
+                f"cannot read `{self.written(key)}: {value}` as a date",
                 "use 2025-04-13, 2025-04-13T09:30:00 or 2025-04-13T09:30:00+09:00",
             ) from None
 

@@ -209,7 +209,7 @@ class NotebookConverter:
         )
 
     def _show_stderr(self, executed: ExecutedPost) -> bool:
-        value = executed.source.params.get("warnings")
+        value = executed.source.run.warnings
         return self.options.show_stderr if value is None else bool(value)
 
     def _code_cell(self, cell: Any, index: int, tags: frozenset[str], language: str, state: PostState) -> str:

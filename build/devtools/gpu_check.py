@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         site = _site_copy(args.source.resolve(), work, args.size, device)
         config = load_config(site)
         posts = read_posts(site / "posts", config.zone)
-        ids = sorted({str(m) for p in posts for m in p.params.get("models") or []})
+        ids = sorted({m for p in posts for m in p.run.models})
         t0 = time.perf_counter()
         resolve_models(ids, "offline", site / config.execution.standins_dir, recipes=site_recipes(config),
                        bundled=config.bundled_models, size=args.size)

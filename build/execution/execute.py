@@ -2,6 +2,9 @@
 
     execute_posts(posts, settings) -> ExecutionReport   (never raises for a post failure)
     post_statuses(posts, settings) -> list[PostStatus]  (`make status`; starts no kernel)
+    posts_to_run(posts, settings) -> list[str]          (what a shard divides; starts no kernel)
+
+All three take decision.decide on the facts _plan gathers, so they agree.
 
 A post runs when its front matter has Jupytext's `jupyter.kernelspec` (and not
 `execute: false`). It is read with jupytext; its `parameters` cell defaults are
@@ -9,16 +12,18 @@ overridden by front matter `parameters:`, the profile and the command line;
 its freeze key (cache_keys.freeze_key) is compared with the committed entry:
 
     key unchanged, not forced  -> "frozen": outputs from the freeze under the
-                                  current prose (prose edits never execute)
+                                  current prose (prose edits never execute); so is
+                                  a real-model run of the current code where the
+                                  models resolve to stand-ins
     key changed / never run    -> run (exec_runner.py) and stored in the freeze:
                                   "executed", or "failed" (last good entry kept)
     cannot run here (not selected, execution off, needs a GPU, models missing)
                                -> "stale-frozen" (last good outputs + notice) or
                                   "not-executed" (code without outputs + notice)
 
-Front matter read here (SourcePost.params): `parameters`, `inputs`, `timeout`,
-`cell_timeout`, `allow_errors`, `requires` ("gpu"), `models` (through
-ExecutionSettings.resolve_models). `warnings` is read by notebook_html.
+Front matter read here: `SourcePost.run` (records.ExecutionFrontMatter, validated
+by content/read.py): parameters, inputs, timeouts, allow_errors, requires, models
+(through ExecutionSettings.resolve_models). `warnings` is read by convert.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from execblog.execution.keys import (
     parse_value,
     resolve_parameters,
 )
+from execblog.execution.decision import Decision, Policy, PostFacts, decide
 from execblog.execution.progress import Progress, SummaryRow, format_summary
 from execblog.execution.runner import (
     INJECTED_TAG,
@@ -90,6 +96,7 @@ class ExecutionSettings:
     allow_execution: bool = True  # False: render from the freeze only
     gpu_available: bool | None = None  # None = detect (nvidia-smi, /dev/nvidia0)
     run_gpu_posts_without_gpu: bool = False  # e.g. a profile that runs them on stand-ins
+    strict: bool = False  # a post held back fails the build (ExecutionReport.refused)
     secret_env_names: tuple[str, ...] = ()  # redacted besides *TOKEN*, *KEY*, *SECRET*, *PASSWORD*
     provenance_packages: tuple[str, ...] = DEFAULT_PROVENANCE_PACKAGES  # versions recorded when imported
     # For posts with front matter `models:`: what they load on this machine, duck-typed like
@@ -120,6 +127,7 @@ class ExecutionReport:
     warnings: list[str] = field(default_factory=list)  # e.g. posts held back for missing models
     # (post path, "stale-frozen" | "not-executed", why) for each post shown without a current run
     held_back: list[tuple[str, str, str]] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # messages: held back under a strict profile
     # name -> value of every secret redacted in this build, for redact.scan_for_secrets (never printed)
     secrets: Mapping[str, str] = field(default_factory=dict, repr=False)
 
@@ -185,17 +193,11 @@ def input_digests(post: SourcePost) -> dict[str, str]:
     return digests
 
 
-def _front(post: SourcePost, key: str, default: Any = None) -> Any:
-    value = post.params.get(key, default)
-    return default if value is None else value
-
-
-def _timeout(value: Any, fallback: float | None) -> float | None:
+def _timeout(value: float | None, fallback: float | None) -> float | None:
+    """A front matter limit (None: the site's; 0: none) as the runner's (None: none)."""
     if value is None:
         return fallback
-    if value in (0, False) or str(value).lower() in ("none", "off", "never"):
-        return None
-    return float(value)
+    return value or None
 
 
 @dataclass
@@ -239,20 +241,17 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
         plan.read_error = str(exc)
         return plan
     plan.notebook = nb
-    requires = _front(post, "requires", ())
-    requires = [requires] if isinstance(requires, str) else list(requires)
-    plan.gpu = any(str(r).lower() == "gpu" for r in requires)
-    plan.allow_errors = bool(_front(post, "allow_errors", False))
-    plan.cell_timeout = _timeout(post.params.get("cell_timeout"), settings.cell_timeout)
-    plan.post_timeout = _timeout(post.params.get("timeout"), settings.post_timeout)
+    plan.gpu = post.run.gpu
+    plan.allow_errors = post.run.allow_errors
+    plan.cell_timeout = _timeout(post.run.cell_timeout, settings.cell_timeout)
+    plan.post_timeout = _timeout(post.run.timeout, settings.post_timeout)
     if not post.execute:
         return plan
     defaults: dict[str, Any] = {}
     for cell in nb.cells:
         if cell.cell_type == "code" and "parameters" in cell.metadata.get("tags", []):
             defaults.update(parse_parameter_defaults(cell.source))
-    front = _front(post, "parameters", {})
-    front = front if isinstance(front, Mapping) else {}
+    front = post.run.parameters
     try:
         plan.entry = store.load(post.name)
     except CorruptEntryError as exc:
@@ -291,7 +290,7 @@ MODELS_META = "model_resolution"  # meta.json: the models' key and parameters a 
 
 
 def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) -> Any:
-    if not _front(post, "models", ()) or settings.resolve_models is None:
+    if not post.run.models or settings.resolve_models is None:
         return None
     try:
         resolution = settings.resolve_models(post)
@@ -409,6 +408,7 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
     to_run: list[_Plan] = []
     held_back: dict[int, str] = {}  # index -> why a stale post was not run
     warnings: list[str] = []
+    refused: list[str] = []  # posts a strict profile may not publish as they are
 
     def fail(plan: _Plan, failure: ExecutionFailure, note: str) -> None:
         failures[plan.index] = failure
@@ -418,47 +418,44 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
 
     for plan in plans:
         post = plan.post
-        if not post.executable:
-            results[plan.index] = ExecutedPost(source=post, status="plain")
-        elif not post.execute:
-            results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
-            rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
-        elif plan.read_error is not None:
+        decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
+        path = relative(post.path, settings.site_dir)
+        if decision.action == "skip":
+            if post.executable:
+                results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
+                rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
+            else:
+                results[plan.index] = ExecutedPost(source=post, status="plain")
+        elif decision.action == "reuse":
+            results[plan.index] = _restored(plan, "frozen", None)
+            rows[plan.index] = SummaryRow(post.name, "frozen", note=decision.reason)
+        elif decision.kind == "read":
             fail(plan, ExecutionFailure(
-                post=post.name, path=relative(post.path, settings.site_dir), kind="read", error=plan.read_error,
+                post=post.name, path=path, kind="read", error=decision.reason,
                 fix="check the front matter's `jupyter:` section (`jupytext --set-kernel execblog` writes "
                 "a valid kernelspec with name, display_name and language)",
             ), "read")
-        elif plan.inputs_error is not None:
+        elif decision.kind == "inputs":
             fail(plan, ExecutionFailure(
-                post=post.name, path=relative(post.path, settings.site_dir), kind="inputs",
+                post=post.name, path=path, kind="inputs",
                 error=f"front matter inputs: {plan.inputs_error!r} matches no file in the post's folder",
                 fix="correct the path (relative to the post's folder) or remove it from `inputs:`",
             ), "inputs")
-        elif _fresh(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
-            results[plan.index] = _restored(plan, "frozen", None)
-            rows[plan.index] = SummaryRow(post.name, "frozen")
-        elif not settings.allow_execution and _models_unrecorded(plan) and _frozen_code_matches(plan):
-            # an entry older than MODELS_META: its key may differ only by the models it ran with
-            results[plan.index] = _restored(plan, "frozen", None)
-            rows[plan.index] = SummaryRow(post.name, "frozen")
-        elif _real_run_kept(plan) and not (settings.force_posts == "all" or post.name in settings.force_posts):
-            results[plan.index] = _restored(plan, "frozen", None)
-            rows[plan.index] = SummaryRow(post.name, "frozen", note="real-model run kept")
-        elif (reason := _why_not_run(plan, settings, gpu_available)) is not None:
-            if plan.corrupt is not None:
-                fail(plan, ExecutionFailure(
-                    post=post.name, path=relative(post.path, settings.site_dir), kind="freeze", error=plan.corrupt,
-                    fix=f"execute the post again (a build without --no-execute), or restore the entry with "
-                    f"`git checkout -- {relative(settings.freeze_root / post.name, settings.site_dir)}`",
-                ), "freeze")
-                continue
-            held_back[plan.index] = reason
+        elif decision.kind == "freeze":
+            fail(plan, ExecutionFailure(
+                post=post.name, path=path, kind="freeze", error=str(plan.corrupt),
+                fix=f"execute the post again (a build without --no-execute), or restore the entry with "
+                f"`git checkout -- {relative(settings.freeze_root / post.name, settings.site_dir)}`",
+            ), "freeze")
+        elif decision.action in ("keep-stale", "fail"):  # fail: kept stale under a strict profile
+            held_back[plan.index] = decision.reason
+            if decision.kind == "strict":
+                refused.append(_strict_failure(path, plan.entry is not None, decision.reason, settings.profile))
             if plan.blocked is not None:
-                warnings.append(f"{relative(post.path, settings.site_dir)}: not executed: {reason}")
+                warnings.append(f"{path}: not executed: {decision.reason}")
         else:
             if plan.corrupt is not None:
-                progress.message(f"{relative(post.path, settings.site_dir)}: {plan.corrupt}; executing the post again")
+                progress.message(f"{path}: {plan.corrupt}; executing the post again")
             to_run.append(plan)
 
     outcomes: dict[int, RunOutcome] = {}
@@ -518,6 +515,7 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         elapsed=time.monotonic() - t0,
         warnings=warnings,
         held_back=stale,
+        refused=refused,
         secrets=dict(redactor.secrets),
     )
     if to_run or failures:
@@ -525,23 +523,38 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
     return report
 
 
-def _fresh(plan: _Plan) -> bool:
-    entry = plan.entry
-    return entry is not None and entry.key == plan.key and entry.meta.get("status") == "ok"
+def _facts(plan: _Plan, store: FreezeStore) -> PostFacts:
+    """What decision.decide needs to know about the post, from its plan."""
+    post, entry = plan.post, plan.entry
+    ok = entry is not None and entry.meta.get("status") == "ok"
+    key_matches = ok and entry is not None and entry.key == plan.key
+    failure = store.failure(post.name) if plan.key is not None else None
+    return PostFacts(
+        executable=post.executable,
+        execute=post.execute,
+        read_error=plan.read_error,
+        inputs_error=plan.inputs_error,
+        entry="corrupt" if plan.corrupt is not None else "ok" if ok else "none",
+        key_matches=key_matches,
+        code_matches=ok and not key_matches and _frozen_code_matches(plan),
+        entry_real=entry is not None and not entry.meta.get("stand_in_models"),
+        models_recorded=entry is None or MODELS_META in entry.meta,
+        has_models=bool(post.run.models),
+        stand_ins=bool(plan.stand_ins),
+        last_failed=failure is not None and failure.get("key") == plan.key,
+        needs_gpu=plan.gpu,
+        blocked=plan.blocked,
+    )
 
 
-def _models_unrecorded(plan: _Plan) -> bool:
-    return plan.entry is not None and MODELS_META not in plan.entry.meta and bool(_front(plan.post, "models", ()))
-
-
-def _real_run_kept(plan: _Plan) -> bool:
-    """A run on the real models is never replaced by one on stand-ins: where
-    only stand-ins are available (a laptop offline) and the code is the code
-    that ran on the real models (the GPU publish), the frozen outputs stay."""
-    entry = plan.entry
-    if not plan.stand_ins or entry is None or entry.meta.get("stand_in_models"):
-        return False
-    return _frozen_code_matches(plan)
+def _policy(post: SourcePost, settings: ExecutionSettings, gpu_available: bool) -> Policy:
+    return Policy(
+        execute=settings.allow_execution,
+        force=settings.force_posts == "all" or post.name in settings.force_posts,
+        selected=settings.only_posts is None or post.name in settings.only_posts,
+        gpu=gpu_available or settings.run_gpu_posts_without_gpu,
+        strict=settings.strict,
+    )
 
 
 def _frozen_code_matches(plan: _Plan) -> bool:
@@ -553,14 +566,11 @@ def _frozen_code_matches(plan: _Plan) -> bool:
     return code_cells_of(plan.notebook) == code_cells_of({"cells": ran})
 
 
-def _why_not_run(plan: _Plan, settings: ExecutionSettings, gpu_available: bool) -> str | None:
-    if not settings.allow_execution:
-        return "execution is off in this build"
-    if settings.only_posts is not None and plan.post.name not in settings.only_posts:
-        return "it was not selected in this build"
-    if plan.gpu and not gpu_available and not settings.run_gpu_posts_without_gpu:
-        return "it needs a GPU and this machine has none"
-    return plan.blocked
+def _strict_failure(path: str, has_entry: bool, why: str, profile: str) -> str:
+    what = "its frozen outputs are stale" if has_entry else "it has no frozen outputs"
+    return (f"{path}: {what} and it was not executed in this build ({why}); profile `{profile}` is strict\n"
+            f"  fix: execute it first (make publish PROFILE={profile}, without NO_EXECUTE) and publish "
+            "the freeze entry it writes")
 
 
 def _held_back(plan: _Plan, reason: str) -> tuple[ExecutedPost, SummaryRow]:
@@ -642,35 +652,32 @@ def _redactor(settings: ExecutionSettings, kernel_envs: Iterable[Mapping[str, st
 # --- make status -------------------------------------------------------------------------------------
 def post_statuses(posts: Sequence[SourcePost], settings: ExecutionSettings) -> list[PostStatus]:
     """fresh / stale / never run / failed for each executable post (plain and
-    `execute: false` posts are listed as such). Starts no kernel."""
+    `execute: false` posts are listed as such), by the decision a build with
+    these settings takes (decision.decide). Starts no kernel."""
+    return [status for status, _decision in _decisions(posts, settings)]
+
+
+def posts_to_run(posts: Sequence[SourcePost], settings: ExecutionSettings) -> list[str]:
+    """The names of the posts a build with these settings would execute (what a shard divides)."""
+    return [status.name for status, decision in _decisions(posts, settings) if decision.action == "run"]
+
+
+def _decisions(posts: Sequence[SourcePost], settings: ExecutionSettings) -> list[tuple[PostStatus, Decision]]:
     store = settings.store()
-    statuses = []
+    gpu_available = settings.gpu_available if settings.gpu_available is not None else nvidia_device_present()
+    out = []
     for index, post in enumerate(posts):
-        path = relative(post.path, settings.site_dir)
-        if not post.executable:
-            statuses.append(PostStatus(post.name, path, "plain"))
-            continue
-        if not post.execute:
-            statuses.append(PostStatus(post.name, path, "disabled", "execute: false"))
-            continue
         plan = _plan(post, index, settings, store)
-        if plan.read_error is not None:
-            statuses.append(PostStatus(post.name, path, "error", plan.read_error))
-            continue
-        if plan.corrupt is not None:
-            statuses.append(PostStatus(post.name, path, "corrupt", plan.corrupt))
-            continue
-        if plan.inputs_error is not None or plan.key is None:
-            statuses.append(PostStatus(post.name, path, "error", f"input {plan.inputs_error!r} not found"))
-            continue
-        status = store.status(post.name, plan.key)
-        detail = ""
-        if status in ("fresh", "stale") and plan.entry is not None:
-            detail = f"run {_run_date(plan.entry)}"
-        elif status == "failed":
+        decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
+        detail = decision.reason
+        if decision.status in ("fresh", "stale") and plan.entry is not None:
+            detail = "; ".join(filter(None, [f"run {_run_date(plan.entry)}", decision.reason]))
+        elif decision.status == "failed":
             detail = str((store.failure(post.name) or {}).get("kind", ""))
-        statuses.append(PostStatus(post.name, path, status, detail))
-    return statuses
+        elif decision.status == "corrupt":
+            detail = str(plan.corrupt)
+        out.append((PostStatus(post.name, relative(post.path, settings.site_dir), decision.status, detail), decision))
+    return out
 
 
 def format_statuses(statuses: Iterable[PostStatus]) -> str:
@@ -692,5 +699,6 @@ __all__ = [
     "NotebookReadError",
     "input_digests",
     "post_statuses",
+    "posts_to_run",
     "source_notebook",
 ]

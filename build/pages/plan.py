@@ -72,7 +72,8 @@ class PostView:
     hidden_in_list: bool
     aliases: tuple[str, ...]
     assets: tuple[Asset, ...]
-    params: dict[str, Any]
+    params: dict[str, Any]  # every front matter key as written (Hugo's .Params), for templates
+    comments: bool = True  # front matter `comments`: the site's comment thread under this post
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -214,6 +215,7 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         # Bundle files are published beside the page, then any extracted outputs.
         assets=tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets,
         params=post.params,
+        comments=post.comments,
     )
 
 
@@ -321,7 +323,7 @@ def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
                  SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None,
                                series=boxes.get(post.name, ()),
                                related=related.get(post.name, ())[: config.related.count],
-                               comments=giscus and post.params.get("comments") is not False),
+                               comments=giscus and post.comments),
                  lastmod=post.lastmod or post.date)
             for i, post in enumerate(posts)]
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import sys
 import time
@@ -20,6 +19,7 @@ from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.execution.progress import Progress
+from execblog.fsutil import atomic_write
 from execblog.i18n import Translator
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
@@ -397,10 +397,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         except Exception as exc:  # a bug or an unexpected output: say which post
             raise BuildError(f"could not turn the post into HTML: {type(exc).__name__}: {exc}", item.source.path,
                              hint="please report this with the post attached") from exc
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        atomic_write(path, pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
         return result, True
 
     results = parallel_map(view, executed, done)

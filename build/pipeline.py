@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
@@ -341,7 +342,7 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
     return frozenset(n for n, k in assign(durations, total).items() if k == index)
 
 
-def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str], as_json: bool = False) -> int:
+def print_status(site_dir: Path, profile: str | None, parameters: dict[str, Any], as_json: bool = False) -> int:
     """The status table, or with `as_json` one object per post plus whether a
     publish would show it now (`published`: not a draft, not dated in the future)
     and its date, for the publish workflow's plan job."""

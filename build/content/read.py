@@ -11,7 +11,7 @@ from __future__ import annotations
 import glob
 import re
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ import yaml
 from execblog.config import DEFAULT_TAXONOMIES
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
+from execblog.hugo.dates import hugo_time
 from execblog.records import Cover, SourcePost
 from execblog import safe_yaml
 
@@ -243,39 +244,10 @@ class _FrontMatter:
         if value is None or value == "":
             return None
         try:
-            return parse_date(value, zone)
+            return hugo_time(value, zone)
         except ValueError:
             raise self.fail(
                 key,
                 f"cannot read `{key}: {value}` as a date",
                 "use 2025-04-13, 2025-04-13T09:30:00 or 2025-04-13T09:30:00+09:00",
             ) from None
-
-
-_EXTRA_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d %b %Y", "%d %b %y %H:%M %Z", "%Y/%m/%d", "%Y/%m/%d %H:%M")
-
-
-def parse_date(value: Any, zone: ZoneInfo) -> datetime:
-    """A front matter date as an aware datetime; the site zone applies when none is given."""
-    if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, date):
-        result = datetime.combine(value, time())
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            result = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            for fmt in _EXTRA_FORMATS:
-                try:
-                    result = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-            else:
-                raise
-    else:
-        raise ValueError(value)
-    if result.tzinfo is None:
-        result = result.replace(tzinfo=zone)
-    return result

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -50,7 +50,7 @@ def test_a_taxonomy_key_written_twice_is_an_error(site):
 
 @pytest.mark.parametrize("written, expected", [
     ("2025-04-13T10:00:00+02:00", datetime(2025, 4, 13, 10, tzinfo=timezone(timedelta(hours=2)))),
-    ("2025-04-13T01:00:00Z", datetime(2025, 4, 13, 1, tzinfo=timezone.utc)),
+    ("2025-04-13T01:00:00Z", datetime(2025, 4, 13, 1, tzinfo=UTC)),
     ("2025-04-13 10:00", datetime(2025, 4, 13, 10, tzinfo=TOKYO)),  # no offset: the site's zone
     ("2025-04-13", datetime(2025, 4, 13, tzinfo=TOKYO)),
     ("Sun, 13 Apr 2025 10:00:00 +0200", datetime(2025, 4, 13, 10, tzinfo=timezone(timedelta(hours=2)))),

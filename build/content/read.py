@@ -53,17 +53,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
     text = safe_yaml.decode_text(path.read_bytes(), path) if text is None else text
     fm_text, body, body_line = split_front_matter(text, path)
-    try:
-        data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
-    except yaml.MarkedYAMLError as exc:
-        # The context mark points at what was left open (a bracket, a key); the
-        # problem mark is often just the end of the block. +2: the opening ---, 1-based.
-        mark = exc.context_mark or exc.problem_mark
-        line = mark.line + 2 if mark else 1
-        last = len(fm_text.rstrip().splitlines()) + 1  # an error "at the end" is on the last line written
-        line = min(line, last)
-        raise BuildError(f"invalid YAML in front matter: {exc.problem}", path, line,
-                         "check indentation, and quote values containing ':' or '#'") from None
+    data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -75,9 +75,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
         cover_obj = Cover(image=str(cover["image"]), alt=str(cover.get("alt", "")), caption=str(cover.get("caption", "")))
     elif cover not in (None, {}) and not isinstance(cover, dict):
         raise BuildError("`cover` must be a mapping with `image` and `alt`", path, fm.line("cover"))
-    is_cjk = data.get("isCJKLanguage")
-    if is_cjk is not None and not isinstance(is_cjk, bool):
-        raise BuildError("`isCJKLanguage` must be true or false", path, fm.line("isCJKLanguage"))
+    is_cjk = fm.bool_(fm.key("iscjklanguage"), None)  # Hugo's keys are case-insensitive
     authors = fm.list_("author") or ((default_author,) if default_author else ())
     resources: tuple[Path, ...] = ()
     if bundle_dir is not None:

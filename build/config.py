@@ -227,9 +227,7 @@ def load_config(site_dir: Path) -> SiteConfig:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.context_mark or exc.problem_mark  # what was left open, else where it broke
-        line = mark.line + 1 if mark else None
-        raise BuildError(f"invalid YAML: {exc.problem}", path, line, "check indentation and quoting") from None
+        raise safe_yaml.syntax_error(exc, text, path) from None
     if node is None:
         raise BuildError("the config is empty", path, 1, "set at least `title:`")
     safe_yaml.check_size(node, path)

@@ -6,10 +6,19 @@ read or written it must be a clean relative path (not absolute, no `..`), and
 once symbolic links are resolved it must still lie inside its folder. A link
 that stays inside is fine; one that leaves is refused, never followed.
 Every refusal is a `BuildError` naming the file, what is wrong and the fix.
+
+Writes that others may read at the same moment (forked workers, a dev server,
+the next build after a crash) go through the two helpers here, the only ones:
+
+    atomic_write(path, data)   a reader sees the old file or the new, never part of one
+    swap_in(new, final)        a folder built beside `final` takes its place (two renames)
 """
 
 from __future__ import annotations
 
+import os
+import tempfile
+import uuid
 from pathlib import Path, PurePosixPath
 
 from execblog.errors import BuildError
@@ -49,3 +58,38 @@ def confine(base: Path, rel: str, what: str, file: Path | None = None, line: int
     path = base / rel
     inside(path, root or base, what, file, line, hint)
     return path
+
+
+def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
+    """Replace `path` by `data` (text is written as UTF-8): written to a
+    temporary file beside it, then renamed over it. Parent folders are made."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        os.chmod(tmp, mode)  # mkstemp makes it private; caches and the freeze are shared, Jupyter may be another user
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def swap_in(new: Path, final: Path) -> Path | None:
+    """Put the folder `new` (made beside `final`, on the same file system) in
+    `final`'s place. The folder it replaces is renamed to `.<name>.old-<random>`
+    beside it and returned for the caller to delete (None when there was none):
+    a crash between the two renames leaves that old copy, never half a folder;
+    a failed second rename puts it back."""
+    old = None
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(final, old)
+    try:
+        os.rename(new, final)
+    except BaseException:
+        if old is not None:
+            os.rename(old, final)
+        raise
+    return old

@@ -10,9 +10,9 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from babel import Locale
 
+from execblog import safe_yaml
 from execblog.errors import BuildError
 
 
@@ -25,11 +25,10 @@ class Translator:
     def __init__(self, site_dir: Path, language: str):
         path = site_dir / "theme" / "i18n" / f"{language}.yaml"
         try:
-            self.table = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            text = path.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise BuildError(f"no UI strings for language `{language}`", path) from None
-        except yaml.MarkedYAMLError as exc:
-            raise BuildError(f"invalid YAML: {exc.problem}", path, exc.problem_mark.line + 1) from None
+        self.table = safe_yaml.load(text, path) or {}
         self.path = path
         self.plural_form = _plural_rule(language)
 

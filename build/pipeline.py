@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import pickle
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.execution.progress import Progress
+from execblog.fsutil import atomic_write
 from execblog.i18n import Translator
 from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
@@ -366,7 +367,7 @@ def _shard_posts(posts: list[SourcePost], settings, shard: tuple[int, int]) -> f
     return frozenset(n for n, k in assign(durations, total).items() if k == index)
 
 
-def print_status(site_dir: Path, profile: str | None, parameters: dict[str, str], as_json: bool = False) -> int:
+def print_status(site_dir: Path, profile: str | None, parameters: dict[str, Any], as_json: bool = False) -> int:
     """The status table, or with `as_json` one object per post plus whether a
     publish would show it now (`published`: not a draft, not dated in the future)
     and its date, for the publish workflow's plan job."""
@@ -433,10 +434,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         except Exception as exc:  # a bug or an unexpected output: say which post
             raise BuildError(f"could not turn the post into HTML: {type(exc).__name__}: {exc}", item.source.path,
                              hint="please report this with the post attached") from exc
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, path)
+        atomic_write(path, pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
         return result, key, True, earlier
 
     keys = {item.source.name: _view_key(item, context) for item in executed}

@@ -199,7 +199,7 @@ class BuildOptions:
     # Execution
     execute: bool = True  # False: render executable posts from the freeze only
     profile: str | None = None
-    parameters: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)  # `-p`, typed by execution.keys.parse_assignments
     only_posts: frozenset[str] = frozenset()
     force: bool = False
     # A build with failures is stamped only when it succeeds, and then it wrote what it would have.

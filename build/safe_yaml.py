@@ -3,6 +3,10 @@
     decode_text(data, path) -> str        UTF-8 text, or BuildError naming the line
     check_size(node, path, line_offset)   refuses alias bombs (BuildError)
     load(text, path, line_offset) -> Any  composed, bounded, then constructed
+    syntax_error(exc, text, path, line_offset) -> BuildError   a YAML syntax error at its line
+
+`line_offset` is the number of lines of the file before `text` (1 for front
+matter, after its opening `---`): every error names the line of the file.
 
 PyYAML shares the node an alias points to, so composing `a: &a [*b, *b, ...]`
 costs little; it is every later walk of the data (JSON for the freeze key,
@@ -112,15 +116,27 @@ def check_length(text: str, path: Path) -> None:
                          "keep front matter and configuration short; put data in files the post reads")
 
 
-def load(text: str, path: Path, line_offset: int = 0) -> Any:
-    """Parse, bound (check_size) and construct one YAML document.
+def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: int = 0) -> BuildError:
+    """The error to raise for a YAML syntax error in `text`, at the line where
+    what was left open starts (a bracket, a key) when PyYAML knows it, else
+    where parsing broke, but not past the last line written (PyYAML often
+    reports the end of the text)."""
+    mark = exc.context_mark or exc.problem_mark
+    line = min(mark.line + 1 if mark else 1, len(text.rstrip().splitlines()) or 1)
+    return BuildError(f"invalid YAML: {exc.problem}", path, line + line_offset,
+                      "check indentation, and quote values containing ':' or '#'")
 
-    yaml.MarkedYAMLError is left to the caller (it knows its line offsets);
-    an impossible date becomes a BuildError at its line."""
+
+def load(text: str, path: Path, line_offset: int = 0) -> Any:
+    """Parse, bound (check_size) and construct one YAML document; a syntax
+    error, an alias bomb or an impossible date is a BuildError at its line."""
     check_length(text, path)
     loader = Loader(text)
     try:
-        node = loader.get_single_node()
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as exc:
+            raise syntax_error(exc, text, path, line_offset) from None
         check_size(node, path, line_offset)
         try:
             return loader.construct_document(node) if node is not None else None

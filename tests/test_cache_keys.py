@@ -106,6 +106,18 @@ def test_parse_assignments_types_values_like_yaml():
         parse_assignments("steps")
 
 
+def test_the_command_line_reads_parameters_with_the_typed_parser(tmp_path, capsys):
+    """`-p` (one per word of make's P='...') gives typed values; a malformed one is a one-line error."""
+    from execblog.commands.cli import _parameters, main
+
+    assert _parameters(["steps=20", "lr=1e-3", "title=a b", "xs=[1, 2]"]) == {
+        "steps": 20, "lr": 1e-3, "title": "a b", "xs": [1, 2],
+    }
+    assert main(["status", "-s", str(tmp_path), "-p", "steps=20", "-p", "device"]) == 1
+    err = capsys.readouterr().err
+    assert "'device' is not of the form name=value" in err and "Traceback" not in err
+
+
 def test_resolve_parameters_precedence():
     defaults = {"steps": 3, "device": "cpu", "seed": 0}
     resolved = resolve_parameters(

@@ -49,6 +49,30 @@ def test_bad_time_zone_and_base_url(tmp_path):
     assert "base_url" in err.value.message
 
 
+def test_a_yaml_syntax_error_is_named_alike_in_config_ui_strings_and_front_matter(tmp_path):
+    """One mapping from a YAML error to a line: where the bracket left open starts
+    (PyYAML reports the end of the text), with the fix."""
+    from zoneinfo import ZoneInfo
+
+    from execblog.content.read import read_post
+    from execblog.i18n import Translator
+
+    broken = "title: T\nmenu: [a, b\n\n"
+    with pytest.raises(BuildError) as config:
+        load_config(write(tmp_path, broken))
+    (tmp_path / "theme" / "i18n").mkdir(parents=True)
+    (tmp_path / "theme" / "i18n" / "xx.yaml").write_text(broken, encoding="utf-8")
+    with pytest.raises(BuildError) as strings:
+        Translator(tmp_path, "xx")
+    (tmp_path / "posts").mkdir()
+    (tmp_path / "posts" / "p.md").write_text("---\n" + broken + "---\nbody\n", encoding="utf-8")
+    with pytest.raises(BuildError) as front:
+        read_post(tmp_path / "posts" / "p.md", ZoneInfo("UTC"))
+    assert (config.value.line, strings.value.line, front.value.line) == (2, 2, 3)  # front matter: after `---`
+    for err in (config, strings, front):
+        assert err.value.message.startswith("invalid YAML: ") and "quote values" in err.value.hint
+
+
 def test_invalid_yaml_and_missing_title(tmp_path):
     with pytest.raises(BuildError) as err:
         load_config(write(tmp_path, "title: T\nmenu: [a, b\n"))

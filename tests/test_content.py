@@ -1,9 +1,9 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from execblog.content.read import parse_date, read_post
+from execblog.content.read import read_post
 from execblog.errors import BuildError
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -48,16 +48,25 @@ def test_a_taxonomy_key_written_twice_is_an_error(site):
     assert err.value.line == 5 and "`tags` and `Tags` are the same key" in err.value.message and err.value.hint
 
 
-def test_dates_with_and_without_zone():
-    assert parse_date("2025-04-13T10:00:00+02:00", TOKYO).utcoffset() == timedelta(hours=2)
-    assert parse_date("2025-04-13 10:00", TOKYO).tzinfo == TOKYO
-    assert parse_date(datetime(2025, 1, 1, tzinfo=timezone.utc), TOKYO).tzinfo == timezone.utc
+@pytest.mark.parametrize("written, expected", [
+    ("2025-04-13T10:00:00+02:00", datetime(2025, 4, 13, 10, tzinfo=timezone(timedelta(hours=2)))),
+    ("2025-04-13T01:00:00Z", datetime(2025, 4, 13, 1, tzinfo=UTC)),
+    ("2025-04-13 10:00", datetime(2025, 4, 13, 10, tzinfo=TOKYO)),  # no offset: the site's zone
+    ("2025-04-13", datetime(2025, 4, 13, tzinfo=TOKYO)),
+    ("Sun, 13 Apr 2025 10:00:00 +0200", datetime(2025, 4, 13, 10, tzinfo=timezone(timedelta(hours=2)))),
+    ("13 Apr 2025", datetime(2025, 4, 13, tzinfo=TOKYO)),
+])
+def test_dates_as_hugo_reads_them(site, written, expected):
+    post = read_post(site.post("d.md", f"title: D\ndate: {written}\nlastmod: {written}"), TOKYO)
+    assert post.date == expected and post.date.tzinfo == expected.tzinfo and post.lastmod == post.date
 
 
 @pytest.mark.parametrize("front, line, words", [
     ("title: A\ndate: [oops", 3, "invalid YAML"),
     ("date: 2025-01-01", 2, "missing `title`"),
     ("title: A\ndate: someday", 3, "cannot read `date: someday`"),
+    ("title: A\ndate: 2025/04/13", 3, "cannot read `date: 2025/04/13`"),  # Hugo refuses it too
+    ("title: A\ndate: 2025", 3, "cannot read `date: 2025`"),
     ("title: A\ndate: 2025-01-01\ndraft: maybe", 4, "`draft` must be true or false"),
     ("title: A\ndate: 2025-01-01\ntags: {a: 1}", 4, "`tags` must be a list"),
 ])

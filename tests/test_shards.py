@@ -113,6 +113,45 @@ def test_merge_refuses_a_shard_entry_holding_an_encoded_secret(tmp_path):
     assert "`leaky` holds a secret" in str(info.value) and "HF_TOKEN" in str(info.value)
     assert token not in str(info.value) and list(freeze.iterdir()) == []  # nothing merged
 
+@pytest.mark.unit
+def test_a_merge_that_fails_part_way_changes_nothing(tmp_path, monkeypatch):
+    """All or none: entries already swapped in get their old folders back when a
+    later one cannot be (here: the disk fills up at the third)."""
+    from execblog.execution import freeze as freeze_module
+    from execblog.execution.shards import merge_freezes
+
+    def entry(root: Path, name: str, text: str) -> None:
+        (root / name).mkdir(parents=True)
+        (root / name / "meta.json").write_text(json.dumps({"key": text}), encoding="utf-8")
+        (root / name / "executed.ipynb").write_text(json.dumps({"cells": [{"outputs": [{"text": text}]}]}))
+
+    def files(root: Path) -> dict[str, str]:
+        return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+    freeze, artifact = tmp_path / "_freeze", tmp_path / "downloaded" / "freeze-1-1"
+    for name in ("a", "b"):
+        entry(freeze, name, f"old {name}")
+    for name in ("a", "b", "c"):
+        entry(artifact, name, f"new {name}")
+    before = files(freeze)
+    real_swap, swaps = freeze_module.swap_in, []
+
+    def swap_until_the_disk_is_full(new: Path, final: Path):
+        swaps.append(final.name)
+        if len(swaps) == 3:
+            raise OSError(28, "No space left on device")
+        return real_swap(new, final)
+
+    monkeypatch.setattr(freeze_module, "swap_in", swap_until_the_disk_is_full)
+    with pytest.raises(OSError):
+        merge_freezes([artifact.parent], freeze)
+    assert swaps == ["a", "b", "c"]
+    assert files(freeze) == before and sorted(p.name for p in freeze.iterdir()) == ["a", "b"]
+    monkeypatch.undo()
+    assert merge_freezes([artifact.parent], freeze) == ["a", "b", "c"]
+    assert files(freeze) == files(artifact)
+
+
 def _copy_site(src: Path, dest: Path) -> Path:
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("public", ".cache", ".execblog"))
     return dest

@@ -7,21 +7,20 @@ import os
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from execblog.errors import BuildError, printable
+from execblog.execution.keys import parse_assignments
 
 DEBUG_VAR = "EXECBLOG_DEBUG"  # set to 1 to see the traceback of an internal error
 
 
-def _parameters(values: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in values:
-        for pair in item.split():
-            key, sep, value = pair.partition("=")
-            if not sep or not key:
-                raise BuildError(f"parameter `{pair}` is not key=value", hint="e.g. -p steps=20 or P='steps=20 device=cpu'")
-            out[key] = value
-    return out
+def _parameters(values: list[str]) -> dict[str, Any]:
+    """`-p name=value` options, typed like YAML scalars (execution.keys.parse_assignments)."""
+    try:
+        return parse_assignments(values)
+    except ValueError as exc:
+        raise BuildError(str(exc)) from None  # the message shows the form
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:
@@ -53,7 +52,8 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-search", action="store_true", help="skip the search index")
     b.add_argument("--no-execute", action="store_true", help="render executable posts from the freeze only")
     b.add_argument("--profile", help="execution profile (default: the config's default_profile)")
-    b.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE", help="override a post parameter")
+    b.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
+                   help="override a post parameter (typed like YAML: 20, 1e-3, true, [1, 2], text)")
     b.add_argument("--post", action="append", default=[], metavar="NAME", help="(re)execute only these posts")
     b.add_argument("--force", action="store_true", help="re-execute the selected posts even if fresh")
     b.add_argument("--keep-going", action="store_true", help="run the other posts when one fails")
@@ -82,7 +82,7 @@ def make_parser() -> argparse.ArgumentParser:
     st = sub.add_parser("status", help="list each executable post as fresh / stale / never run / failed")
     _site_args(st)
     st.add_argument("--profile")
-    st.add_argument("-p", "--param", action="append", default=[], metavar="KEY=VALUE")
+    st.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE")
     st.add_argument("--json", action="store_true", help="machine-readable: one object per post, with its date")
     return parser
 

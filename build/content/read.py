@@ -16,7 +16,7 @@ import glob
 import re
 import typing
 from collections.abc import Iterable
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +26,7 @@ import yaml
 from execblog.config import DEFAULT_TAXONOMIES, typed_value
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
+from execblog.hugo.dates import hugo_time
 from execblog.records import Cover, ExecutionFrontMatter, SourcePost
 from execblog import safe_yaml
 
@@ -57,17 +58,7 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
     text = safe_yaml.decode_text(path.read_bytes(), path) if text is None else text
     fm_text, body, body_line = split_front_matter(text, path)
-    try:
-        data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
-    except yaml.MarkedYAMLError as exc:
-        # The context mark points at what was left open (a bracket, a key); the
-        # problem mark is often just the end of the block. +2: the opening ---, 1-based.
-        mark = exc.context_mark or exc.problem_mark
-        line = mark.line + 2 if mark else 1
-        last = len(fm_text.rstrip().splitlines()) + 1  # an error "at the end" is on the last line written
-        line = min(line, last)
-        raise BuildError(f"invalid YAML in front matter: {exc.problem}", path, line,
-                         "check indentation, and quote values containing ':' or '#'") from None
+    data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -281,39 +272,10 @@ class _FrontMatter:
         if value is None or value == "":
             return None
         try:
-            return parse_date(value, zone)
+            return hugo_time(value, zone)
         except ValueError:
             raise self.fail(
                 key,
                 f"cannot read `{self.written(key)}: {value}` as a date",
                 "use 2025-04-13, 2025-04-13T09:30:00 or 2025-04-13T09:30:00+09:00",
             ) from None
-
-
-_EXTRA_FORMATS = ("%Y-%m-%d %H:%M:%S %z", "%Y-%m-%d %H:%M %z", "%d %b %Y", "%d %b %y %H:%M %Z", "%Y/%m/%d", "%Y/%m/%d %H:%M")
-
-
-def parse_date(value: Any, zone: ZoneInfo) -> datetime:
-    """A front matter date as an aware datetime; the site zone applies when none is given."""
-    if isinstance(value, datetime):
-        result = value
-    elif isinstance(value, date):
-        result = datetime.combine(value, time())
-    elif isinstance(value, str):
-        text = value.strip()
-        try:
-            result = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        except ValueError:
-            for fmt in _EXTRA_FORMATS:
-                try:
-                    result = datetime.strptime(text, fmt)
-                    break
-                except ValueError:
-                    continue
-            else:
-                raise
-    else:
-        raise ValueError(value)
-    if result.tzinfo is None:
-        result = result.replace(tzinfo=zone)
-    return result

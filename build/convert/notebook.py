@@ -57,7 +57,6 @@ import copy
 import hashlib
 import html
 import json
-import os
 import re
 import shutil
 import tempfile
@@ -73,6 +72,7 @@ import nbformat
 from execblog.config import Repository
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.fsutil import atomic_write
 from execblog.notebook import tags as T
 from execblog.notebook.files import (
     FILE_MIMETYPES,
@@ -350,7 +350,7 @@ class NotebookConverter:
         else:
             source = self._cache_dir / "outputs" / name
             if not source.exists():
-                _write_atomic(source, raw)
+                atomic_write(source, raw)
         site_path = f"{self.options.output_dir}/{name}"
         state.assets[site_path] = Asset(site_path=site_path, source=source)
         return site_path, source
@@ -382,7 +382,7 @@ class NotebookConverter:
         stricter one never reuses an older copy."""
         path = self._cache_dir / "svg-clean-1" / (hashlib.sha256(raw).hexdigest()[:32] + ".svg")
         if not path.exists():
-            _write_atomic(path, clean_svg(raw))
+            atomic_write(path, clean_svg(raw))
         return path
 
     def _size_bundle_images(self, body: str, executed: ExecutedPost) -> str:
@@ -470,7 +470,7 @@ class NotebookConverter:
         if not target.is_file():
             if executed.asset_dir is not None:
                 nb = inline_files(nb, executed.asset_dir)
-            _write_atomic(target, notebook_text(nb).encode("utf-8"))
+            atomic_write(target, notebook_text(nb).encode("utf-8"))
             for old in folder.iterdir():  # earlier versions of this post's download
                 if old.name != digest:
                     shutil.rmtree(old, ignore_errors=True)
@@ -711,20 +711,6 @@ def _alt_text(data: Mapping[str, Any]) -> str:
     plain = _text(data.get("text/plain", "")).strip()
     # Reprs like "<Figure size 640x480 with 1 Axes>" say nothing to a reader.
     return "" if not plain or plain.startswith("<") else plain[:200]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    # Posts may be converted in forked workers at once: never expose a half-written file.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _without_internal_cells(nb: Any) -> Any:

@@ -45,7 +45,6 @@ from execblog.execution.keys import (
     freeze_key,
     parameters_to_inject,
     parse_parameter_defaults,
-    parse_value,
     resolve_parameters,
 )
 from execblog.execution.decision import Decision, Policy, PostFacts, decide
@@ -84,7 +83,7 @@ class ExecutionSettings:
     profile: str = "auto"
     profile_parameters: Mapping[str, Any] = field(default_factory=dict)
     profile_env: Mapping[str, str] = field(default_factory=dict)
-    cli_parameters: Mapping[str, Any] = field(default_factory=dict)  # str values are typed like YAML
+    cli_parameters: Mapping[str, Any] = field(default_factory=dict)  # typed (keys.parse_assignments)
     cell_timeout: float | None = 600.0  # seconds; None = no limit
     post_timeout: float | None = 3600.0
     startup_timeout: float = 60.0  # kernel start
@@ -267,8 +266,7 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
         plan.models = recorded if isinstance(recorded, dict) else {"key": "", "parameters": {}}
     # A stand-in's small sizes sit above the post's values, below the profile and the command line.
     profile = {**dict(plan.models.get("parameters") or {}), **settings.profile_parameters}
-    cli = {k: parse_value(v) if isinstance(v, str) else v for k, v in settings.cli_parameters.items()}
-    plan.resolved = resolve_parameters(defaults, front, profile, cli)
+    plan.resolved = resolve_parameters(defaults, front, profile, settings.cli_parameters)
     plan.inject = parameters_to_inject(defaults, plan.resolved)
     try:
         digests = input_digests(post)

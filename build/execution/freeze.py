@@ -43,7 +43,7 @@ import nbformat
 
 from execblog.errors import BuildError
 from execblog.execution.redact import SecretFinding, scan_for_secrets
-from execblog.fsutil import confine, inside
+from execblog.fsutil import atomic_write, confine, inside, swap_in
 from execblog.notebook.files import NOTEBOOK_FILE, REWRITE_HINT, extract_files, file_ref, notebook_text
 from execblog.notebook.tags import PAPERMILL_ERROR, cell_tags
 
@@ -241,29 +241,40 @@ class FreezeStore:
         self.clear_failure(name)
         return FrozenEntry(name, self.entry_dir(name), dict(meta))
 
-    def install_copy(self, name: str, folder: Path) -> None:
-        """Replace entry `name` by a copy of `folder` (an entry made elsewhere,
-        e.g. by a shard job), atomically like `save`."""
+    def install_copies(self, entries: Mapping[str, Path]) -> None:
+        """Replace each entry `name` by a copy of its folder (entries made
+        elsewhere, e.g. by shard jobs), all or none: every copy is made before
+        the first is swapped in, and when a swap fails the entries already
+        swapped get their old folders back."""
         self.root.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{name}.tmp-"))
+        staged: dict[str, Path] = {}
+        swapped: list[tuple[str, Path | None]] = []
         try:
-            shutil.copytree(folder, tmp, dirs_exist_ok=True)
-            tmp.chmod(0o755)
-            self._swap_in(name, tmp)
+            for name, folder in entries.items():
+                staged[name] = Path(tempfile.mkdtemp(dir=self.root, prefix=f".{name}.tmp-"))
+                shutil.copytree(folder, staged[name], dirs_exist_ok=True)
+                staged[name].chmod(0o755)
+            for name, tmp in staged.items():
+                swapped.append((name, swap_in(tmp, self.entry_dir(name))))
         except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
+            for name, old in reversed(swapped):
+                os.rename(self.entry_dir(name), staged[name])  # the copy goes back to its staging folder
+                if old is not None:
+                    os.rename(old, self.entry_dir(name))
+            for tmp in staged.values():
+                shutil.rmtree(tmp, ignore_errors=True)
             raise
+        for _name, old in swapped:
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
 
     def _swap_in(self, name: str, tmp: Path) -> None:
-        final = self.entry_dir(name)
-        old = self.root / f".{name}.old-{uuid.uuid4().hex[:8]}"
-        if final.exists():
-            os.rename(final, old)
-        os.rename(tmp, final)
-        shutil.rmtree(old, ignore_errors=True)
+        old = swap_in(tmp, self.entry_dir(name))
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
 
     def _recover(self, name: str) -> None:
-        # A crash between the two renames of _swap_in leaves only the old copy.
+        # A crash between the two renames of swap_in leaves only the old copy.
         olds = sorted(self.root.glob(f".{name}.old-*")) if self.root.is_dir() else []
         if olds:
             os.rename(olds[-1], self.entry_dir(name))
@@ -273,8 +284,8 @@ class FreezeStore:
         inspection; the freeze entry is not touched."""
         self.failed_dir.mkdir(parents=True, exist_ok=True)
         path = self.failed_dir / f"{name}.ipynb"
-        _atomic_write(path, notebook_text(notebook))
-        _atomic_write(self.failed_dir / f"{name}.json", meta_text(dict(info)))
+        atomic_write(path, notebook_text(notebook))
+        atomic_write(self.failed_dir / f"{name}.json", meta_text(dict(info)))
         return path
 
     def clear_failure(self, name: str) -> None:
@@ -304,14 +315,3 @@ def _cells_with(nb: Any, findings: list[SecretFinding], secrets: Mapping[str, st
             cells.append(index)
     return cells
 
-
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -24,10 +24,10 @@ same on every run (the freeze stays byte-identical when nothing changed).
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
+
+from execblog.fsutil import atomic_write
 
 KERNEL_NAME = "execblog"
 DISPLAY_NAME = "Python (execblog)"
@@ -202,17 +202,8 @@ def is_installed(prefix: str | Path | None = None, name: str = KERNEL_NAME) -> b
 
 
 def _write_if_changed(path: Path, text: str) -> None:
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; Jupyter may run as another user
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    if not (path.is_file() and path.read_text(encoding="utf-8") == text):
+        atomic_write(path, text)  # readable by all: Jupyter may run as another user
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,7 +11,7 @@ shard executed in this run (its meta differs from the checkout's) over the
 unchanged copies. Every entry is checked (only the files an entry holds, no
 links, images that hash to their names, no secret: an artifact is data)
 before any is swapped in, so a bad artifact changes nothing; each entry is
-then replaced atomically (FreezeStore).
+then swapped in, all or none (FreezeStore.install_copies).
 """
 
 from __future__ import annotations
@@ -125,6 +125,5 @@ def merge_freezes(sources: list[Path], freeze_dir: Path, secrets: Mapping[str, s
             raise BuildError(f"the shard entry `{name}` holds a secret: {findings[0]}", entry,
                              hint="nothing was merged; run the post again after removing the secret from its outputs")
     store = FreezeStore(freeze_dir, freeze_dir.parent / ".execblog" / "failed")
-    for name, (entry, _key) in sorted(incoming.items()):
-        store.install_copy(name, entry)
+    store.install_copies({name: entry for name, (entry, _key) in sorted(incoming.items())})
     return sorted(incoming)

@@ -453,24 +453,38 @@ def hugo_format(t: date | datetime, layout: str, locale: str = "en") -> str:
 
 
 # --- front matter dates -----------------------------------------------------------------------
+# Hugo's layouts with English month names (Go's RFC1123Z, RFC822Z, "02 Jan 2006"); ISO 8601 is tried first.
+_NAMED_LAYOUTS = ("%a, %d %b %Y %H:%M:%S %z", "%d %b %y %H:%M %z", "%d %b %Y")
+
+
 def hugo_time(value: str | date | datetime, default_tz: tzinfo = UTC) -> datetime:
     """A front matter date as Hugo holds it: a date, or a time without an
     offset, is in the site's time zone (`timeZone`, UTC by default) and keeps
     its name ("JST"); an explicit offset stays a bare offset without a name,
-    except a zero offset, which is UTC."""
+    except a zero offset, which is UTC. Raises ValueError for anything else."""
     if isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            value = date.fromisoformat(text)
+        value = _parse_time(value.strip())
+    if not isinstance(value, date):
+        raise ValueError(f"not a date: {value!r}")
     if not isinstance(value, datetime):
         value = datetime.combine(value, time())
     if value.tzinfo is None:
         return value.replace(tzinfo=default_tz)
     return _bare_offset(value)
+
+
+def _parse_time(text: str) -> datetime | date:
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        return datetime.fromisoformat(iso)
+    except ValueError:
+        pass
+    for layout in _NAMED_LAYOUTS:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    raise ValueError(f"not a date: {text!r}")
 
 
 def _bare_offset(t: datetime) -> datetime:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import datetime, timezone
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from execblog import __version__
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
+from execblog.fsutil import atomic_write
 from execblog.records import BuildOptions, SourcePost, output_options
 from execblog.output.write import MANIFEST
 
@@ -108,11 +108,7 @@ class InputStamp:
         # inputs first declared in this build: fingerprint them now (else the start's)
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}),
-                       encoding="utf-8")
-        os.replace(tmp, self.path)
+        atomic_write(self.path, json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}))
 
 
 def _canonical(value: Any) -> Any:

@@ -38,6 +38,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from execblog.fsutil import atomic_write, swap_in
+
 # Bump when a change to this module changes what gets built: every stand-in is rebuilt once.
 BUILDER_VERSION = 1
 SIZES = ("tiny", "real")
@@ -704,9 +706,9 @@ def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, see
                 "build_seconds": round(time.perf_counter() - t0, 2),
             })
             final = repo / "snapshots" / rev
-            if final.exists():
-                shutil.rmtree(final)
-            os.replace(tmp, final)
+            old = swap_in(tmp, final)
+            if old is not None:
+                shutil.rmtree(old, ignore_errors=True)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
@@ -714,10 +716,7 @@ def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, see
         for old in (repo / "snapshots").iterdir():
             if old.name != rev and not old.name.startswith(".") and read_marker(old) is not None:
                 shutil.rmtree(old, ignore_errors=True)
-        (repo / "refs").mkdir(exist_ok=True)
-        ref_tmp = repo / "refs" / f".main.{os.getpid()}"
-        ref_tmp.write_text(rev)
-        os.replace(ref_tmp, repo / "refs" / "main")
+        atomic_write(repo / "refs" / "main", rev)
         return final
 
 

@@ -17,7 +17,7 @@ import uuid
 from pathlib import Path
 
 from execblog.errors import BuildError
-from execblog.fsutil import relative_problem
+from execblog.fsutil import relative_problem, swap_in
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
 
@@ -160,9 +160,7 @@ class SiteWriter:
         """Swap the staged site in. The previous one is left as `.<out>.old-*`
         and removed in the background by the next build."""
         (self.stage / MANIFEST).write_text(json.dumps(self.written, sort_keys=True, indent=0), encoding="utf-8")
-        if self.out_dir.exists():
-            os.rename(self.out_dir, self.out_dir.parent / f".{self.out_dir.name}.old-{uuid.uuid4().hex[:8]}")
-        os.rename(self.stage, self.out_dir)
+        swap_in(self.stage, self.out_dir)  # the old site is left for the next build's cleaner
         self._wait_cleaner()
 
     def abort(self) -> None:

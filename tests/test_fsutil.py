@@ -1,0 +1,50 @@
+"""The one atomic writer and the one folder swap (fsutil): what a reader of the
+file or folder can see while they work and after they fail."""
+
+from __future__ import annotations
+
+import pytest
+
+from execblog.fsutil import atomic_write, swap_in
+
+
+def test_atomic_write_replaces_the_file_and_leaves_nothing_beside_it(tmp_path):
+    path = tmp_path / "cache" / "deep" / "stamp.json"
+    atomic_write(path, "première")  # text is UTF-8; missing folders are made
+    assert path.read_bytes() == "première".encode()
+    atomic_write(path, b"\x00\x01")
+    assert path.read_bytes() == b"\x00\x01"
+    assert path.stat().st_mode & 0o777 == 0o644  # shared caches, a kernel run as another user
+    assert [p.name for p in path.parent.iterdir()] == ["stamp.json"]
+
+
+def test_a_failed_atomic_write_keeps_the_old_file(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("last good", encoding="utf-8")
+    with pytest.raises(TypeError):
+        atomic_write(path, 12)  # type: ignore[arg-type]  # fails after the temporary file exists
+    assert path.read_text(encoding="utf-8") == "last good"
+    assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
+
+
+def test_swap_in_replaces_a_folder_and_hands_back_the_old_one(tmp_path):
+    final, new = tmp_path / "entry", tmp_path / ".entry.tmp"
+    assert swap_in(_folder(new, "first"), final) is None  # nothing was there
+    old = swap_in(_folder(new, "second"), final)
+    assert (final / "f").read_text() == "second"
+    assert old is not None and old.parent == tmp_path and old.name.startswith(".entry.old-")
+    assert (old / "f").read_text() == "first"  # the caller decides when to delete it
+
+
+def test_a_failed_swap_puts_the_old_folder_back(tmp_path):
+    final = _folder(tmp_path / "public", "last good site")
+    with pytest.raises(FileNotFoundError):
+        swap_in(tmp_path / ".public.staging-gone", final)
+    assert (final / "f").read_text() == "last good site"
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]
+
+
+def _folder(path, text):
+    path.mkdir()
+    (path / "f").write_text(text)
+    return path

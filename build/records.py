@@ -134,6 +134,7 @@ class ConvertedPost:
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()
+    warnings: tuple[str, ...] = ()  # `path[:line]: what and the fix`, printed by every build that shows the post
 
 
 # Field metadata of a build option that cannot change what a build writes.

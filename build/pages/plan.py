@@ -73,6 +73,7 @@ class PostView:
     aliases: tuple[str, ...]
     assets: tuple[Asset, ...]
     params: dict[str, Any]
+    warnings: tuple[str, ...] = ()  # what converting the post found for its author to fix (printed by the build)
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -214,6 +215,7 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         # Bundle files are published beside the page, then any extracted outputs.
         assets=tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets,
         params=post.params,
+        warnings=converted.warnings,
     )
 
 

@@ -25,6 +25,7 @@ from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprin
 from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
 from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
+from execblog.pages.social_card import SocialCards
 from execblog.parallel import parallel_map
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
@@ -382,6 +383,8 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
     ))
     urls = SiteUrls(config.base_url)
+    cards = SocialCards(cache_dir.parent / "cards", config.title, config.social_cards.figure) \
+        if config.social_cards.enabled else None
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
 
@@ -395,7 +398,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
         try:
-            result = post_view(converter.convert(item), config, t, urls)
+            result = post_view(converter.convert(item), config, t, urls, cards)
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post

@@ -57,6 +57,12 @@ class SourcePost:
     def source_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def shown_path(self) -> str:
+        """The path from the site folder (posts/x.md), for messages that outlive this machine's paths."""
+        root = self.bundle_dir.parent if self.bundle_dir is not None else self.path.parent
+        return (Path(root.name) / self.path.relative_to(root)).as_posix()
+
 
 ExecutionStatus = Literal[
     "plain",  # not executable: Markdown only

@@ -79,7 +79,7 @@ from execblog.notebook.cell_options import CellOptionError, CellOptions, cell_op
 from execblog.notebook.files import file_name, file_ref, inline_files, notebook_text, output_bytes, ref_file
 from execblog.notebook.mimetypes import TABLE, Mimetype, MimetypeTable
 from execblog.notebook.tags import INTERNAL_CELL_TAGS, cell_tags
-from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Notice, Provenance, SourcePost
+from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Notice, Provenance
 
 DEFAULT_LABELS: dict[str, str] = {
     "show_code": "Show code",
@@ -143,12 +143,12 @@ class NotebookConverter:
             problems = replace(problems, unknown=tuple(dict.fromkeys(problems.unknown + unknown)))
         for label in problems.unknown:  # Quarto warns and shows ?@label
             line = reference_line(post.text, label)
-            where = f"{_shown_path(post)}:{line}" if line else _shown_path(post)
+            where = f"{post.shown_path}:{line}" if line else post.shown_path
             warnings.append(f"{where}: @{label} refers to no figure; it shows as ?@{label}. "
                             f"Label a figure `{label}` (cell option `#| label: {label}` or `{{#{label}}}` "
                             "after a Markdown image) or fix the reference")
         for label in problems.duplicate:
-            warnings.append(f"{_shown_path(post)}: two figures are labelled {label}; the second one's number and link "
+            warnings.append(f"{post.shown_path}: two figures are labelled {label}; the second one's number and link "
                             "are the first one's. Give each figure its own label")
         return replace(converted, html=body, summary_html=summary_html, warnings=tuple(warnings))
 
@@ -203,7 +203,7 @@ class NotebookConverter:
         warnings = []
         if state.missing_alt:  # once per post, every cell named: the author fixes them in one go
             where = ", ".join(state.missing_alt)
-            warnings.append(f"{_shown_path(executed.source)}: {len(state.missing_alt)} figure output(s) have no alt text "
+            warnings.append(f"{executed.source.shown_path}: {len(state.missing_alt)} figure output(s) have no alt text "
                             f"({where}): screen readers cannot describe them. Add `#| fig-alt: what the figure "
                             "shows` at the top of each of these code cells")
         return ConvertedPost(
@@ -602,12 +602,6 @@ def _render_text(converter: NotebookConverter, output: RichOutput, state: PostSt
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-def _shown_path(post: SourcePost) -> str:
-    """The post's path from the site folder (posts/x.md): warnings are kept with cached pages."""
-    root = post.bundle_dir.parent if post.bundle_dir is not None else post.path.parent
-    return (Path(root.name) / post.path.relative_to(root)).as_posix()
-
-
 def _cell_line(text: str, source: str) -> int | None:
     """The line of the post where a code cell's source starts (jupytext writes it verbatim)."""
     at = text.find(source) if source.strip() else -1

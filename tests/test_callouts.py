@@ -10,9 +10,9 @@ import subprocess
 from html import unescape
 
 import pytest
+from test_hugo_oracle import _hugo_binary
 
 from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer, alert_of
-from test_hugo_oracle import _hugo_binary
 
 CASES = {
     "note": "> [!NOTE]\n> Body text.",
@@ -30,8 +30,10 @@ CASES = {
     "digits": "> [!NOTE2]\n> Body text.",
 }
 
-_HOOK = ('{{- $t := .AlertTitle -}}<div class="bq" data-info="{{ dict "type" .AlertType "sign" .AlertSign '
-         '"title" $t "text" (.Text | plainify | htmlUnescape) | jsonify }}"></div>')
+_HOOK = (
+    '{{- $t := .AlertTitle -}}<div class="bq" data-info="{{ dict "type" .AlertType "sign" .AlertSign '
+    '"title" $t "text" (.Text | plainify | htmlUnescape) | jsonify }}"></div>'
+)
 
 
 def _hugo_alerts(tmp_path) -> dict[str, dict]:
@@ -43,12 +45,19 @@ def _hugo_alerts(tmp_path) -> dict[str, dict]:
     (site / "layouts" / "_markup" / "render-blockquote.html").write_text(_HOOK, encoding="utf-8")
     (site / "layouts" / "single.html").write_text("{{ .Content }}", encoding="utf-8")
     (site / "layouts" / "list.html").write_text("", encoding="utf-8")
-    (site / "hugo.toml").write_text('baseURL = "https://example.org/"\ntitle = "t"\n'
-                                    'disableKinds = ["taxonomy", "term", "rss", "sitemap", "robotstxt", "404"]\n',
-                                    encoding="utf-8")
+    (site / "hugo.toml").write_text(
+        'baseURL = "https://example.org/"\ntitle = "t"\n'
+        'disableKinds = ["taxonomy", "term", "rss", "sitemap", "robotstxt", "404"]\n',
+        encoding="utf-8",
+    )
     env = {**os.environ, "HUGO_CACHEDIR": str(tmp_path / "cache")}
-    proc = subprocess.run([_hugo_binary(), "--quiet", "--source", str(site), "--destination", str(site / "public")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [_hugo_binary(), "--quiet", "--source", str(site), "--destination", str(site / "public")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr
     out = {}
     for name in CASES:
@@ -60,7 +69,7 @@ def _hugo_alerts(tmp_path) -> dict[str, dict]:
 def _ours(text: str) -> dict:
     html = MarkdownRenderer(MarkdownOptions()).render(text).html
     m = re.match(r'<div class="callout callout-\w+" data-callout="([^"]*)">\n<p class="callout-title">(.*?)</p>', html)
-    body = re.sub(r"<[^>]+>", "", html[m.end():] if m else html)
+    body = re.sub(r"<[^>]+>", "", html[m.end() :] if m else html)
     return {"type": m.group(1) if m else "", "title": m.group(2) if m else "", "text": " ".join(body.split())}
 
 
@@ -88,8 +97,10 @@ def test_alert_rule():
 def test_callouts_have_translated_titles_and_markdown_bodies():
     md = MarkdownRenderer(MarkdownOptions(callout_titles={k: f"<{k}>" for k in CALLOUT_TYPES}))
     html = md.render("> [!CAUTION]\n> Do **not** run this.\n\n> plain quote\n").html
-    assert html.startswith('<div class="callout callout-caution" data-callout="caution">\n'
-                           '<p class="callout-title">&lt;caution&gt;</p>\n<p>Do <strong>not</strong> run this.</p>\n</div>')
+    assert html.startswith(
+        '<div class="callout callout-caution" data-callout="caution">\n'
+        '<p class="callout-title">&lt;caution&gt;</p>\n<p>Do <strong>not</strong> run this.</p>\n</div>'
+    )
     assert "<blockquote>\n<p>plain quote</p>\n</blockquote>" in html
     nested = md.render("> [!NOTE]\n> > inner quote\n> after\n").html
     assert nested.count("<blockquote>") == 1 and nested.rstrip().endswith("</div>")

@@ -87,7 +87,8 @@ def test_an_unknown_reference_shows_as_quarto_shows_it_and_is_reported():
 def test_caption_and_alt_are_escaped():
     md = MarkdownRenderer(MarkdownOptions())
     text, _, _ = number_figures(
-        md.render('![<script>x</script> cap](a.png){#fig-a fig-alt="a &quot; b <b>"}').html, "Figure {n}")
+        md.render('![<script>x</script> cap](a.png){#fig-a fig-alt="a &quot; b <b>"}').html, "Figure {n}"
+    )
     assert "<script>" not in text and "<b>" not in text
 
 
@@ -113,8 +114,9 @@ def _image_cell(source: str):
 
 
 def _converter(tmp_path) -> NotebookConverter:
-    return NotebookConverter(MarkdownRenderer(MarkdownOptions()), ConverterOptions(
-        cache_dir=tmp_path / "cache", labels={"figure": "図 {n}"}))
+    return NotebookConverter(
+        MarkdownRenderer(MarkdownOptions()), ConverterOptions(cache_dir=tmp_path / "cache", labels={"figure": "図 {n}"})
+    )
 
 
 def test_code_cell_options_make_a_numbered_captioned_figure(tmp_path):
@@ -146,8 +148,9 @@ def test_a_figure_output_without_alt_text_is_one_warning_per_post_naming_each_ce
 
 def test_an_unknown_reference_warns_with_the_line(tmp_path):
     text = "---\ntitle: T\ndate: 2024-01-01\n---\nIntro.\n\nSee @fig-missing.\n"
-    converted = _converter(tmp_path).convert(_executed(tmp_path, [nbformat.v4.new_markdown_cell("See @fig-missing.")],
-                                                       text))
+    converted = _converter(tmp_path).convert(
+        _executed(tmp_path, [nbformat.v4.new_markdown_cell("See @fig-missing.")], text)
+    )
     (warning,) = converted.warnings
     assert warning.startswith(f"{tmp_path.name}/post.md:7: @fig-missing refers to no figure")
     assert "?@fig-missing" in converted.html

@@ -72,8 +72,9 @@ def _page(tmp_path, front: str, cards: SocialCards | None):
     t = Translator(ROOT, "en")
     converter = NotebookConverter(MarkdownRenderer(MarkdownOptions()), ConverterOptions(cache_dir=tmp_path / "nb"))
     site = config()
-    view = post_view(converter.convert(ExecutedPost(source=read_post(path), status="plain")), site, t,
-                     SiteUrls(BASE), cards)
+    view = post_view(
+        converter.convert(ExecutedPost(source=read_post(path), status="plain")), site, t, SiteUrls(BASE), cards
+    )
     page = next(p for p in plan_site([view], site, t).pages if p.kind == "post")
     renderer = PageRenderer(site, t, ROOT / "theme", {"css": "/sub/main.css", "js": "/sub/main.js"})
     return view, Preview(renderer.render(page)).tags

@@ -306,8 +306,9 @@ def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
     """The current prose with the frozen code cells and their outputs.
 
     Code cells are aligned by source (presentation options aside: an unchanged
-    cell gets its outputs under its current options); a changed cell is shown as it was frozen (old code with its outputs, so code
-    and output always match); a new cell is shown without outputs; a removed
+    cell gets its outputs under its current options); a changed cell is shown
+    as it was frozen (old code with its outputs, so code and output always
+    match); a new cell is shown without outputs; a removed
     one is dropped. Returns (notebook, complete): complete is False when some
     code cell differs from the frozen run. Papermill's injected-parameters
     cell stays after the cell it followed."""

@@ -80,6 +80,14 @@ class Feed:
 
 
 @dataclass(frozen=True)
+class SocialCards:
+    """A generated og:image for posts without a `cover` (pages/social_card.py)."""
+
+    enabled: bool = False
+    figure: bool = True  # the post's first figure on the card
+
+
+@dataclass(frozen=True)
 class Giscus:
     """giscus.app comments: the ids come from its configuration page."""
 
@@ -193,6 +201,7 @@ class SiteConfig:
     home_info: HomeInfo = field(default_factory=HomeInfo)
     related: Related = field(default_factory=Related)
     feed: Feed = field(default_factory=Feed)
+    social_cards: SocialCards = field(default_factory=SocialCards)
     comments: Comments = field(default_factory=Comments)
     analytics: Analytics = field(default_factory=Analytics)
     repository: Repository = field(default_factory=Repository)

@@ -24,9 +24,10 @@ from execblog.fsutil import atomic_write
 from execblog.i18n import Translator
 from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
-from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
 from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
+from execblog.pages.social_card import SocialCards
 from execblog.parallel import parallel_map
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
@@ -102,6 +103,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
     except BaseException:
         progress.stop()
         raise
+    conversion_warnings = [w for view in views for w in view.warnings]  # cached views too: until fixed
+    for warning in conversion_warnings:
+        log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
     try:
@@ -195,7 +199,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         seconds=time.perf_counter() - start,
         executed=list(report.executed),
         stand_in_posts=[e.source.name for e in executed if e.stand_in_models],
-        warnings=list(report.warnings),
+        warnings=list(report.warnings) + conversion_warnings,
         failures=failures,
     )
     log(opts, f"built {result.posts} posts ({result.posts_converted} converted), {result.pages} pages "
@@ -250,9 +254,10 @@ def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePos
     return [p for p in posts if (opts.drafts or not p.draft) and (opts.future or p.date <= now)]
 
 
-def _markdown_options(config: SiteConfig) -> MarkdownOptions:
+def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
     m = config.markup
-    return MarkdownOptions(unsafe_html=m.unsafe_html, typographer=m.typographer, math=m.math, highlight=m.highlight)
+    return MarkdownOptions(unsafe_html=m.unsafe_html, typographer=m.typographer, math=m.math, highlight=m.highlight,
+                           callout_titles={kind: t(f"callout_{kind}") for kind in CALLOUT_TYPES})
 
 
 def execution_settings(config: SiteConfig, opts: BuildOptions):
@@ -403,7 +408,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
     this process for the next build (`serve`)."""
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
-    renderer = MarkdownRenderer(_markdown_options(config))
+    renderer = MarkdownRenderer(_markdown_options(config, t))
     converter = NotebookConverter(renderer, ConverterOptions(
         show_stderr=config.execution.warnings,
         sanitize_html=config.execution.sanitize_html,
@@ -413,6 +418,8 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         freeze_dir=config.execution.freeze_dir,
     ))
     urls = SiteUrls(config.base_url)
+    cards = SocialCards(cache_dir.parent / "cards", config.title, config.social_cards.figure) \
+        if config.social_cards.enabled else None
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
 
@@ -428,7 +435,7 @@ def _post_views(executed: list[ExecutedPost], config: SiteConfig, t: Translator,
         except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
             pass
         try:
-            result = post_view(converter.convert(item), config, t, urls)
+            result = post_view(converter.convert(item), config, t, urls, cards)
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post

@@ -82,6 +82,12 @@ class SourcePost:
     def source_dir(self) -> Path:
         return self.path.parent
 
+    @property
+    def shown_path(self) -> str:
+        """The path from the site folder (posts/x.md), for messages that outlive this machine's paths."""
+        root = self.bundle_dir.parent if self.bundle_dir is not None else self.path.parent
+        return (Path(root.name) / self.path.relative_to(root)).as_posix()
+
 
 ExecutionStatus = Literal[
     "plain",  # not executable: Markdown only
@@ -171,6 +177,7 @@ class ConvertedPost:
     has_math: bool = False
     has_code: bool = False
     assets: tuple[Asset, ...] = ()
+    warnings: tuple[str, ...] = ()  # `path[:line]: what and the fix`, printed by every build that shows the post
 
 
 # Field metadata of a build option that cannot change what a build writes.

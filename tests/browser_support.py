@@ -291,7 +291,9 @@ def wire_weight(page) -> tuple[int, dict]:
 
 # --- crawling ------------------------------------------------------------------------
 LINK_XPATH = ("//a/@href | //link/@href | //img/@src | //script/@src | //source/@src | //iframe/@src | "
-              "//img/@srcset | //source/@srcset | //video/@poster | //form/@action")
+              "//img/@srcset | //source/@srcset | //video/@poster | //form/@action | "
+              # what a link preview fetches: the social card must be served too
+              "//meta[@property='og:image']/@content | //meta[@name='twitter:image']/@content")
 
 
 @dataclass

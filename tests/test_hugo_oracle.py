@@ -174,7 +174,7 @@ def _execblog_build(has_cjk_language: bool, tmp_root: Path) -> dict:
         shutil.copy(post, site / "posts" / post.name)
     config = _site_config(has_cjk_language, site)
     t = Translator(ROOT, config.language)
-    converter = NotebookConverter(MarkdownRenderer(_markdown_options(config)),
+    converter = NotebookConverter(MarkdownRenderer(_markdown_options(config, t)),
                                   ConverterOptions(cache_dir=site / ".cache" / "notebooks"))
     posts = read_posts(site / "posts", config.zone, config.author, config.taxonomies.values())
     views = [post_view(converter.convert(ExecutedPost(post, "plain")), config, t, SiteUrls(config.base_url))

@@ -37,6 +37,8 @@ from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
+from execblog.convert.figures import LABEL as FIGURE_LABEL
+from execblog.convert.figures import figure_slot, reference, strip_marks
 from execblog.convert.sanitize import heading_attribute_allowed, mathml
 from execblog.hugo.summaries import SUMMARY_DIVIDER
 from execblog.hugo.text_metrics import go_is_space
@@ -64,6 +66,11 @@ class RenderedMarkdown:
     has_code: bool = False
 
 
+# GitHub's alert types, the ones the theme titles and colours (any other `[!word]` gets its word as title).
+CALLOUT_TYPES = ("note", "tip", "important", "warning", "caution")
+DEFAULT_CALLOUT_TITLES = {kind: kind.title() for kind in CALLOUT_TYPES}
+
+
 @dataclass
 class MarkdownOptions:
     unsafe_html: bool = False
@@ -73,6 +80,7 @@ class MarkdownOptions:
     # Pygments options; classes are styled by theme CSS (light and dark).
     code_css_class: str = "highlight"
     tab_width: int = 4
+    callout_titles: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CALLOUT_TITLES))
     extra: dict = field(default_factory=dict)
 
 
@@ -335,7 +343,12 @@ class MarkdownRenderer:
         md.core.ruler.after("inline", "task_lists", _task_lists)
         md.core.ruler.after("linkify", "https_www_links", _https_www_links)
         md.core.ruler.before("inline", "heading_attributes", _heading_attributes)
+        md.core.ruler.before("inline", "figure_attributes", _figure_attributes)
+        md.core.ruler.before("inline", "alerts", _alerts)
+        md.core.ruler.after("inline", "figures", _figures)
         md.core.ruler.push("heading_ids", _heading_ids)
+        md.inline.add_terminator_char("@")
+        md.inline.ruler.push("figure_ref", _figure_ref)
         self._install_renderers(md)
         self.md = md
 
@@ -369,6 +382,11 @@ class MarkdownRenderer:
         rules("td_open", _table_cell_open)
         rules("table_close", _table_close)
         rules("image", _image)
+        rules("figure_ref", lambda r, tokens, idx, o, e: reference(tokens[idx].meta["label"]))
+        rules("figure", _figure)
+        titles = self.options.callout_titles
+        rules("callout_open", lambda r, tokens, idx, o, e: _callout_open(r, tokens[idx], o, e, titles))
+        rules("callout_close", lambda *a: "</div>\n")
 
         # markdown-it binds rule functions to the renderer: wrap our methods.
         def method(fn):
@@ -435,9 +453,9 @@ class MarkdownRenderer:
     # -- API -------------------------------------------------------------------------
     def render(self, text: str) -> RenderedMarkdown:
         env: dict = {}
-        prepared = _split_at_divider(text)
+        prepared = _split_at_divider(strip_marks(text))
         out = self.md.render(prepared, env)
-        if prepared is not text:
+        if _DIVIDER_MARK in prepared:
             # Leaves `<p><!--more--></p>`: summaries.summarize() takes it out.
             out = out.replace(_DIVIDER_MARK, SUMMARY_DIVIDER, 1)
         return RenderedMarkdown(
@@ -518,6 +536,146 @@ def _image(renderer, tokens, idx, options, env) -> str:
     title = tok.attrs.get("title")
     title_attr = f' title="{_escape_text(str(title))}"' if title else ""
     return f'<img src="{src}" alt="{_alt_text(tok.children or [])}"{title_attr}>'
+
+
+# --- figures (Quarto's `![caption](src){#fig-label fig-alt="..."}`) and `@fig-label` references ---------
+_FIGURE_ATTRS = re.compile(r"\)[ \t]*\{[ \t]*(" + _ATTR_ITEM + r"(?:[ \t]+" + _ATTR_ITEM + r")*)[ \t]*\}[ \t]*$")
+
+
+def _figure_attributes(state: StateCore) -> None:
+    """Before inline parsing (the typographer must not see the quotes): a
+    paragraph that is one image followed by an attribute block naming a
+    `#fig-` id becomes a figure; the block moves into the paragraph's meta."""
+    tokens = state.tokens
+    for i, tok in enumerate(tokens):
+        if tok.type != "paragraph_open" or i + 1 >= len(tokens):
+            continue
+        inline = tokens[i + 1]
+        if not inline.content.startswith("!["):
+            continue
+        m = _FIGURE_ATTRS.search(inline.content)
+        if not m:
+            continue
+        attrs: dict[str, str] = {}
+        for item in _ATTR_SPLIT.findall(m.group(1)):
+            if item[0] == "#":
+                attrs["id"] = item[1:]
+            elif "=" in item:
+                key, value = item.split("=", 1)
+                attrs[key.lower()] = value[1:-1] if value[:1] in "\"'" else value
+        if not FIGURE_LABEL.fullmatch(attrs.get("id", "")):
+            continue
+        inline.content = inline.content[: m.start() + 1]
+        tok.meta["figure"] = attrs
+
+
+def _figures(state: StateCore) -> None:
+    """A paragraph marked by _figure_attributes whose content is exactly one
+    image turns into one `figure` token (anything else stays a paragraph)."""
+    tokens = state.tokens
+    out: list[Token] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        attrs = tok.meta.get("figure") if tok.type == "paragraph_open" else None
+        children = [c for c in (tokens[i + 1].children or []) if c.type != "text" or c.content.strip()] if attrs else []
+        if attrs and len(children) == 1 and children[0].type == "image":
+            figure = Token("figure", "figure", 0)
+            figure.meta = {"attrs": attrs, "image": children[0]}
+            figure.map, figure.block = tok.map, True
+            out.append(figure)
+            i += 3  # paragraph_open, inline, paragraph_close
+            continue
+        out.append(tok)
+        i += 1
+    state.tokens = out
+
+
+def _figure(renderer, tokens, idx, options, env) -> str:
+    meta = tokens[idx].meta
+    image, label = meta["image"], meta["attrs"]["id"]
+    caption = renderer.renderInline(image.children or [], options, env)
+    # Pandoc's way: without fig-alt the caption is the alt text, and the
+    # caption is hidden from screen readers so it is not read twice.
+    alt = _escape_text(meta["attrs"]["fig-alt"]) if "fig-alt" in meta["attrs"] else _alt_text(image.children or [])
+    hidden = "" if "fig-alt" in meta["attrs"] else ' aria-hidden="true"'
+    img = _image(renderer, [image], 0, options, env).replace(f' alt="{_alt_text(image.children or [])}"',
+                                                              f' alt="{alt}"', 1)
+    return (f'<figure class="figure" id="{html.escape(label)}">{img}'
+            f'<figcaption{hidden}>{figure_slot(label)}{caption}</figcaption></figure>\n')
+
+
+def _figure_ref(state: StateInline, silent: bool) -> bool:
+    """`@fig-label` (Quarto's cross-reference), not inside a word or an e-mail address."""
+    pos = state.pos
+    if state.src[pos] != "@" or (pos > 0 and (state.src[pos - 1].isalnum() or state.src[pos - 1] in "_@")):
+        return False
+    m = FIGURE_LABEL.match(state.src, pos + 1, state.posMax)
+    if not m:
+        return False
+    if not silent:
+        state.push("figure_ref", "", 0).meta = {"label": m.group(0)}
+    state.pos = m.end()
+    return True
+
+
+# --- callouts: GitHub's alerts, detected as Hugo detects them for its blockquote render hook -----------
+# Hugo matches `^<p>\[!([a-zA-Z]+)\](-|\+)?[^\S\r\n]?([^\n]*)\n?` on the rendered blockquote: the first
+# paragraph's first line is `[!TYPE]`, an optional fold sign, an optional title.
+ALERT = re.compile(r"^\[!([a-zA-Z]+)\](-|\+)?[^\S\r\n]?([^\n]*)\n?")
+
+
+def alert_of(first_line: str) -> tuple[str, str, str] | None:
+    """(type, sign, title) when a blockquote's first paragraph starts as an alert (type lower-cased)."""
+    m = ALERT.match(first_line)
+    return (m.group(1).lower(), m.group(2) or "", m.group(3).strip()) if m else None
+
+
+def _alerts(state: StateCore) -> None:
+    """Before inline parsing: a blockquote whose first paragraph opens with
+    `[!TYPE]` becomes a callout; the marker line leaves the paragraph."""
+    tokens = state.tokens
+    drop: set[int] = set()
+    for i, tok in enumerate(tokens):
+        if tok.type != "blockquote_open" or i + 2 >= len(tokens) or tokens[i + 1].type != "paragraph_open":
+            continue
+        inline = tokens[i + 2]
+        alert = alert_of(inline.content)
+        if alert is None:
+            continue
+        kind, sign, title = alert
+        tok.type, tok.tag = "callout_open", "div"
+        tok.meta["callout"] = {"kind": kind, "sign": sign, "title": title}
+        if title:  # Markdown, like the text after it
+            children: list[Token] = []
+            state.md.inline.parse(title, state.md, state.env, children)
+            tok.children = children
+        depth = 0
+        for j in range(i, len(tokens)):  # the matching close
+            depth += tokens[j].type in ("blockquote_open", "callout_open")
+            depth -= tokens[j].type == "blockquote_close"
+            if depth == 0:
+                tokens[j].type, tokens[j].tag = "callout_close", "div"
+                break
+        rest = inline.content[ALERT.match(inline.content).end():]  # type: ignore[union-attr]
+        if rest.strip():
+            inline.content = rest
+        else:
+            drop.update((i + 1, i + 2, i + 3))  # the paragraph held only the marker
+    if drop:
+        state.tokens = [t for k, t in enumerate(tokens) if k not in drop]
+
+
+def _callout_open(renderer, tok: Token, options, env, titles: dict[str, str]) -> str:
+    meta = tok.meta["callout"]
+    kind = meta["kind"]
+    if tok.children:
+        title = renderer.renderInline(tok.children, options, env)
+    else:
+        title = _escape_text(titles.get(kind, kind.title()))
+    css = kind if kind in CALLOUT_TYPES else "note"
+    return (f'<div class="callout callout-{css}" data-callout="{_escape_text(kind)}">\n'
+            f'<p class="callout-title">{title}</p>\n')
 
 
 def _https_www_links(state: StateCore) -> None:

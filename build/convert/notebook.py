@@ -70,10 +70,14 @@ from urllib.parse import quote
 import nbformat
 
 from execblog.config import Repository
+from execblog.convert.figures import LABEL as FIGURE_LABEL
+from execblog.convert.figures import figure_slot, number_figures, reference_line, resolve_references
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.errors import BuildError
 from execblog.fsutil import atomic_write
 from execblog.notebook import tags as T
+from execblog.notebook.cell_options import CellOptionError, CellOptions, cell_options
 from execblog.notebook.files import (
     FILE_MIMETYPES,
     NOTEBOOK_FILE,
@@ -96,6 +100,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "truncated": "… {n} more lines not shown",
     "interactive": "Interactive output ({mime}) is not shown on this static page.",
     "invalid_output": "This {mime} output could not be read (its data is damaged).",
+    "figure": "Figure {n}",
 }
 
 _CR_LEFTOVER = re.compile(r"\r+(?=\n|$)")
@@ -144,10 +149,24 @@ class NotebookConverter:
     # -- API -----------------------------------------------------------------------------------------
     def convert(self, executed: ExecutedPost) -> ConvertedPost:
         converted = self._convert_body(executed)
-        summary = executed.source.summary
+        body, numbers, problems = number_figures(converted.html, self.labels["figure"])
+        warnings = list(converted.warnings)
+        post = executed.source
+        summary = post.summary
+        summary_html = None
         if summary:  # the front matter summary is Markdown too
-            converted = replace(converted, summary_html=self.md.render(summary).html)
-        return converted
+            summary_html, unknown = resolve_references(self.md.render(summary).html, numbers, self.labels["figure"])
+            problems = replace(problems, unknown=tuple(dict.fromkeys(problems.unknown + unknown)))
+        for label in problems.unknown:  # Quarto warns and shows ?@label
+            line = reference_line(post.text, label)
+            where = f"{post.shown_path}:{line}" if line else post.shown_path
+            warnings.append(f"{where}: @{label} refers to no figure; it shows as ?@{label}. "
+                            f"Label a figure `{label}` (cell option `#| label: {label}` or `{{#{label}}}` "
+                            "after a Markdown image) or fix the reference")
+        for label in problems.duplicate:
+            warnings.append(f"{post.shown_path}: two figures are labelled {label}; the second one's number and link "
+                            "are the first one's. Give each figure its own label")
+        return replace(converted, html=body, summary_html=summary_html, warnings=tuple(warnings))
 
     def _convert_body(self, executed: ExecutedPost) -> ConvertedPost:
         if executed.notebook is None:
@@ -197,9 +216,16 @@ class NotebookConverter:
                 body = body.replace(token, fragment, 1)
             else:  # swallowed by an unclosed Markdown construct: still show it
                 body += fragment
+        warnings = []
+        if state.missing_alt:  # once per post, every cell named: the author fixes them in one go
+            where = ", ".join(state.missing_alt)
+            warnings.append(f"{executed.source.shown_path}: {len(state.missing_alt)} figure output(s) have no alt text "
+                            f"({where}): screen readers cannot describe them. Add `#| fig-alt: what the figure "
+                            "shows` at the top of each of these code cells")
         return ConvertedPost(
             executed=executed,
             html=self._size_bundle_images(body, executed),
+            warnings=tuple(warnings),
             notices=self._notices(executed),
             provenance=self._provenance(executed, state),
             headings=rendered.headings,
@@ -214,6 +240,9 @@ class NotebookConverter:
 
     def _code_cell(self, cell: Any, index: int, tags: frozenset[str], language: str, state: PostState) -> str:
         source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        options = self._cell_options(source, index, state)
+        state.figure = _CellFigure(options, self._cell_where(source, index, state), index)
+        source = options.code
         input_html = ""
         if source.strip() and T.REMOVE_INPUT not in tags:
             code, lang = _split_cell_magic(source, language)
@@ -241,6 +270,34 @@ class NotebookConverter:
         if T.INJECTED_PARAMETERS in tags:
             classes += " cell-injected-parameters"
         return f'<div class="{classes}">{body}</div>\n'
+
+    def _cell_options(self, source: str, index: int, state: PostState) -> CellOptions:
+        post = state.executed.source
+        try:
+            options = cell_options(source)
+            label = options.get("label")
+            if label is not None and not (isinstance(label, str) and re.fullmatch(r"[A-Za-z][\w.:-]*", label)):
+                raise CellOptionError(f"cell label {label!r} is not a name", options.lines["label"])
+            if isinstance(label, str) and label.startswith("fig-") and not FIGURE_LABEL.fullmatch(label):
+                raise CellOptionError(f"figure label {label!r} ends in punctuation", options.lines["label"])
+            for key in ("fig-cap", "fig-alt"):
+                value = options.get(key)
+                if value is not None and not isinstance(value, str) and not (
+                    key == "fig-alt" and isinstance(value, list) and all(isinstance(v, str) for v in value)
+                ):
+                    raise CellOptionError(f"cell option {key} must be text", options.lines[key])
+        except CellOptionError as exc:
+            start = _cell_line(post.text, source)
+            raise BuildError(f"code cell {index + 1}: {exc}", post.path,
+                             line=start + exc.line - 1 if start else None,
+                             hint="write cell options as `#| key: value` lines (YAML), e.g. "
+                             "`#| label: fig-heatmap`, `#| fig-cap: The caption`, `#| fig-alt: What it shows`; "
+                             "a figure label is fig- then letters, digits, _ or -") from None
+        return options
+
+    def _cell_where(self, source: str, index: int, state: PostState) -> str:
+        line = _cell_line(state.executed.source.text, source)
+        return f"line {line}" if line else f"cell {index + 1}"
 
     # -- outputs ----------------------------------------------------------------------------------------
     def _outputs(self, cell: Any, index: int, tags: frozenset[str], state: PostState) -> str:
@@ -336,10 +393,27 @@ class NotebookConverter:
             site_path, source = self._inline_file(mime, raw, state)
         size = _declared_size(output.metadata.get(mime)) or self._size(source, mime)
         dims = f' width="{size[0]}" height="{size[1]}"' if size else ""
-        alt = _alt_text(output.data)
+        figure = state.figure
+        alt, ident, caption = _alt_text(output.data), "", ""
+        if figure is not None:  # the cell's options: the first image is the figure, each gets its alt
+            nth = figure.images
+            figure.images += 1
+            given = figure.options.get("fig-alt")
+            given = given[nth] if isinstance(given, list) and nth < len(given) else given
+            alt = given if isinstance(given, str) and given.strip() else alt
+            label = figure.options.get("label")
+            cap = figure.options.get("fig-cap")
+            if nth == 0 and isinstance(label, str):
+                ident = f' id="{html.escape(label)}"'
+            if nth == 0 and (cap or isinstance(label, str) and label.startswith("fig-")):
+                slot = figure_slot(label) if isinstance(label, str) and label.startswith("fig-") else ""
+                text = self.md.md.renderInline(str(cap or "")).strip()
+                caption = f"<figcaption>{slot}{text}</figcaption>"
+            if not alt.strip() and figure.where not in state.missing_alt:
+                state.missing_alt.append(figure.where)
         return (
-            f'<figure class="output-image"><img src="{html.escape(site_path)}"{dims} '
-            f'loading="lazy" decoding="async" alt="{html.escape(alt)}"></figure>'
+            f'<figure class="output-image"{ident}><img src="{html.escape(site_path)}"{dims} '
+            f'loading="lazy" decoding="async" alt="{html.escape(alt)}">{caption}</figure>'
         )
 
     def _inline_file(self, mime: str, raw: bytes, state: PostState) -> tuple[str, Path]:
@@ -500,6 +574,16 @@ class PostState:
     assets: dict[str, Asset] = field(default_factory=dict)
     has_math: bool = False
     has_code: bool = False
+    figure: _CellFigure | None = None  # the code cell being converted: its options, where it is
+    missing_alt: list[str] = field(default_factory=list)  # cells ("line 12") with an image but no alt text
+
+
+@dataclass
+class _CellFigure:
+    options: CellOptions
+    where: str  # "line 12" in the post, or "cell 3"
+    index: int
+    images: int = 0  # image outputs seen so far
 
 
 # --- output renderers, one per kind of the mimetype table -------------------------------------------
@@ -589,6 +673,12 @@ def _render_text(converter: NotebookConverter, output: RichOutput, state: PostSt
 
 
 # --- helpers ---------------------------------------------------------------------------------------
+def _cell_line(text: str, source: str) -> int | None:
+    """The line of the post where a code cell's source starts (jupytext writes it verbatim)."""
+    at = text.find(source) if source.strip() else -1
+    return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
 def _text(value: Any) -> str:
     return "".join(value) if isinstance(value, list) else str(value)
 

@@ -71,6 +71,7 @@ from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.kernel import KERNEL_NAME
 from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 from execblog.execution.redact import Redactor, secret_env_values
+from execblog.notebook.cell_options import key_source
 from execblog.execution.freeze import CorruptEntryError
 
 
@@ -311,9 +312,10 @@ def _resolve_models(post: SourcePost, settings: ExecutionSettings, plan: _Plan) 
 def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
     """The current prose with the frozen code cells and their outputs.
 
-    Code cells are aligned by source: an unchanged cell gets its outputs; a
-    changed cell is shown as it was frozen (old code with its outputs, so code
-    and output always match); a new cell is shown without outputs; a removed
+    Code cells are aligned by source (presentation options aside: an unchanged
+    cell gets its outputs under its current options); a changed cell is shown
+    as it was frozen (old code with its outputs, so code and output always
+    match); a new cell is shown without outputs; a removed
     one is dropped. Returns (notebook, complete): complete is False when some
     code cell differs from the frozen run. Papermill's injected-parameters
     cell stays after the cell it followed."""
@@ -328,8 +330,9 @@ def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
         else:
             previous += 1
     source_code = [c for c in nb.cells if c.cell_type == "code"]
+    # Compared as the freeze key sees them: a cell whose caption or alt text changed is the cell that ran.
     matcher = difflib.SequenceMatcher(
-        a=[c.source for c in frozen_plain], b=[c.source for c in source_code], autojunk=False
+        a=[key_source(c.source) for c in frozen_plain], b=[key_source(c.source) for c in source_code], autojunk=False
     )
     complete = True
     matched: dict[int, int] = {}  # source code cell -> frozen code cell position
@@ -352,6 +355,8 @@ def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
             continue
         frozen = copy.deepcopy(frozen_plain[position])
         frozen["id"] = cell.get("id", frozen.get("id"))
+        if key_source(frozen.source) == key_source(cell.source):
+            frozen["source"] = cell.source  # the same code: its current presentation options apply
         cells.append(frozen)
         if position in injected_after:
             cells.append(copy.deepcopy(injected_after[position]))

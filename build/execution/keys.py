@@ -2,7 +2,8 @@
 
 A post's freeze key is a SHA-256 over everything that decides what its run
 produces: the source of its code cells (prose is left out, so editing text
-never re-executes), the execution-relevant tags of those cells, the resolved
+never re-executes; so are presentation-only cell options such as a figure's
+caption, notebook/cell_options.py), the execution-relevant tags of those cells, the resolved
 parameters, the profile name, the kernel name, the digests of the files it
 declares in front matter `inputs:`, and a few switches such as `allow_errors`.
 Values are canonicalised to JSON (sorted keys, no whitespace) before hashing,
@@ -27,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from execblog.notebook.cell_options import key_source
 from execblog.notebook.tags import EXECUTION_TAGS
 
 # Bump when the meaning of a key changes (e.g. what goes into it): every post
@@ -91,7 +93,7 @@ def code_cells_of(notebook: Mapping[str, Any]) -> list[CodeCell]:
         if isinstance(source, list):  # on-disk nbformat splits lines
             source = "".join(source)
         tags = (cell.get("metadata") or {}).get("tags") or ()
-        cells.append(CodeCell(source, tuple(sorted(t for t in tags if t in EXECUTION_TAGS))))
+        cells.append(CodeCell(key_source(source), tuple(sorted(t for t in tags if t in EXECUTION_TAGS))))
     return cells
 
 

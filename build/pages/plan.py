@@ -29,6 +29,7 @@ from execblog.convert.markdown import Heading
 from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 from execblog.pages.feed import absolute_urls
+from execblog.pages.social_card import HEIGHT, WIDTH, SocialCards
 from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, series_order
 
 
@@ -36,6 +37,16 @@ from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, seri
 class Link:
     name: str
     url: str
+
+
+@dataclass(frozen=True)
+class SocialImage:
+    """The image link previews show (og:image): the cover, or the generated card."""
+
+    url: str  # absolute
+    alt: str
+    width: int | None = None
+    height: int | None = None
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,8 @@ class PostView:
     assets: tuple[Asset, ...]
     params: dict[str, Any]  # every front matter key as written (Hugo's .Params), for templates
     comments: bool = True  # front matter `comments`: the site's comment thread under this post
+    social_image: SocialImage | None = None
+    warnings: tuple[str, ...] = ()  # what converting the post found for its author to fix (printed by the build)
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -148,7 +161,8 @@ class SiteUrls:
         return self.base_url + quote(path, safe="/#?=&%~:")
 
 
-def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls: SiteUrls) -> PostView:
+def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls: SiteUrls,
+              cards: SocialCards | None = None) -> PostView:
     post = converted.executed.source
     section = config.posts_section
     path = f"{section}/{urlize(post.slug)}/"
@@ -181,6 +195,21 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         meta.append(t("words", words))
     if show.author and post.authors:
         meta.append(", ".join(post.authors))
+    assets = tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets
+    warnings = converted.warnings
+    social = None
+    if cover_permalink:
+        social = SocialImage(cover_permalink, post.cover.alt if post.cover and post.cover.alt else post.title)
+    elif cards is not None:
+        figure = next((a.source for a in converted.assets
+                       if a.site_path.startswith("outputs/") and a.source.suffix in (".png", ".jpg", ".jpeg")), None)
+        card = cards.card(post.title, " · ".join(meta), figure)
+        name = f"card-{card.path.stem[:16]}.png"
+        assets += (Asset(name, card.path),)
+        social = SocialImage(urls.absolute(path + name), post.title, WIDTH, HEIGHT)
+        if card.missing:
+            warnings += (f"{post.shown_path}: the social card leaves out {card.missing!r}: no font it uses has "
+                         "these characters. Reword the title, or give the post a `cover` image",)
     return PostView(
         name=post.name,
         title=post.title,
@@ -212,10 +241,12 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         cover_permalink=cover_permalink,
         hidden_in_list=post.hidden_in_list,
         aliases=post.aliases,
-        # Bundle files are published beside the page, then any extracted outputs.
-        assets=tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets,
+        # Bundle files are published beside the page, then any extracted outputs and the social card.
+        assets=assets,
         params=post.params,
         comments=post.comments,
+        social_image=social,
+        warnings=warnings,
     )
 
 

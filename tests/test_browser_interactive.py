@@ -14,7 +14,17 @@ import shutil
 
 import pytest
 
-from browser_support import DESKTOP, PHONE, SiteServer, axe, build, copy_repo_site, format_violations, open_page, require_tools
+from browser_support import (
+    DESKTOP,
+    PHONE,
+    SiteServer,
+    axe,
+    build,
+    copy_repo_site,
+    format_violations,
+    open_page,
+    require_tools,
+)
 
 pytestmark = pytest.mark.xdist_group("browser")
 

@@ -44,7 +44,10 @@ def _interpreter_script(source: str) -> str:
         raise SystemExit("vega-interpreter's module layout changed: update tools/vendor_js.py")
     body = source[imports.end() : export.start()]
     names = ", ".join(name.strip() for name in imports.group(1).split(","))
-    return f"(function (vega) {{\nconst {{ {names} }} = vega;\n{body}\nvega.expressionInterpreter = expression;\n}})(vega);\n"
+    return (
+        f"(function (vega) {{\nconst {{ {names} }} = vega;\n{body}\n"
+        "vega.expressionInterpreter = expression;\n})(vega);\n"
+    )
 
 
 def generate() -> dict[str, str]:
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = generate()
     if args.check:
-        stale = [n for n, text in files.items() if not (VENDOR / n).is_file() or (VENDOR / n).read_text("utf-8") != text]
+        stale = [n for n, text in files.items()
+                 if not (VENDOR / n).is_file() or (VENDOR / n).read_text("utf-8") != text]
         if stale:
             print(f"theme/static/vendor is out of date ({', '.join(stale)}): run tools/vendor_js.py", file=sys.stderr)
             return 1

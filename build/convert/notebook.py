@@ -276,20 +276,21 @@ class NotebookConverter:
         """What stands for an output that needs JavaScript and has no static form."""
         return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
 
-    def chart(self, library: str, spec: Any, output: RichOutput, state: PostState, attrs: str = "") -> str | None:
-        """A chart the theme draws from `spec`, over the output's own image while it loads (or without JS);
-        None (the next mimetype) for a spec that is not JSON (a NaN)."""
-        try:
-            data = json_for_script(spec)
-        except ValueError:
-            return None
+    def chart(self, library: str, spec: Any, output: RichOutput, state: PostState, attrs: str = "") -> str:
+        """A chart the theme draws from `spec`, over the output's own image while it loads (or without JS).
+        A spec that is not a chart (None) or not JSON (a NaN) shows the image alone, or says it is not shown."""
         fallback = ""
         for mime, row in self.mimetypes.by_priority(output.data):
             if row.kind == "image":
                 fallback = self.image(RichOutput(mime, row, output.data[mime], output.data, output.metadata), state)
                 break
-        if not fallback:
-            fallback = f"<noscript>{self.not_shown(output.mime)}</noscript>"
+        try:
+            data = None if spec is None else json_for_script(spec)
+        except ValueError:
+            data = None
+        if data is None:
+            return fallback or self.not_shown(output.mime)
+        fallback = fallback or f"<noscript>{self.not_shown(output.mime)}</noscript>"
         return (
             f'<div class="output-chart output-{library}"{attrs}>'
             f'<script type="application/json" class="chart-spec">{data}</script>'
@@ -501,10 +502,10 @@ def _render_interactive(converter: NotebookConverter, output: RichOutput, state:
 
 
 @renderer("plotly")
-def _render_plotly(converter: NotebookConverter, output: RichOutput, state: PostState) -> str | None:
+def _render_plotly(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
     figure = output.value
     if not isinstance(figure, Mapping) or not isinstance(figure.get("data"), list):
-        return None  # not a figure: its image or text form instead
+        return converter.chart("plotly", None, output, state)  # not a figure
     layout = dict(figure.get("layout") or {})
     if isinstance(layout.get("images"), list):  # a picture behind the plot, fetched by URL: only inline data
         layout["images"] = [i for i in layout["images"] if str((i or {}).get("source", "")).startswith("data:")]
@@ -515,9 +516,9 @@ def _render_plotly(converter: NotebookConverter, output: RichOutput, state: Post
 
 
 @renderer("vega")
-def _render_vega(converter: NotebookConverter, output: RichOutput, state: PostState) -> str | None:
+def _render_vega(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
     if not isinstance(output.value, Mapping):
-        return None
+        return converter.chart("vega", None, output, state)
     mode = "vega-lite" if output.mime.startswith("application/vnd.vegalite") else "vega"
     return converter.chart("vega", output.value, output, state, f' data-mode="{mode}"')
 
@@ -567,7 +568,9 @@ def _render_text(converter: NotebookConverter, output: RichOutput, state: PostSt
 
 
 # --- helpers ---------------------------------------------------------------------------------------
-_SCRIPT_UNSAFE = str.maketrans({"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+_SCRIPT_UNSAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
 
 
 def json_for_script(value: Any) -> str:

@@ -34,8 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execblog.config import SiteConfig
-from execblog.errors import BuildError
 from execblog.convert.markdown import pygments_css
+from execblog.errors import BuildError
 from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
 from execblog.pages.plan import Page, SiteUrls
@@ -129,6 +129,9 @@ class ThemeAssets:
     def _library(self, name: str) -> str:
         """The URL of a library a theme script names, written once."""
         stem, _, suffix = name.rpartition(".")
+        licences = self.vendor_dir / f"{name.split('.')[0]}.LICENSES.txt"
+        if licences.is_file():  # beside the library, as its header says
+            self.writer.copy_file(f"assets/vendor/{licences.name}", licences)
         return self._write(f"vendor/{stem}", suffix, library_file(self.vendor_dir, name).read_bytes())
 
     def _write(self, stem: str, suffix: str, data: bytes) -> str:

@@ -33,7 +33,15 @@
     delete out.width; // the column's width, on a phone too
     out.font = Object.assign({}, layout.font, { color: style.color });
     if (dark()) {
+      var css = getComputedStyle(root);
+      var entry = css.getPropertyValue("--entry").trim(), active = css.getPropertyValue("--tertiary").trim();
       out.plot_bgcolor = "rgba(0,0,0,0)";
+      // buttons and sliders: Plotly's are light grey with the text colour, unreadable on dark text colour
+      ["updatemenus", "sliders"].forEach(function (key) {
+        if (Array.isArray(layout[key])) out[key] = layout[key].map(function (menu) {
+          return Object.assign({}, menu, { bgcolor: entry, activecolor: active, bordercolor: grid, font: Object.assign({}, menu.font, { color: style.color }) });
+        });
+      });
       Object.keys(layout).concat(["xaxis", "yaxis"]).forEach(function (key) {
         if (/^[xy]axis\d*$/.test(key)) out[key] = Object.assign({}, layout[key], { gridcolor: grid, zerolinecolor: grid, linecolor: grid });
       });

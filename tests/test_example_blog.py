@@ -42,7 +42,7 @@ def page(site: Path, name: str):
 def test_every_executable_post_ran(built):
     site, log = built
     ran = set(re.findall(r"\] ([\w-]+): executed in", log))
-    assert ran == STAND_IN_POSTS | {"attention-minilm"}
+    assert ran == STAND_IN_POSTS | {"attention-minilm", "attention-minilm-interactive"}
     assert "on stand-in models (banner shown): " in log
     for name in ran:
         meta = json.loads((site / "_freeze" / name / "meta.json").read_text())
@@ -136,8 +136,9 @@ def test_meta_lines_are_hugos_numbers_for_the_rendered_content(built, tmp_path):
     from execblog.config import load_config
     from execblog.content.readers import read_posts
     from execblog.convert.markdown import MarkdownRenderer
-    from execblog.convert.notebook import NotebookConverter
+    from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
     from execblog.execution.execute import execute_posts
+    from execblog.i18n import Translator
     from execblog.pipeline import BuildOptions, execution_settings
 
     config = load_config(site)
@@ -146,7 +147,9 @@ def test_meta_lines_are_hugos_numbers_for_the_rendered_content(built, tmp_path):
                                                            profile="offline", quiet=True))
     report = execute_posts(posts, settings)  # everything is fresh in the freeze now: nothing runs
     assert report.executed == []
-    converter = NotebookConverter(MarkdownRenderer())
+    t = Translator(site, config.language)  # the notes the site shows (e.g. a chart's <noscript>) in its language
+    labels = {k: t(f"nb_{k}") for k in DEFAULT_LABELS}
+    converter = NotebookConverter(MarkdownRenderer(), ConverterOptions(labels=labels))
     contents = {e.source.name: converter.convert(e).html for e in report.posts}
     hugo = _hugo_counts(tmp_path, contents)
     for name, (words, minutes) in hugo.items():

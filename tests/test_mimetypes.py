@@ -113,8 +113,12 @@ def test_display_priority_is_the_order_of_the_table(tmp_path, post):
     assert "output-html" in shown({"text/plain": "x", "text/html": "<b>x</b>"})
     # a widget's text/plain is a stale repr: nothing is shown
     assert "cell-output" not in shown({"application/vnd.jupyter.widget-view+json": {}, "text/plain": "IntSlider()"})
-    # an interactive chart shows its image fallback, else says it is not shown (never its text repr)
-    assert "output-image" in shown({"application/vnd.plotly.v1+json": {}, "image/png": png, "text/plain": "Fig"})
+    # a chart the theme draws comes first, its image inside as the fallback; never its text repr
+    figure = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}
+    drawn = shown({"application/vnd.plotly.v1+json": figure, "image/png": png, "text/plain": "Fig"})
+    assert drawn.index("output-chart") < drawn.index("output-image") and "Fig<" not in drawn
+    # an interactive output the theme cannot draw shows its image fallback, else says it is not shown
+    assert "output-image" in shown({"application/vnd.bokehjs_exec.v0+json": {}, "image/png": png, "text/plain": "F"})
     notice = shown({"application/vnd.plotly.v1+json": {}, "text/html": "<div></div>", "text/plain": "Figure()"})
     assert "output-unsupported" in notice and "application/vnd.plotly.v1+json" in notice and "Figure()" not in notice
     # HTML that was only a script declines: the next mimetype shows
@@ -154,8 +158,8 @@ def test_a_new_kind_is_one_row_and_one_renderer(tmp_path, post):
 
 def test_every_shown_mimetype_says_how_it_is_made_safe():
     for row in TABLE.rows:
-        if row.kind not in RENDERERS or row.kind in ("widget", "interactive"):
-            continue  # never shown, or only a notice naming it
+        if row.kind not in RENDERERS or row.kind in ("widget", "interactive", "plotly", "vega"):
+            continue  # never shown, only a notice naming it, or JSON for the theme (json_for_script)
         raster = row.kind == "image" and row.base64  # bytes behind <img>, never markup
         assert raster or row.sanitize is not None, row.name
 
@@ -166,7 +170,9 @@ def test_a_table_with_two_rows_for_one_mimetype_is_refused():
 
 
 def test_versioned_interactive_mimetypes_match_their_prefix_row():
-    assert TABLE.lookup("application/vnd.vegalite.v5+json").kind == "interactive"
+    assert TABLE.lookup("application/vnd.vegalite.v5+json").kind == "vega"
+    assert TABLE.lookup("application/vnd.vega.v5+json").kind == "vega"
+    assert TABLE.lookup("application/vnd.plotly.v1+json").kind == "plotly"
     assert TABLE.lookup("application/vnd.bokehjs_load.v0+json").kind == "interactive"
     assert TABLE.lookup("application/x-unknown") is None
 

@@ -215,6 +215,52 @@ def test_mimetype_choice(converter, tmp_path):
     assert '<pre class="output-text">42</pre>' in html
 
 
+VEGALITE = "application/vnd.vegalite.v6+json"
+
+
+def _chart_spec(html: str) -> dict:
+    match = re.search(r'<script type="application/json" class="chart-spec">(.*?)</script>', html, re.S)
+    assert match, html
+    return json.loads(match.group(1))
+
+
+def test_charts_are_json_data_for_the_theme_with_their_image_as_fallback(converter, tmp_path):
+    hostile = "</script><script>alert(1)</script><!--"
+    figure = {
+        "data": [{"type": "heatmap", "z": [[0.1, 0.9]], "hovertemplate": hostile}],
+        "layout": {"title": {"text": "A & B"}, "images": [{"source": "https://example.com/x.png"},
+                                                          {"source": "data:image/png;base64,AA=="}]},
+        "config": {"editable": True},
+    }
+    nb = _nb(
+        _code("fig", [_data({PLOTLY: figure, "image/png": _png(), "text/plain": "Figure()"})]),
+        _code("chart", [_data({VEGALITE: {"mark": "bar", "description": hostile}, "text/plain": "alt.Chart(...)"})]),
+    )
+    html = _convert(converter, tmp_path, nb).html
+    # nothing in the data can end the script element or start markup; JSON.parse gives the value back
+    assert "<script>" not in html and "alert(1)</script>" not in html and "<!--" not in html
+    assert html.count('<script type="application/json" class="chart-spec">') == 2
+    plotly, vega = re.findall(r'<div class="output-chart output-(\w+)"', html)
+    assert (plotly, vega) == ("plotly", "vega") and 'data-mode="vega-lite"' in html
+    spec = _chart_spec(html)
+    assert spec["data"][0]["hovertemplate"] == hostile and spec["layout"]["title"]["text"] == "A & B"
+    assert [i["source"] for i in spec["layout"]["images"]] == ["data:image/png;base64,AA=="]  # no off-site picture
+    assert "config" not in spec  # the theme's config, not the output's
+    # the saved image is the fallback, as a file; a chart without one says so without JS only
+    fallback = html.split('<div class="chart-fallback">')[1]
+    assert fallback.startswith('<figure class="output-image"><img src="outputs/')
+    assert '<noscript><p class="output-unsupported">' in html.split('class="output-chart output-vega"')[1]
+    assert "output-text" not in html and "alt.Chart" not in html  # not their text reprs
+
+
+def test_a_chart_that_is_not_a_figure_falls_back(converter, tmp_path):
+    nb = _nb(_code("x", [_data({PLOTLY: {"nodata": 1}, "image/png": _png(), "text/plain": "x"})]),
+             _code("y", [_data({PLOTLY: {"data": [{"z": [float("nan")]}]}, "text/plain": "nan chart"})]))
+    html = _convert(converter, tmp_path, nb).html
+    assert "output-chart" not in html and '<figure class="output-image">' in html
+    assert 'class="output-unsupported"' in html  # the NaN figure is not JSON: said, not drawn
+
+
 def test_tags(converter, tmp_path):
     nb = _nb(
         _code("print('A')", [_stream("out-A\n")], tags=["remove-cell"]),

@@ -3,11 +3,12 @@
 Builds the repository's site into a temporary folder (executable posts from
 the freeze, as committed; `--execute` runs stale ones first), serves it on
 127.0.0.1 and has Debian's Chromium photograph the home page, a post with a
-heatmap and a search for メロス, in light and dark, on a 1280x900 desktop
+heatmap, the interactive example (a Plotly chart with a hover label) and a
+search for メロス, in light and dark, on a 1280x900 desktop
 and a 390x844 phone, into docs/screenshots/ (viewport only, palette PNGs
 well under 300 KB each).
 
-    .venv/bin/python tools/screenshots.py [--site .] [--out docs/screenshots] [--execute]
+    .venv/bin/python tools/screenshots.py [--site .] [--out docs/screenshots] [--execute] [--only NAME]
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ VIEWPORTS = {"desktop": DESKTOP, "phone": PHONE}
 SCHEMES = ("light", "dark")
 SEARCH_QUERY = "メロス"
 PREFERRED_POST = "attention-melos"
+INTERACTIVE_POST = "attention-minilm-interactive"
+SHOTS = ("home", "post-heatmap", "post-interactive", "search")
 MAX_BYTES = 300 * 1024
 
 
@@ -57,12 +60,31 @@ def save_png(data: bytes, path: Path) -> int:
     return len(best)
 
 
-def shoot(base_url: str, public: Path, out: Path) -> list[tuple[Path, int]]:
+def show_chart(page) -> None:
+    """The first chart drawn under the header, a hover label on its middle cell."""
+    chart = page.locator(".post-content .output-chart").first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_selector(".output-chart.chart-drawn", timeout=30_000)
+    page.evaluate("""() => {
+        const header = document.querySelector('.header').getBoundingClientRect().height;
+        const top = document.querySelector('.output-chart').getBoundingClientRect().top;
+        window.scrollTo(0, scrollY + top - header - 16);
+    }""")
+    page.wait_for_timeout(300)
+    box = page.locator(".output-plotly .nsewdrag").first.bounding_box()
+    if box:
+        page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6, steps=4)
+        page.wait_for_selector(".output-plotly .hoverlayer .hovertext")
+
+
+def shoot(base_url: str, public: Path, out: Path, only: tuple[str, ...] = SHOTS) -> list[tuple[Path, int]]:
     post, has_image = heatmap_post(public)
     if not has_image:
         print(f"note: no post has an output image yet (run its notebook to freeze outputs); showing {post}",
               file=sys.stderr)
-    shots = {"home": "", "post-heatmap": post, "search": "search/?q=" + SEARCH_QUERY}
+    shots = {"home": "", "post-heatmap": post, "post-interactive": f"posts/{INTERACTIVE_POST}/",
+             "search": "search/?q=" + SEARCH_QUERY}
+    shots = {name: rel for name, rel in shots.items() if name in only}
     written = []
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as profile, chromium(Path(profile)) as context:
@@ -90,6 +112,8 @@ def shoot(base_url: str, public: Path, out: Path) -> list[tuple[Path, int]]:
                             window.scrollTo(0, scrollY + top - header - 16);
                         }""")
                         page.evaluate("Promise.all([...document.images].map(i => i.decode().catch(() => null)))")
+                    if name == "post-interactive":
+                        show_chart(page)
                     page.evaluate("document.fonts.ready")
                     page.wait_for_timeout(150)
                     path = out / f"{name}-{vp_name}-{scheme}.png"
@@ -104,13 +128,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--site", type=Path, default=ROOT, help="site folder (default: the repository)")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
     parser.add_argument("--execute", action="store_true", help="execute stale posts instead of using the freeze only")
+    parser.add_argument("--only", action="append", choices=SHOTS, help="only this screenshot (repeatable)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="execblog-shots-") as tmp:
         source = copy_repo_site(Path(tmp) / "site") if args.site.resolve() == ROOT else args.site
         public = Path(tmp) / "public"
         with SiteServer(public, "/ml-blog/") as server:
             build(source, public, server.base_url, *([] if args.execute else ["--no-execute"]))
-            written = shoot(server.base_url, public, args.out)
+            written = shoot(server.base_url, public, args.out, tuple(args.only or SHOTS))
     too_big = [(p, s) for p, s in written if s > MAX_BYTES]
     for path, size in written:
         print(f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}  {size / 1024:.0f} KB")

@@ -16,8 +16,11 @@ become spans, long text folds behind a <details> "show more". HTML outputs
 (pandas tables) are sanitized by allow-list (sanitize.py), and so are SVG
 images, which are published as sanitized copies; LaTeX and Markdown outputs
 render like Markdown (math allow-listed, raw HTML omitted or sanitized);
-interactive outputs (Plotly, Vega, Bokeh) show their static image fallback;
-widget outputs are dropped.
+Plotly and Vega/Vega-Lite charts are data for the theme to draw: their JSON
+in a <script type="application/json"> (`<`, `>` and `&` escaped, so it can
+never end the element), the output's image as the fallback shown until the
+chart is drawn (or a note in <noscript>); other interactive outputs (Bokeh)
+show their image fallback; widget outputs are dropped.
 
 Which mimetype of an output is shown comes from the mimetype table
 (notebook/mimetypes.py) in its display priority order: the first whose kind
@@ -44,6 +47,10 @@ CSS classes (stable; the theme styles them):
     div.output-markdown            Markdown output
     figure.output-image            an image output (<img loading="lazy">)
     p.output-unsupported           an interactive output with no static fallback
+    div.output-chart               a chart the theme draws (+ .output-plotly or
+                                   .output-vega; data-mode: vega or vega-lite),
+                                   holding script.chart-spec (its JSON) and
+                                   div.chart-fallback (image or <noscript> note)
     details.fold                   collapsed content, with .fold-input,
                                    .fold-output, .fold-cell or .fold-more (long
                                    text: the first lines stay visible above it)
@@ -344,6 +351,27 @@ class NotebookConverter:
         """What stands for an output that needs JavaScript and has no static form."""
         return f'<p class="output-unsupported">{html.escape(self.labels["interactive"].format(mime=mime))}</p>'
 
+    def chart(self, library: str, spec: Any, output: RichOutput, state: PostState, attrs: str = "") -> str:
+        """A chart the theme draws from `spec`, over the output's own image while it loads (or without JS).
+        A spec that is not a chart (None) or not JSON (a NaN) shows the image alone, or says it is not shown."""
+        fallback = ""
+        for mime, row in self.mimetypes.by_priority(output.data):
+            if row.kind == "image":
+                fallback = self.image(RichOutput(mime, row, output.data[mime], output.data, output.metadata), state)
+                break
+        try:
+            data = None if spec is None else json_for_script(spec)
+        except ValueError:
+            data = None
+        if data is None:
+            return fallback or self.not_shown(output.mime)
+        fallback = fallback or f"<noscript>{self.not_shown(output.mime)}</noscript>"
+        return (
+            f'<div class="output-chart output-{library}"{attrs}>'
+            f'<script type="application/json" class="chart-spec">{data}</script>'
+            f'<div class="chart-fallback">{fallback}</div></div>'
+        )
+
     def output_markdown(self, text: str) -> tuple[str, bool]:
         """Markdown (or LaTeX) from an output, and whether it has math. The
         renderer already omits raw HTML and allow-lists math; when the site
@@ -628,6 +656,28 @@ def _render_interactive(converter: NotebookConverter, output: RichOutput, state:
     return converter.not_shown(output.mime)  # no image fallback ranked above it
 
 
+@renderer("plotly")
+def _render_plotly(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    figure = output.value
+    if not isinstance(figure, Mapping) or not isinstance(figure.get("data"), list):
+        return converter.chart("plotly", None, output, state)  # not a figure
+    layout = dict(figure.get("layout") or {})
+    if isinstance(layout.get("images"), list):  # a picture behind the plot, fetched by URL: only inline data
+        layout["images"] = [i for i in layout["images"] if str((i or {}).get("source", "")).startswith("data:")]
+    spec = {"data": figure["data"], "layout": layout}  # the figure's own `config` is not taken: the theme's is
+    if isinstance(figure.get("frames"), list):
+        spec["frames"] = figure["frames"]
+    return converter.chart("plotly", spec, output, state)
+
+
+@renderer("vega")
+def _render_vega(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    if not isinstance(output.value, Mapping):
+        return converter.chart("vega", None, output, state)
+    mode = "vega-lite" if output.mime.startswith("application/vnd.vegalite") else "vega"
+    return converter.chart("vega", output.value, output, state, f' data-mode="{mode}"')
+
+
 @renderer("image")
 def _render_image(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
     return converter.image(output, state)
@@ -677,6 +727,17 @@ def _cell_line(text: str, source: str) -> int | None:
     """The line of the post where a code cell's source starts (jupytext writes it verbatim)."""
     at = text.find(source) if source.strip() else -1
     return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+_SCRIPT_UNSAFE = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
+def json_for_script(value: Any) -> str:
+    """JSON to put inside <script type="application/json">: the same value to JSON.parse, but with no
+    `<` (so no `</script>` or `<!--` can end or bend the element), no `>` or `&`."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).translate(_SCRIPT_UNSAFE)
 
 
 def _text(value: Any) -> str:

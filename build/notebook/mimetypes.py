@@ -4,7 +4,8 @@ conversion all derive from, so they cannot disagree about a mimetype.
 Each row (`Mimetype`) says what an output stored under that key is:
 
 * `kind`: which renderer shows it. convert/notebook.py registers one renderer
-  per kind (image, latex, html, markdown, json, text, interactive, widget); a
+  per kind (image, latex, html, markdown, json, text, plotly, vega,
+  interactive, widget); a
   row whose kind has no renderer is frozen and redacted but never shown.
 * `extension`, `base64`: an output with an extension is an image the freeze
   stores as a file `<sha256[:16]><extension>` (notebook/files.py); `base64`
@@ -24,8 +25,9 @@ Display priority is the order of the table, highest first, as nbconvert's
 `display_data_priority`: an output shows its highest-priority mimetype whose
 kind has a renderer (a renderer may decline, e.g. HTML that is only a script,
 and the next one is tried). So a widget (its text/plain is a stale repr) hides
-everything, an image fallback wins over the interactive format it stands in
-for, and an interactive format wins over its text forms.
+everything; a chart the theme can draw (Plotly, Vega) wins over its image,
+which its renderer keeps as the fallback; an image wins over an interactive
+format the theme cannot draw; and those win over their text forms.
 
 A new output mimetype is one row here; a new kind also needs one renderer.
 """
@@ -66,6 +68,9 @@ def _interactive(name: str, prefix: bool = True) -> Mimetype:
 # Highest display priority first.
 MIMETYPES: tuple[Mimetype, ...] = (
     Mimetype("application/vnd.jupyter.widget-view+json", "widget"),
+    # Charts the theme draws from their data, with the output's image (if any) shown until then.
+    Mimetype("application/vnd.plotly", "plotly", prefix=True),
+    Mimetype("application/vnd.vega", "vega", prefix=True),  # Vega and Vega-Lite (Altair)
     Mimetype("text/latex", "latex", sanitize="markdown"),
     Mimetype("image/svg+xml", "image", ".svg", sanitize="svg", redact="markup"),
     _image("image/png", ".png"),
@@ -73,8 +78,6 @@ MIMETYPES: tuple[Mimetype, ...] = (
     _image("image/gif", ".gif"),
     _image("image/webp", ".webp"),
     _image("image/bmp", ".bmp"),
-    _interactive("application/vnd.plotly"),
-    _interactive("application/vnd.vega"),  # Vega and Vega-Lite
     _interactive("application/vnd.bokehjs"),
     _interactive("application/vnd.holoviews"),
     _interactive("application/javascript", prefix=False),

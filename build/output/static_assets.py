@@ -15,11 +15,19 @@ Pages are rendered with placeholders for the stylesheet and script URLs
 
 Both are minified and named by a fingerprint of their bytes, so a changed file
 gets a new URL and caches never serve an old one.
+
+Libraries (Plotly, Vega) are never part of those: a theme script names one as
+the string `execblog-vendor:<file>` and gets its URL there, and the library is
+written as it is, fingerprinted, to `assets/vendor/` only when a page's
+scripts name it. `<file>` is read from theme/static/vendor/ (generated from
+pinned npm packages by tools/vendor_js.py) or, for `PACKAGE_LIBRARIES`, from
+the installed PyPI package that wrote the outputs, so the two always match.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +35,7 @@ from pathlib import Path
 
 from execblog.config import SiteConfig
 from execblog.convert.markdown import pygments_css
+from execblog.errors import BuildError
 from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
 from execblog.pages.plan import Page, SiteUrls
@@ -35,6 +44,11 @@ from execblog.pages.plan import Page, SiteUrls
 CSS_SLOT = "execblog-asset-slot-css"
 JS_SLOT = "execblog-asset-slot-js"
 _NEEDS = re.compile(r"\A\s*//\s*needs:(.*)")
+_VENDOR_REF = re.compile(r"execblog-vendor:([\w.-]+)")
+# Libraries taken from an installed Python package: file -> (package, path inside it).
+PACKAGE_LIBRARIES: dict[str, tuple[str, str]] = {
+    "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
+}
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,7 @@ class Script:
 class ThemeAssets:
     def __init__(self, writer: SiteWriter, site_dir: Path, config: SiteConfig):
         static_dir = site_dir / "theme" / "static"
+        self.vendor_dir = static_dir / "vendor"
         self.writer = writer
         self.base_path = SiteUrls(config.base_url).base_path
         self.stylesheet = Stylesheet(full_css(static_dir, config))
@@ -69,7 +84,7 @@ class ThemeAssets:
         self._script_urls: dict[tuple[int, ...], str] = {}
         for path in sorted(static_dir.rglob("*")):
             rel = path.relative_to(static_dir).as_posix()
-            if path.is_file() and not rel.startswith(("css/", "js/")):
+            if path.is_file() and not rel.startswith(("css/", "js/", "vendor/")):
                 writer.copy_file(rel, path)
 
     @property
@@ -101,13 +116,15 @@ class ThemeAssets:
 
     def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
         """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""
-        return {kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)))
+        return {kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)).encode("utf-8"))
                 for kind, tokens in sorted(by_kind.items())}
 
     def script_url(self, scripts: tuple[int, ...]) -> str:
         """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""
         if scripts not in self._script_urls:
-            self._script_urls[scripts] = self._write("js/main", "js", "".join(self.scripts[i].text for i in scripts))
+            bundle = "".join(self.scripts[i].text for i in scripts)
+            bundle = _VENDOR_REF.sub(lambda m: self._library(m.group(1)), bundle)
+            self._script_urls[scripts] = self._write("js/main", "js", bundle.encode("utf-8"))
         return self._script_urls[scripts]
 
     def fill_page(self, text: str, use: PageUse | None, css_url: str) -> str:
@@ -117,13 +134,40 @@ class ThemeAssets:
         # the first occurrence is the <head>'s link; a page's text could quote the placeholder later on
         return text.replace(CSS_SLOT, css_url, 1).replace(JS_SLOT, self.script_url(use.scripts), 1)
 
-    def _write(self, stem: str, suffix: str, text: str) -> str:
-        data = text.encode("utf-8")
+    def _library(self, name: str) -> str:
+        """The URL of a library a theme script names, written once."""
+        stem, _, suffix = name.rpartition(".")
+        licences = self.vendor_dir / f"{name.split('.')[0]}.LICENSES.txt"
+        if licences.is_file():  # beside the library, as its header says
+            self.writer.copy_file(f"assets/vendor/{licences.name}", licences)
+        return self._write(f"vendor/{stem}", suffix, library_file(self.vendor_dir, name).read_bytes())
+
+    def _write(self, stem: str, suffix: str, data: bytes) -> str:
         if data not in self._written:
             name = f"assets/{stem}.{fingerprint(data)}.{suffix}"
             self.writer.write_bytes(name, data)
             self._written[data] = self.base_path + name
         return self._written[data]
+
+
+def library_file(vendor_dir: Path, name: str) -> Path:
+    """Where library `name` is read from: the installed package that ships it, else theme/static/vendor/."""
+    if name in PACKAGE_LIBRARIES:
+        package, inside = PACKAGE_LIBRARIES[name]
+        spec = importlib.util.find_spec(package)
+        roots = list(spec.submodule_search_locations or []) if spec else []
+        for root in roots:
+            if (Path(root) / inside).is_file():
+                return Path(root) / inside
+        raise BuildError(
+            f"a page shows a chart that needs {name}, which comes from the Python package `{package}`, not installed",
+            hint=f"install the pinned version: pip install -r requirements.lock (it lists {package})",
+        )
+    path = vendor_dir / name
+    if not path.is_file():
+        raise BuildError(f"a theme script names the library {name}, which is not in theme/static/vendor/",
+                         path=vendor_dir, hint="run tools/vendor_js.py after `npm ci`, or fix the script")
+    return path
 
 
 def full_css(static_dir: Path, config: SiteConfig) -> str:

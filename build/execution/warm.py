@@ -226,6 +226,17 @@ class WarmPool:
         spare.kernel.adopt(loop, spare.ran)
         return spare.kernel
 
+    def wait(self, timeout: float | None = None) -> bool:
+        """Until every spare wanted now is prepared (or dropped); False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._lock:
+            spares = list(self._spares.values())
+        for spare in spares:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not spare.ready.wait(left):
+                return False
+        return True
+
     def kernel_tags(self) -> set[str]:
         """Tags of the spares' kernels: the runner's cleanup after a build leaves their processes alone."""
         with self._lock:

@@ -48,7 +48,8 @@ def test_setup_is_the_leading_import_cells_with_literal_parameters_and_the_next_
     setup = setup_of(nb, ["torch"])
     assert setup.cells == (0, 1, 3, 4)
     assert "injected-parameters" in nb.cells[1].metadata["tags"]
-    assert setup.imports == "import numpy as np\nfrom pathlib import Path\nimport torch"
+    assert setup.imports == "import numpy as np\nfrom pathlib import Path" and setup.following == 5
+    assert setup.preload == "import torch"
 
 
 @pytest.mark.unit
@@ -85,15 +86,18 @@ def test_trailing_parameters_are_left_to_the_run():
 COUNTER = """\
 ```python
 import os
+import sys
 import chatty
 ```
 
 ```python
 import json
+import noisy
 counter = globals().get("counter", 0) + 1
 with open("runs.log", "a") as f:
     f.write(f"{os.getpid()} {counter}\\n")
 print(json.dumps({"counter": counter, "n": n}))
+print("from the cell", file=sys.stderr)
 ```
 """
 PARAMETERS = """\
@@ -110,6 +114,7 @@ def posts(tmp_path: Path) -> Path:
     folder = tmp_path / "posts"
     folder.mkdir()
     (folder / "chatty.py").write_text("print('imported chatty')\n", encoding="utf-8")
+    (folder / "noisy.py").write_text("import sys\nprint('noisy warning', file=sys.stderr)\n", encoding="utf-8")
     (folder / "p.md").write_text(
         f"---\ntitle: P\ndate: 2025-01-01\nparameters: {{n: 4}}\n{KERNEL}---\n{PARAMETERS}{COUNTER}", encoding="utf-8"
     )
@@ -175,6 +180,8 @@ def test_each_run_takes_a_fresh_spare_that_ran_only_the_imports(posts):
         code = [c for c in notebook.cells if c.cell_type == "code"]
         assert [c.execution_count for c in code] == [1, 2, 3, 4]
         assert "imported chatty" in code[2].outputs[0]["text"] and "skip-execution" not in cold[0]
+        assert [(o.get("name"), o.get("text")) for o in code[3].outputs] == [
+            ("stdout", '{"counter": 1, "n": 4}\n'), ("stderr", "noisy warning\nfrom the cell\n")]
     finally:
         pool.close()
 
@@ -199,7 +206,7 @@ def test_a_spare_whose_setup_changed_is_not_used(posts):
     try:
         _run(posts, pool)  # cold; leaves a spare
         spare = _spare_pid(pool)
-        text = (posts / "p.md").read_text().replace("import os\nimport chatty", "import os\nimport chatty\nimport re")
+        text = (posts / "p.md").read_text().replace("import chatty", "import chatty\nimport re")
         (posts / "p.md").write_text(text)
         _run(posts, pool)
         assert _runs(posts)[-1][0] != spare and not _alive(spare)

@@ -149,11 +149,13 @@ class RunRequest:
 
 @dataclass(frozen=True)
 class RanAhead:
-    """A setup cell as a spare kernel ran it, before the run took the kernel."""
+    """A setup cell as a spare kernel ran it, before the run took the kernel; or (`before`) what the
+    imports opening a cell printed there, the rest of the cell being left to the run."""
 
     outputs: list[Any]
     execution_count: int | None
     seconds: float
+    before: bool = False
 
 
 @dataclass
@@ -526,7 +528,7 @@ class Runner:
 
         tracker = _CellTracker(request.post.name, self.progress)
         nb = parameterized(request.notebook, request.inject, self.options.kernel_name)
-        for index in kernel.ran_ahead:  # run in the spare already
+        for index in (i for i, ran in kernel.ran_ahead.items() if not ran.before):  # run in the spare already
             nb.cells[index].metadata["tags"] = [*nb.cells[index].metadata.get("tags", []), tags.SKIP_EXECUTION]
         probe = nbformat.v4.new_code_cell(provenance_source(self.options.provenance_packages))
         probe.metadata["tags"] = [PROVENANCE_TAG, tags.RAISES_EXCEPTION, tags.REMOVE_CELL]
@@ -585,6 +587,10 @@ class Runner:
             ]
             for index, ran in kernel.ran_ahead.items():  # as if run here: no trace of the skip
                 cell = executed.cells[index]
+                if ran.before:
+                    if cell.execution_count is not None and ran.outputs:
+                        cell.outputs = coalesce_streams([*copy.deepcopy(ran.outputs), *cell.outputs])
+                    continue
                 cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != tags.SKIP_EXECUTION]
                 cell.outputs, cell.execution_count = copy.deepcopy(ran.outputs), ran.execution_count
                 cell.metadata.setdefault("papermill", {})["duration"] = ran.seconds
@@ -733,6 +739,32 @@ def parameterized(notebook: Any, inject: dict[str, Any], kernel_name: str) -> An
     if inject:
         nb = parameterize_notebook(nb, inject, kernel_name=kernel_name)
     return nb
+
+
+_CARRIAGE_RETURN = re.compile(r".*\r(?=[^\n])")
+
+
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """nbclient's `coalesce_streams` (one stdout and one stderr output per cell, progress frames
+    resolved), applied again when a spare's import output is put in front of a cell's own."""
+    merged: list[Any] = []
+    streams: dict[str, Any] = {}
+    for output in outputs:
+        if output["output_type"] != "stream":
+            merged.append(output)
+        elif output["name"] in streams:
+            streams[output["name"]]["text"] += output["text"]
+        else:
+            merged.append(output)
+            streams[output["name"]] = output
+    for output in streams.values():  # (nbclient's backspace pass never runs: its loop starts with equal lengths)
+        output["text"] = _CARRIAGE_RETURN.sub("", output["text"])
+    for i, output in enumerate(merged):  # stdout before stderr, as nbclient orders them
+        if output["output_type"] == "stream" and output["name"] == "stderr" and len(merged) >= i + 2:
+            after = merged[i + 1]
+            if after["output_type"] == "stream" and after["name"] == "stdout":
+                merged.insert(i, merged.pop(i + 1))
+    return merged
 
 
 def provenance_source(packages: Sequence[str]) -> str:

@@ -16,9 +16,11 @@ nothing else:
   the run skips them and puts those back, so its freeze entry is a cold
   run's except for timings;
 * then, silently (no execution count, no history), the import statements
-  that open the next code cell and the modules front matter `preload:` names.
-  A spare whose silent imports print or display anything is dropped: the
-  cold run shows that output, a warm one could not.
+  that open the next code cell (what they print, e.g. a warning, is put in
+  front of that cell's outputs, as a cold run shows it), then the modules
+  front matter `preload:` names. A spare is dropped when those imports fail
+  or display anything but text, or when a `preload:` import prints at all
+  (a cold run would show it where the post imports the module).
 
 Soundness: a spare runs none of the post's other code, a run takes it from
 the pool (it is never given back; the runner kills it after the run like any
@@ -90,10 +92,12 @@ def _only_literals(body: list[ast.stmt]) -> bool:
 @dataclass(frozen=True)
 class Setup:
     cells: tuple[int, ...] = ()  # indices in the parameterized notebook, run ahead in this order
-    imports: str = ""  # import statements run silently after them
+    imports: str = ""  # the import statements opening the next code cell, run silently after them
+    following: int | None = None  # that cell's index
+    preload: str = ""  # front matter `preload:`, run silently last
 
     def __bool__(self) -> bool:
-        return bool(self.cells or self.imports)
+        return bool(self.cells or self.imports or self.preload)
 
 
 def setup_of(nb: Any, preload: Sequence[str] = ()) -> Setup:
@@ -102,6 +106,7 @@ def setup_of(nb: Any, preload: Sequence[str] = ()) -> Setup:
     last_import = -1
     following: list[ast.stmt] = []
     source = ""
+    at = None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not cell.source.strip():
             continue
@@ -115,7 +120,7 @@ def setup_of(nb: Any, preload: Sequence[str] = ()) -> Setup:
         elif _only_imports(body):
             last_import = len(cells)
         else:
-            following, source = body, cell.source
+            following, source, at = body, cell.source, index
             break
         cells.append(index)
     lines = []
@@ -123,8 +128,9 @@ def setup_of(nb: Any, preload: Sequence[str] = ()) -> Setup:
         if not isinstance(node, ast.Import | ast.ImportFrom):
             break
         lines.append(ast.get_source_segment(source, node) or "")
-    lines += [f"import {name}" for name in preload]
-    return Setup(tuple(cells[: last_import + 1]), "\n".join(line for line in lines if line))
+    imports = "\n".join(line for line in lines if line)
+    return Setup(tuple(cells[: last_import + 1]), imports, at if imports else None,
+                 "\n".join(f"import {name}" for name in preload))
 
 
 # --- the pool -------------------------------------------------------------------------------------------
@@ -154,6 +160,7 @@ def _key(request: RunRequest, options: RunnerOptions, setup: Setup) -> tuple[Any
         tuple(sorted(request.env.items())),
         tuple(nb.cells[i].source for i in setup.cells),
         setup.imports,
+        setup.preload,
         request.cell_timeout,
     )
 
@@ -318,29 +325,42 @@ class WarmPool:
                     if any(output.get("output_type") == "error" for output in cell.outputs):
                         return ran, False
                     ran[index] = RanAhead(copy.deepcopy(cell.outputs), cell.execution_count, time.monotonic() - t0)
-                clean = await _silent(client, spare.setup.imports) if spare.setup.imports else True
-                return ran, clean
+                setup = spare.setup
+                if setup.imports and setup.following is not None:
+                    t0 = time.monotonic()
+                    said = await _silent(client, setup.imports)
+                    if said is None:
+                        return ran, False
+                    ran[setup.following] = RanAhead(said, None, time.monotonic() - t0, before=True)
+                if setup.preload and await _silent(client, setup.preload) != []:
+                    return ran, False
+                return ran, True
         except Exception:  # an import that fails or times out: the run shows it
             return ran, False
         finally:
             kernel.release_clients()
 
 
-async def _silent(client: Any, code: str) -> bool:
-    """Run `code` without history or execution count; True when it neither failed nor said anything."""
+async def _silent(client: Any, code: str) -> list[Any] | None:
+    """Run `code` without history or execution count: the text it printed (stream outputs),
+    or None when it failed or displayed anything else."""
+    import nbformat
+
     kc = client.kc
     msg_id = kc.execute(code, silent=True, store_history=False)
     reply = await client.async_wait_for_reply(msg_id)
-    clean = reply is not None and reply["content"].get("status") == "ok"
+    said: list[Any] | None = [] if reply is not None and reply["content"].get("status") == "ok" else None
     while True:
         message = await kc.get_iopub_msg(timeout=30)
         if message["parent_header"].get("msg_id") != msg_id:
             continue
-        kind = message["msg_type"]
-        if kind == "status" and message["content"].get("execution_state") == "idle":
-            return clean
-        if kind in ("stream", "display_data", "update_display_data", "execute_result", "error"):
-            clean = False
+        kind, content = message["msg_type"], message["content"]
+        if kind == "status" and content.get("execution_state") == "idle":
+            return said
+        if kind == "stream" and said is not None:
+            said.append(nbformat.v4.new_output("stream", name=content["name"], text=content["text"]))
+        elif kind in ("display_data", "update_display_data", "execute_result", "error", "clear_output"):
+            said = None
 
 
 _SHARED: WarmPool | None = None

@@ -318,7 +318,16 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
         provenance_packages=ex.provenance_packages,
         resolve_models=resolve,
         progress=not opts.quiet,
+        spares=_spares(opts),
     ), profile
+
+
+def _spares(opts: BuildOptions):
+    if not opts.warm_kernels or not opts.execute:
+        return None
+    from execblog.execution.warm import shared_pool
+
+    return shared_pool(opts.warm_kernels)
 
 
 def _check_strict(profile: Profile, name: str) -> None:

@@ -203,6 +203,8 @@ class BuildOptions:
     quiet: bool = field(default=False, metadata=OUTPUT_NEUTRAL)
     # a process that builds again and again (`serve`): keeps the post views in memory between builds
     resident: bool = field(default=False, metadata=OUTPUT_NEUTRAL)
+    # `serve`: kernels kept ready for the posts edited last, their setup run ahead (execution/warm.py); 0 = none
+    warm_kernels: int = field(default=0, metadata=OUTPUT_NEUTRAL)
     # Execution
     execute: bool = True  # False: render executable posts from the freeze only
     profile: str | None = None

@@ -82,6 +82,7 @@ MODULE_TIERS = {
     "test_shards.py": "pipeline",
     "test_site_build.py": "pipeline",
     "test_standins.py": "pipeline",
+    "test_warm.py": "pipeline",
 }
 
 

@@ -65,6 +65,8 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=1313)
     s.add_argument("--bind", default="127.0.0.1")
     s.add_argument("-d", "--destination", default=None, type=Path)
+    s.add_argument("--no-warm", action="store_true",
+                   help="no spare kernels: a code edit re-runs its post in a cold kernel, as publish does")
 
     n = sub.add_parser("new", help="scaffold a post")
     _site_args(n)
@@ -98,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from execblog.commands.serve import serve
 
-            return serve(args.source, args.destination, args.bind, args.port)
+            return serve(args.source, args.destination, args.bind, args.port, warm=not args.no_warm)
         if args.command == "new":
             from execblog.commands.new import new_post
 

@@ -5,12 +5,17 @@ The server answers only with files inside the output folder (resolved, so a
 link pointing out of it is refused with 403), answers 400 to a path it cannot
 map to a file name (a NUL byte, undecodable bytes), drops a connection that
 sends nothing for CONNECTION_TIMEOUT seconds, and never prints a traceback.
+
+Unless `--no-warm`, WARM_KERNELS spare kernels wait for the executable posts
+edited last, their imports already run (execution/warm.py), so a code edit
+does not pay for them; serve kills them when it stops.
 """
 
 from __future__ import annotations
 
 import http.server
 import os
+import signal
 import sys
 import threading
 from dataclasses import replace
@@ -18,9 +23,11 @@ from pathlib import Path
 
 from execblog.config import LAYOUTS_DIR
 from execblog.errors import BuildError
+from execblog.execution.warm import close_shared_pool
 from execblog.pipeline import BuildOptions, build_site
 
 RELOAD_PATH = "/__livereload"
+WARM_KERNELS = 2
 CONNECTION_TIMEOUT = 30  # seconds; the live-reload stream writes every 15 s
 # Server-sent events: the page reloads when the server says the site changed.
 RELOAD_SCRIPT = (
@@ -103,14 +110,13 @@ class _Server(http.server.ThreadingHTTPServer):
               file=sys.stderr, flush=True)
 
 
-def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
-    import watchfiles
-
+def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int, warm: bool = True) -> int:
     site_dir = site_dir.resolve()
     out_dir = (out_dir or site_dir / ".cache" / "serve").resolve()
     base_url = f"http://{bind}:{port}/"
     opts = BuildOptions(site_dir=site_dir, out_dir=out_dir, drafts=True, future=True, base_url=base_url,
-                        live_reload_script=RELOAD_SCRIPT, execute=True, resident=True)
+                        live_reload_script=RELOAD_SCRIPT, execute=True, resident=True,
+                        warm_kernels=WARM_KERNELS if warm else 0)
 
     def rebuild(carry_over: bool = False) -> bool:
         try:
@@ -119,6 +125,19 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int) -> int:
         except BuildError as exc:
             print(f"error: {exc.format()}", file=sys.stderr, flush=True)
             return False
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt  # `kill` stops serve as Ctrl+C does, spare kernels included
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return _serve_site(site_dir, out_dir, bind, port, base_url, rebuild)
+    finally:
+        close_shared_pool()  # no spare kernel outlives serve
+
+
+def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: str, rebuild) -> int:
+    import watchfiles
 
     rebuild()
     reloader = _Reloader()

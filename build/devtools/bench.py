@@ -249,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  peak memory <= Hugo's: {ours_full[1]} MiB = {ours_full[1] / hugo_mib:.2f}x Hugo")
         page_weight_rows(work, args.site)
         if not args.skip_exec:
-            from execblog.devtools.exec_bench import notebook_overhead
+            from execblog.devtools.exec_bench import code_edit_in_serve, notebook_overhead
 
             notebook_overhead(work)
+            code_edit_in_serve(work, args.site)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -5,12 +5,18 @@ per post) and as a post through `execute_posts` (a fresh kernel per post):
 one post alone, a batch with -j 1 (the next kernel boots while a post runs)
 and with -j 2, then a no-op rebuild where every post is fresh in the freeze.
 
-    python -m execblog.devtools.exec_bench [--posts 8]
+`code_edit_in_serve` times a code edit in `serve` on the example GPT-2 post
+(offline profile, stand-in model): from the save to the page on disk, with a
+cold kernel (`serve --no-warm`) and with a spare kernel that ran the imports.
+
+    python -m execblog.devtools.exec_bench [--posts 8] [--code-edit SITE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -102,12 +108,76 @@ def notebook_overhead(work: Path, posts: int = 8, out: TextIO | None = None) -> 
     return {"script": script, "single": single, "batch_j1": batch1, "batch_j2": batch2, "noop": noop}
 
 
+# One `serve` process: its first build, then code edits of the post's last cell, each timed from the save
+# to the page on disk (the reload follows at once). Warm: the next edit comes once the new spare is ready.
+_CODE_EDITS = """
+import json, sys, time
+from pathlib import Path
+from execblog.commands.serve import RELOAD_SCRIPT, WARM_KERNELS
+from execblog.execution.warm import close_shared_pool, shared_pool
+from execblog.pipeline import BuildOptions, build_site
+site, out, repeat, warm = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "warm"
+post, line = site / "posts" / f"{sys.argv[5]}.md", sys.argv[6]
+opts = BuildOptions(site_dir=site, out_dir=out, drafts=True, future=True, base_url="http://127.0.0.1:1313/",
+                    live_reload_script=RELOAD_SCRIPT, resident=True, quiet=True, profile="offline",
+                    search_carry_over=True, warm_kernels=WARM_KERNELS if warm else 0)
+build_site(opts)
+for k in range(repeat):
+    if warm:
+        shared_pool(WARM_KERNELS).wait(600)
+    text = post.read_text(encoding="utf-8")
+    post.write_text(text.replace(line, f"{line}  # edit {k}", 1), encoding="utf-8")
+    start = time.perf_counter()
+    build_site(opts)
+    seconds = time.perf_counter() - start
+    meta = json.loads((site / "_freeze" / post.stem / "meta.json").read_text())
+    print(json.dumps({"seconds": seconds, "cells": sum(meta["cells"].values())}), flush=True)
+close_shared_pool()
+"""
+EDITED_POST = ("attention-gpt2", "head_idx = head")
+
+
+def code_edit_in_serve(work: Path, site: Path, repeat: int = 3, out: TextIO | None = None) -> dict[str, float]:
+    """Print and return the code-edit-to-page seconds, cold and warm, and the post's own cell time."""
+    out = out or sys.stdout
+    copy = Path(work) / "code-edit"
+    (copy / "posts").mkdir(parents=True, exist_ok=True)
+    name, line = EDITED_POST
+    shutil.copy2(site / "posts" / f"{name}.md", copy / "posts")
+    shutil.copy2(site / "site_config.yaml", copy)
+    shutil.copytree(site / "theme", copy / "theme")
+    if (site / ".cache" / "standins").is_dir():  # stand-ins built before (they are built on first use otherwise)
+        shutil.copytree(site / ".cache" / "standins", copy / ".cache" / "standins")
+    results: dict[str, list[dict[str, float]]] = {}
+    for mode in ("cold", "warm"):
+        shutil.rmtree(copy / "_freeze", ignore_errors=True)
+        proc = subprocess.run([sys.executable, "-c", _CODE_EDITS, str(copy), str(Path(work) / f"code-edit-{mode}"),
+                               str(repeat + 1), mode, name, line], capture_output=True, text=True, check=False)
+        if proc.returncode != 0:
+            raise SystemExit(f"code-edit measurement failed:\n{proc.stderr}")
+        results[mode] = [json.loads(row) for row in proc.stdout.split("\n") if row.startswith("{")][1:]
+    cold = min(r["seconds"] for r in results["cold"])
+    warm = min(r["seconds"] for r in results["warm"])
+    cells_cold = min(r["cells"] for r in results["cold"])
+    cells_warm = min(r["cells"] for r in results["warm"])
+    print(f"\ncode edit in serve ({name}, offline stand-ins, best of {repeat}), save to page on disk:", file=out)
+    print(f"  cold kernel (serve --no-warm)  {cold:6.2f} s   post's cells {cells_cold:5.2f} s", file=out)
+    print(f"  spare kernel, imports run      {warm:6.2f} s   post's cells {cells_warm:5.2f} s", file=out)
+    print(f"  warm / cold: {warm / cold:.2f}x; target warm <= post's cells + 1 s: {warm:.2f} s <= "
+          f"{cells_warm + 1:.2f} s ({warm / (cells_warm + 1):.2f}x)", file=out)
+    return {"cold": cold, "warm": warm, "cells_cold": cells_cold, "cells_warm": cells_warm}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=8)
+    parser.add_argument("--code-edit", type=Path, metavar="SITE", help="only the code edit in serve, on SITE's post")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="execblog-exec-bench-") as work:
-        notebook_overhead(Path(work), args.posts)
+        if args.code_edit:
+            code_edit_in_serve(Path(work), args.code_edit)
+        else:
+            notebook_overhead(Path(work), args.posts)
     return 0
 
 

@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TextIO
+from typing import TYPE_CHECKING, Any, Literal, TextIO
 
 from execblog.execution.keys import (
     canonical_json,
@@ -74,6 +74,9 @@ from execblog.execution.redact import Redactor, secret_env_values
 from execblog.notebook.cell_options import key_source
 from execblog.execution.freeze import CorruptEntryError
 
+if TYPE_CHECKING:
+    from execblog.execution.warm import WarmPool
+
 
 @dataclass(frozen=True)
 class ExecutionSettings:
@@ -104,6 +107,7 @@ class ExecutionSettings:
     resolve_models: Callable[[SourcePost], Any] | None = None
     progress: bool = True
     progress_stream: TextIO | None = None  # default sys.stderr
+    spares: WarmPool | None = None  # `serve`: spare kernels that ran a post's setup ahead (execution/warm.py)
 
     @property
     def freeze_root(self) -> Path:
@@ -462,24 +466,30 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
             to_run.append(plan)
 
     outcomes: dict[int, RunOutcome] = {}
+    options = RunnerOptions(
+        site_dir=settings.site_dir,
+        log_dir=settings.work_root / "logs",
+        kernel_name=settings.kernel_name,
+        profile=settings.profile,
+        profile_env={k: str(v) for k, v in settings.profile_env.items()},
+        startup_timeout=settings.startup_timeout,
+        jobs=settings.jobs,
+        gpu_slots=settings.gpu_slots,
+        keep_going=settings.keep_going,
+        provenance_packages=settings.provenance_packages,
+        spares=settings.spares,
+    )
     if to_run:
-        options = RunnerOptions(
-            site_dir=settings.site_dir,
-            log_dir=settings.work_root / "logs",
-            kernel_name=settings.kernel_name,
-            profile=settings.profile,
-            profile_env={k: str(v) for k, v in settings.profile_env.items()},
-            startup_timeout=settings.startup_timeout,
-            jobs=settings.jobs,
-            gpu_slots=settings.gpu_slots,
-            keep_going=settings.keep_going,
-            provenance_packages=settings.provenance_packages,
-        )
         progress.start()
         try:
             outcomes = Runner(options, store, redactor, progress).run_all([p.request() for p in to_run], gpu_available)
         finally:
             progress.stop()
+    if settings.spares is not None:  # ready for the next code edit (the pool picks the posts edited last)
+        runnable = [p for p in plans if p.key is not None and p.read_error is None and p.inputs_error is None
+                    and p.blocked is None and p.post.execute and (gpu_available or not p.gpu
+                                                                  or settings.run_gpu_posts_without_gpu)]
+        settings.spares.keep([p.request() for p in runnable], options)
 
     executed: list[str] = []
     for plan in to_run:

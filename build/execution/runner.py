@@ -18,6 +18,10 @@
   clears its environment) is re-parented to the build instead of init, and is
   killed when the execution stage ends. Both work without privileges.
 * Whatever a run produced is redacted before it is kept or reported.
+* In `serve` a run may take a spare kernel that has already run the post's
+  setup (execution/warm.py, `RunnerOptions.spares`): the cells it ran are
+  skipped and get the outputs and execution counts they had there. The
+  notebook is parameterized here, as papermill would, so both see the same cells.
 """
 
 from __future__ import annotations
@@ -43,7 +47,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import nbformat
 
@@ -55,6 +59,9 @@ from execblog.records import SourcePost
 from execblog.execution.redact import Redactor, UnredactableSecret
 from execblog.errors import printable
 from execblog.notebook import tags
+
+if TYPE_CHECKING:
+    from execblog.execution.warm import WarmPool
 
 PROVENANCE_TAG = tags.PROVENANCE
 INJECTED_TAG = tags.INJECTED_PARAMETERS
@@ -123,6 +130,7 @@ class RunnerOptions:
     gpu_slots: int = 1
     keep_going: bool = False
     provenance_packages: tuple[str, ...] = DEFAULT_PROVENANCE_PACKAGES  # versions recorded, if the post imported them
+    spares: WarmPool | None = None  # `serve`: kernels that ran a post's setup ahead (execution/warm.py)
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,17 @@ class RunRequest:
     post_timeout: float | None = None
     env: dict[str, str] = field(default_factory=dict)  # on top of the profile's
     gpu: bool = False
+
+
+@dataclass(frozen=True)
+class RanAhead:
+    """A setup cell as a spare kernel ran it, before the run took the kernel; or (`before`) what the
+    imports opening a cell printed there, the rest of the cell being left to the run."""
+
+    outputs: list[Any]
+    execution_count: int | None
+    seconds: float
+    before: bool = False
 
 
 @dataclass
@@ -250,13 +269,15 @@ class KernelProcess:
     """One kernel for one post. Created and used in one worker thread (its
     asyncio loop is the one nbclient uses there)."""
 
-    def __init__(self, request: RunRequest, options: RunnerOptions, loop: asyncio.AbstractEventLoop):
+    def __init__(self, request: RunRequest, options: RunnerOptions, loop: asyncio.AbstractEventLoop,
+                 tag: str | None = None):
         from jupyter_client.manager import AsyncKernelManager
 
         self.loop = loop
         self.error: BaseException | None = None
         self.killed_by_watchdog = False
-        self.tag = uuid.uuid4().hex  # inherited by every process the kernel starts
+        self.tag = tag or uuid.uuid4().hex  # inherited by every process the kernel starts
+        self.ran_ahead: dict[int, RanAhead] = {}  # a spare's setup cells, by index in the parameterized notebook
         self._clients: list[Any] = []
         options.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = options.log_dir / f"{request.post.name}.log"
@@ -283,6 +304,18 @@ class KernelProcess:
             return
         with _LIVE_LOCK:
             _LIVE.add(self)
+
+    def adopt(self, loop: asyncio.AbstractEventLoop, ran_ahead: dict[int, RanAhead]) -> None:
+        """A spare handed to the worker thread whose loop now drives it."""
+        self.loop = loop
+        self.ran_ahead = dict(ran_ahead)
+
+    def release_clients(self) -> None:
+        """Close the clients made so far (in the thread whose loop they use)."""
+        for client in self._clients:
+            with contextlib.suppress(Exception):
+                client.stop_channels()
+        self._clients.clear()
 
     def kill_now(self) -> None:
         """SIGKILL the kernel, its process group, its descendants and every
@@ -333,9 +366,7 @@ class KernelProcess:
         return ""
 
     def stop(self) -> None:
-        for client in self._clients:
-            with contextlib.suppress(Exception):
-                client.stop_channels()
+        self.release_clients()
         if self.error is None:
             try:
                 self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
@@ -412,7 +443,10 @@ class Runner:
             kill_all_kernels()
             raise
         finally:
-            kill_adopted(before)
+            # spares being prepared meanwhile (serve) are the pool's to stop
+            spares = self.options.spares.kernel_tags() if self.options.spares is not None else set()
+            table = _process_table()
+            kill_adopted(before, keep=set().union(*(_tagged(tag, table) for tag in spares)))
         return dict(self._results)
 
     def _next(self, lane: queue.Queue[RunRequest]) -> RunRequest | None:
@@ -442,10 +476,10 @@ class Runner:
                 claimed = self._next(lane)
                 if claimed is None:
                     break
-                request, kernel = claimed, KernelProcess(claimed, self.options, loop)
+                request, kernel = claimed, self._kernel(claimed, loop)
             following = self._next(lane)
             if following is not None:  # boots while this post runs
-                ahead = (following, KernelProcess(following, self.options, loop))
+                ahead = (following, self._kernel(following, loop))
             try:
                 outcome = self._run(request, kernel)
             except Exception as exc:  # a bug here must not hang the build
@@ -461,6 +495,11 @@ class Runner:
             if ahead is not None and self._stop.is_set():
                 ahead[1].stop()
                 ahead = None
+
+    def _kernel(self, request: RunRequest, loop: asyncio.AbstractEventLoop) -> KernelProcess:
+        spares = self.options.spares
+        spare = spares.take(request, self.options, loop) if spares is not None else None
+        return spare or KernelProcess(request, self.options, loop)
 
     def _report(self, request: RunRequest, outcome: RunOutcome) -> None:
         name = request.post.name
@@ -488,7 +527,9 @@ class Runner:
             return RunOutcome(None, start, 0.0, {}, {})
 
         tracker = _CellTracker(request.post.name, self.progress)
-        nb = copy.deepcopy(request.notebook)
+        nb = parameterized(request.notebook, request.inject, self.options.kernel_name)
+        for index in (i for i, ran in kernel.ran_ahead.items() if not ran.before):  # run in the spare already
+            nb.cells[index].metadata["tags"] = [*nb.cells[index].metadata.get("tags", []), tags.SKIP_EXECUTION]
         probe = nbformat.v4.new_code_cell(provenance_source(self.options.provenance_packages))
         probe.metadata["tags"] = [PROVENANCE_TAG, tags.RAISES_EXCEPTION, tags.REMOVE_CELL]
         nb.cells.append(probe)
@@ -504,7 +545,6 @@ class Runner:
             papermill.execute_notebook(
                 nb,
                 None,
-                parameters=request.inject or None,
                 kernel_name=self.options.kernel_name,
                 progress_bar=False,
                 request_save_on_cell_execute=False,
@@ -545,6 +585,15 @@ class Runner:
             executed.cells = [
                 c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])
             ]
+            for index, ran in kernel.ran_ahead.items():  # as if run here: no trace of the skip
+                cell = executed.cells[index]
+                if ran.before:
+                    if cell.execution_count is not None and ran.outputs:
+                        cell.outputs = coalesce_streams([*copy.deepcopy(ran.outputs), *cell.outputs])
+                    continue
+                cell.metadata["tags"] = [t for t in cell.metadata.get("tags", []) if t != tags.SKIP_EXECUTION]
+                cell.outputs, cell.execution_count = copy.deepcopy(ran.outputs), ran.execution_count
+                cell.metadata.setdefault("papermill", {})["duration"] = ran.seconds
             numbers = tracker.numbers
             for index, cell in enumerate(executed.cells):
                 duration = cell.metadata.get("papermill", {}).get("duration")
@@ -672,6 +721,50 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
     with contextlib.suppress(Exception):
         loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
     loop.close()
+
+
+def parameterized(notebook: Any, inject: dict[str, Any], kernel_name: str) -> Any:
+    """A copy of `notebook` with papermill's injected-parameters cell, made as papermill makes it
+    (then papermill, given no parameters, runs it as it is)."""
+    from papermill import __version__
+    from papermill.parameterize import parameterize_notebook
+
+    nb = copy.deepcopy(notebook)
+    # what papermill.iorw.load_notebook_node adds before it parameterizes
+    nb.metadata.setdefault("papermill", {"default_parameters": {}, "parameters": {}, "environment_variables": {},
+                                         "version": __version__})
+    for cell in nb.cells:
+        cell.metadata.setdefault("tags", [])
+        cell.metadata.setdefault("papermill", {})
+    if inject:
+        nb = parameterize_notebook(nb, inject, kernel_name=kernel_name)
+    return nb
+
+
+_CARRIAGE_RETURN = re.compile(r".*\r(?=[^\n])")
+
+
+def coalesce_streams(outputs: list[Any]) -> list[Any]:
+    """nbclient's `coalesce_streams` (one stdout and one stderr output per cell, progress frames
+    resolved), applied again when a spare's import output is put in front of a cell's own."""
+    merged: list[Any] = []
+    streams: dict[str, Any] = {}
+    for output in outputs:
+        if output["output_type"] != "stream":
+            merged.append(output)
+        elif output["name"] in streams:
+            streams[output["name"]]["text"] += output["text"]
+        else:
+            merged.append(output)
+            streams[output["name"]] = output
+    for output in streams.values():  # (nbclient's backspace pass never runs: its loop starts with equal lengths)
+        output["text"] = _CARRIAGE_RETURN.sub("", output["text"])
+    for i, output in enumerate(merged):  # stdout before stderr, as nbclient orders them
+        if output["output_type"] == "stream" and output["name"] == "stderr" and len(merged) >= i + 2:
+            after = merged[i + 1]
+            if after["output_type"] == "stream" and after["name"] == "stdout":
+                merged.insert(i, merged.pop(i + 1))
+    return merged
 
 
 def provenance_source(packages: Sequence[str]) -> str:

@@ -20,7 +20,8 @@ Plotly and Vega/Vega-Lite charts are data for the theme to draw: their JSON
 in a <script type="application/json"> (`<`, `>` and `&` escaped, so it can
 never end the element), the output's image as the fallback shown until the
 chart is drawn (or a note in <noscript>); other interactive outputs (Bokeh)
-show their image fallback; widget outputs are dropped.
+show their image fallback; ipywidgets are drawn from the widget state the
+notebook saved (convert/widgets.py: progress bars, HTML, labels, boxes).
 
 Which mimetype of an output is shown comes from the mimetype table
 (notebook/mimetypes.py) in its display priority order: the first whose kind
@@ -47,6 +48,8 @@ CSS classes (stable; the theme styles them):
     div.output-markdown            Markdown output
     figure.output-image            an image output (<img loading="lazy">)
     p.output-unsupported           an interactive output with no static fallback
+    div.output-widget              an ipywidget from its saved state (classes in
+                                   convert/widgets.py)
     div.output-chart               a chart the theme draws (+ .output-plotly or
                                    .output-vega; data-mode: vega or vega-lite),
                                    holding script.chart-spec (its JSON) and
@@ -81,6 +84,7 @@ from execblog.convert.figures import LABEL as FIGURE_LABEL
 from execblog.convert.figures import figure_slot, number_figures, reference_line, resolve_references
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.convert.widgets import render_widget, widget_state
 from execblog.errors import BuildError
 from execblog.fsutil import atomic_write
 from execblog.notebook import tags as T
@@ -107,6 +111,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "truncated": "… {n} more lines not shown",
     "interactive": "Interactive output ({mime}) is not shown on this static page.",
     "invalid_output": "This {mime} output could not be read (its data is damaged).",
+    "widget": "Interactive widget not shown: {name}.",
     "figure": "Figure {n}",
 }
 
@@ -648,7 +653,13 @@ def renderer(kind: str, registry: dict[str, Renderer] = RENDERERS) -> Callable[[
 
 @renderer("widget")
 def _render_widget(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
-    return ""  # a live widget: nothing to show, and its text/plain is a stale repr
+    # From the widget state the notebook saved; its text/plain is a stale repr, never shown instead.
+    view = output.value
+    if not isinstance(view, Mapping) or state.executed.notebook is None:
+        return ""
+    clean = clean_html if converter.options.sanitize_html else str
+    models = widget_state(state.executed.notebook.metadata)
+    return render_widget(view.get("model_id"), models, clean, converter.labels["widget"])
 
 
 @renderer("interactive")

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 EXAMPLE = "attention-minilm-interactive"
 PLAIN = "ignite-2021-fall"  # a post with no charts
-VEGA_POST = '''---
+VEGA_POST = """---
 title: "Vega-Lite chart"
 date: 2024-05-01
 tags: [charts]
@@ -59,7 +59,7 @@ spec = {
 }
 display({"application/vnd.vegalite.v6+json": spec, "text/plain": "alt.Chart(...)"}, raw=True)
 ```
-'''
+"""
 
 BOKEH_POST = """---
 title: "Bokeh chart"
@@ -201,8 +201,12 @@ def test_charts_fit_a_phone(site, browser, post):
 
 def test_only_chart_pages_load_a_chart_library(site, browser):
     server, out = site
-    for post, library in ((EXAMPLE, "plotly.min."), ("vega-chart", "vega."), ("bokeh-chart", "bokeh.min."),
-                          (PLAIN, None)):
+    for post, library in (
+        (EXAMPLE, "plotly.min."),
+        ("vega-chart", "vega."),
+        ("bokeh-chart", "bokeh.min."),
+        (PLAIN, None),
+    ):
         page, probe = open_page(browser, server.base_url + f"posts/{post}/")
         if library:
             charts_drawn(page)

@@ -24,8 +24,9 @@ def _model(name, **state):
 def _tqdm_state(value=10, total=10, style="success", visibility=None):
     """The models tqdm.notebook leaves behind: an HBox of an HTML label, a FloatProgress and an HTML count."""
     return {
-        "bar": _model("HBoxModel", children=["IPY_MODEL_desc", "IPY_MODEL_prog", "IPY_MODEL_count"],
-                      layout="IPY_MODEL_lay"),
+        "bar": _model(
+            "HBoxModel", children=["IPY_MODEL_desc", "IPY_MODEL_prog", "IPY_MODEL_count"], layout="IPY_MODEL_lay"
+        ),
         "desc": _model("HTMLModel", value="steps: 100%", description=""),
         "prog": _model("FloatProgressModel", value=value, min=0, max=total, bar_style=style, description=""),
         "count": _model("HTMLModel", value=" 10/10 [00:00&lt;00:00, 4521.30it/s]"),
@@ -41,14 +42,16 @@ def test_tqdm_bar_shows_its_final_state():
     html = _render(_tqdm_state())
     assert '<div class="widget-box widget-hbox">' in html
     assert "steps: 100%" in html and "10/10 [00:00&lt;00:00, 4521.30it/s]" in html
-    progress = re.search(r'<div class="widget-progress widget-progress-success">(<progress [^>]*>)100%</progress>',
-                         html)
+    progress = re.search(
+        r'<div class="widget-progress widget-progress-success">(<progress [^>]*>)100%</progress>', html
+    )
     assert progress and 'max="10" value="10"' in progress.group(1) and 'aria-label="100%"' in progress.group(1)
 
 
 def test_progress_range_and_odd_values():
-    half = render_widget("p", {"p": _model("IntProgressModel", value=10, min=5, max=15, description="load")},
-                         clean_html, NOTE)
+    half = render_widget(
+        "p", {"p": _model("IntProgressModel", value=10, min=5, max=15, description="load")}, clean_html, NOTE
+    )
     assert '<span class="widget-description">load</span>' in half
     assert 'max="10" value="5" aria-label="load">50%</progress>' in half
     broken = render_widget("p", {"p": _model("FloatProgressModel", value="x", max=float("nan"))}, clean_html, NOTE)
@@ -66,8 +69,9 @@ def test_nested_boxes_keep_their_order_and_direction():
         "text": _model("HTMLModel", value="<b>third</b>"),
     }
     html = _render(models, "outer")
-    assert html.startswith('<div class="output-widget"><div class="widget-box widget-vbox">'
-                           '<div class="widget-box widget-hbox">')
+    assert html.startswith(
+        '<div class="output-widget"><div class="widget-box widget-vbox"><div class="widget-box widget-hbox">'
+    )
     assert html.index("first") < html.index("second") < html.index("<b>third</b>")
 
 
@@ -77,8 +81,9 @@ def test_unknown_widgets_say_they_are_not_shown_and_missing_ones_show_nothing():
         "slider": _model("IntSliderModel", value=3, description='n <"x">'),
     }
     html = _render(models, "box")
-    assert ('<p class="widget-unsupported">Interactive widget not shown: '
-            'IntSlider &quot;n &lt;&quot;x&quot;&gt;&quot;.</p>') in html
+    assert (
+        '<p class="widget-unsupported">Interactive widget not shown: IntSlider &quot;n &lt;&quot;x&quot;&gt;&quot;.</p>'
+    ) in html
     assert html.count("<p") == 1  # the missing child and the cycle back to the box add nothing
     assert render_widget("nothing-saved", {}, clean_html, NOTE) == ""
 
@@ -86,10 +91,15 @@ def test_unknown_widgets_say_they_are_not_shown_and_missing_ones_show_nothing():
 def test_hostile_markup_in_widgets_never_becomes_script():
     models = {
         "box": _model("VBoxModel", children=["IPY_MODEL_label", "IPY_MODEL_html"]),
-        "label": _model("LabelModel", value='<script>alert(1)</script><img src=x onerror="alert(2)">',
-                        description="<b onclick=alert(3)>d</b>"),
-        "html": _model("HTMLModel", value='<b>ok</b><script>alert(4)</script><a href="javascript:alert(5)">l</a>'
-                                          '<img src=x onerror=alert(6)>'),
+        "label": _model(
+            "LabelModel",
+            value='<script>alert(1)</script><img src=x onerror="alert(2)">',
+            description="<b onclick=alert(3)>d</b>",
+        ),
+        "html": _model(
+            "HTMLModel",
+            value='<b>ok</b><script>alert(4)</script><a href="javascript:alert(5)">l</a><img src=x onerror=alert(6)>',
+        ),
     }
     html = _render(models, "box")
     assert "<script" not in html and "onerror" not in html.replace("onerror=&quot;", "")
@@ -106,13 +116,18 @@ def converter(tmp_path_factory):
 
 def test_a_notebook_shows_its_widgets_from_the_saved_state(converter, tmp_path):
     path = tmp_path / "post.md"
-    path.write_text("---\ntitle: T\ndate: 2024-01-01\njupyter:\n  kernelspec:\n    name: python3\n"
-                    "    language: python\n    display_name: Python 3\n---\nBody\n", encoding="utf-8")
+    path.write_text(
+        "---\ntitle: T\ndate: 2024-01-01\njupyter:\n  kernelspec:\n    name: python3\n"
+        "    language: python\n    display_name: Python 3\n---\nBody\n",
+        encoding="utf-8",
+    )
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("for i in tqdm(range(10)): pass")
     stale = "steps:   0%|          | 0/10 [00:00<?, ?it/s]"
-    cell.outputs = [nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "bar"}, "text/plain": stale}),
-                    nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "unsaved"}, "text/plain": "x"})]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "bar"}, "text/plain": stale}),
+        nbformat.v4.new_output("display_data", data={VIEW: {"model_id": "unsaved"}, "text/plain": "x"}),
+    ]
     nb.cells = [cell]
     nb.metadata["widgets"] = {STATE_MIMETYPE: {"state": _tqdm_state(), "version_major": 2, "version_minor": 0}}
     assert widget_state(nb.metadata)["bar"]["model_name"] == "HBoxModel"

@@ -38,8 +38,12 @@ from typing import Any
 STATE_MIMETYPE = "application/vnd.jupyter.widget-state+json"
 _REF = "IPY_MODEL_"
 _MAX_DEPTH = 20
-_BOXES = {"BoxModel": "widget-vbox", "VBoxModel": "widget-vbox", "HBoxModel": "widget-hbox",
-          "GridBoxModel": "widget-hbox"}
+_BOXES = {
+    "BoxModel": "widget-vbox",
+    "VBoxModel": "widget-vbox",
+    "HBoxModel": "widget-hbox",
+    "GridBoxModel": "widget-hbox",
+}
 _BAR_STYLES = ("success", "danger", "warning", "info")
 
 Clean = Callable[[str], str]

@@ -69,13 +69,15 @@ def notebook_overhead(work: Path, posts: int = 8, out: TextIO | None = None) -> 
 
     t0 = time.perf_counter()
     for path in paths:
-        subprocess.run([sys.executable, path.with_suffix(".py").name], cwd=path.parent, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, path.with_suffix(".py").name], cwd=path.parent, check=True, stdout=subprocess.DEVNULL
+        )
     script = (time.perf_counter() - t0) / posts
 
     def build(selection: list, jobs: int, force: bool = True) -> float:
-        settings = ExecutionSettings(site_dir=site, jobs=jobs, progress=False,
-                                     force_posts="all" if force else frozenset())
+        settings = ExecutionSettings(
+            site_dir=site, jobs=jobs, progress=False, force_posts="all" if force else frozenset()
+        )
         t = time.perf_counter()
         report = execute_posts(selection, settings)
         if report.failures:

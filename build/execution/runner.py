@@ -26,8 +26,8 @@ import asyncio
 import atexit
 import contextlib
 import copy
-import json
 import ctypes
+import json
 import logging
 import math
 import os
@@ -37,24 +37,23 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import nbformat
 
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
-from execblog.execution.progress import Progress
+from execblog.errors import printable
 from execblog.execution.freeze import FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
-from execblog.records import SourcePost
+from execblog.execution.progress import Progress
 from execblog.execution.redact import Redactor, UnredactableSecret
-from execblog.errors import printable
 from execblog.notebook import tags
+from execblog.records import SourcePost
 
 PROVENANCE_TAG = tags.PROVENANCE
 INJECTED_TAG = tags.INJECTED_PARAMETERS
@@ -62,7 +61,16 @@ PAPERMILL_ERROR_TAG = tags.PAPERMILL_ERROR
 _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 
 FailureKind = Literal[
-    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "secret", "freeze"
+    "error",
+    "cell-timeout",
+    "post-timeout",
+    "kernel-died",
+    "kernel-start",
+    "glyph",
+    "inputs",
+    "read",
+    "secret",
+    "freeze",
 ]
 _KIND_TITLES = {
     "error": "the cell raised an error",
@@ -326,8 +334,7 @@ class KernelProcess:
             self._log.flush()
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
             keep = [
-                line for line in text.splitlines()
-                if line.strip() and "running over TCP without encryption" not in line
+                line for line in text.splitlines() if line.strip() and "running over TCP without encryption" not in line
             ]
             return "\n".join(keep[-lines:])
         return ""
@@ -542,9 +549,7 @@ class Runner:
         cell_seconds: dict[int, float] = {}
         if executed is not None:
             # Papermill inserts marker cells before raising; without them indices match `numbers`.
-            executed.cells = [
-                c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])
-            ]
+            executed.cells = [c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
             numbers = tracker.numbers
             for index, cell in enumerate(executed.cells):
                 duration = cell.metadata.get("papermill", {}).get("duration")
@@ -554,8 +559,13 @@ class Runner:
                 executed = self.redactor.notebook(executed)
             except UnredactableSecret as exc:  # nothing of this run may be kept
                 cell = executed.cells[exc.cell] if exc.cell is not None else None
-                failure = self._failure(request, "secret", str(exc), fix=SECRET_FIX,
-                                        **self._cell_fields(request, cell, numbers.get(exc.cell)))
+                failure = self._failure(
+                    request,
+                    "secret",
+                    str(exc),
+                    fix=SECRET_FIX,
+                    **self._cell_fields(request, cell, numbers.get(exc.cell)),
+                )
                 executed = None
             if executed is not None:
                 if failure is None:
@@ -633,7 +643,9 @@ class Runner:
             if line is not None and fields.get("line"):
                 fields["line"] += line
             return self._failure(
-                request, "error", text,
+                request,
+                "error",
+                text,
                 fix="correct the cell, or tag it `raises-exception` (or set `allow_errors: true`) "
                 "if the error is meant to be shown",
                 **fields,
@@ -646,7 +658,9 @@ class Runner:
                 match = _GLYPH_RE.search(_output_text(output))
                 if match:
                     return self._failure(
-                        request, "glyph", match.group(0),
+                        request,
+                        "glyph",
+                        match.group(0),
                         fix="keep the kernel's font setup (font.family IPAexGothic, DejaVu Sans); "
                         "if you set a font yourself, pick one that has these characters",
                         **self._cell_fields(request, cell, numbers.get(index)),
@@ -761,4 +775,4 @@ def relative(path: Path, root: Path) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

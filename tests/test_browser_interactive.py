@@ -1,8 +1,9 @@
 """Interactive notebook outputs in a real browser, offline: the example Plotly
-post (from the committed freeze) and a Vega-Lite chart a kernel displays
-(the mimebundle Altair writes), built and served like the rest of the site.
+post (from the committed freeze), a Vega-Lite chart a kernel displays
+(the mimebundle Altair writes) and a Bokeh figure with a tqdm.notebook bar
+(real bokeh and tqdm in the kernel), built and served like the rest of the site.
 
-Each chart is drawn (SVG nodes), a Plotly heatmap answers a hover with its
+Each chart is drawn (SVG nodes; Bokeh's canvas), a Plotly heatmap answers a hover with its
 label, nothing is requested off-site, the console stays clean and axe finds
 nothing, in light and dark; the charts follow the theme toggle; a post
 without charts loads no chart library.
@@ -60,6 +61,36 @@ display({"application/vnd.vegalite.v6+json": spec, "text/plain": "alt.Chart(...)
 ```
 """
 
+BOKEH_POST = """---
+title: "Bokeh chart"
+date: 2024-05-02
+tags: [charts]
+jupyter:
+  kernelspec:
+    display_name: Python (execblog)
+    language: python
+    name: execblog
+---
+
+Loss by epoch, drawn by Bokeh, after a tqdm bar.
+
+```python
+from bokeh.io import output_notebook, show
+from bokeh.plotting import figure
+from tqdm.notebook import tqdm
+
+output_notebook()
+losses = [1 / (epoch + 1) for epoch in tqdm(range(8), desc="epochs")]
+```
+
+```python
+plot = figure(title="Loss by epoch", width=480, height=280, x_axis_label="epoch", y_axis_label="loss")
+plot.line(list(range(8)), losses, line_width=2)
+plot.scatter(list(range(8)), losses, size=6)
+show(plot)
+```
+"""
+
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
@@ -70,6 +101,7 @@ def site(tmp_path_factory):
         if post.stem not in (EXAMPLE, PLAIN):
             shutil.rmtree(post) if post.is_dir() else post.unlink()
     (src / "posts" / "vega-chart.md").write_text(VEGA_POST, encoding="utf-8")
+    (src / "posts" / "bokeh-chart.md").write_text(BOKEH_POST, encoding="utf-8")
     out = root / "public"
     server = SiteServer(out, "/ml-blog/")
     try:
@@ -86,8 +118,12 @@ def charts_drawn(page) -> list[dict]:
         page.locator(".output-chart").nth(i).scroll_into_view_if_needed()
     page.wait_for_function(f"document.querySelectorAll('.output-chart.chart-drawn').length === {count}", timeout=30_000)
     return page.evaluate("""() => [...document.querySelectorAll('.output-chart')].map(c => ({
-        kind: c.classList.contains('output-plotly') ? 'plotly' : 'vega',
+        kind: ['plotly', 'vega', 'bokeh'].find(k => c.classList.contains('output-' + k)),
         svg: c.querySelectorAll('.chart-view svg').length,
+        canvas: (function count(node) {  // Bokeh draws in shadow roots
+            return [...node.querySelectorAll('*')].reduce((n, el) => n + (el.tagName === 'CANVAS' && el.width > 0)
+                + (el.shadowRoot ? count(el.shadowRoot) : 0), 0);
+        })(c.querySelector('.chart-view')),
         marks: c.querySelectorAll('.chart-view svg path, .chart-view svg rect, .chart-view svg image').length,
         fallbackShown: c.querySelector('.chart-fallback').offsetHeight > 0,
         width: c.querySelector('.chart-view').getBoundingClientRect().width,
@@ -95,14 +131,18 @@ def charts_drawn(page) -> list[dict]:
 
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
-@pytest.mark.parametrize("post", [EXAMPLE, "vega-chart"])
+@pytest.mark.parametrize("post", [EXAMPLE, "vega-chart", "bokeh-chart"])
 def test_charts_draw_offline_clean_and_accessible(site, browser, post, scheme):
     server, _ = site
     page, probe = open_page(browser, server.base_url + f"posts/{post}/", scheme=scheme, viewport=DESKTOP)
     charts = charts_drawn(page)
-    assert charts and {c["kind"] for c in charts} == {"plotly" if post == EXAMPLE else "vega"}
+    kind = {EXAMPLE: "plotly", "vega-chart": "vega", "bokeh-chart": "bokeh"}[post]
+    assert charts and {c["kind"] for c in charts} == {kind}
     for chart in charts:
-        assert chart["svg"] >= 1 and chart["marks"] > 0, chart
+        if kind == "bokeh":
+            assert chart["canvas"] >= 1, chart
+        else:
+            assert chart["svg"] >= 1 and chart["marks"] > 0, chart
         assert not chart["fallbackShown"], chart
     page.wait_for_load_state("networkidle")
     assert not probe.problems(), probe.problems()
@@ -161,7 +201,12 @@ def test_charts_fit_a_phone(site, browser, post):
 
 def test_only_chart_pages_load_a_chart_library(site, browser):
     server, out = site
-    for post, library in ((EXAMPLE, "plotly.min."), ("vega-chart", "vega."), (PLAIN, None)):
+    for post, library in (
+        (EXAMPLE, "plotly.min."),
+        ("vega-chart", "vega."),
+        ("bokeh-chart", "bokeh.min."),
+        (PLAIN, None),
+    ):
         page, probe = open_page(browser, server.base_url + f"posts/{post}/")
         if library:
             charts_drawn(page)
@@ -174,3 +219,14 @@ def test_only_chart_pages_load_a_chart_library(site, browser):
         assert not probe.external and not probe.problems()
         page.close()
     assert len(list((out / "assets" / "vendor").glob("plotly.min.*.js"))) == 1
+
+
+def test_bokeh_post_shows_its_final_tqdm_bar_and_no_notebook_loader(site, browser):
+    server, _ = site
+    page, probe = open_page(browser, server.base_url + "posts/bokeh-chart/")
+    bar = page.locator(".output-widget").first
+    assert bar.locator("progress").get_attribute("value") == "8" and "8/8" in (bar.text_content() or "")
+    text = page.locator(".post-content").text_content() or ""
+    assert "Loading BokehJS" not in text and "is not shown" not in text
+    assert not probe.problems()
+    page.close()

@@ -333,6 +333,26 @@ def test_post_timeout_allow_errors_and_missing_inputs(kernel, tmp_path):
     assert "ZeroDivisionError" in page and "still ran" in page
 
 
+def test_tqdm_notebook_bar_shows_its_final_state_from_the_run_and_the_freeze(kernel, tmp_path):
+    posts_dir = tmp_path / "posts"
+    posts_dir.mkdir()
+    (posts_dir / "bars.md").write_text(
+        "---\ntitle: Bars\njupyter:\n  kernelspec:\n    display_name: Python 3\n    language: python\n"
+        "    name: python3\n---\n\n```python\nfrom tqdm.notebook import tqdm\n"
+        "for step in tqdm(range(12), desc='training'):\n    pass\n```\n"
+    )
+    first = execute_posts(read_posts(posts_dir), _settings(tmp_path))
+    again = execute_posts(read_posts(posts_dir), _settings(tmp_path))  # restored from the freeze
+    assert (first.posts[0].status, again.posts[0].status) == ("executed", "frozen")
+    for report in (first, again):
+        page = _converter(tmp_path).convert(report.posts[0]).html
+        bar = re.search(r'<div class="output-widget">.*?</div></div>', page.replace("\u2007", " "), re.S)
+        assert bar, page  # tqdm pads with figure spaces
+        assert "training: 100%" in bar.group(0) and " 12/12 [" in bar.group(0)
+        assert re.search(r'<progress max="12" value="12"[^>]*>100%</progress>', bar.group(0))
+        assert "0/12" not in page.replace(" 12/12", "")  # never the stale first frame
+
+
 def test_models_resolution_feeds_env_parameters_key_and_banner(kernel, tmp_path):
     posts_dir = tmp_path / "posts"
     posts_dir.mkdir()

@@ -370,3 +370,42 @@ def test_not_executed_post_has_no_provenance(converter, tmp_path):
     converted = _convert(converter, tmp_path, _nb(_code("x = 1")), status="not-executed")
     assert converted.provenance is None and "provenance" not in publish_html(converted)
     assert not converted.assets
+
+
+def _bokeh_outputs(monkeypatch, plot):
+    """The outputs bokeh's output_notebook() and show(plot) publish in a notebook."""
+    import bokeh.io.notebook as nb_io
+    from bokeh.io import output_notebook, show
+
+    published = []
+    monkeypatch.setattr(
+        nb_io, "publish_display_data", lambda data, metadata=None, **kw: published.append(_data(data, metadata))
+    )
+    output_notebook(hide_banner=False)
+    show(plot)
+    return published
+
+
+def test_bokeh_figures_are_document_json_for_bokehjs_never_their_script(converter, tmp_path, monkeypatch):
+    from bokeh.models import CustomJS
+    from bokeh.plotting import figure
+
+    plot = figure(title="</script><script>alert(1)</script>")
+    plot.line([1, 2, 3], [3, 1, 2])
+    outputs = _bokeh_outputs(monkeypatch, plot)
+    assert any("application/vnd.bokehjs_exec.v0+json" in o["data"] for o in outputs)
+    hostile = figure(title="with code")
+    hostile.line([1, 2], [2, 1])
+    hostile.js_on_event("tap", CustomJS(code="alert(2)"))
+    hostile_outputs = _bokeh_outputs(monkeypatch, hostile)
+    nb = _nb(_code("show(plot)", outputs), _code("show(hostile)", hostile_outputs))
+    html = _convert(converter, tmp_path, nb).html
+    assert html.count('class="output-chart output-bokeh"') == 1
+    assert "<script>" not in html and "alert(1)</script>" not in html
+    assert "Loading BokehJS" not in html
+    assert "embed_items_notebook" not in html and "bk-notebook-logo" not in html  # bokeh's own script is never kept
+    item = _chart_spec(html)
+    assert item["root_id"] == plot.id and item["version"] and plot.id in json.dumps(item["doc"])
+    assert "</script><script>alert(1)</script>" in json.dumps(item["doc"])  # the title, as data
+    # the CustomJS figure is not drawn (BokehJS would run its code): said so, with no image saved
+    assert "alert(2)" not in html and "application/vnd.bokehjs_exec.v0+json" in html.split("output-bokeh")[-1]

@@ -20,7 +20,8 @@ Plotly and Vega/Vega-Lite charts are data for the theme to draw: their JSON
 in a <script type="application/json"> (`<`, `>` and `&` escaped, so it can
 never end the element), the output's image as the fallback shown until the
 chart is drawn (or a note in <noscript>); other interactive outputs (Bokeh)
-show their image fallback; widget outputs are dropped.
+show their image fallback; ipywidgets are drawn from the widget state the
+notebook saved (convert/widgets.py: progress bars, HTML, labels, boxes).
 
 Which mimetype of an output is shown comes from the mimetype table
 (notebook/mimetypes.py) in its display priority order: the first whose kind
@@ -47,6 +48,8 @@ CSS classes (stable; the theme styles them):
     div.output-markdown            Markdown output
     figure.output-image            an image output (<img loading="lazy">)
     p.output-unsupported           an interactive output with no static fallback
+    div.output-widget              an ipywidget from its saved state (classes in
+                                   convert/widgets.py)
     div.output-chart               a chart the theme draws (+ .output-plotly or
                                    .output-vega; data-mode: vega or vega-lite),
                                    holding script.chart-spec (its JSON) and
@@ -81,6 +84,7 @@ from execblog.convert.figures import LABEL as FIGURE_LABEL
 from execblog.convert.figures import figure_slot, number_figures, reference_line, resolve_references
 from execblog.convert.markdown import MarkdownRenderer
 from execblog.convert.sanitize import clean_html, clean_svg
+from execblog.convert.widgets import render_widget, widget_state
 from execblog.errors import BuildError
 from execblog.fsutil import atomic_write
 from execblog.notebook import tags as T
@@ -107,6 +111,7 @@ DEFAULT_LABELS: dict[str, str] = {
     "truncated": "… {n} more lines not shown",
     "interactive": "Interactive output ({mime}) is not shown on this static page.",
     "invalid_output": "This {mime} output could not be read (its data is damaged).",
+    "widget": "Interactive widget not shown: {name}.",
     "figure": "Figure {n}",
 }
 
@@ -670,7 +675,13 @@ def renderer(kind: str, registry: dict[str, Renderer] = RENDERERS) -> Callable[[
 
 @renderer("widget")
 def _render_widget(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
-    return ""  # a live widget: nothing to show, and its text/plain is a stale repr
+    # From the widget state the notebook saved; its text/plain is a stale repr, never shown instead.
+    view = output.value
+    if not isinstance(view, Mapping) or state.executed.notebook is None:
+        return ""
+    clean = clean_html if converter.options.sanitize_html else str
+    models = widget_state(state.executed.notebook.metadata)
+    return render_widget(view.get("model_id"), models, clean, converter.labels["widget"])
 
 
 @renderer("interactive")
@@ -690,6 +701,19 @@ def _render_plotly(converter: NotebookConverter, output: RichOutput, state: Post
     if isinstance(figure.get("frames"), list):
         spec["frames"] = figure["frames"]
     return converter.chart("plotly", spec, output, state)
+
+
+@renderer("bokeh")
+def _render_bokeh(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    item = bokeh_item(_text(output.data.get("application/javascript", "")))
+    if item is not None and converter.options.sanitize_html and bokeh_active_content(item["doc"]):
+        item = None  # BokehJS would run its code or markup: the image fallback, or the not-shown note
+    return converter.chart("bokeh", item, output, state)
+
+
+@renderer("loader")
+def _render_loader(converter: NotebookConverter, output: RichOutput, state: PostState) -> str:
+    return ""  # a library loader (Bokeh's output_notebook()): the theme loads the library itself
 
 
 @renderer("vega")
@@ -717,6 +741,8 @@ def _render_latex(converter: NotebookConverter, output: RichOutput, state: PostS
 @renderer("html")
 def _render_html(converter: NotebookConverter, output: RichOutput, state: PostState) -> str | None:
     text = output.text
+    if _BOKEH_BANNER in text or _BOKEH_ROOT.fullmatch(text):
+        return ""  # output_notebook()'s "Loading BokehJS" banner; show()'s empty root (its chart is the next output)
     clean = clean_html(text) if converter.options.sanitize_html else text
     if not _TAG.sub("", clean).strip() and "<img" not in clean:
         return None  # only a script (e.g. a JS chart) was there: its text form, or say so
@@ -749,6 +775,60 @@ def _cell_line(text: str, source: str) -> int | None:
     """The line of the post where a code cell's source starts (jupytext writes it verbatim)."""
     at = text.find(source) if source.strip() else -1
     return text.count("\n", 0, at) + 1 if at >= 0 else None
+
+
+_BOKEH_BANNER = 'class="bk-notebook-logo"'
+_BOKEH_ROOT = re.compile(r'\s*<div id="[\w-]+" data-root-id="[\w-]+" style="display: contents;"></div>\s*')
+_BOKEH_JSON = re.compile(r"\bconst (docs_json|render_items) = ")
+
+
+# Bokeh models that run code from the document (CustomJS...), render markup from it (Div, HTML
+# templates), or fetch from elsewhere (tiles, image URLs, imported style sheets).
+_BOKEH_ACTIVE = re.compile(
+    r"CustomJS|JSCode|Script|Module|Template|Div|HTML|Markup|TileSource|ImageURL"
+    r"|StyleSheet|WMTS|TMS|BBox|Quadkey|Callback"
+)
+
+
+def bokeh_active_content(doc: Any) -> list[str]:
+    """The models of a Bokeh document that would put script, markup or requests into the page
+    (names, sorted): a HoverTool's tooltips given as an HTML template string count as markup."""
+    found: set[str] = set()
+    stack = [doc]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            name = value.get("name")
+            if value.get("type") == "object" and isinstance(name, str):
+                if _BOKEH_ACTIVE.search(name):
+                    found.add(name)
+                tooltips = (value.get("attributes") or {}).get("tooltips") if name == "HoverTool" else None
+                if isinstance(tooltips, (str, dict)):
+                    found.add("HoverTool(tooltips as HTML)")
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return sorted(found)
+
+
+def bokeh_item(script: str) -> dict[str, Any] | None:
+    """What `bokeh.embed.json_item` would give for the figure a notebook's `show()` output embeds
+    ({doc, root_id, version}), read from the JSON literals in its script (`const docs_json = {...}`,
+    `const render_items = [...]`) without running anything; None when the script holds no document."""
+    found: dict[str, Any] = {}
+    decoder = json.JSONDecoder()
+    for match in _BOKEH_JSON.finditer(script):
+        try:
+            found.setdefault(match.group(1), decoder.raw_decode(script, match.end())[0])
+        except ValueError:
+            return None
+    docs, items = found.get("docs_json"), found.get("render_items")
+    if not (isinstance(docs, dict) and isinstance(items, list) and items and isinstance(items[0], dict)):
+        return None
+    doc, roots = docs.get(items[0].get("docid")), items[0].get("root_ids")
+    if not isinstance(doc, dict) or not isinstance(roots, list) or not roots or not isinstance(roots[0], str):
+        return None
+    return {"doc": doc, "root_id": roots[0], "version": doc.get("version")}
 
 
 _SCRIPT_UNSAFE = str.maketrans(

@@ -373,7 +373,7 @@ def attach_outputs(source_nb: Any, frozen_nb: Any) -> tuple[Any, bool]:
         if position in injected_after:
             cells.append(copy.deepcopy(injected_after[position]))
     nb.cells = cells
-    for key in ("language_info", "papermill"):
+    for key in ("language_info", "papermill", "widgets"):  # widgets: the saved state widget outputs show
         if key in frozen_nb.metadata:
             nb.metadata[key] = copy.deepcopy(frozen_nb.metadata[key])
     return nb, complete

@@ -53,7 +53,7 @@ FORMAT_VERSION = 1
 FreezeStatus = Literal["fresh", "stale", "never run", "failed", "corrupt"]
 
 _VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
-_KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info")
+_KEPT_NOTEBOOK_METADATA = ("kernelspec", "language_info", "widgets")  # widgets: the saved widget state pages show
 
 
 # --- pure normalisation ------------------------------------------------------------------------

@@ -71,6 +71,9 @@ MIMETYPES: tuple[Mimetype, ...] = (
     # Charts the theme draws from their data, with the output's image (if any) shown until then.
     Mimetype("application/vnd.plotly", "plotly", prefix=True),
     Mimetype("application/vnd.vega", "vega", prefix=True),  # Vega and Vega-Lite (Altair)
+    # Bokeh's show(): the document JSON is read out of its script (never run) and drawn by BokehJS.
+    Mimetype("application/vnd.bokehjs_exec", "bokeh", prefix=True),
+    Mimetype("application/vnd.bokehjs_load", "loader", prefix=True),  # output_notebook(): loads BokehJS, no content
     Mimetype("text/latex", "latex", sanitize="markdown"),
     Mimetype("image/svg+xml", "image", ".svg", sanitize="svg", redact="markup"),
     _image("image/png", ".png"),

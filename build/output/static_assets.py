@@ -16,7 +16,7 @@ Pages are rendered with placeholders for the stylesheet and script URLs
 Both are minified and named by a fingerprint of their bytes, so a changed file
 gets a new URL and caches never serve an old one.
 
-Libraries (Plotly, Vega) are never part of those: a theme script names one as
+Libraries (Plotly, Vega, BokehJS) are never part of those: a theme script names one as
 the string `execblog-vendor:<file>` and gets its URL there, and the library is
 written as it is, fingerprinted, to `assets/vendor/` only when a page's
 scripts name it. `<file>` is read from theme/static/vendor/ (generated from
@@ -48,6 +48,7 @@ _VENDOR_REF = re.compile(r"execblog-vendor:([\w.-]+)")
 # Libraries taken from an installed Python package: file -> (package, path inside it).
 PACKAGE_LIBRARIES: dict[str, tuple[str, str]] = {
     "plotly.min.js": ("plotly", "package_data/plotly.min.js"),
+    "bokeh.min.js": ("bokeh", "server/static/js/bokeh.min.js"),
 }
 
 

@@ -1,12 +1,14 @@
 // needs: .output-chart
-// Charts from notebook outputs (Plotly; Vega and Vega-Lite, e.g. Altair). Each chart's spec is JSON in
+// Charts from notebook outputs (Plotly; Vega and Vega-Lite, e.g. Altair; Bokeh). Each chart's spec is JSON in
 // the <script type="application/json"> beside it: data, parsed, never run. Its library comes from this
 // site (fingerprinted; `execblog-vendor:` names it for the build), loaded once and only when a chart
 // nears the screen; the output's image stays until the chart is drawn. Drawn again when the theme changes.
 (function () {
   "use strict";
   var root = document.documentElement;
-  var LIBRARIES = { plotly: "execblog-vendor:plotly.min.js", vega: "execblog-vendor:vega.js" };
+  var LIBRARIES = {
+    plotly: "execblog-vendor:plotly.min.js", vega: "execblog-vendor:vega.js", bokeh: "execblog-vendor:bokeh.min.js",
+  };
   var loading = {};
   var charts = [];
 
@@ -70,7 +72,43 @@
     return window.vegaEmbed(chart.view, chart.spec, options).then(function (result) { chart.result = result; });
   }
 
-  var DRAW = { plotly: drawPlotly, vega: drawVega };
+  // Bokeh: the document as json_item gives it (read from the output, never run), in the page's colours when dark.
+  var BOKEH_DARK = {
+    Figure: { background_fill_color: "transparent", border_fill_color: "transparent", outline_line_color: "#555" },
+    Title: { text_color: "TEXT" },
+    Grid: { grid_line_color: "rgba(255,255,255,.14)" },
+    Legend: { background_fill_color: "#2e2e33", label_text_color: "TEXT", border_line_color: "#555" },
+  };
+  var BOKEH_AXIS = {
+    axis_label_text_color: "TEXT", major_label_text_color: "TEXT", axis_line_color: "TEXT",
+    major_tick_line_color: "TEXT", minor_tick_line_color: "TEXT",
+  };
+
+  function bokehDoc(doc) {
+    if (!dark()) return doc;
+    var text = getComputedStyle(document.body).color;
+    var copy = JSON.parse(JSON.stringify(doc));
+    (function walk(value) {
+      if (Array.isArray(value)) { value.forEach(walk); return; }
+      if (!value || typeof value !== "object") return;
+      var colours = value.type === "object" && (BOKEH_DARK[value.name] || (/Axis$/.test(value.name) ? BOKEH_AXIS : null));
+      if (colours) {
+        value.attributes = value.attributes || {};
+        Object.keys(colours).forEach(function (key) { value.attributes[key] = colours[key] === "TEXT" ? text : colours[key]; });
+      }
+      Object.keys(value).forEach(function (key) { walk(value[key]); });
+    })(copy);
+    return copy;
+  }
+
+  function drawBokeh(chart) {
+    if (chart.result) chart.result.clear(); // the views of the last drawing
+    chart.view.replaceChildren();
+    var item = { doc: bokehDoc(chart.spec.doc), root_id: chart.spec.root_id };
+    return window.Bokeh.embed.embed_item(item, chart.view).then(function (views) { chart.result = views; });
+  }
+
+  var DRAW = { plotly: drawPlotly, vega: drawVega, bokeh: drawBokeh };
 
   function draw(chart) {
     return load(chart.kind).then(function () { return DRAW[chart.kind](chart); }).then(function () {
@@ -82,7 +120,7 @@
   }
 
   document.querySelectorAll(".output-chart").forEach(function (el) {
-    var kind = el.classList.contains("output-plotly") ? "plotly" : "vega";
+    var kind = el.classList.contains("output-plotly") ? "plotly" : el.classList.contains("output-bokeh") ? "bokeh" : "vega";
     var spec;
     try { spec = JSON.parse(el.querySelector("script.chart-spec").textContent); } catch (e) { return; }
     var view = document.createElement("div");

@@ -45,8 +45,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-import nbformat
-
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.progress import Progress
 from execblog.execution.freeze import FreezeStore
@@ -472,6 +470,7 @@ class Runner:
 
     # -- one post ------------------------------------------------------------------------------------
     def _run(self, request: RunRequest, kernel: KernelProcess) -> RunOutcome:
+        import nbformat
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError

@@ -49,8 +49,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import nbformat
-
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.execution.progress import Progress
 from execblog.execution.freeze import FreezeStore
@@ -511,6 +509,7 @@ class Runner:
 
     # -- one post ------------------------------------------------------------------------------------
     def _run(self, request: RunRequest, kernel: KernelProcess) -> RunOutcome:
+        import nbformat
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError

@@ -19,8 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from execblog.errors import BuildError
 from execblog import safe_yaml
+from execblog.errors import BuildError
 from execblog.hugo.related import RelatedConfig
 
 CONFIG_FILE = "site_config.yaml"
@@ -310,8 +310,12 @@ def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
         return tuple(_convert(args[0], item, path, f"{dotted}[{i}]") for i, item in enumerate(node.value))
     if origin is dict:
         if not isinstance(node, yaml.MappingNode):
-            raise BuildError(f"`{dotted}` must be a mapping", path, _line(node),
-                             f"write `name: value` lines indented under `{leaf}:`, or {leaf}: {{name: value}}")
+            raise BuildError(
+                f"`{dotted}` must be a mapping",
+                path,
+                _line(node),
+                f"write `name: value` lines indented under `{leaf}:`, or {leaf}: {{name: value}}",
+            )
         key_t, val_t = args
         if val_t is Any:
             return yaml.safe_load(yaml.serialize(node)) or {}
@@ -323,12 +327,17 @@ def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
     if origin is typing.Literal:
         if value not in args:
             choices = ", ".join(map(str, args))
-            raise BuildError(f"`{dotted}` must be one of {choices}, not {value!r}", path, _line(node),
-                             f"e.g. {leaf}: {args[0]}")
+            raise BuildError(
+                f"`{dotted}` must be one of {choices}, not {value!r}", path, _line(node), f"e.g. {leaf}: {args[0]}"
+            )
         return value
     expected = {bool: "true or false", int: "a whole number", float: "a number", str: "a string"}.get(tp, str(tp))
-    hint = {bool: f"write `{leaf}: true` or `{leaf}: false`", int: f"e.g. {leaf}: 10", float: f"e.g. {leaf}: 1.5",
-            str: f'quote the value: {leaf}: "..."'}.get(tp, "")
+    hint = {
+        bool: f"write `{leaf}: true` or `{leaf}: false`",
+        int: f"e.g. {leaf}: 10",
+        float: f"e.g. {leaf}: 1.5",
+        str: f'quote the value: {leaf}: "..."',
+    }.get(tp, "")
     if tp is bool and not isinstance(value, bool):
         raise BuildError(f"`{dotted}` must be {expected}, not {value!r}", path, _line(node), hint)
     if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
@@ -356,8 +365,11 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
     except (ZoneInfoNotFoundError, ValueError):
         fail("time_zone", f"unknown time zone `{config.time_zone}`", "use an IANA name such as Asia/Tokyo or UTC")
     if not config.base_url.startswith(("http://", "https://")) or not config.base_url.endswith("/"):
-        fail("base_url", f"base_url must be an absolute URL ending in '/', got `{config.base_url}`",
-             "e.g. https://example.org/blog/")
+        fail(
+            "base_url",
+            f"base_url must be an absolute URL ending in '/', got `{config.base_url}`",
+            "e.g. https://example.org/blog/",
+        )
     if config.paginate < 1:
         fail("paginate", "paginate must be at least 1")
     if config.summary_length < 0:
@@ -368,20 +380,32 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
 
     langs = available_languages(config.site_dir)
     if langs and config.language not in langs:
-        fail("language", f"no UI strings for language `{config.language}`",
-             f"add theme/i18n/{config.language}.yaml or use one of: {', '.join(sorted(langs))}")
+        fail(
+            "language",
+            f"no UI strings for language `{config.language}`",
+            f"add theme/i18n/{config.language}.yaml or use one of: {', '.join(sorted(langs))}",
+        )
     plurals: set[str] = set()
     for singular, plural in config.taxonomies.items():
         for name in (singular, plural):
             if not _TAXONOMY_NAME.fullmatch(name):
-                fail(f"taxonomies.{singular}", f"taxonomy name `{name}` is not a lower-case URL segment",
-                     "use lower-case letters, digits, - and _, e.g. `series: series`")
+                fail(
+                    f"taxonomies.{singular}",
+                    f"taxonomy name `{name}` is not a lower-case URL segment",
+                    "use lower-case letters, digits, - and _, e.g. `series: series`",
+                )
         if plural in plurals:
-            fail(f"taxonomies.{singular}", f"two taxonomies have the plural `{plural}`",
-                 "give each taxonomy its own plural name")
+            fail(
+                f"taxonomies.{singular}",
+                f"two taxonomies have the plural `{plural}`",
+                "give each taxonomy its own plural name",
+            )
         if plural in _RESERVED_FOLDERS | {config.posts_section}:
-            fail(f"taxonomies.{singular}", f"the taxonomy `{plural}` would use the folder /{plural}/ that other pages use",
-                 f"choose another plural name than {', '.join(sorted(_RESERVED_FOLDERS | {config.posts_section}))}")
+            fail(
+                f"taxonomies.{singular}",
+                f"the taxonomy `{plural}` would use the folder /{plural}/ that other pages use",
+                f"choose another plural name than {', '.join(sorted(_RESERVED_FOLDERS | {config.posts_section}))}",
+            )
         plurals.add(plural)
     _check_readers(config, fail)
     profiles = set(config.profiles) | {"auto"}
@@ -394,14 +418,20 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             fail(f"profiles.{name}.standin_size", f"profiles.{name}.standin_size must be tiny or real")
     for i, name in enumerate(config.execution.provenance_packages):
         if not all(part.isidentifier() for part in name.split(".")):
-            raise BuildError(f"execution.provenance_packages: `{name}` is not a module name", path,
-                             _line(_key_node(_key_node(node, "execution"), "provenance_packages").value[i]),
-                             "use import names, e.g. torch, sklearn, PIL")
+            raise BuildError(
+                f"execution.provenance_packages: `{name}` is not a module name",
+                path,
+                _line(_key_node(_key_node(node, "execution"), "provenance_packages").value[i]),
+                "use import names, e.g. torch, sklearn, PIL",
+            )
     for model_id, module in config.bundled_models.items():
         if not all(part.isidentifier() for part in module.split(".")):
-            raise BuildError(f"bundled_models: `{module}` is not a module name", path,
-                             _line(_key_node(_key_node(node, "bundled_models"), model_id)),
-                             "give the import name of the package that ships the model")
+            raise BuildError(
+                f"bundled_models: `{module}` is not a module name",
+                path,
+                _line(_key_node(_key_node(node, "bundled_models"), model_id)),
+                "give the import name of the package that ships the model",
+            )
     _check_standins(config, node, path)
 
 
@@ -422,8 +452,11 @@ def _check_readers(config: SiteConfig, fail) -> None:
         fail("related.count", "related.count must not be negative", "0 shows no related posts")
     for index in related.indices or ():
         if not index.name or index.name != index.name.lower():
-            fail("related.indices", f"related index name `{index.name}` must be a lower-case front matter key",
-                 "e.g. tags, keywords, date, series")
+            fail(
+                "related.indices",
+                f"related index name `{index.name}` must be a lower-case front matter key",
+                "e.g. tags, keywords, date, series",
+            )
         if not 0 <= index.cardinality_threshold <= 100:
             fail("related.indices", "cardinality_threshold must be between 0 and 100")
     giscus = config.comments.giscus
@@ -432,8 +465,11 @@ def _check_readers(config: SiteConfig, fail) -> None:
             fail("comments.giscus.repo", f"comments.giscus.repo must be owner/name, got `{giscus.repo}`")
         for key in ("repo_id", "category", "category_id"):
             if not getattr(giscus, key).strip():
-                fail(f"comments.giscus.{key}", f"comments.giscus.{key} is empty",
-                     "copy the value from the giscus.app configuration page")
+                fail(
+                    f"comments.giscus.{key}",
+                    f"comments.giscus.{key} is empty",
+                    "copy the value from the giscus.app configuration page",
+                )
         if giscus.mapping not in _GISCUS_MAPPINGS:
             fail("comments.giscus.mapping", f"comments.giscus.mapping must be one of {', '.join(_GISCUS_MAPPINGS)}")
         if giscus.input_position not in ("top", "bottom"):
@@ -441,19 +477,28 @@ def _check_readers(config: SiteConfig, fail) -> None:
     plausible = config.analytics.plausible
     if plausible:
         if not _DOMAIN.fullmatch(plausible.domain):
-            fail("analytics.plausible.domain", f"analytics.plausible.domain must be a domain name, got `{plausible.domain}`",
-                 "e.g. example.github.io")
+            fail(
+                "analytics.plausible.domain",
+                f"analytics.plausible.domain must be a domain name, got `{plausible.domain}`",
+                "e.g. example.github.io",
+            )
         if not plausible.src.startswith("https://"):
             fail("analytics.plausible.src", "analytics.plausible.src must be an https:// URL")
     repository = config.repository
     if repository.url and not _GITHUB_REPO.fullmatch(repository.url):
-        fail("repository.url", f"repository.url must be a GitHub repository's address, got `{repository.url}`",
-             "e.g. https://github.com/owner/name (Colab opens notebooks from GitHub)")
+        fail(
+            "repository.url",
+            f"repository.url must be a GitHub repository's address, got `{repository.url}`",
+            "e.g. https://github.com/owner/name (Colab opens notebooks from GitHub)",
+        )
     if not _BRANCH.fullmatch(repository.branch) or ".." in repository.branch:
         fail("repository.branch", f"repository.branch `{repository.branch}` is not a branch name", "e.g. main")
     if repository.path and any(part in ("", ".", "..") for part in repository.path.strip("/").split("/")):
-        fail("repository.path", f"repository.path `{repository.path}` must be a folder inside the repository",
-             "e.g. blog, or leave it out when the site is at the repository's root")
+        fail(
+            "repository.path",
+            f"repository.path `{repository.path}` must be a folder inside the repository",
+            "e.g. blog, or leave it out when the site is at the repository's root",
+        )
     google = config.analytics.google
     if google and not _GA_ID.fullmatch(google.id):
         fail("analytics.google.id", f"analytics.google.id must be a GA4 measurement id (G-XXXXXXX), got `{google.id}`")
@@ -472,9 +517,17 @@ def _check_standins(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             file = (site / rel).resolve()
             where = _line(_key_node(entry_node, "corpus").value[i])
             if not file.is_relative_to(site):
-                raise BuildError(f"standins.{model_id}.corpus: `{rel}` is outside the site", path, where,
-                                 "keep corpus files inside the site folder (symlinks that leave it are refused)")
+                raise BuildError(
+                    f"standins.{model_id}.corpus: `{rel}` is outside the site",
+                    path,
+                    where,
+                    "keep corpus files inside the site folder (symlinks that leave it are refused)",
+                )
             if not file.is_file():
-                raise BuildError(f"standins.{model_id}.corpus: no file `{rel}`", path, where,
-                                 "give a UTF-8 text file, relative to the site folder")
+                raise BuildError(
+                    f"standins.{model_id}.corpus: no file `{rel}`",
+                    path,
+                    where,
+                    "give a UTF-8 text file, relative to the site folder",
+                )
         config.standins[model_id] = dataclasses.replace(entry, line=_line(entry_node))

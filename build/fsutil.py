@@ -37,24 +37,37 @@ def relative_problem(rel: str) -> str | None:
     return None
 
 
-def inside(path: Path, root: Path, what: str, file: Path | None = None, line: int | None = None,
-           hint: str = "") -> Path:
+def inside(
+    path: Path, root: Path, what: str, file: Path | None = None, line: int | None = None, hint: str = ""
+) -> Path:
     """`path` with its links resolved, after checking that it stays inside `root`."""
     real = path.resolve()
     if not real.is_relative_to(root.resolve()):
-        raise BuildError(f"{what} {path} is a link that leads out of {root} (to {real})", file or path, line,
-                         hint=hint or "copy the file into the folder instead of linking to it")
+        raise BuildError(
+            f"{what} {path} is a link that leads out of {root} (to {real})",
+            file or path,
+            line,
+            hint=hint or "copy the file into the folder instead of linking to it",
+        )
     return real
 
 
-def confine(base: Path, rel: str, what: str, file: Path | None = None, line: int | None = None,
-            hint: str = "", root: Path | None = None) -> Path:
+def confine(
+    base: Path,
+    rel: str,
+    what: str,
+    file: Path | None = None,
+    line: int | None = None,
+    hint: str = "",
+    root: Path | None = None,
+) -> Path:
     """`base / rel`, after checking that `rel` is a clean relative path and that
     the result, links resolved, lies inside `root` (default: `base`)."""
     problem = relative_problem(str(rel))
     if problem:
-        raise BuildError(f"{what} `{rel}` {problem}", file or base, line,
-                         hint=hint or f"use a path relative to {base}, without `..`")
+        raise BuildError(
+            f"{what} `{rel}` {problem}", file or base, line, hint=hint or f"use a path relative to {base}, without `..`"
+        )
     path = base / rel
     inside(path, root or base, what, file, line, hint)
     return path

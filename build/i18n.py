@@ -7,7 +7,7 @@ has only "other"; English has "one" and "other".
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel import Locale
@@ -52,6 +52,6 @@ class Translator:
         return text
 
 
-@lru_cache(maxsize=None)
+@cache
 def _plural_rule(language: str):
     return Locale.parse(language.replace("-", "_")).plural_form

@@ -11,30 +11,29 @@ import json
 import sys
 import time
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
-from execblog.errors import BuildError
+from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
+from execblog.errors import BuildError, printable
 from execblog.execution.progress import Progress
-from execblog.fsutil import atomic_write
 from execblog.i18n import Translator
 from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
-from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.incremental.posts import PostReadCache
+from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.incremental.views import ViewStore
-from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
-from execblog.records import BuildOptions, ExecutedPost, SourcePost
-from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
-from execblog.parallel import MIN_ITEMS, parallel_map
-from execblog.pages.social_card import SocialCards
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
 from execblog.output.static_assets import ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
-from execblog.errors import printable
+from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
+from execblog.pages.social_card import SocialCards
+from execblog.parallel import MIN_ITEMS, parallel_map
+from execblog.records import BuildOptions, ExecutedPost, SourcePost
+
 
 @dataclass
 class BuildResult:
@@ -66,10 +65,18 @@ def build_site(opts: BuildOptions) -> BuildResult:
         if not opts.base_url.endswith("/"):
             opts = replace(opts, base_url=opts.base_url + "/")
         if not opts.base_url.startswith(("http://", "https://")):
-            raise BuildError(f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/")
+            raise BuildError(
+                f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/"
+            )
         config = replace(config, base_url=opts.base_url)
     if not opts.shard:
-        sources = [site_dir / "posts", site_dir / "theme", site_dir / LAYOUTS_DIR, site_dir / CONFIG_FILE, site_dir / config.execution.freeze_dir]
+        sources = [
+            site_dir / "posts",
+            site_dir / "theme",
+            site_dir / LAYOUTS_DIR,
+            site_dir / CONFIG_FILE,
+            site_dir / config.execution.freeze_dir,
+        ]
         check_output_folder(opts.out_dir, site_dir, sources)
     cache = site_dir / CACHE_DIR
     stamp = InputStamp(site_dir, config, opts)
@@ -78,32 +85,42 @@ def build_site(opts: BuildOptions) -> BuildResult:
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
-    all_posts = read_posts(site_dir / "posts", config.zone, config.author, config.taxonomies.values(),
-                           read_with=read_cache.read)
+    all_posts = read_posts(
+        site_dir / "posts", config.zone, config.author, config.taxonomies.values(), read_with=read_cache.read
+    )
     read_cache.save()
     posts = _select_posts(all_posts, opts)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
     report, failures, shown = _execute(posts, config, opts)
     if opts.shard:  # a shard job only executes; the merge job renders once
         # The job's freeze is uploaded as is: a secret in it fails the job, so nothing is passed on.
         _scan_secrets([], report.secrets, site_dir / config.execution.freeze_dir, report.executed)
         _report_failures(failures, shown)
-        return BuildResult(posts=len(posts), executed=list(report.executed), failures=failures,
-                           seconds=time.perf_counter() - start)
+        return BuildResult(
+            posts=len(posts), executed=list(report.executed), failures=failures, seconds=time.perf_counter() - start
+        )
     if failures and not opts.keep_going:
         _report_failures(failures, shown)
         names = ", ".join(dict.fromkeys(message.split(":", 1)[0] for message in failures))
-        raise BuildError(f"{len(failures)} post(s) failed ({names}); the site was not written",
-                         hint="each error above names the post, what failed and its fix; "
-                         "or pass --keep-going to publish the other posts")
+        raise BuildError(
+            f"{len(failures)} post(s) failed ({names}); the site was not written",
+            hint="each error above names the post, what failed and its fix; "
+            "or pass --keep-going to publish the other posts",
+        )
     executed = report.posts
     translator = Translator(site_dir, config.language)
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
     try:
         views, converted, view_keys, earlier = _post_views(
-            executed, {p.name for p in all_posts}, config, translator, cache / "views.pickle",
-            lambda n: progress.count("converting posts", n, len(executed)), hold=opts.resident)
+            executed,
+            {p.name for p in all_posts},
+            config,
+            translator,
+            cache / "views.pickle",
+            lambda n: progress.count("converting posts", n, len(executed)),
+            hold=opts.resident,
+        )
     except BaseException:
         progress.stop()
         raise
@@ -116,8 +133,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
         page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
         assets = ThemeAssets(writer, site_dir, config, cache)
-        pages = PageRenderer(config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR,
-                             cache / "templates")
+        pages = PageRenderer(
+            config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
+        )
 
         def render(page):
             text, reads = pages.render_recorded(page)
@@ -132,12 +150,20 @@ def build_site(opts: BuildOptions) -> BuildResult:
             # A kind's stylesheet is known once all its pages are rendered (or known from the last
             # build), so each call takes whole kinds.
             shapes = {page.output: page_shape(page) for page in selection}
-            kept = {page.output: record for page in selection
-                    if (record := page_cache.reusable(page, shapes[page.output])) is not None
-                    and writer.previous.get(page.output) == record.digest}
+            kept = {
+                page.output: record
+                for page in selection
+                if (record := page_cache.reusable(page, shapes[page.output])) is not None
+                and writer.previous.get(page.output) == record.digest
+            }
             todo = [page for page in selection if page.output not in kept]
-            rendered = dict(zip((p.output for p in todo), parallel_map(
-                render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))), strict=True))
+            rendered = dict(
+                zip(
+                    (p.output for p in todo),
+                    parallel_map(render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))),
+                    strict=True,
+                )
+            )
             by_kind: dict[str, set[str]] = {}
             for page in selection:
                 use = kept[page.output].use if page.output in kept else rendered[page.output][1]
@@ -145,9 +171,14 @@ def build_site(opts: BuildOptions) -> BuildResult:
                     by_kind.setdefault(page.kind, set()).update(use.tokens)
             css = assets.stylesheets(by_kind)
             # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
-            stale = [page for page in selection if page.output in kept and kept[page.output].use is not None
-                     and (kept[page.output].css, kept[page.output].js)
-                     != (css[page.kind], assets.script_url(kept[page.output].use.scripts))]
+            stale = [
+                page
+                for page in selection
+                if page.output in kept
+                and kept[page.output].use is not None
+                and (kept[page.output].css, kept[page.output].js)
+                != (css[page.kind], assets.script_url(kept[page.output].use.scripts))
+            ]
             rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
             for page in selection:
                 if page.output not in rendered and writer.reuse(page.output, kept[page.output].digest):
@@ -156,9 +187,17 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 text, use, reads = rendered[page.output] if page.output in rendered else render(page)
                 data = assets.fill_page(text, use, css.get(page.kind, "")).encode("utf-8")
                 writer.write_bytes(page.output, data)
-                page_cache.record(page.output, PageRecord(
-                    shapes[page.output], reads, use, css.get(page.kind, "") if use else "",
-                    assets.script_url(use.scripts) if use else "", hashlib.sha256(data).hexdigest()))
+                page_cache.record(
+                    page.output,
+                    PageRecord(
+                        shapes[page.output],
+                        reads,
+                        use,
+                        css.get(page.kind, "") if use else "",
+                        assets.script_url(use.scripts) if use else "",
+                        hashlib.sha256(data).hexdigest(),
+                    ),
+                )
             written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
@@ -180,10 +219,18 @@ def build_site(opts: BuildOptions) -> BuildResult:
             if indexer:
                 indexer.finish()
         scan_key = page_cache.scan_key(report.secrets)
-        scanned = [writer.stage / rel for rel in sorted(writer.fresh)] if page_cache.scanned_with(scan_key) \
+        scanned = (
+            [writer.stage / rel for rel in sorted(writer.fresh)]
+            if page_cache.scanned_with(scan_key)
             else [writer.stage]
-        _scan_secrets(scanned, report.secrets, site_dir / config.execution.freeze_dir, report.executed,
-                      {view.name: writer.stage / view.path for view in views})
+        )
+        _scan_secrets(
+            scanned,
+            report.secrets,
+            site_dir / config.execution.freeze_dir,
+            report.executed,
+            {view.name: writer.stage / view.path for view in views},
+        )
         writer.commit()
         page_cache.save(scan_key)
     except BaseException:
@@ -192,8 +239,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
     finally:
         progress.stop()
     if not failures:
-        stamp.save(posts, min(due) if due else None,
-                   tuple(site_dir / config.execution.freeze_dir / name for name in report.executed))
+        stamp.save(
+            posts,
+            min(due) if due else None,
+            tuple(site_dir / config.execution.freeze_dir / name for name in report.executed),
+        )
     _report_failures(failures, shown)
     result = BuildResult(
         posts=len(plan.posts),
@@ -207,8 +257,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
         warnings=list(report.warnings) + conversion_warnings,
         failures=failures,
     )
-    log(opts, f"built {result.posts} posts ({result.posts_converted} converted), {result.pages} pages "
-              f"in {result.seconds:.2f} s ({result.files_written} files written, {result.files_reused} unchanged)")
+    log(
+        opts,
+        f"built {result.posts} posts ({result.posts_converted} converted), {result.pages} pages "
+        f"in {result.seconds:.2f} s ({result.files_written} files written, {result.files_reused} unchanged)",
+    )
     if result.stand_in_posts:
         log(opts, "on stand-in models (banner shown): " + ", ".join(result.stand_in_posts))
     return result
@@ -221,8 +274,9 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
             print(printable(f"error: {message}"), file=sys.stderr)
 
 
-def _scan_secrets(paths: list[Path], secrets, freeze_dir: Path, executed: list[str],
-                  folders: dict[str, Path] | None = None) -> None:
+def _scan_secrets(
+    paths: list[Path], secrets, freeze_dir: Path, executed: list[str], folders: dict[str, Path] | None = None
+) -> None:
     """Last line of defence: no secret value may reach the site or the freeze.
     A freeze entry this build wrote (`executed`) whose entry or page folder
     (`folders`: post name -> its folder under `paths`) holds one is removed:
@@ -231,12 +285,18 @@ def _scan_secrets(paths: list[Path], secrets, freeze_dir: Path, executed: list[s
     from execblog.execution.redact import scan_for_secrets
 
     # every file of a full build is read: the files are scanned on every core, in order
-    files = [f for p in [*paths, freeze_dir] if p.exists() for f in ([p] if p.is_file() else sorted(
-        q for q in p.rglob("*") if q.is_file()))]
+    files = [
+        f
+        for p in [*paths, freeze_dir]
+        if p.exists()
+        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file()))
+    ]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
-    findings = sorted({f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks)
-                       for f in found}, key=lambda f: (str(f.path), f.line or 0, f.what))
+    findings = sorted(
+        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found},
+        key=lambda f: (str(f.path), f.line or 0, f.what),
+    )
     if not findings:
         return
     folders = folders or {}
@@ -248,40 +308,51 @@ def _scan_secrets(paths: list[Path], secrets, freeze_dir: Path, executed: list[s
     removed = [name for name in executed if holds(name)]
     for name in removed:
         discard_entry(freeze_dir, name)
-    frozen_before = sorted({f.path.relative_to(freeze_dir).parts[0] for f in findings
-                            if f.path.is_relative_to(freeze_dir)} - set(removed))
+    frozen_before = sorted(
+        {f.path.relative_to(freeze_dir).parts[0] for f in findings if f.path.is_relative_to(freeze_dir)} - set(removed)
+    )
     where = "\n  ".join(str(f) for f in findings[:10])
     hint = "the site was not written; remove the secret from the post's code or outputs"
     if removed:
         hint += f"; the new freeze entries of {', '.join(removed)} were removed and run again next time"
     if frozen_before:
-        hint += (f"; entries frozen before ({', '.join(frozen_before)}) hold it too: "
-                 f"run them again with `execblog build --force --post NAME`")
+        hint += (
+            f"; entries frozen before ({', '.join(frozen_before)}) hold it too: "
+            f"run them again with `execblog build --force --post NAME`"
+        )
     raise BuildError(f"a secret value is still present in the output:\n  {where}", hint=hint)
 
 
 def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePost]:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     return [p for p in posts if (opts.drafts or not p.draft) and (opts.future or p.date <= now)]
 
 
 def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
     m = config.markup
-    return MarkdownOptions(unsafe_html=m.unsafe_html, typographer=m.typographer, math=m.math, highlight=m.highlight,
-                           callout_titles={kind: t(f"callout_{kind}") for kind in CALLOUT_TYPES})
+    return MarkdownOptions(
+        unsafe_html=m.unsafe_html,
+        typographer=m.typographer,
+        math=m.math,
+        highlight=m.highlight,
+        callout_titles={kind: t(f"callout_{kind}") for kind in CALLOUT_TYPES},
+    )
 
 
 def execution_settings(config: SiteConfig, opts: BuildOptions):
     """Map the site config and the command line onto the execution stage's settings."""
+    from execblog.execution.execute import ExecutionSettings
     from execblog.models import resolve as models
     from execblog.models.standins import site_recipes
-    from execblog.execution.execute import ExecutionSettings
 
     name = opts.profile or config.default_profile
     if name not in config.profiles and name != "auto":
         known = ", ".join(sorted(set(config.profiles) | {"auto"}))
-        raise BuildError(f"unknown profile `{name}`", config.site_dir / "site_config.yaml",
-                         hint=f"use one of: {known}, or define it under `profiles:`")
+        raise BuildError(
+            f"unknown profile `{name}`",
+            config.site_dir / "site_config.yaml",
+            hint=f"use one of: {known}, or define it under `profiles:`",
+        )
     profile = config.profiles.get(name, Profile())
     ex = config.execution
     standins = config.site_dir / ex.standins_dir
@@ -289,18 +360,25 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
 
     def resolve(post: SourcePost):
         resolution = models.resolve_models(
-            list(post.run.models), profile.models, standins, recipes=recipes,
-            bundled=config.bundled_models, size=profile.standin_size)
+            list(post.run.models),
+            profile.models,
+            standins,
+            recipes=recipes,
+            bundled=config.bundled_models,
+            size=profile.standin_size,
+        )
         if profile.models == "offline" and resolution.unavailable:
             from execblog.content.read import front_matter_line
 
             missing = ", ".join(f"`{m}`" for m in resolution.unavailable)
             raise BuildError(
-                f"post `{post.name}` declares {missing}, with no stand-in recipe, and profile `{name}` runs "
-                "offline", post.path, front_matter_line(post, "models"),
-                hint=f"add a recipe for it under `standins:` in site_config.yaml (README, \"Profiles and "
-                     f"models\"), or run it with real models: `make models`, then a profile with models: auto "
-                     f"or real")
+                f"post `{post.name}` declares {missing}, with no stand-in recipe, and profile `{name}` runs offline",
+                post.path,
+                front_matter_line(post, "models"),
+                hint='add a recipe for it under `standins:` in site_config.yaml (README, "Profiles and '
+                'models"), or run it with real models: `make models`, then a profile with models: auto '
+                "or real",
+            )
         return resolution
 
     if opts.force:
@@ -349,8 +427,10 @@ def _check_strict(profile: Profile, name: str) -> None:
 
     found = cuda_status()
     if not found.available:
-        raise BuildError(f"profile `{name}` needs CUDA, but {found.detail}",
-                         hint="run it on the GPU runner, or use PROFILE=auto / PROFILE=offline here")
+        raise BuildError(
+            f"profile `{name}` needs CUDA, but {found.detail}",
+            hint="run it on the GPU runner, or use PROFILE=auto / PROFILE=offline here",
+        )
 
 
 def _execute(posts: list[SourcePost], config: SiteConfig, opts: BuildOptions):
@@ -408,14 +488,28 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, Any]
         return 0
     published = {p.name for p in _select_posts(posts, opts)}
     dates = {p.name: p.date.isoformat() for p in posts}
-    rows = [{"name": s.name, "path": s.path, "status": s.status, "detail": s.detail,
-             "published": s.name in published, "date": dates[s.name]} for s in statuses]
+    rows = [
+        {
+            "name": s.name,
+            "path": s.path,
+            "status": s.status,
+            "detail": s.detail,
+            "published": s.name in published,
+            "date": dates[s.name],
+        }
+        for s in statuses
+    ]
     print(json.dumps({"profile": settings.profile, "posts": rows}, ensure_ascii=False, indent=1))
     return 0
 
 
 def _post_views(
-    executed: list[ExecutedPost], known: set[str], config: SiteConfig, t: Translator, store_path: Path, done=None,
+    executed: list[ExecutedPost],
+    known: set[str],
+    config: SiteConfig,
+    t: Translator,
+    store_path: Path,
+    done=None,
     hold: bool = False,
 ) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
@@ -442,7 +536,9 @@ def _post_views(
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
     # posts this build leaves out (drafts in a publish) keep their views for the next build that shows them
-    current = {n: v for n, v in saved.items() if n in known} | {n: (keys[n], v) for n, v in zip(names, views, strict=True)}
+    current = {n: v for n, v in saved.items() if n in known} | {
+        n: (keys[n], v) for n, v in zip(names, views, strict=True)
+    }
     if todo or current.keys() != saved.keys():
         store.save(current)
     earlier = {name: saved[name] for name in fresh if name in saved}
@@ -454,14 +550,17 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config, t))
-    converter = NotebookConverter(renderer, ConverterOptions(
-        show_stderr=config.execution.warnings,
-        sanitize_html=config.execution.sanitize_html,
-        cache_dir=notebooks_dir,
-        labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
-        repository=config.repository,
-        freeze_dir=config.execution.freeze_dir,
-    ))
+    converter = NotebookConverter(
+        renderer,
+        ConverterOptions(
+            show_stderr=config.execution.warnings,
+            sanitize_html=config.execution.sanitize_html,
+            cache_dir=notebooks_dir,
+            labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
+            repository=config.repository,
+            freeze_dir=config.execution.freeze_dir,
+        ),
+    )
     urls = SiteUrls(config.base_url)
     cards = (
         SocialCards(notebooks_dir.parent / "cards", config.title, config.social_cards.figure)
@@ -475,8 +574,11 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post
-            raise BuildError(f"could not turn the post into HTML: {type(exc).__name__}: {exc}", item.source.path,
-                             hint="please report this with the post attached") from exc
+            raise BuildError(
+                f"could not turn the post into HTML: {type(exc).__name__}: {exc}",
+                item.source.path,
+                hint="please report this with the post attached",
+            ) from exc
 
     return convert
 
@@ -501,5 +603,3 @@ def _view_key(item: ExecutedPost, context) -> str:
         st = file.lstat()
         h.update(f"{file}:{st.st_size}:{st.st_mtime_ns}".encode())
     return h.hexdigest()
-
-

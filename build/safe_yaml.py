@@ -61,14 +61,22 @@ def decode_text(data: bytes, path: Path) -> str:
     """`data` as UTF-8 text; a binary or mis-encoded file is named with its line."""
     if b"\0" in data:
         line = data.count(b"\n", 0, data.index(b"\0")) + 1
-        raise BuildError("this is a binary file, not UTF-8 text", path, line,
-                         "keep only Markdown posts in posts/ (put data files inside a post's bundle folder)")
+        raise BuildError(
+            "this is a binary file, not UTF-8 text",
+            path,
+            line,
+            "keep only Markdown posts in posts/ (put data files inside a post's bundle folder)",
+        )
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise BuildError(f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)", path, line,
-                         "save the file as UTF-8 (most editors: 'Save with encoding' > UTF-8)") from None
+        raise BuildError(
+            f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x} cannot be decoded)",
+            path,
+            line,
+            "save the file as UTF-8 (most editors: 'Save with encoding' > UTF-8)",
+        ) from None
 
 
 def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None:
@@ -106,14 +114,22 @@ def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None
 
 
 def _too_big(node: yaml.Node, path: Path, line_offset: int, why: str) -> BuildError:
-    return BuildError(f"YAML refused: {why}", path, node.start_mark.line + 1 + line_offset,
-                      "write the values out instead of repeating anchors (&name) and aliases (*name)")
+    return BuildError(
+        f"YAML refused: {why}",
+        path,
+        node.start_mark.line + 1 + line_offset,
+        "write the values out instead of repeating anchors (&name) and aliases (*name)",
+    )
 
 
 def check_length(text: str, path: Path) -> None:
     if len(text) > MAX_YAML_CHARS:
-        raise BuildError(f"YAML refused: longer than {MAX_YAML_CHARS:,} characters", path, 1,
-                         "keep front matter and configuration short; put data in files the post reads")
+        raise BuildError(
+            f"YAML refused: longer than {MAX_YAML_CHARS:,} characters",
+            path,
+            1,
+            "keep front matter and configuration short; put data in files the post reads",
+        )
 
 
 def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: int = 0) -> BuildError:
@@ -123,8 +139,12 @@ def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: 
     reports the end of the text)."""
     mark = exc.context_mark or exc.problem_mark
     line = min(mark.line + 1 if mark else 1, len(text.rstrip().splitlines()) or 1)
-    return BuildError(f"invalid YAML: {exc.problem}", path, line + line_offset,
-                      "check indentation, and quote values containing ':' or '#'")
+    return BuildError(
+        f"invalid YAML: {exc.problem}",
+        path,
+        line + line_offset,
+        "check indentation, and quote values containing ':' or '#'",
+    )
 
 
 def load(text: str, path: Path, line_offset: int = 0) -> Any:

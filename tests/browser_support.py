@@ -33,8 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 # The closed network makes Chromium stall on its background services without these.
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -68,10 +73,23 @@ def require_tools() -> None:
 
 
 # --- building ------------------------------------------------------------------------
-def build(site_dir: Path, out_dir: Path, base_url: str, *flags: str, env: dict | None = None) -> subprocess.CompletedProcess:
+def build(
+    site_dir: Path, out_dir: Path, base_url: str, *flags: str, env: dict | None = None
+) -> subprocess.CompletedProcess:
     """`execblog build` in a subprocess (the installed package, or PYTHONPATH's)."""
-    cmd = [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site_dir), "-d", str(out_dir),
-           "--base-url", base_url, *flags]
+    cmd = [
+        sys.executable,
+        "-m",
+        "execblog.commands.cli",
+        "build",
+        "-s",
+        str(site_dir),
+        "-d",
+        str(out_dir),
+        "--base-url",
+        base_url,
+        *flags,
+    ]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, **(env or {})})
     if proc.returncode != 0:
         raise RuntimeError(f"build of {site_dir} failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
@@ -88,11 +106,17 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     with the site's 404.html."""
 
     prefix = "/"
-    extensions_map = {**http.server.SimpleHTTPRequestHandler.extensions_map,
-                      ".wasm": "application/wasm", ".pagefind": "application/octet-stream",
-                      ".pf_meta": "application/octet-stream", ".pf_fragment": "application/octet-stream",
-                      ".pf_index": "application/octet-stream", ".xml": "application/xml",
-                      ".js": "text/javascript", ".mjs": "text/javascript"}
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".pagefind": "application/octet-stream",
+        ".pf_meta": "application/octet-stream",
+        ".pf_fragment": "application/octet-stream",
+        ".pf_index": "application/octet-stream",
+        ".xml": "application/xml",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+    }
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
@@ -101,7 +125,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         clean = urlsplit(path).path
         if not clean.startswith(self.prefix):
             return os.path.join(self.directory, ".outside-base-path")
-        return super().translate_path("/" + clean[len(self.prefix):])
+        return super().translate_path("/" + clean[len(self.prefix) :])
 
     def send_head(self):
         path = Path(self.translate_path(self.path))
@@ -138,8 +162,9 @@ class SiteServer:
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
         handler = type("Handler", (_Handler,), {"prefix": prefix})
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0),
-                                                     functools.partial(handler, directory=str(self.directory)))
+        self.httpd = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(handler, directory=str(self.directory))
+        )
         self.httpd.daemon_threads = True
         self.origin = f"http://127.0.0.1:{self.httpd.server_address[1]}"
         self.base_url = self.origin + prefix
@@ -165,8 +190,16 @@ def chromium(user_data_dir: Path, **options) -> Iterator:
 
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
-            str(user_data_dir), executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-            viewport=DESKTOP, device_scale_factor=1, locale="ja-JP", timezone_id="Asia/Tokyo", **options)
+            str(user_data_dir),
+            executable_path=CHROMIUM,
+            headless=True,
+            args=CHROMIUM_ARGS,
+            viewport=DESKTOP,
+            device_scale_factor=1,
+            locale="ja-JP",
+            timezone_id="Asia/Tokyo",
+            **options,
+        )
         context.set_default_timeout(15_000)
         try:
             yield context
@@ -194,7 +227,9 @@ class Probe:
     requests: list = field(default_factory=list)
 
     def attach(self, page) -> Probe:
-        page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+        page.on(
+            "console", lambda m: self.console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None
+        )
         page.on("pageerror", lambda e: self.console.append(f"pageerror: {e}"))
         page.on("requestfailed", self._request_failed)
         page.on("response", self._response)
@@ -203,7 +238,9 @@ class Probe:
 
     def _request(self, request) -> None:
         self.requests.append(request)
-        if urlsplit(request.url).scheme in ("http", "https", "ws", "wss") and not request.url.startswith(self.origin + "/"):
+        if urlsplit(request.url).scheme in ("http", "https", "ws", "wss") and not request.url.startswith(
+            self.origin + "/"
+        ):
             self.external.append(request.url)
 
     def _response(self, response) -> None:
@@ -239,15 +276,20 @@ def open_page(context, url: str, *, scheme: str = "light", viewport: dict | None
     return page, probe
 
 
-def axe(page, tags: tuple[str, ...] = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")) -> list[dict]:
+def axe(
+    page, tags: tuple[str, ...] = ("wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice")
+) -> list[dict]:
     """axe-core's violations on the page as it is now (injected from node_modules)."""
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
-    result = page.evaluate("""async (tags) => {
+    result = page.evaluate(
+        """async (tags) => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
             nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary, html: n.html.slice(0, 200)}))}));
-    }""", list(tags))
+    }""",
+        list(tags),
+    )
     return result
 
 
@@ -265,8 +307,22 @@ def vnu(files: list[Path]) -> list[dict]:
     """The Nu HTML checker's errors for `files` (one JVM for all of them)."""
     if not files:
         return []
-    proc = subprocess.run(["java", "-Xss8m", "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--exit-zero-always",
-                           *map(str, files)], capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        [
+            "java",
+            "-Xss8m",
+            "-jar",
+            str(VNU_JAR),
+            "--errors-only",
+            "--format",
+            "json",
+            "--exit-zero-always",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     out = proc.stderr.strip() or proc.stdout.strip()
     if not out:
         return []
@@ -290,10 +346,12 @@ def wire_weight(page) -> tuple[int, dict]:
 
 
 # --- crawling ------------------------------------------------------------------------
-LINK_XPATH = ("//a/@href | //link/@href | //img/@src | //script/@src | //source/@src | //iframe/@src | "
-              "//img/@srcset | //source/@srcset | //video/@poster | //form/@action | "
-              # what a link preview fetches: the social card must be served too
-              "//meta[@property='og:image']/@content | //meta[@name='twitter:image']/@content")
+LINK_XPATH = (
+    "//a/@href | //link/@href | //img/@src | //script/@src | //source/@src | //iframe/@src | "
+    "//img/@srcset | //source/@srcset | //video/@poster | //form/@action | "
+    # what a link preview fetches: the social card must be served too
+    "//meta[@property='og:image']/@content | //meta[@name='twitter:image']/@content"
+)
 
 
 @dataclass
@@ -317,7 +375,8 @@ def crawl(base_url: str, start: tuple[str, ...] = ("", "404.html", "sitemap.xml"
     """Follow every internal link from the home page (and the 404 page, the
     sitemap and the feed) over HTTP; check that each page, image, stylesheet
     and script answers 200 and that each #fragment names an element."""
-    from lxml import etree, html as lhtml
+    from lxml import etree
+    from lxml import html as lhtml
 
     res = CrawlResult()
     origin = "{0.scheme}://{0.netloc}".format(urlsplit(base_url))
@@ -339,8 +398,14 @@ def crawl(base_url: str, start: tuple[str, ...] = ("", "404.html", "sitemap.xml"
                 refs: list[str] = []
                 if url.endswith(".xml"):
                     tree = etree.fromstring(body)
-                    refs = [e.text.strip() for e in tree.iter() if isinstance(e.tag, str)
-                            and e.tag.rsplit("}", 1)[-1] in ("loc", "link") and e.text and e.text.strip()]
+                    refs = [
+                        e.text.strip()
+                        for e in tree.iter()
+                        if isinstance(e.tag, str)
+                        and e.tag.rsplit("}", 1)[-1] in ("loc", "link")
+                        and e.text
+                        and e.text.strip()
+                    ]
                     res.resources[url] = status
                 else:
                     text = body.decode("utf-8")
@@ -409,12 +474,14 @@ EN_WORD, EN_POST = "tokenizer", "english-notes"
 NO_SUCH_WORD = "xyzzyplugh"
 
 FIXTURE_POSTS: dict[str, tuple[str, str]] = {
-    "code-math.md": ("""
+    "code-math.md": (
+        """
         title: コードと数式:量子化の実験
         date: 2025-04-20T10:00:00+09:00
         tags: [Python, 数式]
         toc: true
-    """, """
+    """,
+        """
         量子化のメモです。重みを8ビットにしたときの量子化誤差を測ります。[図の記事](../figures/)も参照してください。
 
         ## 準備
@@ -471,23 +538,29 @@ FIXTURE_POSTS: dict[str, tuple[str, str]] = {
         量子化は重みや活性化を少ないビット数で表す手法です。メモリを節約し、推論を速くします。精度との兼ね合いを見ながらビット数を選びます。
 
         [^1]: NumPy だけで書いています。
-    """),
-    "figures/index.md": ("""
+    """,
+    ),
+    "figures/index.md": (
+        """
         title: 図のある記事
         date: 2025-04-18
         tags: [可視化]
-    """, """
+    """,
+        """
         バンドルに入れた画像を表示します。
 
         ![ヒートマップの例](heatmap.png)
 
         画像の下の段落です。
-    """),
-    "english-notes.md": ("""
+    """,
+    ),
+    "english-notes.md": (
+        """
         title: Notes on a byte-level tokenizer
         date: 2025-04-16
         tags: [NLP, Python]
-    """, """
+    """,
+        """
         A short English post: how a byte-level BPE tokenizer splits Japanese text into pieces.
 
         Inline code such as `tokenizer.encode("メロス")` and a [link to the math post](../code-math/#誤差の式).
@@ -498,8 +571,10 @@ FIXTURE_POSTS: dict[str, tuple[str, str]] = {
         tok = AutoTokenizer.from_pretrained("gpt2")  # the GPT-2 vocabulary
         print(tok.tokenize("hello world"))
         ```
-    """),
-    "notebook.md": ("""
+    """,
+    ),
+    "notebook.md": (
+        """
         title: ノートブックの出力:表とヒートマップ
         date: 2025-04-14
         tags: [可視化, pandas]
@@ -512,7 +587,8 @@ FIXTURE_POSTS: dict[str, tuple[str, str]] = {
             display_name: execblog (Python 3)
             language: python
             name: execblog
-    """, """
+    """,
+        """
         ノートブックとして実行される記事です。pandas の表と matplotlib のヒートマップを出力します。
 
         ```python
@@ -537,14 +613,21 @@ FIXTURE_POSTS: dict[str, tuple[str, str]] = {
         ```python
         print("done")
         ```
-    """),
-    **{f"note-{i}.md": (f"""
+    """,
+    ),
+    **{
+        f"note-{i}.md": (
+            f"""
         title: 短いメモ {i}
         date: 2025-04-0{i}
         tags: [メモ]
-    """, f"""
+    """,
+            f"""
         {i} 番目の短いメモです。リストの2ページ目と3ページ目を作るための記事です。
-    """) for i in range(1, 5)},
+    """,
+        )
+        for i in range(1, 5)
+    },
 }
 
 
@@ -576,7 +659,9 @@ def copy_repo_site(dest: Path) -> Path:
     shutil.copy2(ROOT / "site_config.yaml", dest / "site_config.yaml")
     for name in ("posts", "theme", "_freeze"):
         if (ROOT / name).is_dir():
-            shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints"))
+            shutil.copytree(
+                ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints")
+            )
     return dest
 
 

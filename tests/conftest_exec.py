@@ -23,8 +23,11 @@ def publish_html(converted: ConvertedPost, language: str = "en") -> str:
     from the theme's templates (ConvertedPost has the fields they read)."""
     config = parse_config_text(f"title: T\nlanguage: {language}\n", ROOT)
     env = PageRenderer(config, Translator(ROOT, language), ROOT / "theme", {}).env
-    return (env.get_template("partials/notices.html").render(post=converted) + converted.html
-            + env.get_template("partials/provenance.html").render(post=converted))
+    return (
+        env.get_template("partials/notices.html").render(post=converted)
+        + converted.html
+        + env.get_template("partials/provenance.html").render(post=converted)
+    )
 
 
 def read_post(path: Path) -> SourcePost:

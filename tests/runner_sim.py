@@ -34,9 +34,10 @@ import subprocess
 import sys
 import tarfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
@@ -44,8 +45,10 @@ BASE_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 # --- expressions --------------------------------------------------------------------------------
-_TOKEN = re.compile(r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<op>==|!=|&&|\|\||<=|>=|[!<>(),])"
-                    r"|(?P<name>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_*][A-Za-z0-9_\-]*)*))")
+_TOKEN = re.compile(
+    r"\s*(?:(?P<str>'(?:[^']|'')*')|(?P<num>\d+(?:\.\d+)?)|(?P<op>==|!=|&&|\|\||<=|>=|[!<>(),])"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z_*][A-Za-z0-9_\-]*)*))"
+)
 
 
 def _truthy(v: Any) -> bool:
@@ -78,7 +81,7 @@ class Expr:
     def value(self) -> Any:
         v = self._or()
         if self.i != len(self.tokens):
-            raise ValueError(f"trailing tokens {self.tokens[self.i:]}")
+            raise ValueError(f"trailing tokens {self.tokens[self.i :]}")
         return v
 
     def _peek(self):
@@ -166,7 +169,9 @@ class Expr:
             return re.sub(r"\{(\d+)\}", lambda m: _text(args[1 + int(m.group(1))]), args[0])
         if name == "contains":
             hay, needle = args
-            return any(_eq(x, needle) for x in hay) if isinstance(hay, list) else str(needle).lower() in str(hay).lower()
+            return (
+                any(_eq(x, needle) for x in hay) if isinstance(hay, list) else str(needle).lower() in str(hay).lower()
+            )
         raise ValueError(f"function {name}() is not simulated")
 
 
@@ -297,16 +302,31 @@ class Machine:
         return path
 
     # -- a workflow run --------------------------------------------------------------------------
-    def run(self, event: str, sha: str, ref: str = "refs/heads/main", inputs: dict | None = None,
-            env_override: dict | None = None, after_job: Callable[[str], None] | None = None) -> RunResult:
+    def run(
+        self,
+        event: str,
+        sha: str,
+        ref: str = "refs/heads/main",
+        inputs: dict | None = None,
+        env_override: dict | None = None,
+        after_job: Callable[[str], None] | None = None,
+    ) -> RunResult:
         """Run `.github/workflows/publish.yml` as committed at `sha`."""
         self.runs += 1
         text = self.git(self.origin, "show", f"{sha}:.github/workflows/publish.yml")
         wf = yaml.safe_load(text)
         wf_env = {**{k: _text(v) for k, v in (wf.get("env") or {}).items()}, **(env_override or {})}
-        github = {"event_name": event, "ref": ref, "ref_name": ref.rsplit("/", 1)[-1], "sha": sha,
-                  "repository": "owner/notes", "run_id": str(1000 + self.runs), "run_attempt": "1",
-                  "event": {"repository": {"default_branch": "main"}}, "workspace": ""}
+        github = {
+            "event_name": event,
+            "ref": ref,
+            "ref_name": ref.rsplit("/", 1)[-1],
+            "sha": sha,
+            "repository": "owner/notes",
+            "run_id": str(1000 + self.runs),
+            "run_attempt": "1",
+            "event": {"repository": {"default_branch": "main"}},
+            "workspace": "",
+        }
         run_dir = self._dir(f"run{self.runs}")
         jobs: dict[str, JobRun] = {}
         annotations: list[str] = []
@@ -317,8 +337,9 @@ class Machine:
             assert ready, f"needs cycle among {pending}"
             for job_id in ready:
                 pending.remove(job_id)
-                jobs[job_id] = self._job(job_id, wf["jobs"][job_id], wf_env, github, inputs or {}, jobs,
-                                         run_dir, annotations, summary)
+                jobs[job_id] = self._job(
+                    job_id, wf["jobs"][job_id], wf_env, github, inputs or {}, jobs, run_dir, annotations, summary
+                )
                 if after_job:
                     after_job(job_id)
         return RunResult(jobs, annotations, "".join(summary))
@@ -327,8 +348,12 @@ class Machine:
         needs = {n: {"result": done[n].result, "outputs": done[n].outputs} for n in _needs(job)}
         ctx = {"github": github, "inputs": inputs, "needs": needs, "env": dict(wf_env), "vars": {}, "secrets": {}}
         ok = all(n["result"] == "success" for n in needs.values())
-        status = {"success": ok, "failure": any(n["result"] == "failure" for n in needs.values()),
-                  "always": True, "cancelled": False}
+        status = {
+            "success": ok,
+            "failure": any(n["result"] == "failure" for n in needs.values()),
+            "always": True,
+            "cancelled": False,
+        }
         run = JobRun(job_id)
         if not _truthy(evaluate(job.get("if", "success()"), ctx, status)):
             return run
@@ -364,17 +389,26 @@ class Machine:
         log: list[str] = []
         failed = False
         for n, step in enumerate(job.get("steps") or []):
-            sctx = {**ctx, "github": github, "env": env, "steps": steps_ctx,
-                    "runner": {"temp": str(temp), "os": "Linux"}}
+            sctx = {
+                **ctx,
+                "github": github,
+                "env": env,
+                "steps": steps_ctx,
+                "runner": {"temp": str(temp), "os": "Linux"},
+            }
             status = {"success": not failed, "failure": failed, "always": True, "cancelled": False}
             if not _truthy(evaluate(step.get("if", "success()"), sctx, status)):
                 if step.get("id"):
                     steps_ctx[step["id"]] = {"outcome": "skipped", "conclusion": "skipped", "outputs": {}}
                 continue
             step_env = {k: _text(v) for k, v in interpolate(step.get("env") or {}, sctx, status).items()}
-            name = interpolate(step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0], sctx, status)
-            files = {key: temp / f"_{key.lower()}_{n}" for key in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH",
-                                                                   "GITHUB_STEP_SUMMARY")}
+            name = interpolate(
+                step.get("name") or step.get("uses") or step.get("run", "").splitlines()[0], sctx, status
+            )
+            files = {
+                key: temp / f"_{key.lower()}_{n}"
+                for key in ("GITHUB_OUTPUT", "GITHUB_ENV", "GITHUB_PATH", "GITHUB_STEP_SUMMARY")
+            }
             for path in files.values():
                 path.touch()
             self.own(temp)
@@ -392,22 +426,35 @@ class Machine:
                 script.write_text(interpolate(step["run"], sctx, status))
                 self.own(script)
                 variables = {
-                    "CI": "true", "GITHUB_ACTIONS": "true", "GITHUB_EVENT_NAME": github["event_name"],
-                    "GITHUB_REF": github["ref"], "GITHUB_REF_NAME": github["ref_name"], "GITHUB_SHA": github["sha"],
-                    "GITHUB_REPOSITORY": github["repository"], "GITHUB_RUN_ID": github["run_id"],
-                    "GITHUB_RUN_ATTEMPT": github["run_attempt"], "GITHUB_WORKSPACE": str(workspace),
-                    "GITHUB_JOB": job_id, "RUNNER_TEMP": str(temp), "RUNNER_OS": "Linux",
+                    "CI": "true",
+                    "GITHUB_ACTIONS": "true",
+                    "GITHUB_EVENT_NAME": github["event_name"],
+                    "GITHUB_REF": github["ref"],
+                    "GITHUB_REF_NAME": github["ref_name"],
+                    "GITHUB_SHA": github["sha"],
+                    "GITHUB_REPOSITORY": github["repository"],
+                    "GITHUB_RUN_ID": github["run_id"],
+                    "GITHUB_RUN_ATTEMPT": github["run_attempt"],
+                    "GITHUB_WORKSPACE": str(workspace),
+                    "GITHUB_JOB": job_id,
+                    "RUNNER_TEMP": str(temp),
+                    "RUNNER_OS": "Linux",
                     **{k: str(v) for k, v in files.items()},
                 }
                 path = ":".join([*reversed(extra_path), BASE_PATH])
-                proc = self.sh(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], workspace,
-                               env={**env, **step_env, **variables, "PATH": path})
+                proc = self.sh(
+                    ["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                    workspace,
+                    env={**env, **step_env, **variables, "PATH": path},
+                )
                 code, text = proc.returncode, proc.stdout + proc.stderr
                 outputs = _read_kv(files["GITHUB_OUTPUT"])
                 env.update(_read_kv(files["GITHUB_ENV"]))
                 extra_path += [p for p in files["GITHUB_PATH"].read_text().splitlines() if p]
                 summary.append(files["GITHUB_STEP_SUMMARY"].read_text())
-            annotations += [f"{job_id}: {line}" for line in text.splitlines() if line.startswith(("::error", "::warning"))]
+            annotations += [
+                f"{job_id}: {line}" for line in text.splitlines() if line.startswith(("::error", "::warning"))
+            ]
             log.append(f"--- {name} (exit {code})\n{text}")
             if step.get("id"):
                 result = "success" if code == 0 else "failure"
@@ -432,8 +479,12 @@ class Machine:
         if action == "actions/configure-pages":
             url = self.pages_url.rstrip("/")
             host = url.split("/")[2]
-            return {"base_url": url, "origin": f"https://{host}", "host": host,
-                    "base_path": "/" + url.split("/", 3)[3] if url.count("/") > 2 else ""}, f"Pages at {url}"
+            return {
+                "base_url": url,
+                "origin": f"https://{host}",
+                "host": host,
+                "base_path": "/" + url.split("/", 3)[3] if url.count("/") > 2 else "",
+            }, f"Pages at {url}"
         if action == "actions/upload-artifact":
             return self._upload(with_["name"], workspace / with_["path"], with_.get("if-no-files-found", "warn"))
         if action == "actions/download-artifact":
@@ -502,7 +553,7 @@ def _read_kv(path: Path) -> dict[str, str]:
         if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
             key, delim = line.split("<<", 1)
             end = lines.index(delim, i + 1)
-            out[key] = "\n".join(lines[i + 1:end])
+            out[key] = "\n".join(lines[i + 1 : end])
             i = end + 1
             continue
         if "=" in line:
@@ -523,8 +574,10 @@ def runner_venv(root: Path, source: Path) -> Path:
     minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     for python in (getattr(sys, "_base_executable", ""), f"/usr/bin/python{minor}", sys.executable):
         try:
-            if python and subprocess.run([python, "-c", "import sys"], cwd="/", capture_output=True,
-                                         **extra).returncode == 0:
+            if (
+                python
+                and subprocess.run([python, "-c", "import sys"], cwd="/", capture_output=True, **extra).returncode == 0
+            ):
                 break
         except PermissionError:
             continue

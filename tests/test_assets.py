@@ -22,7 +22,8 @@ from execblog.parallel import parallel_map
 # --- what a selector requires, what a page holds ------------------------------------------------
 def test_selector_requirements():
     assert selector_requirements("[data-theme=dark] .highlight .k") == [
-        frozenset({"attr:data-theme", "class:highlight", "class:k"})]
+        frozenset({"attr:data-theme", "class:highlight", "class:k"})
+    ]
     # :not() and pseudo-classes only narrow a match; :is() requires what its alternatives share
     assert selector_requirements(".post-content :not(pre) > code") == [frozenset({"class:post-content", "tag:code"})]
     assert selector_requirements(".a:hover .b::before, #x") == [frozenset({"class:a", "class:b"}), frozenset({"id:x"})]
@@ -32,13 +33,25 @@ def test_selector_requirements():
 
 
 def test_html_tokens_reads_markup_not_text_or_comments():
-    page = ('<html><head><script type="application/ld+json">{"x": "hidden-word"}</script>'
-            '<script>document.documentElement.dataset.themeName = "dark"</script></head>'
-            '<body class="list  x&amp;y"><p id="top" data-k="a>b" title=\'<em class="q">\'>a &lt;b class="no"&gt;</p>'
-            '<!-- <div class="commented"> --><table><tr><td>1</td></tr></table></body></html>')
+    page = (
+        '<html><head><script type="application/ld+json">{"x": "hidden-word"}</script>'
+        '<script>document.documentElement.dataset.themeName = "dark"</script></head>'
+        '<body class="list  x&amp;y"><p id="top" data-k="a>b" title=\'<em class="q">\'>a &lt;b class="no"&gt;</p>'
+        '<!-- <div class="commented"> --><table><tr><td>1</td></tr></table></body></html>'
+    )
     found = html_tokens(page)
-    assert {"tag:p", "class:list", "class:x&y", "id:top", "attr:data-k", "attr:title", "tag:table", "tag:td",
-            "tag:tbody", "attr:data-theme-name"} <= found
+    assert {
+        "tag:p",
+        "class:list",
+        "class:x&y",
+        "id:top",
+        "attr:data-k",
+        "attr:title",
+        "tag:table",
+        "tag:td",
+        "tag:tbody",
+        "attr:data-theme-name",
+    } <= found
     assert not {"class:no", "class:commented", "class:q", "tag:em", "tag:div", "class:hidden-word"} & found
 
 
@@ -83,13 +96,16 @@ def _assets(public: Path, page: Path) -> tuple[str, str]:
     (href,) = doc.xpath("//link[@rel='stylesheet']/@href")
     (src,) = doc.xpath("//script[@src]/@src")
     base = urlsplit(href).path.split("/assets/")[0] + "/"
-    read = lambda url: (public / urlsplit(url).path[len(base):]).read_text(encoding="utf-8")  # noqa: E731
+    read = lambda url: (public / urlsplit(url).path[len(base) :]).read_text(encoding="utf-8")  # noqa: E731
     return read(href), read(src)
 
 
 def _rules(css: str) -> set[str]:
-    return {tinycss2.serialize(r.prelude).strip() for r in tinycss2.parse_stylesheet(css, True, True)
-            if r.type == "qualified-rule"}
+    return {
+        tinycss2.serialize(r.prelude).strip()
+        for r in tinycss2.parse_stylesheet(css, True, True)
+        if r.type == "qualified-rule"
+    }
 
 
 def test_each_page_gets_every_rule_its_dom_matches(site):
@@ -100,8 +116,16 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     full = Stylesheet(full_css(site.root / "theme" / "static", load_config(site.root)))
     whole = minify_css(full.fit(full.tokens | {"tag:html"}))  # every rule, written as served
     sizes = {}
-    for rel in ("index.html", "posts/code/index.html", "posts/prose/index.html", "tags/python/index.html",
-                "tags/index.html", "archives/index.html", "search/index.html", "404.html"):
+    for rel in (
+        "index.html",
+        "posts/code/index.html",
+        "posts/prose/index.html",
+        "tags/python/index.html",
+        "tags/index.html",
+        "archives/index.html",
+        "search/index.html",
+        "404.html",
+    ):
         page = public / rel
         css, _ = _assets(public, page)
         sizes[rel] = len(css)

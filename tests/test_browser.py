@@ -16,8 +16,17 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import (DESKTOP, PHONE, SiteServer, axe, built_site, format_violations, open_page,
-                             require_tools, wire_weight)
+from browser_support import (
+    DESKTOP,
+    PHONE,
+    SiteServer,
+    axe,
+    built_site,
+    format_violations,
+    open_page,
+    require_tools,
+    wire_weight,
+)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -106,7 +115,9 @@ def test_phone_layout(blog, fresh, kind):
     assert not overflow["wide"], f"{kind}: elements past the right edge: {overflow['wide']}"
     for link in page.locator("#menu a").all():
         box = link.bounding_box()
-        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], f"menu item off screen: {link.inner_text()}"
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (
+            f"menu item off screen: {link.inner_text()}"
+        )
     assert not probe.problems(allow_404_page=kind == "404")
     violations = axe(page)
     assert not violations, f"axe on {kind} (phone):\n{format_violations(violations)}"
@@ -234,7 +245,10 @@ def test_toc_links_scroll_to_their_headings(blog, fresh):
         target_link.click()
         page.wait_for_function(
             """(id) => { const t = document.getElementById(id).getBoundingClientRect().top;
-                         return t >= 0 && t < 160; }""", arg=target[1:], timeout=5000)
+                         return t >= 0 && t < 160; }""",
+            arg=target[1:],
+            timeout=5000,
+        )
         assert page.evaluate("decodeURIComponent(location.hash)") == target
         # the heading is not hidden under the sticky header
         header_bottom = page.evaluate("document.querySelector('.header').getBoundingClientRect().bottom")

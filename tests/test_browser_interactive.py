@@ -31,7 +31,7 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 EXAMPLE = "attention-minilm-interactive"
 PLAIN = "ignite-2021-fall"  # a post with no charts
-VEGA_POST = '''---
+VEGA_POST = """---
 title: "Vega-Lite chart"
 date: 2024-05-01
 tags: [charts]
@@ -58,7 +58,7 @@ spec = {
 }
 display({"application/vnd.vegalite.v6+json": spec, "text/plain": "alt.Chart(...)"}, raw=True)
 ```
-'''
+"""
 
 
 @pytest.fixture(scope="module")

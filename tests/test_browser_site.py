@@ -6,11 +6,28 @@ search in Japanese and English with the Pagefind index."""
 
 from __future__ import annotations
 
-import pytest
 from urllib.parse import unquote
 
-from browser_support import (DESKTOP, EN_POST, EN_WORD, JA_POST, JA_WORD, NO_SUCH_WORD, PHONE, Probe, axe, built_site,
-                             crawl, format_violations, open_page, require_tools, vnu, wire_weight)
+import pytest
+
+from browser_support import (
+    DESKTOP,
+    EN_POST,
+    EN_WORD,
+    JA_POST,
+    JA_WORD,
+    NO_SUCH_WORD,
+    PHONE,
+    Probe,
+    axe,
+    built_site,
+    crawl,
+    format_violations,
+    open_page,
+    require_tools,
+    vnu,
+    wire_weight,
+)
 
 pytestmark = pytest.mark.xdist_group("browser")
 
@@ -42,7 +59,7 @@ def test_crawl_every_internal_link_and_image_resolves(sites, crawled, name):
     assert not result.broken, "\n".join(result.broken)
     assert not result.missing_fragments, "\n".join(result.missing_fragments)
     # the crawl reached every HTML file the build wrote (nothing orphaned but the 404 page)
-    reached = {unquote(url[len(site.base_url):]) for url in result.pages}
+    reached = {unquote(url[len(site.base_url) :]) for url in result.pages}
     written = {p.relative_to(site.out).as_posix().removesuffix("index.html") for p in site.html_files()}
     assert not written - reached, f"pages no link leads to: {written - reached}"
     # every post and every output image was linked from somewhere
@@ -73,8 +90,11 @@ def test_html_validates(sites):
     files = [p for site in sites.values() for p in site.html_files()]
     assert len(files) > 20
     errors = vnu(files)
-    report = "\n".join(f"{m.get('url', '').rsplit('public/', 1)[-1]}:{m.get('lastLine')}: {m.get('message')}"
-                       f"\n    {m.get('extract', '').strip()[:160]}" for m in errors[:40])
+    report = "\n".join(
+        f"{m.get('url', '').rsplit('public/', 1)[-1]}:{m.get('lastLine')}: {m.get('message')}"
+        f"\n    {m.get('extract', '').strip()[:160]}"
+        for m in errors[:40]
+    )
     assert not errors, f"{len(errors)} Nu validator errors:\n{report}"
 
 
@@ -126,8 +146,16 @@ def search(tab, site, query: str, viewport=DESKTOP, scheme="light"):
     return page, probe, results
 
 
-@pytest.mark.parametrize("query,post", [(JA_WORD, JA_POST), (EN_WORD, EN_POST), ("ヒートマップ", "notebook"), ("matplotlib", "notebook"),
-                                        ("Tokenizer", EN_POST)])
+@pytest.mark.parametrize(
+    "query,post",
+    [
+        (JA_WORD, JA_POST),
+        (EN_WORD, EN_POST),
+        ("ヒートマップ", "notebook"),
+        ("matplotlib", "notebook"),
+        ("Tokenizer", EN_POST),
+    ],
+)
 def test_search_finds_the_right_post_first(sites, tab, query, post):
     site = sites["fixture"]
     page, probe, results = search(tab, site, query)
@@ -188,8 +216,11 @@ def test_search_on_a_phone_in_dark_mode(sites, tab):
     violations = axe(page)
     assert not violations, format_violations(violations)
     # the index is small: the whole Pagefind bundle fetched for one search
-    fetched = sum(r.response().headers.get("content-length", 0) and int(r.response().headers["content-length"])
-                  for r in probe.requests if "/pagefind/" in r.url and r.response())
+    fetched = sum(
+        r.response().headers.get("content-length", 0) and int(r.response().headers["content-length"])
+        for r in probe.requests
+        if "/pagefind/" in r.url and r.response()
+    )
     assert fetched < 400 * 1024, fetched
 
 

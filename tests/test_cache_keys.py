@@ -111,7 +111,10 @@ def test_the_command_line_reads_parameters_with_the_typed_parser(tmp_path, capsy
     from execblog.commands.cli import _parameters, main
 
     assert _parameters(["steps=20", "lr=1e-3", "title=a b", "xs=[1, 2]"]) == {
-        "steps": 20, "lr": 1e-3, "title": "a b", "xs": [1, 2],
+        "steps": 20,
+        "lr": 1e-3,
+        "title": "a b",
+        "xs": [1, 2],
     }
     assert main(["status", "-s", str(tmp_path), "-p", "steps=20", "-p", "device"]) == 1
     err = capsys.readouterr().err

@@ -97,12 +97,15 @@ def test_taxonomies_default_to_tags_and_categories_and_can_be_replaced(tmp_path)
     assert load_config(write(tmp_path, "title: T\ntaxonomies: {}\n")).taxonomies == {}
 
 
-@pytest.mark.parametrize("entries, line, words", [
-    ("  tag: tags\n  label: Tags\n", 4, "taxonomy name `Tags` is not a lower-case URL segment"),
-    ("  tag: tags\n  keyword: tags\n", 4, "two taxonomies have the plural `tags`"),
-    ("  tag: tags\n  post: posts\n", 4, "would use the folder /posts/"),
-    ("  archive: archives\n", 3, "would use the folder /archives/"),
-])
+@pytest.mark.parametrize(
+    "entries, line, words",
+    [
+        ("  tag: tags\n  label: Tags\n", 4, "taxonomy name `Tags` is not a lower-case URL segment"),
+        ("  tag: tags\n  keyword: tags\n", 4, "two taxonomies have the plural `tags`"),
+        ("  tag: tags\n  post: posts\n", 4, "would use the folder /posts/"),
+        ("  archive: archives\n", 3, "would use the folder /archives/"),
+    ],
+)
 def test_bad_taxonomies_name_the_line_and_the_fix(tmp_path, entries, line, words):
     with pytest.raises(BuildError) as err:
         load_config(write(tmp_path, "title: T\ntaxonomies:\n" + entries))
@@ -113,6 +116,7 @@ def test_taxonomies_must_be_a_mapping(tmp_path):
     with pytest.raises(BuildError) as err:
         load_config(write(tmp_path, "title: T\ntaxonomies: [tags]\n"))
     assert err.value.line == 2 and "`taxonomies` must be a mapping" in err.value.message
+
 
 def _error(tmp_path: Path, text: str) -> BuildError:
     with pytest.raises(BuildError) as err:
@@ -133,8 +137,13 @@ def _recipe_error(tmp_path: Path, text: str) -> BuildError:
 
 def test_standin_recipes_are_checked_with_their_line(tmp_path):
     (tmp_path / "corpus.txt").write_text("some text\n", encoding="utf-8")
-    config = load_config(write(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt2, corpus: [corpus.txt]}\n"
-                                         "bundled_models:\n  org/emb: emb_pkg\n"))
+    config = load_config(
+        write(
+            tmp_path,
+            "title: T\nstandins:\n  org/lm: {recipe: gpt2, corpus: [corpus.txt]}\n"
+            "bundled_models:\n  org/emb: emb_pkg\n",
+        )
+    )
     assert config.standins["org/lm"].recipe == "gpt2" and config.standins["org/lm"].corpus == ("corpus.txt",)
     assert config.bundled_models == {"org/emb": "emb_pkg"}
     err = _recipe_error(tmp_path, "title: T\nstandins:\n  org/lm: {recipe: gpt3}\n")
@@ -163,8 +172,14 @@ def test_standin_corpus_must_be_a_file_inside_the_site(tmp_path):
 
 def test_provenance_packages_default_and_checked(tmp_path):
     config = load_config(write(tmp_path, "title: T\n"))
-    assert config.execution.provenance_packages == ("torch", "transformers", "diffusers", "numpy", "pandas",
-                                                    "matplotlib")
+    assert config.execution.provenance_packages == (
+        "torch",
+        "transformers",
+        "diffusers",
+        "numpy",
+        "pandas",
+        "matplotlib",
+    )
     config = load_config(write(tmp_path, "title: T\nexecution:\n  provenance_packages: [sklearn, jax.numpy]\n"))
     assert config.execution.provenance_packages == ("sklearn", "jax.numpy")
     err = _error(tmp_path, "title: T\nexecution:\n  provenance_packages:\n    - torch\n    - scikit-learn\n")

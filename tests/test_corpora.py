@@ -61,8 +61,11 @@ def _with_title(path: Path) -> None:
             data["metadata"]["execblog"] = {"title": "A corpus notebook", "execute": False}
             path.write_text(json.dumps(data), encoding="utf-8")
         return
-    missing = [line for key, line in (("title", "title: A corpus notebook\n"), ("execute", "execute: false\n"))
-               if not re.search(rf"^{key}:", text, re.M)]
+    missing = [
+        line
+        for key, line in (("title", "title: A corpus notebook\n"), ("execute", "execute: false\n"))
+        if not re.search(rf"^{key}:", text, re.M)
+    ]
     if text.startswith("---\n"):
         path.write_text("---\n" + "".join(missing) + text[4:], encoding="utf-8")
     else:
@@ -76,8 +79,11 @@ def _render(path: Path, converter: NotebookConverter) -> str:
         return "not a post"
     try:
         post = read(path, ReadSettings(ZoneInfo("UTC")))
-        executed = (ExecutedPost(source=post, status="not-executed", notebook=source_notebook(post))
-                    if post.executable else ExecutedPost(source=post, status="plain"))
+        executed = (
+            ExecutedPost(source=post, status="not-executed", notebook=source_notebook(post))
+            if post.executable
+            else ExecutedPost(source=post, status="plain")
+        )
         converted = converter.convert(executed)
     except BuildError as exc:
         assert exc.path == path, exc.format()

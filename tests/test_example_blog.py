@@ -29,8 +29,23 @@ def built(tmp_path_factory):
         src = ROOT / item
         (shutil.copytree if src.is_dir() else shutil.copy)(src, site / item)
     # no freeze: every executable post must run here
-    proc = subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site), "--profile", "offline",
-                           "--base-url", "http://127.0.0.1:1313/"], capture_output=True, text=True, timeout=1200)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "execblog.commands.cli",
+            "build",
+            "-s",
+            str(site),
+            "--profile",
+            "offline",
+            "--base-url",
+            "http://127.0.0.1:1313/",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
     assert proc.returncode == 0, proc.stderr[-4000:]
     return site, proc.stderr
 
@@ -97,14 +112,19 @@ def test_stand_in_banner_only_where_stand_ins_ran(built):
 def test_seed_prose_is_on_the_pages(built):
     site, _ = built
     meros = page(site, "attention-melos").cssselect(".post-content")[0].text_content()
-    for sentence in ("メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。",
-                     "ここから言えることは、恐らく、メロスの単語が辞書にないためだと思いますが",
-                     "基本的なコードは先のコードですが、幾つか変わっています。"):
+    for sentence in (
+        "メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。",
+        "ここから言えることは、恐らく、メロスの単語が辞書にないためだと思いますが",
+        "基本的なコードは先のコードですが、幾つか変わっています。",
+    ):
         assert sentence in meros
     gpt2 = page(site, "attention-gpt2").text_content()
     assert "それで、古典的なモデルであるGPT-2に目を付けた。" in gpt2
     ignite = page(site, "ignite-2021-fall")
-    assert "DLLABでIgnite 2021 Fallを受けての最新アップデートとして勉強会が開催されたので受講しました。" in ignite.text_content()
+    assert (
+        "DLLABでIgnite 2021 Fallを受けての最新アップデートとして勉強会が開催されたので受講しました。"
+        in ignite.text_content()
+    )
     cells = [td.text_content().strip() for td in ignite.cssselect(".post-content table td")]
     assert "13:00 - 13:10" in cells and "Azure Synapse Analytics アップデート" in cells
 
@@ -116,8 +136,9 @@ def _hugo_counts(tmp_path: Path, pages: dict[str, str]) -> dict[str, tuple[int, 
     site = tmp_path / "hugo"
     (site / "content" / "posts").mkdir(parents=True)
     (site / "layouts" / "_default").mkdir(parents=True)
-    (site / "hugo.toml").write_text('baseURL = "http://x/"\ndefaultContentLanguage = "ja"\n'
-                                    "[security]\nallowContent = ['text/html']\n")
+    (site / "hugo.toml").write_text(
+        'baseURL = "http://x/"\ndefaultContentLanguage = "ja"\n[security]\nallowContent = [\'text/html\']\n'
+    )
     (site / "layouts" / "_default" / "single.html").write_text("{{ .WordCount }} {{ .ReadingTime }}")
     (site / "layouts" / "_default" / "list.html").write_text("")
     for name, content in pages.items():
@@ -143,8 +164,9 @@ def test_meta_lines_are_hugos_numbers_for_the_rendered_content(built, tmp_path):
 
     config = load_config(site)
     posts = read_posts(site / "posts", config.zone, config.author)
-    settings, _ = execution_settings(config, BuildOptions(site_dir=site, out_dir=site / "public", execute=False,
-                                                           profile="offline", quiet=True))
+    settings, _ = execution_settings(
+        config, BuildOptions(site_dir=site, out_dir=site / "public", execute=False, profile="offline", quiet=True)
+    )
     report = execute_posts(posts, settings)  # everything is fresh in the freeze now: nothing runs
     assert report.executed == []
     t = Translator(site, config.language)  # the notes the site shows (e.g. a chart's <noscript>) in its language

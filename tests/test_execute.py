@@ -14,12 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest_exec import copy_fixtures, publish_html, read_posts
-from execblog.execution.execute import ExecutionSettings, execute_posts, post_statuses
-from execblog.execution.kernel import install_kernelspec
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
 from execblog.convert.notebook import ConverterOptions, NotebookConverter
+from execblog.execution.execute import ExecutionSettings, execute_posts, post_statuses
+from execblog.execution.kernel import install_kernelspec
 from execblog.execution.redact import scan_for_secrets
+
+from conftest_exec import copy_fixtures, publish_html, read_posts
 
 HF_TOKEN = "hf_" + "Zx7" * 12
 
@@ -85,20 +86,38 @@ def site_run(kernel, tmp_path_factory):
         pages = _publish(site, report, _converter(site))
     by_name = {p.source.name: p for p in report.posts}
     failures = {f.post: f for f in report.failures}
-    return {"site": site, "report": report, "posts": by_name, "failures": failures,
-            "progress": stream.getvalue(), "pages": pages, "settings": settings}
+    return {
+        "site": site,
+        "report": report,
+        "posts": by_name,
+        "failures": failures,
+        "progress": stream.getvalue(),
+        "pages": pages,
+        "settings": settings,
+    }
 
 
 def test_statuses(site_run):
     statuses = {name: p.status for name, p in site_run["posts"].items()}
     assert statuses == {
-        "failing": "failed", "figure-ja": "executed", "glyph": "failed", "killed": "failed",
-        "no-exec": "not-executed", "params": "executed", "plain": "plain", "secret": "executed",
-        "showcase": "executed", "slow": "failed", "stand-in": "executed",
+        "failing": "failed",
+        "figure-ja": "executed",
+        "glyph": "failed",
+        "killed": "failed",
+        "no-exec": "not-executed",
+        "params": "executed",
+        "plain": "plain",
+        "secret": "executed",
+        "showcase": "executed",
+        "slow": "failed",
+        "stand-in": "executed",
     }
     assert sorted(site_run["report"].executed) == ["figure-ja", "params", "secret", "showcase", "stand-in"]
     assert {n: f.kind for n, f in site_run["failures"].items()} == {
-        "failing": "error", "glyph": "glyph", "killed": "kernel-died", "slow": "cell-timeout",
+        "failing": "error",
+        "glyph": "glyph",
+        "killed": "kernel-died",
+        "slow": "cell-timeout",
     }
     freeze = site_run["site"] / "_freeze"
     assert sorted(p.name for p in freeze.iterdir()) == ["figure-ja", "params", "secret", "showcase", "stand-in"]
@@ -160,7 +179,7 @@ def test_what_a_reader_sees(site_run):
     assert "NEVER-RUN" in showcase and "NEVER-RUN\n</pre>" not in showcase  # listed, never run
     assert '<span class="ansi-red-fg">red text</span>' in showcase
     assert '<details class="fold fold-input">' in showcase and '<details class="fold fold-more">' in showcase
-    assert "range</span><span class=\"p\">(</span><span class=\"mi\">200" not in showcase  # remove-input
+    assert 'range</span><span class="p">(</span><span class="mi">200' not in showcase  # remove-input
     assert '<div class="output-math">' in showcase
     assert 'class="provenance"' in showcase and 'href="showcase.ipynb"' in showcase
     assert (site / "public" / "showcase" / "showcase.ipynb").is_file()
@@ -245,7 +264,7 @@ def test_freeze_drives_what_runs(kernel, tmp_path):
     prose = execute_posts(read_posts(posts_dir), settings)
     assert prose.executed == []
     page = _converter(tmp_path).convert(prose.posts[0]).html
-    assert "Added prose." in page and "<img src=\"outputs/" in page
+    assert "Added prose." in page and '<img src="outputs/' in page
 
     # One code cell changed: only that post runs. Not selected: its old outputs, with a notice.
     _edit(posts_dir / "params.md", 'print(f"{greeting} x {steps}")', 'print(f"{greeting} * {steps}")')
@@ -341,8 +360,10 @@ def test_models_resolution_feeds_env_parameters_key_and_banner(kernel, tmp_path)
     assert executed.provenance["parameters"] == {"steps": 4}
     assert "offline-hub 4" in _converter(tmp_path).convert(executed).html
     # A different resolution (e.g. the real model) is a different key: stale, and here unavailable.
-    held = execute_posts(read_posts(posts_dir), _settings(
-        tmp_path, resolve_models=lambda post: Resolution("v2", unavailable=("org/big-model",))))
+    held = execute_posts(
+        read_posts(posts_dir),
+        _settings(tmp_path, resolve_models=lambda post: Resolution("v2", unavailable=("org/big-model",))),
+    )
     assert held.executed == [] and held.posts[0].status == "stale-frozen"
     assert "not cached" in held.posts[0].notice and held.warnings
 
@@ -454,7 +475,9 @@ def test_kernelspec_install(tmp_path):
     assert (folder / "kernel.json").stat().st_mtime_ns == before
     done = subprocess.run(
         [sys.executable, "-m", "execblog.execution.kernel", "--prefix", str(tmp_path), "--name", "k2"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert "installed kernel 'k2'" in done.stdout
 
@@ -467,13 +490,16 @@ def test_real_model_run_is_not_replaced_by_stand_ins(kernel, tmp_path):
     site = tmp_path / "site"
     (site / "posts").mkdir(parents=True)
     path = site / "posts" / "m.md"
-    front = ("---\ntitle: M\ndate: 2025-01-01\nmodels: [org/model]\njupyter:\n  kernelspec:\n"
-             "    {name: python3, display_name: Python 3, language: python}\n---\n")
+    front = (
+        "---\ntitle: M\ndate: 2025-01-01\nmodels: [org/model]\njupyter:\n  kernelspec:\n"
+        "    {name: python3, display_name: Python 3, language: python}\n---\n"
+    )
     path.write_text(front + "```python\nprint('from the model')\n```\n")
 
     def resolution(*stand_ins):
-        return lambda post: SimpleNamespace(env={}, stand_ins=stand_ins, unavailable=(), reasons={}, parameters={},
-                                            key="+".join(stand_ins) or "real")
+        return lambda post: SimpleNamespace(
+            env={}, stand_ins=stand_ins, unavailable=(), reasons={}, parameters={}, key="+".join(stand_ins) or "real"
+        )
 
     real = execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=resolution()))
     assert real.executed == ["m"]
@@ -494,21 +520,24 @@ def test_rendering_only_keeps_frozen_outputs_whatever_the_models_here(kernel, tm
     (site / "posts").mkdir(parents=True)
     (site / "posts" / "m.md").write_text(
         "---\ntitle: M\ndate: 2025-01-01\nmodels: [org/model]\njupyter:\n  kernelspec:\n"
-        "    {name: python3, display_name: Python 3, language: python}\n---\n```python\nprint('ran')\n```\n")
+        "    {name: python3, display_name: Python 3, language: python}\n---\n```python\nprint('ran')\n```\n"
+    )
     real = SimpleNamespace(env={}, stand_ins=(), unavailable=(), reasons={}, parameters={}, key="snapshot-1")
     assert execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=lambda p: real)).executed == ["m"]
 
     def unavailable(post):
         raise AssertionError("models must not be resolved when nothing may run")
 
-    render = execute_posts(read_posts(site / "posts"), _settings(site, resolve_models=unavailable, allow_execution=False))
+    render = execute_posts(
+        read_posts(site / "posts"), _settings(site, resolve_models=unavailable, allow_execution=False)
+    )
     [post] = render.posts
     assert post.status == "frozen" and post.notice is None and not render.warnings and not render.failures
 
 
 # --- secrets in disguise: through a real build ----------------------------------------------------
 _KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
-_LEAKY = '''
+_LEAKY = """
 ```python
 import base64, io, os, sys, urllib.parse
 from IPython.display import HTML, Image, display
@@ -528,7 +557,7 @@ buf = io.BytesIO()
 PILImage.new("RGB", (16, 16), "teal").save(buf, "PNG", pnginfo=info)
 display(Image(data=buf.getvalue()))
 ```
-'''
+"""
 
 
 def _all_files(*folders: Path) -> list[Path]:
@@ -564,13 +593,18 @@ def test_disguised_token_is_redacted_from_page_notebook_and_freeze(kernel, site,
     assert HF_TOKEN[12:] not in page and HF_TOKEN[15:] not in page and HF_TOKEN[10:] not in page
 
 
-def test_a_secret_that_cannot_be_redacted_fails_the_post_and_never_reaches_the_freeze(kernel, site, monkeypatch, capsys):
+def test_a_secret_that_cannot_be_redacted_fails_the_post_and_never_reaches_the_freeze(
+    kernel, site, monkeypatch, capsys
+):
     monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
     site.post("gif.md", "title: Gif\ndate: 2025-01-01\n" + _KERNEL, "```python\nprint('first run')\n```\n")
     assert site.build() == 0
     entry = site.root / "_freeze" / "gif"
     good = (entry / "executed.ipynb").read_bytes()
-    site.post("gif.md", "title: Gif\ndate: 2025-01-01\n" + _KERNEL, '''
+    site.post(
+        "gif.md",
+        "title: Gif\ndate: 2025-01-01\n" + _KERNEL,
+        """
 ```python
 import io, os
 from IPython.display import Image, display
@@ -579,7 +613,8 @@ buf = io.BytesIO()
 PILImage.new("RGB", (8, 8)).save(buf, "GIF", comment=os.environ["HF_TOKEN"].encode())
 display(Image(data=buf.getvalue(), format="gif"))
 ```
-''')
+""",
+    )
     capsys.readouterr()
     assert site.build() == 1
     err = capsys.readouterr().err
@@ -593,9 +628,12 @@ display(Image(data=buf.getvalue(), format="gif"))
 def test_a_build_stopped_by_the_final_scan_leaves_no_new_entry_in_the_freeze(kernel, site, monkeypatch, capsys):
     # Two separate displays: each half alone is no secret, the page shows them side by side.
     monkeypatch.setenv("HF_TOKEN", HF_TOKEN)
-    site.post("halves.md", "title: Halves\ndate: 2025-01-01\n" + _KERNEL,
-              '```python\nimport os\nfrom IPython.display import HTML\ntok = os.environ["HF_TOKEN"]\n'
-              'display(HTML(tok[:20]))\ndisplay(HTML(tok[20:]))\n```\n')
+    site.post(
+        "halves.md",
+        "title: Halves\ndate: 2025-01-01\n" + _KERNEL,
+        '```python\nimport os\nfrom IPython.display import HTML\ntok = os.environ["HF_TOKEN"]\n'
+        "display(HTML(tok[:20]))\ndisplay(HTML(tok[20:]))\n```\n",
+    )
     assert site.build() == 1
     err = capsys.readouterr().err
     assert "a secret value is still present in the output" in err and "HF_TOKEN is present" in err

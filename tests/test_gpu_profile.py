@@ -12,12 +12,17 @@ KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, langu
 
 
 def test_gpu_profile_refuses_to_run_without_cuda(site):
-    site.config((site.root / "site_config.yaml").read_text()
-                + "profiles:\n  gpu:\n    models: real\n    strict: true\n    parameters: {device: cuda}\n")
+    site.config(
+        (site.root / "site_config.yaml").read_text()
+        + "profiles:\n  gpu:\n    models: real\n    strict: true\n    parameters: {device: cuda}\n"
+    )
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + KERNEL, "```python\nprint(1)\n```\n")
     site.post("plain.md", "title: Plain\ndate: 2025-01-01")
-    proc = subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.root), "--profile", "gpu"],
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.root), "--profile", "gpu"],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 1
     assert "profile `gpu` needs CUDA" in proc.stderr and "sees no CUDA device" in proc.stderr
     assert not (site.root / "public").exists() and not (site.root / "_freeze").exists()
@@ -28,6 +33,8 @@ def test_unknown_profile_is_named(site):
 
 
 def test_gpu_check_needs_a_gpu():
-    proc = subprocess.run([sys.executable, "-m", "execblog.devtools.gpu_check", "-s", str(ROOT)], capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "execblog.devtools.gpu_check", "-s", str(ROOT)], capture_output=True, text=True
+    )
     assert proc.returncode == 2
     assert "gpu-check needs an NVIDIA GPU with CUDA" in proc.stderr and "nvidia-smi" in proc.stderr

@@ -65,15 +65,21 @@ HUGO_LAYOUTS = {
 
 
 def _site_config(has_cjk_language: bool, site_dir: Path):
-    return parse_config_text(f"title: oracle\nbase_url: https://example.org/\nlanguage: {LOCALE}\n"
-                             f"time_zone: {TIME_ZONE}\nhas_cjk_language: {str(has_cjk_language).lower()}\n", site_dir)
+    return parse_config_text(
+        f"title: oracle\nbase_url: https://example.org/\nlanguage: {LOCALE}\n"
+        f"time_zone: {TIME_ZONE}\nhas_cjk_language: {str(has_cjk_language).lower()}\n",
+        site_dir,
+    )
 
 
 def _layout(date_format: str) -> str:
     meta = " ".join([f'(time.Format "{date_format}" .Date)'] + [f'(i18n "{k}" {v})' for k, v in META_ITEMS.items()])
     fields = [
-        '"wc" .WordCount', '"rt" .ReadingTime', '"truncated" .Truncated',
-        '"summary" (.Summary | plainify | htmlUnescape)', '"content" .Content',
+        '"wc" .WordCount',
+        '"rt" .ReadingTime',
+        '"truncated" .Truncated',
+        '"summary" (.Summary | plainify | htmlUnescape)',
+        '"content" .Content',
         f'"meta" (delimit (slice {meta}) " · ")',
     ]
     fields += [f'"{k}" (.Date.Format "{v}")' for k, v in GO_LAYOUTS.items()]
@@ -88,8 +94,13 @@ def _layout(date_format: str) -> str:
 def _hugo_i18n() -> str:
     """The theme's UI strings for the meta line, in Hugo's i18n syntax (`{count}` is `{{ .Count }}`)."""
     table = yaml.safe_load((ROOT / "theme" / "i18n" / f"{LOCALE}.yaml").read_text(encoding="utf-8"))
-    return yaml.safe_dump({key: {form: text.replace("{count}", "{{ .Count }}") for form, text in table[key].items()}
-                           for key in META_ITEMS}, allow_unicode=True)
+    return yaml.safe_dump(
+        {
+            key: {form: text.replace("{count}", "{{ .Count }}") for form, text in table[key].items()}
+            for key in META_ITEMS
+        },
+        allow_unicode=True,
+    )
 
 
 def _hugo_binary() -> str:
@@ -141,7 +152,10 @@ def _hugo_build(has_cjk_language: bool, tmp_root: Path) -> dict:
     env = {**os.environ, "TZ": "UTC", "HUGO_CACHEDIR": str(tmp_root / "hugo-cache")}
     proc = subprocess.run(
         [hugo, "--quiet", "--source", str(site), "--destination", str(site / "public")],
-        capture_output=True, text=True, env=env, timeout=300,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
     )
     # stdout may carry the wrapper's banner ("Running Hugo ... via
     # hugo-python-distributions"); only the exit status and the output file count.
@@ -174,19 +188,26 @@ def _execblog_build(has_cjk_language: bool, tmp_root: Path) -> dict:
         shutil.copy(post, site / "posts" / post.name)
     config = _site_config(has_cjk_language, site)
     t = Translator(ROOT, config.language)
-    converter = NotebookConverter(MarkdownRenderer(_markdown_options(config, t)),
-                                  ConverterOptions(cache_dir=site / ".cache" / "notebooks"))
+    converter = NotebookConverter(
+        MarkdownRenderer(_markdown_options(config, t)), ConverterOptions(cache_dir=site / ".cache" / "notebooks")
+    )
     posts = read_posts(site / "posts", config.zone, config.author, config.taxonomies.values())
-    views = [post_view(converter.convert(ExecutedPost(post, "plain")), config, t, SiteUrls(config.base_url))
-             for post in posts]
+    views = [
+        post_view(converter.convert(ExecutedPost(post, "plain")), config, t, SiteUrls(config.base_url))
+        for post in posts
+    ]
     values = {}
     for page in plan_site(views, config, t).pages:
         if not isinstance(page.context, SingleContext):
             continue
         view = page.context.post
         values[view.name] = {
-            "wc": view.word_count, "rt": view.reading_time, "truncated": view.truncated,
-            "summary": view.summary_text, "content": view.content_html, "meta": " · ".join(view.meta),
+            "wc": view.word_count,
+            "rt": view.reading_time,
+            "truncated": view.truncated,
+            "summary": view.summary_text,
+            "content": view.content_html,
+            "meta": " · ".join(view.meta),
             **{k: go_format(view.date, v) for k, v in GO_LAYOUTS.items()},
             **{k: hugo_format(view.date, v, LOCALE) for k, v in HUGO_LAYOUTS.items()},
         }
@@ -209,7 +230,9 @@ def _code_as_text(html: str) -> str:
     return _HIGHLIGHTED.sub(lambda m: "<code:" + re.sub(r"<[^>]+>", "", m.group(0)) + ">", html)
 
 
-CASES = [pytest.param(post, mode, id=f"{post.stem}-cjk{'On' if mode else 'Off'}") for mode in (False, True) for post in POSTS]
+CASES = [
+    pytest.param(post, mode, id=f"{post.stem}-cjk{'On' if mode else 'Off'}") for mode in (False, True) for post in POSTS
+]
 
 
 def test_corpus_is_big_enough():
@@ -274,14 +297,26 @@ def related_corpus() -> list[dict]:
 
     rng = random.Random(14)
     tags = ["LLM", "llm", "Attention", "GPT-2", "画像生成", "rinna", "Python", "可視化", "CUDA", "Diffusion"]
-    dates = ["2023-12-31T23:30:00-05:00", "2024-01-01T00:10:00+09:00", "2024-01-01T00:10:00+09:00",
-             "2024-02-29T12:00:00Z", "2024-03-01T08:00:00+09:00", "2024-06-15T09:00:00+09:00",
-             "2024-12-31T20:00:00+00:00", "2025-01-15T09:00:00+09:00", "2025-01-15T09:00:00+09:00",
-             "2025-04-12T10:00:00+09:00", "2025-04-13T10:00:00+09:00", "2025-07-01T00:00:00+02:00"]
+    dates = [
+        "2023-12-31T23:30:00-05:00",
+        "2024-01-01T00:10:00+09:00",
+        "2024-01-01T00:10:00+09:00",
+        "2024-02-29T12:00:00Z",
+        "2024-03-01T08:00:00+09:00",
+        "2024-06-15T09:00:00+09:00",
+        "2024-12-31T20:00:00+00:00",
+        "2025-01-15T09:00:00+09:00",
+        "2025-01-15T09:00:00+09:00",
+        "2025-04-12T10:00:00+09:00",
+        "2025-04-13T10:00:00+09:00",
+        "2025-07-01T00:00:00+02:00",
+    ]
     posts = []
     for i in range(48):
-        front: dict = {"title": f"{rng.choice(['Notes', 'Attention', 'ノート', 'Diffusion'])} {i:02d}",
-                       "date": rng.choice(dates)}
+        front: dict = {
+            "title": f"{rng.choice(['Notes', 'Attention', 'ノート', 'Diffusion'])} {i:02d}",
+            "date": rng.choice(dates),
+        }
         if rng.random() < 0.85:
             front["tags"] = rng.sample(tags, rng.randint(1, 4))
         if rng.random() < 0.4:
@@ -312,10 +347,16 @@ def _hugo_related(mode: str, tmp_root: Path) -> dict:
     (site / "hugo.toml").write_text(
         'baseURL = "https://example.org/"\ntitle = "oracle"\nbuildFuture = true\n'
         'disableKinds = ["taxonomy", "term", "rss", "sitemap", "robotstxt", "404"]\n' + RELATED_MODES[mode][0],
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     env = {**os.environ, "TZ": "UTC", "HUGO_CACHEDIR": str(tmp_root / "hugo-cache")}
-    proc = subprocess.run([_hugo_binary(), "--quiet", "--source", str(site), "--destination", str(site / "public")],
-                          capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(
+        [_hugo_binary(), "--quiet", "--source", str(site), "--destination", str(site / "public")],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     if proc.returncode != 0:
         pytest.fail(f"hugo failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}", pytrace=False)
     _RELATED[mode] = json.loads((site / "public" / "index.html").read_text(encoding="utf-8"))
@@ -326,9 +367,10 @@ def _execblog_related(mode: str) -> dict[str, list[str]]:
     """The same posts through execblog's page planner (front matter -> PostView -> the post page's related)."""
     from dataclasses import replace
 
+    from test_pages import ROOT, config, view
+
     from execblog.i18n import Translator
     from execblog.pages.plan import plan_site
-    from test_pages import ROOT, config, view
 
     site_config = config(RELATED_MODES[mode][1])
     site_config = replace(site_config, related=replace(site_config.related, count=1000))
@@ -336,8 +378,14 @@ def _execblog_related(mode: str) -> dict[str, list[str]]:
     for post in related_corpus():
         front = post["front"]
         terms = {plural: tuple(front.get(plural, ())) for plural in site_config.taxonomies.values()}
-        views.append(replace(view(post["name"], 0, terms), title=front["title"], params=dict(front),
-                             date=hugo_time(front["date"], UTC)))
+        views.append(
+            replace(
+                view(post["name"], 0, terms),
+                title=front["title"],
+                params=dict(front),
+                date=hugo_time(front["date"], UTC),
+            )
+        )
     plan = plan_site(views, site_config, Translator(ROOT, "en"))
     return {p.context.post.name: [r.name for r in p.context.related] for p in plan.pages if p.kind == "post"}
 
@@ -348,6 +396,7 @@ def test_related_content_matches_hugo(mode, tmp_path_factory):
     mine = _execblog_related(mode)
     assert set(hugo) == set(mine) and len(mine) == 48
     assert sum(len(v) for v in hugo.values()) > 48, "the corpus must give most posts related posts"
-    mismatches = {name: {"hugo": hugo[name], "execblog": mine[name]}
-                  for name in sorted(mine) if hugo[name] != mine[name]}
+    mismatches = {
+        name: {"hugo": hugo[name], "execblog": mine[name]} for name in sorted(mine) if hugo[name] != mine[name]
+    }
     assert not mismatches, json.dumps(mismatches, ensure_ascii=False, indent=1)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import ROOT
 from execblog.errors import BuildError
 from execblog.i18n import Translator, available_languages
+
+from conftest import ROOT
 
 
 def test_plural_forms_follow_cldr():
@@ -28,10 +29,13 @@ def test_missing_string_names_the_file():
     assert err.value.path.name == "ja.yaml" and "no_such_key" in err.value.hint
 
 
-@pytest.mark.parametrize("layout, expected", [
-    ("January 2, 2006", "4月 13, 2025"),
-    (":date_long", "2025年4月13日"),
-])
+@pytest.mark.parametrize(
+    "layout, expected",
+    [
+        ("January 2, 2006", "4月 13, 2025"),
+        (":date_long", "2025年4月13日"),
+    ],
+)
 @pytest.mark.pipeline
 def test_date_layouts_on_the_meta_line(site, layout, expected):
     from lxml import html

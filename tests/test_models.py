@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
 from execblog.config import load_config
 from execblog.models import standins
 from execblog.models.resolve import (
@@ -25,6 +24,8 @@ from execblog.models.resolve import (
     resolve_models,
 )
 
+from conftest import ROOT
+
 MINILM = "sentence-transformers/all-MiniLM-L6-v2"
 EXAMPLE = load_config(ROOT)  # the example site declares the recipes and bundled models used here
 RECIPES = standins.site_recipes(EXAMPLE)
@@ -34,6 +35,8 @@ BUNDLED = EXAMPLE.bundled_models
 def resolve(*args, **kwargs):
     """resolve_models with the example site's recipes and bundled models."""
     return resolve_models(*args, recipes=RECIPES, bundled=BUNDLED, **kwargs)
+
+
 pytestmark = pytest.mark.xdist_group("models")
 
 
@@ -60,8 +63,9 @@ def fake_real_model(hub: Path, model_id: str, *, diffusers: bool = False) -> Pat
     if diffusers:
         (snap / "unet").mkdir(parents=True)
         (snap / "unet" / "config.json").write_text("{}")
-        (snap / "model_index.json").write_text(json.dumps({"_class_name": "X", "unet": ["diffusers", "U"],
-                                                           "safety_checker": [None, None]}))
+        (snap / "model_index.json").write_text(
+            json.dumps({"_class_name": "X", "unet": ["diffusers", "U"], "safety_checker": [None, None]})
+        )
     else:
         snap.mkdir(parents=True)
         (snap / "config.json").write_text("{}")
@@ -114,8 +118,9 @@ def closed_endpoint():
 
 def test_offline_uses_standins_for_every_recipe(cache_dir: Path, hf_cache: Path) -> None:
     fake_real_model(hf_cache, "gpt2")  # even a real copy is not used: offline means stand-ins
-    res = resolve(["gpt2", "rinna/japanese-gpt2-medium", MINILM, "nobody/unknown-model"], "offline",
-                         cache_dir, hf_cache=hf_cache)
+    res = resolve(
+        ["gpt2", "rinna/japanese-gpt2-medium", MINILM, "nobody/unknown-model"], "offline", cache_dir, hf_cache=hf_cache
+    )
     assert isinstance(res, ModelResolution)
     assert res.stand_ins == ("gpt2", "rinna/japanese-gpt2-medium")
     assert res.real == (MINILM,) and res.bundled == (MINILM,)
@@ -171,15 +176,27 @@ def test_unknown_profile_is_rejected(cache_dir: Path) -> None:
 
 def test_auto_falls_back_fast_when_hub_hangs(cache_dir: Path, hf_cache: Path, hanging_endpoint: str) -> None:
     t0 = time.monotonic()
-    res = resolve(["gpt2", "nobody/unknown-model"], "auto", cache_dir, hf_cache=hf_cache,
-                         endpoint=hanging_endpoint, probe_timeout=1.0)
+    res = resolve(
+        ["gpt2", "nobody/unknown-model"],
+        "auto",
+        cache_dir,
+        hf_cache=hf_cache,
+        endpoint=hanging_endpoint,
+        probe_timeout=1.0,
+    )
     assert time.monotonic() - t0 < 3.0  # bounded by the probe timeout, not the socket's
     assert res.stand_ins == ("gpt2",) and res.unavailable == ("nobody/unknown-model",)
     assert res.env["HF_HUB_OFFLINE"] == "1"
     # The next post does not wait again: a silent hub is remembered for a while.
     t0 = time.monotonic()
-    again = resolve(["rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
-                           endpoint=hanging_endpoint, probe_timeout=1.0)
+    again = resolve(
+        ["rinna/japanese-gpt2-medium"],
+        "auto",
+        cache_dir,
+        hf_cache=hf_cache,
+        endpoint=hanging_endpoint,
+        probe_timeout=1.0,
+    )
     assert time.monotonic() - t0 < 0.5 and again.stand_ins == ("rinna/japanese-gpt2-medium",)
 
 
@@ -209,8 +226,9 @@ def test_auto_prefers_cached_real_model(cache_dir: Path, hf_cache: Path, closed_
 
 def test_auto_mixes_cached_real_and_standins(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     snap = fake_real_model(hf_cache, "gpt2")
-    res = resolve(["gpt2", "rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache,
-                         endpoint=closed_endpoint)
+    res = resolve(
+        ["gpt2", "rinna/japanese-gpt2-medium"], "auto", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint
+    )
     assert res.real == ("gpt2",) and res.stand_ins == ("rinna/japanese-gpt2-medium",)
     hub = Path(res.env["HF_HUB_CACHE"])
     assert hub.parent == Path(res.env["HF_HOME"]) and res.env["HF_HUB_OFFLINE"] == "1"
@@ -232,8 +250,13 @@ def test_hub_offline_env_skips_the_probe(monkeypatch, hanging_endpoint: str) -> 
 
 def test_gpu_refuses_standins_and_lists_missing(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     with pytest.raises(ModelsUnavailableError) as err:
-        resolve(["gpt2", MINILM, "rinna/japanese-gpt2-medium"], "gpu", cache_dir, hf_cache=hf_cache,
-                       endpoint=closed_endpoint)
+        resolve(
+            ["gpt2", MINILM, "rinna/japanese-gpt2-medium"],
+            "gpu",
+            cache_dir,
+            hf_cache=hf_cache,
+            endpoint=closed_endpoint,
+        )
     assert err.value.model_ids == ("gpt2", "rinna/japanese-gpt2-medium")
     assert "gpt2" in str(err.value) and "make models" in str(err.value)
     with pytest.raises(ModelsUnavailableError):  # the config's name for it
@@ -243,8 +266,9 @@ def test_gpu_refuses_standins_and_lists_missing(cache_dir: Path, hf_cache: Path,
 def test_gpu_uses_cached_real_models(cache_dir: Path, hf_cache: Path, closed_endpoint: str) -> None:
     fake_real_model(hf_cache, "gpt2")
     fake_real_model(hf_cache, "CompVis/stable-diffusion-v1-4", diffusers=True)
-    res = resolve(["gpt2", "CompVis/stable-diffusion-v1-4", MINILM], "gpu", cache_dir,
-                         hf_cache=hf_cache, endpoint=closed_endpoint)
+    res = resolve(
+        ["gpt2", "CompVis/stable-diffusion-v1-4", MINILM], "gpu", cache_dir, hf_cache=hf_cache, endpoint=closed_endpoint
+    )
     assert res.real == ("gpt2", "CompVis/stable-diffusion-v1-4", MINILM) and not res.stand_ins
     assert res.env == {}
 
@@ -274,9 +298,14 @@ def test_download_offline_lists_missing_clearly(hf_cache: Path, closed_endpoint:
     fake_real_model(hf_cache, "gpt2")
     t0 = time.monotonic()
     with pytest.raises(ModelsUnavailableError) as err:
-        download_models(["gpt2", "rinna/japanese-gpt2-medium", MINILM, "CompVis/stable-diffusion-v1-4"],
-                        token=None, bundled=BUNDLED, hf_cache=hf_cache, endpoint=closed_endpoint,
-                        probe_timeout=2.0)
+        download_models(
+            ["gpt2", "rinna/japanese-gpt2-medium", MINILM, "CompVis/stable-diffusion-v1-4"],
+            token=None,
+            bundled=BUNDLED,
+            hf_cache=hf_cache,
+            endpoint=closed_endpoint,
+            probe_timeout=2.0,
+        )
     assert time.monotonic() - t0 < 4.0
     assert err.value.model_ids == ("rinna/japanese-gpt2-medium", "CompVis/stable-diffusion-v1-4")
     msg = str(err.value)
@@ -294,14 +323,23 @@ def test_download_with_hub_offline_env_says_so(monkeypatch, hf_cache: Path) -> N
 def test_download_nothing_to_do(hf_cache: Path, hanging_endpoint: str) -> None:
     snap = fake_real_model(hf_cache, "gpt2")
     t0 = time.monotonic()
-    assert download_models(["gpt2", MINILM], bundled=BUNDLED, hf_cache=hf_cache, endpoint=hanging_endpoint) == {"gpt2": snap}
+    assert download_models(["gpt2", MINILM], bundled=BUNDLED, hf_cache=hf_cache, endpoint=hanging_endpoint) == {
+        "gpt2": snap
+    }
     assert time.monotonic() - t0 < 0.5  # no network asked
 
 
 @pytest.mark.unit
 def test_download_patterns_skip_duplicates_and_checkpoints() -> None:
-    allow, ignore = download_patterns(["unet/diffusion_pytorch_model.safetensors", "unet/diffusion_pytorch_model.bin",
-                                       "sd-v1-4.ckpt", "flax_model.msgpack", "model_index.json"])
+    allow, ignore = download_patterns(
+        [
+            "unet/diffusion_pytorch_model.safetensors",
+            "unet/diffusion_pytorch_model.bin",
+            "sd-v1-4.ckpt",
+            "flax_model.msgpack",
+            "model_index.json",
+        ]
+    )
     assert allow is None
     assert "*.bin" in ignore and "*.ckpt" in ignore and "*.msgpack" in ignore
     _, ignore = download_patterns(["pytorch_model.bin", "spiece.model", "config.json"])
@@ -316,9 +354,12 @@ def test_make_models_lists_and_explains_offline(tmp_path):
 
     from conftest import ROOT
 
-    run = lambda *a, **env: subprocess.run([sys.executable, "-m", "execblog.commands.cli", "models", "-s", str(ROOT), *a],
-                                           capture_output=True, text=True,
-                                           env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env})
+    run = lambda *a, **env: subprocess.run(
+        [sys.executable, "-m", "execblog.commands.cli", "models", "-s", str(ROOT), *a],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env},
+    )
     listed = run("--list")
     assert listed.returncode == 0
     assert {"gpt2", "rinna/japanese-gpt2-medium", "CompVis/stable-diffusion-v1-4"} <= set(listed.stdout.split())
@@ -357,10 +398,20 @@ def test_hf_cache_follows_huggingface_hub(tmp_path: Path) -> None:
     base["HOME"] = str(tmp_path / "home")
     for case in HF_ENV_CASES:
         env = {**base, **case}
-        theirs = subprocess.run([sys.executable, "-c", "import huggingface_hub.constants as c; print(c.HF_HUB_CACHE)"],
-                                env=env, capture_output=True, text=True, check=True).stdout.strip()
-        ours = subprocess.run([sys.executable, "-c", "from execblog.models.resolve import default_hf_cache as f; "
-                               "print(f())"], env=env, capture_output=True, text=True, check=True).stdout.strip()
+        theirs = subprocess.run(
+            [sys.executable, "-c", "import huggingface_hub.constants as c; print(c.HF_HUB_CACHE)"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        ours = subprocess.run(
+            [sys.executable, "-c", "from execblog.models.resolve import default_hf_cache as f; print(f())"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
         assert ours == theirs, case
         assert str(default_hf_cache(env)) == theirs, case  # the same answer for an environment passed in
     home = tmp_path / "home"

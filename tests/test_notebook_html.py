@@ -9,11 +9,12 @@ import nbformat
 import pytest
 from PIL import Image
 
-from conftest_exec import publish_html, read_post
-from execblog.execution.freeze import FreezeStore
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
-from execblog.records import Download, ExecutedPost, Notice, Provenance
 from execblog.convert.notebook import ConverterOptions, NotebookConverter
+from execblog.execution.freeze import FreezeStore
+from execblog.records import Download, ExecutedPost, Notice, Provenance
+
+from conftest_exec import publish_html, read_post
 
 HEADER = """---
 title: T
@@ -228,8 +229,10 @@ def test_charts_are_json_data_for_the_theme_with_their_image_as_fallback(convert
     hostile = "</script><script>alert(1)</script><!--"
     figure = {
         "data": [{"type": "heatmap", "z": [[0.1, 0.9]], "hovertemplate": hostile}],
-        "layout": {"title": {"text": "A & B"}, "images": [{"source": "https://example.com/x.png"},
-                                                          {"source": "data:image/png;base64,AA=="}]},
+        "layout": {
+            "title": {"text": "A & B"},
+            "images": [{"source": "https://example.com/x.png"}, {"source": "data:image/png;base64,AA=="}],
+        },
         "config": {"editable": True},
     }
     nb = _nb(
@@ -254,8 +257,10 @@ def test_charts_are_json_data_for_the_theme_with_their_image_as_fallback(convert
 
 
 def test_a_chart_that_is_not_a_figure_falls_back(converter, tmp_path):
-    nb = _nb(_code("x", [_data({PLOTLY: {"nodata": 1}, "image/png": _png(), "text/plain": "x"})]),
-             _code("y", [_data({PLOTLY: {"data": [{"z": [float("nan")]}]}, "text/plain": "nan chart"})]))
+    nb = _nb(
+        _code("x", [_data({PLOTLY: {"nodata": 1}, "image/png": _png(), "text/plain": "x"})]),
+        _code("y", [_data({PLOTLY: {"data": [{"z": [float("nan")]}]}, "text/plain": "nan chart"})]),
+    )
     html = _convert(converter, tmp_path, nb).html
     assert "output-chart" not in html and '<figure class="output-image">' in html
     assert 'class="output-unsupported"' in html  # the NaN figure is not JSON: said, not drawn
@@ -274,7 +279,7 @@ def test_tags(converter, tmp_path):
     )
     html = _convert(converter, tmp_path, nb).html
     assert "out-A" not in html and "&#39;A&#39;" not in html and "'A'" not in html
-    assert "out-B" in html and "print</span><span class=\"p\">(</span><span class=\"s1\">&#39;B" not in html
+    assert "out-B" in html and 'print</span><span class="p">(</span><span class="s1">&#39;B' not in html
     assert "out-C" not in html and "C&#39;" in html
     fold = '<details class="fold fold-{}"><summary>Show {}</summary>'
     assert re.search(re.escape(fold.format("input", "code")) + '<div class="cell-input">.*?D', html, re.S)
@@ -299,41 +304,62 @@ def test_banner_notice_and_provenance(converter, tmp_path):
         "executed_at": "2024-05-06T07:08:09Z",
         "duration_s": 75.5,
         "device": {
-            "kind": "gpu", "name": "NVIDIA H200", "memory_peak_bytes": 3 * 2**30, "memory_total_bytes": 140 * 2**30
+            "kind": "gpu",
+            "name": "NVIDIA H200",
+            "memory_peak_bytes": 3 * 2**30,
+            "memory_total_bytes": 140 * 2**30,
         },
         "python": "3.11.7",
         "versions": {"torch": "2.3.0", "numpy": "2.0"},
         "profile": "gpu",
     }
     converted = _convert(
-        converter, tmp_path, _nb(_code("x = 1")),
-        stand_in_models=("meta-llama/Llama-3-8B",), provenance=provenance,
-        notice="Outputs are from an older run.", status="stale-frozen",
+        converter,
+        tmp_path,
+        _nb(_code("x = 1")),
+        stand_in_models=("meta-llama/Llama-3-8B",),
+        provenance=provenance,
+        notice="Outputs are from an older run.",
+        status="stale-frozen",
     )
     # banners and provenance are page chrome: kept out of the content that Hugo's counts use
     assert "stand-in" not in converted.html and "provenance" not in converted.html
     # data, which the theme lays out
-    assert converted.notices == (Notice("stand-in", models=("meta-llama/Llama-3-8B",)),
-                                 Notice("not-executed", text="Outputs are from an older run."))
+    assert converted.notices == (
+        Notice("stand-in", models=("meta-llama/Llama-3-8B",)),
+        Notice("not-executed", text="Outputs are from an older run."),
+    )
     assert converted.provenance == Provenance(
-        executed_at="2024-05-06T07:08:09Z", executed_at_text="2024-05-06 07:08 UTC", duration="1 min 16 s",
-        device="NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)", versions=("Python 3.11.7", "torch 2.3.0"),
-        profile="gpu", downloads=(Download("notebook", "post.ipynb"), Download("source", "post.md", ".md")),
-        outputs="executed")
+        executed_at="2024-05-06T07:08:09Z",
+        executed_at_text="2024-05-06 07:08 UTC",
+        duration="1 min 16 s",
+        device="NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)",
+        versions=("Python 3.11.7", "torch 2.3.0"),
+        profile="gpu",
+        downloads=(Download("notebook", "post.ipynb"), Download("source", "post.md", ".md")),
+        outputs="executed",
+    )
     assert {"post.ipynb", "post.md"} <= {a.site_path for a in converted.assets}
     page = publish_html(converted)
     # page furniture, not content: kept out of the search index too
     assert page.startswith('<div class="stand-in-banner" role="note" data-pagefind-ignore>The outputs on this page')
     assert "<code>meta-llama/Llama-3-8B</code>" in page
-    assert ('<div class="not-executed-notice" role="note" data-pagefind-ignore>Outputs are from an older run.</div>'
-            in page)
-    prov = page[page.index('<div class="provenance"'):]
-    assert prov.startswith('<div class="provenance" data-pagefind-ignore><dl><dt>Executed</dt>'
-                           '<dd><time datetime="2024-05-06T07:08:09Z">2024-05-06 07:08 UTC</time></dd>')
-    for text in ("<dd>1 min 16 s</dd>", "<dd>NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)</dd>",
-                 "<dd>Python 3.11.7 · torch 2.3.0</dd>", "<dt>Profile</dt><dd>gpu</dd>",
-                 "<dt>Outputs</dt><dd>executed when the site was built</dd>",
-                 '<a href="post.ipynb" download>notebook (.ipynb)</a> · <a href="post.md" download>source (.md)</a>'):
+    assert (
+        '<div class="not-executed-notice" role="note" data-pagefind-ignore>Outputs are from an older run.</div>' in page
+    )
+    prov = page[page.index('<div class="provenance"') :]
+    assert prov.startswith(
+        '<div class="provenance" data-pagefind-ignore><dl><dt>Executed</dt>'
+        '<dd><time datetime="2024-05-06T07:08:09Z">2024-05-06 07:08 UTC</time></dd>'
+    )
+    for text in (
+        "<dd>1 min 16 s</dd>",
+        "<dd>NVIDIA H200 (memory peak 3.0 GiB of 140.0 GiB)</dd>",
+        "<dd>Python 3.11.7 · torch 2.3.0</dd>",
+        "<dt>Profile</dt><dd>gpu</dd>",
+        "<dt>Outputs</dt><dd>executed when the site was built</dd>",
+        '<a href="post.ipynb" download>notebook (.ipynb)</a> · <a href="post.md" download>source (.md)</a>',
+    ):
         assert text in prov
     assert "numpy" not in prov
     # the banner's text is the theme's, in the site's language

@@ -64,8 +64,10 @@ def _read(path: Path):
 
 @pytest.fixture(scope="module")
 def converter(tmp_path_factory):
-    options = ConverterOptions(cache_dir=tmp_path_factory.mktemp("cache"),
-                               repository=Repository(url="https://github.com/me/blog", branch="main", path="site"))
+    options = ConverterOptions(
+        cache_dir=tmp_path_factory.mktemp("cache"),
+        repository=Repository(url="https://github.com/me/blog", branch="main", path="site"),
+    )
     return NotebookConverter(MarkdownRenderer(MarkdownOptions()), options)
 
 
@@ -76,10 +78,14 @@ def _saved(post) -> ExecutedPost:
 
 # --- readers -----------------------------------------------------------------------------------------
 def test_ipynb_front_matter_from_a_raw_cell_and_metadata(tmp_path):
-    path = _notebook(tmp_path / "posts" / "colab.ipynb",
-                     _front("title: From Colab\ndate: 2024-03-01\ntags: [colab, gpu]"),
-                     nbformat.v4.new_markdown_cell("Some *prose*."), _code("x = 1"),
-                     description="from the metadata", toc={"number_sections": True})  # `toc` is a tool's, not ours
+    path = _notebook(
+        tmp_path / "posts" / "colab.ipynb",
+        _front("title: From Colab\ndate: 2024-03-01\ntags: [colab, gpu]"),
+        nbformat.v4.new_markdown_cell("Some *prose*."),
+        _code("x = 1"),
+        description="from the metadata",
+        toc={"number_sections": True},
+    )  # `toc` is a tool's, not ours
     post = _read(path)
     assert (post.name, post.title, post.date.isoformat()) == ("colab", "From Colab", "2024-03-01T00:00:00+00:00")
     assert post.terms["tags"] == ("colab", "gpu") and post.description == "from the metadata"
@@ -87,8 +93,12 @@ def test_ipynb_front_matter_from_a_raw_cell_and_metadata(tmp_path):
     # the front matter cell is not content
     assert [c.cell_type for c in post.notebook.cells] == ["markdown", "code"]
     # metadata.execblog holds any key; the raw cell wins over the metadata
-    path = _notebook(tmp_path / "b" / "posts" / "meta.ipynb", _front("title: Raw cell title"),
-                     title="Metadata title", execblog={"slug": "own-slug", "execute": False})
+    path = _notebook(
+        tmp_path / "b" / "posts" / "meta.ipynb",
+        _front("title: Raw cell title"),
+        title="Metadata title",
+        execblog={"slug": "own-slug", "execute": False},
+    )
     post = _read(path)
     assert (post.title, post.slug, post.execute) == ("Raw cell title", "own-slug", False)
 
@@ -143,13 +153,17 @@ def test_invalid_cells_are_refused_with_the_cell(tmp_path):
 def test_percent_script_front_matter_in_its_header_comment(tmp_path):
     path = tmp_path / "posts" / "script.py"
     path.parent.mkdir()
-    header = ("# ---\n# title: A script\n# date: 2024-05-01\n# jupyter:\n#   kernelspec:\n#     name: python3\n"
-              "#     display_name: Python 3\n#     language: python\n# ---\n\n")
+    header = (
+        "# ---\n# title: A script\n# date: 2024-05-01\n# jupyter:\n#   kernelspec:\n#     name: python3\n"
+        "#     display_name: Python 3\n#     language: python\n# ---\n\n"
+    )
     path.write_text(header + "# %% [markdown]\n# Some *prose*\n\n# %%\nprint(1)\n", encoding="utf-8")
     post = _read(path)
     assert (post.title, post.executable) == ("A script", True)
-    assert [(c.cell_type, c.source) for c in post.notebook.cells] == [("markdown", "Some *prose*"),
-                                                                      ("code", "print(1)")]
+    assert [(c.cell_type, c.source) for c in post.notebook.cells] == [
+        ("markdown", "Some *prose*"),
+        ("code", "print(1)"),
+    ]
     # errors point at the file's own line
     path.write_text(header.replace("# date: 2024-05-01", "# date: someday") + "# %%\n1\n", encoding="utf-8")
     with pytest.raises(BuildError) as err:
@@ -160,9 +174,12 @@ def test_percent_script_front_matter_in_its_header_comment(tmp_path):
 def test_myst_markdown_is_a_notebook_not_prose(tmp_path):
     path = tmp_path / "posts" / "myst.md"
     path.parent.mkdir()
-    path.write_text("---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n"
-                    "  name: python3\n  display_name: Python 3\n  language: python\ntitle: MyST\n---\n\n"
-                    "Prose.\n\n```{code-cell} ipython3\nx = 1\n```\n", encoding="utf-8")
+    path.write_text(
+        "---\njupytext:\n  text_representation:\n    format_name: myst\nkernelspec:\n"
+        "  name: python3\n  display_name: Python 3\n  language: python\ntitle: MyST\n---\n\n"
+        "Prose.\n\n```{code-cell} ipython3\nx = 1\n```\n",
+        encoding="utf-8",
+    )
     post = _read(path)
     assert post.executable and [c.cell_type for c in post.notebook.cells] == ["markdown", "code"]
     assert post.notebook.cells[1].source == "x = 1"
@@ -177,11 +194,19 @@ def test_execute_false_publishes_the_saved_outputs_as_authored(tmp_path, convert
     png = _png()
     attached = nbformat.v4.new_markdown_cell("See ![diagram](attachment:d.png)")
     attached.attachments = {"d.png": {"image/png": png}}
-    path = _notebook(tmp_path / "posts" / "colab.ipynb", _front("title: Colab\nexecute: false"), attached,
-                     _code("!pip install tiny\n%matplotlib inline\nplot()",
-                           nbformat.v4.new_output("stream", name="stdout", text="done\n"), _image(png),
-                           _image("not base64 at all!")),
-                     colab={"gpuType": "T4", "provenance": []}, accelerator="GPU")
+    path = _notebook(
+        tmp_path / "posts" / "colab.ipynb",
+        _front("title: Colab\nexecute: false"),
+        attached,
+        _code(
+            "!pip install tiny\n%matplotlib inline\nplot()",
+            nbformat.v4.new_output("stream", name="stdout", text="done\n"),
+            _image(png),
+            _image("not base64 at all!"),
+        ),
+        colab={"gpuType": "T4", "provenance": []},
+        accelerator="GPU",
+    )
     converted = converter.convert(_saved(_read(path)))
     html = converted.html
     assert '<pre class="output-stream output-stdout">done\n</pre>' in html
@@ -193,13 +218,18 @@ def test_execute_false_publishes_the_saved_outputs_as_authored(tmp_path, convert
     assert (prov.outputs, prov.environment) == ("saved", "Google Colab (GPU T4)")
     assert prov.downloads == (Download("notebook", "colab.ipynb"),)  # the notebook is its own source
     blob = "blob/main/site/posts/colab.ipynb"
-    assert prov.links == (Link("colab", f"https://colab.research.google.com/github/me/blog/{blob}"),
-                          Link("github", f"https://github.com/me/blog/{blob}"))
+    assert prov.links == (
+        Link("colab", f"https://colab.research.google.com/github/me/blog/{blob}"),
+        Link("github", f"https://github.com/me/blog/{blob}"),
+    )
 
 
 def test_a_notebook_that_runs_starts_without_its_saved_outputs(tmp_path):
-    path = _notebook(tmp_path / "posts" / "run.ipynb", _front("title: Runs"),
-                     _code("print(1)", nbformat.v4.new_output("stream", name="stdout", text="stale\n")))
+    path = _notebook(
+        tmp_path / "posts" / "run.ipynb",
+        _front("title: Runs"),
+        _code("print(1)", nbformat.v4.new_output("stream", name="stdout", text="stale\n")),
+    )
     nb = source_notebook(_read(path))
     assert nb.cells[0].outputs == [] and nb.cells[0].source == "print(1)"
 
@@ -208,8 +238,14 @@ def test_executed_posts_link_to_the_executed_notebook_in_the_freeze(tmp_path, co
     path = _notebook(tmp_path / "posts" / "b" / "index.ipynb", _front("title: Bundle"), _code("x = 1"))
     (path.parent / "b.ipynb").write_text("{}", encoding="utf-8")  # a bundle file named like the download
     post = _read(path)
-    converted = converter.convert(ExecutedPost(source=post, status="frozen", notebook=source_notebook(post),
-                                               provenance={"executed_at": "2024-05-06T07:08:09Z"}))
+    converted = converter.convert(
+        ExecutedPost(
+            source=post,
+            status="frozen",
+            notebook=source_notebook(post),
+            provenance={"executed_at": "2024-05-06T07:08:09Z"},
+        )
+    )
     prov = converted.provenance
     assert prov.outputs == "executed" and prov.environment is None
     assert prov.links[1] == Link("github", "https://github.com/me/blog/blob/main/site/_freeze/b/executed.ipynb")
@@ -219,8 +255,11 @@ def test_executed_posts_link_to_the_executed_notebook_in_the_freeze(tmp_path, co
 
 
 def test_python_cells_are_highlighted_as_ipython(tmp_path, converter):
-    path = _notebook(tmp_path / "posts" / "magic.ipynb", _front("title: Magic\nexecute: false"),
-                     _code("!pip install diffusers\n%time x = 1\nprint(x)"))
+    path = _notebook(
+        tmp_path / "posts" / "magic.ipynb",
+        _front("title: Magic\nexecute: false"),
+        _code("!pip install diffusers\n%time x = 1\nprint(x)"),
+    )
     html = converter.convert(_saved(_read(path))).html
     assert 'class="err"' not in html and "pip install diffusers" in html
     assert '<span class="o">!</span>' in html
@@ -236,9 +275,13 @@ def test_repository_config_is_validated():
 @pytest.mark.pipeline
 def test_a_colab_notebook_is_a_post_of_the_site(tmp_path):
     site = Site(tmp_path / "site", "title: T\nlanguage: en\nrepository: {url: https://github.com/me/blog}\n")
-    _notebook(site.root / "posts" / "colab" / "index.ipynb", _front("title: Colab run\nexecute: false"),
-              nbformat.v4.new_markdown_cell("The *prose*."), _code("print(2)", _image(_png())),
-              colab={"provenance": []})
+    _notebook(
+        site.root / "posts" / "colab" / "index.ipynb",
+        _front("title: Colab run\nexecute: false"),
+        nbformat.v4.new_markdown_cell("The *prose*."),
+        _code("print(2)", _image(_png())),
+        colab={"provenance": []},
+    )
     (site.root / "posts" / "colab" / "colab.ipynb").write_text("{}", encoding="utf-8")
     assert site.build() == 0
     page = site.read("posts/colab/index.html")

@@ -4,10 +4,10 @@ at which paths, with which template contexts; and the page-kind recipe."""
 from __future__ import annotations
 
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Sequence
 
 import pytest
 from lxml import html as lhtml
@@ -17,14 +17,27 @@ from execblog.content.read import read_post
 from execblog.i18n import Translator
 from execblog.output.render import PageRenderer
 from execblog.pages.plan import (
-    PAGE_KINDS, AliasContext, ArchivesContext, FeedContext, Link, ListContext, Page, PostView, SingleContext, Site,
-    SiteUrls, SitemapContext, TermsContext, plan_site, post_view,
+    PAGE_KINDS,
+    AliasContext,
+    ArchivesContext,
+    FeedContext,
+    Link,
+    ListContext,
+    Page,
+    PostView,
+    SingleContext,
+    Site,
+    SitemapContext,
+    SiteUrls,
+    TermsContext,
+    plan_site,
+    post_view,
 )
 from execblog.records import ConvertedPost, ExecutedPost, Notice
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "https://blog.example.org/sub/"
-T0 = datetime(2025, 4, 1, 9, 0, tzinfo=timezone.utc)
+T0 = datetime(2025, 4, 1, 9, 0, tzinfo=UTC)
 
 
 def config(extra: str = "", site_dir: Path = ROOT):
@@ -37,13 +50,37 @@ def view(name: str, day: int, terms: dict[str, tuple[str, ...]] | None = None, *
     path = f"posts/{name}/"
     terms = terms or {}
     base = PostView(
-        name=name, title=name.title(), path=path, url=urls.url(path), permalink=urls.absolute(path),
-        date=T0 + timedelta(days=day), lastmod=None, date_text="", meta=(), summary_text="", truncated=False,
-        card_summary="", meta_description="", content_html="", feed_html="", notices=(), provenance=None, description="",
-        headings=(), show_toc=False,
+        name=name,
+        title=name.title(),
+        path=path,
+        url=urls.url(path),
+        permalink=urls.absolute(path),
+        date=T0 + timedelta(days=day),
+        lastmod=None,
+        date_text="",
+        meta=(),
+        summary_text="",
+        truncated=False,
+        card_summary="",
+        meta_description="",
+        content_html="",
+        feed_html="",
+        notices=(),
+        provenance=None,
+        description="",
+        headings=(),
+        show_toc=False,
         terms={tax: tuple(Link(n, urls.url(f"{tax}/{n.lower()}/")) for n in names) for tax, names in terms.items()},
-        authors=(), word_count=0, reading_time=0, cover=None, cover_url=None, cover_permalink=None,
-        hidden_in_list=False, aliases=(), assets=(), params={},
+        authors=(),
+        word_count=0,
+        reading_time=0,
+        cover=None,
+        cover_url=None,
+        cover_permalink=None,
+        hidden_in_list=False,
+        aliases=(),
+        assets=(),
+        params={},
     )
     return replace(base, **changes)
 
@@ -62,21 +99,40 @@ def test_every_page_of_a_small_site_in_kind_order(t):
     plan = plan_site(views, config("paginate: 2\n"), t)
     assert [p.name for p in plan.posts] == ["c", "b", "a"]  # newest first
     assert [(p.kind, p.output) for p in plan.pages] == [
-        ("post", "posts/c/index.html"), ("post", "posts/b/index.html"), ("post", "posts/a/index.html"),
+        ("post", "posts/c/index.html"),
+        ("post", "posts/b/index.html"),
+        ("post", "posts/a/index.html"),
         ("alias", "old/c/index.html"),
-        ("home", "index.html"), ("home", "page/2/index.html"),
-        ("section", "posts/index.html"), ("section", "posts/page/2/index.html"),
-        ("rss", "posts/index.xml"), ("rss", "index.xml"),
-        ("terms", "tags/index.html"), ("term", "tags/llm/index.html"), ("rss", "tags/llm/index.xml"),
-        ("archives", "archives/index.html"), ("search", "search/index.html"), ("404", "404.html"),
-        ("robots", "robots.txt"), ("sitemap", "sitemap.xml"),
+        ("home", "index.html"),
+        ("home", "page/2/index.html"),
+        ("section", "posts/index.html"),
+        ("section", "posts/page/2/index.html"),
+        ("rss", "posts/index.xml"),
+        ("rss", "index.xml"),
+        ("terms", "tags/index.html"),
+        ("term", "tags/llm/index.html"),
+        ("rss", "tags/llm/index.xml"),
+        ("archives", "archives/index.html"),
+        ("search", "search/index.html"),
+        ("404", "404.html"),
+        ("robots", "robots.txt"),
+        ("sitemap", "sitemap.xml"),
     ]
     sitemap = plan.pages[-1].context
     assert isinstance(sitemap, SitemapContext)
     # only pages a search engine should list, with the newest post's date where a page has none
     assert [url for url, _ in sitemap.entries] == [
-        BASE + "posts/c/", BASE + "posts/b/", BASE + "posts/a/", BASE, BASE + "page/2/", BASE + "posts/",
-        BASE + "posts/page/2/", BASE + "tags/", BASE + "tags/llm/", BASE + "archives/", BASE + "search/",
+        BASE + "posts/c/",
+        BASE + "posts/b/",
+        BASE + "posts/a/",
+        BASE,
+        BASE + "page/2/",
+        BASE + "posts/",
+        BASE + "posts/page/2/",
+        BASE + "tags/",
+        BASE + "tags/llm/",
+        BASE + "archives/",
+        BASE + "search/",
     ]
     assert dict(sitemap.entries)[BASE + "tags/"] == T0 + timedelta(days=3)
 
@@ -124,14 +180,19 @@ def test_hidden_posts_are_off_the_lists_but_on_their_term_pages(t):
 
 
 def test_terms_pages_group_terms_and_count_posts(t):
-    views = [view("a", 1, {"tags": ("LLM", "Vision")}), view("b", 2, {"tags": ("llm",)}),
-             view("c", 3, {"categories": ("ML",)})]
+    views = [
+        view("a", 1, {"tags": ("LLM", "Vision")}),
+        view("b", 2, {"tags": ("llm",)}),
+        view("c", 3, {"categories": ("ML",)}),
+    ]
     pages = pages_by_output(plan_site(views, config(), t))
     tags = pages["tags/index.html"].context
     assert isinstance(tags, TermsContext) and tags.title == "Tags" and tags.taxonomy == "tags"
     # "LLM" and "llm" share one page, named as first met (newest post first), sorted by name
     assert [(link.name, link.url, n) for link, n in tags.terms] == [
-        ("llm", "/sub/tags/llm/", 2), ("Vision", "/sub/tags/vision/", 1)]
+        ("llm", "/sub/tags/llm/", 2),
+        ("Vision", "/sub/tags/vision/", 1),
+    ]
     term = pages["tags/llm/index.html"].context
     assert term.title == "llm" and term.breadcrumb == Link("Tags", "/sub/tags/")
     assert term.feed_url == "/sub/tags/llm/index.xml"
@@ -157,21 +218,28 @@ def test_archives_group_listed_posts_by_year_and_month(t):
     years = pages_by_output(plan_site(views, config(), t))["archives/index.html"].context
     assert isinstance(years, ArchivesContext) and years.title == "Archive"
     assert [(y.year, [(m.month, [p.name for p in m.items]) for m in y.months]) for y in years.years] == [
-        (2026, [(1, ["c"])]), (2025, [(5, ["b"]), (4, ["a"])])]
+        (2026, [(1, ["c"])]),
+        (2025, [(5, ["b"]), (4, ["a"])]),
+    ]
 
 
 def test_post_view_links_terms_of_configured_taxonomies(tmp_path, t):
     path = tmp_path / "hello.md"
-    path.write_text("---\ntitle: Hello\ndate: 2025-04-13\nTags: [Deep Learning]\nseries: [Intro]\n---\n"
-                    "Hello world, this is a post.\n", encoding="utf-8")
+    path.write_text(
+        "---\ntitle: Hello\ndate: 2025-04-13\nTags: [Deep Learning]\nseries: [Intro]\n---\n"
+        "Hello world, this is a post.\n",
+        encoding="utf-8",
+    )
     cfg = config("taxonomies:\n  tag: tags\n  series: series\n")
     source = read_post(path, cfg.zone, taxonomies=cfg.taxonomies.values())
     notice = Notice("not-executed", text="why")
     converted = ConvertedPost(ExecutedPost(source, "plain"), "<p>Hello world, this is a post.</p>", notices=(notice,))
     post = post_view(converted, cfg, t, SiteUrls(cfg.base_url))
     assert (post.path, post.url, post.permalink) == ("posts/hello/", "/sub/posts/hello/", BASE + "posts/hello/")
-    assert post.terms == {"tags": (Link("Deep Learning", "/sub/tags/deep-learning/"),),
-                          "series": (Link("Intro", "/sub/series/intro/"),)}
+    assert post.terms == {
+        "tags": (Link("Deep Learning", "/sub/tags/deep-learning/"),),
+        "series": (Link("Intro", "/sub/series/intro/"),),
+    }
     assert post.tags == post.terms["tags"]  # what the theme shows on the post
     assert post.word_count == 6 and post.meta == ("April 13, 2025", "1 min", "6 words")
     assert post.notices == (notice,) and post.provenance is None
@@ -185,8 +253,9 @@ class ColophonContext:  # colophon.html
 
 
 def colophon_page(site: Site, planned: Sequence[Page]) -> list[Page]:
-    return [Page("colophon", "colophon.html", "colophon/index.html",
-                 ColophonContext(site.t("colophon"), len(site.posts)))]
+    return [
+        Page("colophon", "colophon.html", "colophon/index.html", ColophonContext(site.t("colophon"), len(site.posts)))
+    ]
 
 
 def test_a_new_page_kind_is_planned_listed_and_rendered(tmp_path):
@@ -194,7 +263,9 @@ def test_a_new_page_kind_is_planned_listed_and_rendered(tmp_path):
     shutil.copytree(ROOT / "theme", theme)
     (theme / "templates" / "colophon.html").write_text(
         '{% extends "base.html" %}\n{% block main %}<h1 class="colophon">{{ title }}</h1>'
-        "<p>{{ t('posts_count', post_count) }}</p>{% endblock %}\n", encoding="utf-8")
+        "<p>{{ t('posts_count', post_count) }}</p>{% endblock %}\n",
+        encoding="utf-8",
+    )
     with (theme / "i18n" / "en.yaml").open("a", encoding="utf-8") as f:
         f.write("colophon: About this site\n")
     cfg = config(site_dir=tmp_path)

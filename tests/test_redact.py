@@ -168,8 +168,14 @@ def test_base64_of_a_secret_is_redacted_at_every_alignment(prefix):
 def test_hex_and_percent_encodings_are_redacted():
     secret = "pa ss/wörd+123"
     r = Redactor({"DB_PASSWORD": secret})
-    for form in (secret.encode().hex(), secret.encode().hex().upper(), quote(secret, safe=""),
-                 quote(secret, safe="").lower(), quote_plus(secret), " ".join(f"{b:02x}" for b in secret.encode())):
+    for form in (
+        secret.encode().hex(),
+        secret.encode().hex().upper(),
+        quote(secret, safe=""),
+        quote(secret, safe="").lower(),
+        quote_plus(secret),
+        " ".join(f"{b:02x}" for b in secret.encode()),
+    ):
         out = r.text(f"url?p={form}&x=1")
         assert out.replace(" ", "") == "url?p=[REDACTED:DB_PASSWORD]&x=1", form  # only the secret's characters go
 
@@ -211,7 +217,9 @@ def test_secret_in_pixel_data_or_an_unknown_format_fails_naming_the_cell():
     Image.new("RGB", (8, 8)).save(buf, "GIF", comment=HF.encode())  # GIF blocks are not rewritten
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("show()")
-    cell.outputs = [nbformat.v4.new_output("display_data", data={"image/gif": base64.b64encode(buf.getvalue()).decode()})]
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data={"image/gif": base64.b64encode(buf.getvalue()).decode()})
+    ]
     nb.cells = [nbformat.v4.new_markdown_cell("intro"), cell]
     with pytest.raises(UnredactableSecret) as info:
         Redactor({"HF_TOKEN": HF}).notebook(nb)
@@ -235,8 +243,10 @@ def test_scan_finds_encoded_normalised_and_image_metadata_forms(tmp_path):
     (site / "fig.png").write_bytes(_png(Comment=(HF, "zTXt")))
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell("x")
-    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"{HF[:10]}\x1b[31m{HF[10:]}"),
-                    nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png(C=(HF, "iTXt"))).decode()})]
+    cell.outputs = [
+        nbformat.v4.new_output("stream", name="stdout", text=f"{HF[:10]}\x1b[31m{HF[10:]}"),
+        nbformat.v4.new_output("display_data", data={"image/png": base64.b64encode(_png(C=(HF, "iTXt"))).decode()}),
+    ]
     nb.cells = [cell]
     (site / "post.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
     (site / "clean.html").write_text("<p>nothing</p>", encoding="utf-8")

@@ -40,8 +40,11 @@ def renderer(theme: Path, **templates: str) -> PageRenderer:
 
 
 def test_context_fields_and_globals_reach_the_template(theme):
-    r = renderer(theme, note_html="{{ title }}|{{ items | join(',') }}|{{ page.output }}|{{ site.title }}|"
-                                  "{{ t('posts') }}|{{ url('tags/x/') }}|{{ absurl('a b/') }}|{{ static.css }}")
+    r = renderer(
+        theme,
+        note_html="{{ title }}|{{ items | join(',') }}|{{ page.output }}|{{ site.title }}|"
+        "{{ t('posts') }}|{{ url('tags/x/') }}|{{ absurl('a b/') }}|{{ static.css }}",
+    )
     page = Page("note", "note.html", "note/index.html", NoteContext("T", ("a", "b")))
     assert r.render(page) == "T|a,b|note/index.html|My &lt;Blog&gt;|Posts|/b/tags/x/|https://ex.org/b/a%20b/|/b/s.css"
 
@@ -49,8 +52,10 @@ def test_context_fields_and_globals_reach_the_template(theme):
 def test_html_and_xml_are_escaped_by_default(theme):
     r = renderer(theme, x_html="<h1>{{ title }}</h1>", x_xml="<title>{{ title }}</title>")
     context = TitleContext('<script>alert("x")</script> & co')
-    assert r.render(Page("x", "x.html", "x.html", context)) == \
-        "<h1>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co</h1>"
+    assert (
+        r.render(Page("x", "x.html", "x.html", context))
+        == "<h1>&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt; &amp; co</h1>"
+    )
     assert r.render(Page("x", "x.xml", "x.xml", context)).startswith("<title>&lt;script&gt;")
 
 
@@ -63,7 +68,9 @@ def test_a_missing_template_names_the_folder_and_the_fix(theme):
 
 def test_a_syntax_error_names_the_template_and_line(theme):
     with pytest.raises(BuildError) as err:
-        renderer(theme, bad_html="<p>\n{{ title }}\n{% endfor %}\n</p>\n").render(Page("x", "bad.html", "x.html", TitleContext("T")))
+        renderer(theme, bad_html="<p>\n{{ title }}\n{% endfor %}\n</p>\n").render(
+            Page("x", "bad.html", "x.html", TitleContext("T"))
+        )
     assert "template error" in err.value.message and "endfor" in err.value.message and err.value.line == 3
     assert str(err.value.path).endswith("bad.html") and err.value.hint
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
+from runner_sim import Machine, runner_venv
 
 from conftest import ROOT
-from runner_sim import Machine, runner_venv
 
 PAGES_URL = "https://owner.github.io/notes/"
 OFFLINE = {"PUBLISH_PROFILE": "offline"}
@@ -27,8 +27,10 @@ KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, langu
 
 
 def _post(i: int, factor: int = 7, extra: str = "") -> str:
-    return (f"---\ntitle: Post {i}\ndate: 2025-01-0{i + 1}\ntags: [t{i % 2}]\n{KERNEL}---\n"
-            f"Intro {i}.\n\n```python\nprint('result', {i} * {factor})\n```\n{extra}")
+    return (
+        f"---\ntitle: Post {i}\ndate: 2025-01-0{i + 1}\ntags: [t{i % 2}]\n{KERNEL}---\n"
+        f"Intro {i}.\n\n```python\nprint('result', {i} * {factor})\n```\n{extra}"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -55,8 +57,21 @@ def machine(sim_root, request):
         (seed / "posts" / f"p{i}.md").write_text(_post(i))
     (seed / "posts" / "notes.md").write_text("---\ntitle: Notes\ndate: 2025-01-09\n---\nPlain prose.\n")
     # the committed freeze, made as a user would before pushing
-    built = subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(seed), "--profile", "offline",
-                            "--no-search"], capture_output=True, text=True)
+    built = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "execblog.commands.cli",
+            "build",
+            "-s",
+            str(seed),
+            "--profile",
+            "offline",
+            "--no-search",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert built.returncode == 0, built.stderr
     for generated in ("public", ".cache", ".execblog"):
         shutil.rmtree(seed / generated, ignore_errors=True)
@@ -82,8 +97,10 @@ def _workflow_with_shards(m: Machine, n: int) -> str:
 
 def _origin_status(m: Machine, name: str) -> str:
     clone = m.clone(name)
-    out = m.sh([str(m.venv / "bin" / "python"), "-m", "execblog.commands.cli", "status", "-s", ".", "--profile", "offline"],
-               clone)
+    out = m.sh(
+        [str(m.venv / "bin" / "python"), "-m", "execblog.commands.cli", "status", "-s", ".", "--profile", "offline"],
+        clone,
+    )
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -105,7 +122,7 @@ def _check_links(live: Path) -> int:
             if full.scheme not in ("http", "https") or full.netloc != base.netloc:
                 continue
             assert full.path.startswith(base.path), f"{page}: {url} leaves {PAGES_URL}"
-            target = live / full.path[len(base.path):]
+            target = live / full.path[len(base.path) :]
             assert target.is_file() or (target / "index.html").is_file(), f"{page}: {url} does not resolve"
             checked += 1
     for name in ("index.xml", "sitemap.xml"):
@@ -116,9 +133,16 @@ def _check_links(live: Path) -> int:
 
 def test_first_push_over_two_shards_deploys_and_commits_the_freeze(machine):
     m = machine
-    sha = _push(m, "author", {
-        "posts/p1.md": _post(1, factor=1000), "posts/p2.md": _post(2, factor=1000),
-        "posts/p4.md": _post(4, factor=3), ".github/workflows/publish.yml": _workflow_with_shards(m, 2)})
+    sha = _push(
+        m,
+        "author",
+        {
+            "posts/p1.md": _post(1, factor=1000),
+            "posts/p2.md": _post(2, factor=1000),
+            "posts/p4.md": _post(4, factor=3),
+            ".github/workflows/publish.yml": _workflow_with_shards(m, 2),
+        },
+    )
     start = time.perf_counter()
     run = m.run("push", sha, env_override=OFFLINE)
     seconds = time.perf_counter() - start
@@ -180,8 +204,15 @@ def test_a_failing_shard_keeps_the_live_site_and_the_other_shards_entries(machin
     assert first.conclusion == "success" and first.jobs["execute"].result == "skipped", first.log()
     live_before = _files(m.live)
     failing = _post(1, extra="\n```python\nvalues = [1, 2]\nvalues[5]\n```\n")
-    sha = _push(m, "author", {"posts/p1.md": failing, "posts/p2.md": _post(2, factor=1000),
-                              ".github/workflows/publish.yml": _workflow_with_shards(m, 2)})
+    sha = _push(
+        m,
+        "author",
+        {
+            "posts/p1.md": failing,
+            "posts/p2.md": _post(2, factor=1000),
+            ".github/workflows/publish.yml": _workflow_with_shards(m, 2),
+        },
+    )
     start = time.perf_counter()
     run = m.run("push", sha, env_override=OFFLINE)
     seconds = time.perf_counter() - start

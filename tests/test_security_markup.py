@@ -13,14 +13,16 @@ from latex2mathml.converter import convert as latex2mathml_convert
 from lxml import etree
 from lxml import html as lhtml
 
-from browser_support import SiteServer, build as build_site
-from conftest import Site
-from conftest_exec import read_post
-from execblog.execution.freeze import FreezeStore
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
-from execblog.records import ExecutedPost
 from execblog.convert.notebook import ConverterOptions, NotebookConverter
 from execblog.convert.sanitize import clean_html, clean_svg, heading_attribute_allowed, safe_url
+from execblog.execution.freeze import FreezeStore
+from execblog.records import ExecutedPost
+
+from browser_support import SiteServer
+from browser_support import build as build_site
+from conftest import Site
+from conftest_exec import read_post
 
 SCRIPT_URL = re.compile(r"^\s*(javascript|vbscript|data):", re.I)
 
@@ -58,17 +60,28 @@ def test_text_in_math_is_text_not_markup():
 
 
 def test_math_links_keep_only_safe_urls():
-    out = render("$\\href{javascript:alert(1)}{a}$ $\\href{&#106;avascript:alert(1)}{b}$ $\\href{https://ok.example/}{c}$")
+    out = render(
+        "$\\href{javascript:alert(1)}{a}$ $\\href{&#106;avascript:alert(1)}{b}$ $\\href{https://ok.example/}{c}$"
+    )
     assert "javascript:alert" not in out.replace("&amp;#106;avascript", "")  # escaped, shown as text only
     assert fragment_problems(out) == []
     assert 'href="https://ok.example/"' in out
 
 
-@pytest.mark.parametrize("tex", [
-    r"\frac{1}{2}", r"\text{abc}", r"\sum_{i=0}^{n} x_i^2", r"\sqrt[3]{x} + \mathbb{R}^n",
-    r"\begin{pmatrix}1&2\\3&4\end{pmatrix}", r"\left( \frac{a}{b} \right) \,\quad", r"\color{red}{x} \hat{y}",
-    r"\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}", r"\mathrm{d}x < \infty",
-])
+@pytest.mark.parametrize(
+    "tex",
+    [
+        r"\frac{1}{2}",
+        r"\text{abc}",
+        r"\sum_{i=0}^{n} x_i^2",
+        r"\sqrt[3]{x} + \mathbb{R}^n",
+        r"\begin{pmatrix}1&2\\3&4\end{pmatrix}",
+        r"\left( \frac{a}{b} \right) \,\quad",
+        r"\color{red}{x} \hat{y}",
+        r"\operatorname{softmax}(z)_i = \frac{e^{z_i}}{\sum_j e^{z_j}}",
+        r"\mathrm{d}x < \infty",
+    ],
+)
 @pytest.mark.parametrize("display", [False, True])
 def test_legitimate_math_is_the_converters_mathml_unchanged(tex, display):
     out = render(f"$${tex}$$" if display else f"${tex}$")
@@ -83,8 +96,10 @@ def test_malformed_math_shows_its_source_escaped():
 
 # --- headings -----------------------------------------------------------------------------------------
 def test_heading_attribute_block_keeps_only_id_class_and_data():
-    out = render('## Hi {autofocus=1 tabindex=0 onfocus="alert(1)"}\n\n'
-                 '## T {#custom .note data-x=1 style="color:red" ONCLICK=x href="javascript:x"}\n')
+    out = render(
+        '## Hi {autofocus=1 tabindex=0 onfocus="alert(1)"}\n\n'
+        '## T {#custom .note data-x=1 style="color:red" ONCLICK=x href="javascript:x"}\n'
+    )
     assert '<h2 id="hi">Hi</h2>' in out
     assert '<h2 id="custom" class="note" data-x="1">T</h2>' in out
     assert fragment_problems(out) == []
@@ -96,12 +111,22 @@ def test_heading_attribute_names():
 
 
 # --- Markdown links and raw HTML ----------------------------------------------------------------------
-@pytest.mark.parametrize("markdown", [
-    "[a](javascript:alert(1))", "[a](JaVaScRiPt:alert(1))", "[a](&#106;avascript:alert(1))",
-    "[a](vbscript:msgbox(1))", "[a](data:text/html,%3Cscript%3Ealert(1)%3C/script%3E)",
-    "<javascript:alert(1)>", "![i](javascript:alert(1))", "[a]\n\n[a]: javascript:alert(1)",
-    "<script>alert(1)</script>", '<img src=x onerror="alert(1)">', "Text <b onclick=alert(1)>x</b>.",
-])
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "[a](javascript:alert(1))",
+        "[a](JaVaScRiPt:alert(1))",
+        "[a](&#106;avascript:alert(1))",
+        "[a](vbscript:msgbox(1))",
+        "[a](data:text/html,%3Cscript%3Ealert(1)%3C/script%3E)",
+        "<javascript:alert(1)>",
+        "![i](javascript:alert(1))",
+        "[a]\n\n[a]: javascript:alert(1)",
+        "<script>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        "Text <b onclick=alert(1)>x</b>.",
+    ],
+)
 def test_markdown_never_yields_script_with_raw_html_off(markdown):
     assert fragment_problems(render(markdown)) == []
 
@@ -110,12 +135,24 @@ def test_author_raw_html_is_kept_when_the_site_allows_it():
     assert '<b onclick="go()">x</b>' in render('Text <b onclick="go()">x</b>.', unsafe_html=True)
 
 
-@pytest.mark.parametrize("url, ok", [
-    ("https://x.org/", True), ("/posts/a/", True), ("#top", True), ("a/b.png", True), ("mailto:a@b.c", True),
-    ("javascript:alert(1)", False), (" JavaScript:alert(1)", False), ("java\tscript:alert(1)", False),
-    ("\x01javascript:x", False), ("vbscript:x", False), ("data:text/html,<script>", False),
-    ("data:image/svg+xml,<svg onload=alert(1)>", False), ("file:///etc/passwd", False),
-])
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://x.org/", True),
+        ("/posts/a/", True),
+        ("#top", True),
+        ("a/b.png", True),
+        ("mailto:a@b.c", True),
+        ("javascript:alert(1)", False),
+        (" JavaScript:alert(1)", False),
+        ("java\tscript:alert(1)", False),
+        ("\x01javascript:x", False),
+        ("vbscript:x", False),
+        ("data:text/html,<script>", False),
+        ("data:image/svg+xml,<svg onload=alert(1)>", False),
+        ("file:///etc/passwd", False),
+    ],
+)
 def test_safe_url(url, ok):
     assert safe_url(url) is ok
 
@@ -189,9 +226,11 @@ def test_svg_file_that_is_not_svg_becomes_an_empty_image(data):
 
 
 def test_html_output_cleaner_keeps_tables_and_mathml():
-    out = clean_html('<table class="dataframe" border="1"><tr><td onclick="x()">1</td></tr></table>'
-                     '<math><mi mathvariant="normal">x</mi><mtext><script>alert(1)</script></mtext></math>'
-                     '<a href="javascript:alert(1)">a</a>')
+    out = clean_html(
+        '<table class="dataframe" border="1"><tr><td onclick="x()">1</td></tr></table>'
+        '<math><mi mathvariant="normal">x</mi><mtext><script>alert(1)</script></mtext></math>'
+        '<a href="javascript:alert(1)">a</a>'
+    )
     assert fragment_problems(out) == []
     assert '<table class="dataframe" border="1">' in out and '<mi mathvariant="normal">x</mi>' in out
 
@@ -212,8 +251,10 @@ Body
 """
 
 HOSTILE_OUTPUTS = {
-    "text/markdown": ('$\\text{<script>alert("md")</script>}$\n\n## M {autofocus=1 tabindex=0 onfocus="alert(1)"}\n\n'
-                      '<img src=x onerror="alert(2)"> [l](javascript:alert(3))'),
+    "text/markdown": (
+        '$\\text{<script>alert("md")</script>}$\n\n## M {autofocus=1 tabindex=0 onfocus="alert(1)"}\n\n'
+        '<img src=x onerror="alert(2)"> [l](javascript:alert(3))'
+    ),
     "text/latex": '\\text{<script>alert("latex")</script>} \\href{javascript:alert(4)}{x}',
     "text/html": '<b onclick="alert(5)">b</b><script>alert("html")</script><a href="javascript:alert(6)">a</a>',
 }
@@ -234,8 +275,9 @@ def _outputs_notebook(svg: str):
 def test_notebook_outputs_never_carry_script(tmp_path, unsafe_html, frozen):
     path = tmp_path / "post.md"
     path.write_text(HEADER, encoding="utf-8")
-    converter = NotebookConverter(MarkdownRenderer(MarkdownOptions(unsafe_html=unsafe_html)),
-                                  ConverterOptions(cache_dir=tmp_path / "cache"))
+    converter = NotebookConverter(
+        MarkdownRenderer(MarkdownOptions(unsafe_html=unsafe_html)), ConverterOptions(cache_dir=tmp_path / "cache")
+    )
     nb, extra = _outputs_notebook(HOSTILE_SVG), {}
     if frozen:
         entry = FreezeStore(tmp_path / "_freeze", tmp_path / "failed").save("post", nb, {"key": "k"})
@@ -257,8 +299,9 @@ def test_author_raw_html_in_a_notebook_cell_follows_unsafe_html(tmp_path):
     nb = _outputs_notebook(MATPLOTLIB_LIKE)
     nb.cells[0].source = 'Author <b onclick="go()">x</b>'
     for unsafe, kept in ((False, False), (True, True)):
-        converter = NotebookConverter(MarkdownRenderer(MarkdownOptions(unsafe_html=unsafe)),
-                                      ConverterOptions(cache_dir=tmp_path / "cache"))
+        converter = NotebookConverter(
+            MarkdownRenderer(MarkdownOptions(unsafe_html=unsafe)), ConverterOptions(cache_dir=tmp_path / "cache")
+        )
         html = converter.convert(ExecutedPost(source=read_post(path), notebook=nb, status="executed")).html
         assert ('<b onclick="go()">x</b>' in html) is kept
         assert "<script" not in html  # outputs stay sanitized either way
@@ -312,7 +355,9 @@ display(SVG("""<svg xmlns="http://www.w3.org/2000/svg" width="20" height="10" on
 
 def make_hostile_site(root) -> Site:
     site = Site(root)
-    site.post("hostile.md", """
+    site.post(
+        "hostile.md",
+        """
         title: "<script>alert('title')</script>"
         date: 2025-01-01
         description: "<img src=x onerror=alert('description')>"
@@ -322,7 +367,9 @@ def make_hostile_site(root) -> Site:
           image: cover.png
           alt: "\\"><script>alert('alt')</script>"
           caption: "<script>alert('caption')</script>"
-    """, HOSTILE_MD)
+    """,
+        HOSTILE_MD,
+    )
     site.post("outputs.md", NOTEBOOK_FRONT, NOTEBOOK_BODY)
     return site
 

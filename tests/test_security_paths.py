@@ -13,14 +13,17 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Site
 from execblog.errors import BuildError
 from execblog.fsutil import relative_problem
 from execblog.output.write import SiteWriter
 
+from conftest import Site
+
 KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
-SVG_CELL = ("```python\nfrom IPython.display import SVG\n"
-            "SVG('<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"8\" height=\"6\"><rect width=\"8\" height=\"6\"/></svg>')\n```\n")
+SVG_CELL = (
+    "```python\nfrom IPython.display import SVG\n"
+    'SVG(\'<svg xmlns="http://www.w3.org/2000/svg" width="8" height="6"><rect width="8" height="6"/></svg>\')\n```\n'
+)
 PRIVATE = "PRIVATE-CONTENT-must-not-be-published"
 
 
@@ -88,7 +91,9 @@ def frozen_template(tmp_path_factory) -> Path:
 def frozen(frozen_template, tmp_path) -> Site:
     """A fresh checkout of the frozen site (no caches, no output)."""
     root = tmp_path / "site"
-    shutil.copytree(frozen_template, root, symlinks=True, ignore=shutil.ignore_patterns(".cache", ".execblog", "public"))
+    shutil.copytree(
+        frozen_template, root, symlinks=True, ignore=shutil.ignore_patterns(".cache", ".execblog", "public")
+    )
     site = Site.__new__(Site)
     site.root, site.out = root, root / "public"
     return site
@@ -179,8 +184,11 @@ def test_a_freeze_entry_folder_linked_elsewhere_is_refused(frozen, tmp_path, cap
 
 # --- class 1 and 2: shard artifacts -------------------------------------------------------------------------
 def _merge(site: Site, *sources: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "execblog.commands.cli", "merge-freeze", "-s", str(site.root),
-                           *map(str, sources)], capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "execblog.commands.cli", "merge-freeze", "-s", str(site.root), *map(str, sources)],
+        capture_output=True,
+        text=True,
+    )
 
 
 def _artifact(frozen: Site, tmp_path: Path) -> Path:
@@ -218,17 +226,23 @@ def test_a_shard_artifact_file_must_hold_what_its_name_claims(frozen, tmp_path):
     before = _site_files(_entry(frozen))
     result = _merge(frozen, artifact)
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "does not hold the content its name claims" in result.stderr or "is not a file a freeze entry holds" in result.stderr
+    assert (
+        "does not hold the content its name claims" in result.stderr
+        or "is not a file a freeze entry holds" in result.stderr
+    )
     assert _site_files(_entry(frozen)) == before
 
 
 # --- class 1 and 2: inputs ------------------------------------------------------------------------------------
-@pytest.mark.parametrize("entry, problem", [("/etc/hostname", "is an absolute path"),
-                                            ("../../outside.txt", "climbs out of its folder with `..`")])
+@pytest.mark.parametrize(
+    "entry, problem",
+    [("/etc/hostname", "is an absolute path"), ("../../outside.txt", "climbs out of its folder with `..`")],
+)
 def test_inputs_must_stay_in_the_posts_folder(site, tmp_path, capsys, entry, problem):
     (tmp_path / "outside.txt").write_text(PRIVATE)
-    post = site.post("nb/index.md", f"title: NB\ndate: 2025-01-01\ninputs: ['{entry}']\n" + KERNEL,
-                     "```python\nprint(1)\n```\n")
+    post = site.post(
+        "nb/index.md", f"title: NB\ndate: 2025-01-01\ninputs: ['{entry}']\n" + KERNEL, "```python\nprint(1)\n```\n"
+    )
     assert site.build("--no-execute") == 1
     err = capsys.readouterr().err
     assert f"{post}:4: the input `{entry}` {problem}" in err and "fix:" in err and "Traceback" not in err
@@ -237,8 +251,9 @@ def test_inputs_must_stay_in_the_posts_folder(site, tmp_path, capsys, entry, pro
 
 def test_an_input_linked_out_of_the_posts_folder_is_refused(site, tmp_path, capsys):
     (tmp_path / "outside.csv").write_text(PRIVATE)
-    post = site.post("nb.md", "title: NB\ndate: 2025-01-01\ninputs: [data/*.csv]\n" + KERNEL,
-                     "```python\nprint(1)\n```\n")  # a single-file post: its folder is posts/
+    post = site.post(
+        "nb.md", "title: NB\ndate: 2025-01-01\ninputs: [data/*.csv]\n" + KERNEL, "```python\nprint(1)\n```\n"
+    )  # a single-file post: its folder is posts/
     (post.parent / "data").mkdir()
     (post.parent / "data/ok.csv").write_text("1\n")
     (post.parent / "data/stolen.csv").symlink_to(tmp_path / "outside.csv")

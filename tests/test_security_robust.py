@@ -25,8 +25,12 @@ def kernel():
 
 
 def cli(site, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.root), *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.root), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def assert_clean(proc: subprocess.CompletedProcess) -> None:
@@ -34,10 +38,13 @@ def assert_clean(proc: subprocess.CompletedProcess) -> None:
 
 
 # --- class 7: bad input is named ---------------------------------------------------------------------
-@pytest.mark.parametrize("body, line, what", [
-    (b"---\ntitle: A\ndate: 2024-01-01\n---\nok\n\n\xff\xfe caf\xe9\n", 7, "not UTF-8 text"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, "binary file"),
-])
+@pytest.mark.parametrize(
+    "body, line, what",
+    [
+        (b"---\ntitle: A\ndate: 2024-01-01\n---\nok\n\n\xff\xfe caf\xe9\n", 7, "not UTF-8 text"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", 3, "binary file"),
+    ],
+)
 def test_undecodable_post_is_named_by_line(site, body, line, what):
     (site.root / "posts" / "bad.md").write_bytes(body)
     proc = cli(site, "--no-search")
@@ -46,7 +53,9 @@ def test_undecodable_post_is_named_by_line(site, body, line, what):
     assert_clean(proc)
 
 
-@pytest.mark.parametrize("value, why", [("2024-13-45", "month must be in 1..12"), ("0000-01-01", "year 0 is out of range")])
+@pytest.mark.parametrize(
+    "value, why", [("2024-13-45", "month must be in 1..12"), ("0000-01-01", "year 0 is out of range")]
+)
 def test_impossible_date_is_named_by_line(site, value, why):
     site.post("d.md", f"title: D\ntags: [x]\ndate: {value}")
     proc = cli(site, "--no-search")
@@ -65,16 +74,28 @@ def test_yaml_alias_bomb_in_front_matter_is_refused(site):
     path = site.root / "posts" / "bomb.md"
     path.write_text("---\ntitle: B\ndate: 2024-01-01\nparameters:\n" + _bomb() + "\n---\nbody\n")
     proc = subprocess.run(
-        [sys.executable, "-c", "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30));"
-         "from execblog.commands.cli import main; sys.exit(main(sys.argv[1:]))", "build", "-s", str(site.root), "--no-search"],
-        capture_output=True, text=True, timeout=120)
+        [
+            sys.executable,
+            "-c",
+            "import resource, sys; resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30));"
+            "from execblog.commands.cli import main; sys.exit(main(sys.argv[1:]))",
+            "build",
+            "-s",
+            str(site.root),
+            "--no-search",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 1 and "bomb.md:" in proc.stderr and "aliases expand" in proc.stderr
     assert_clean(proc)
 
 
 def test_yaml_alias_bomb_in_site_config_is_refused(site):
     (site.root / "site_config.yaml").write_text(
-        (site.root / "site_config.yaml").read_text() + "profiles:\n  x:\n    parameters:\n" + _bomb("      ") + "\n")
+        (site.root / "site_config.yaml").read_text() + "profiles:\n  x:\n    parameters:\n" + _bomb("      ") + "\n"
+    )
     proc = cli(site, "--no-search")
     assert proc.returncode == 1 and "site_config.yaml:" in proc.stderr and "aliases expand" in proc.stderr
     assert_clean(proc)
@@ -88,10 +109,14 @@ def test_a_site_without_posts_builds_an_empty_blog_with_search(site):
 
 
 def test_read_and_inputs_failures_name_the_post(site, kernel):
-    site.post("noname.md", "title: R\ndate: 2024-01-01\njupyter:\n  kernelspec: {name: execblog}",
-              "```python\nprint(1)\n```\n")
-    site.post("inp.md", "title: I\ndate: 2024-01-01\ninputs: [data/missing.csv]\n" + KERNEL,
-              "```python\nprint(1)\n```\n")
+    site.post(
+        "noname.md",
+        "title: R\ndate: 2024-01-01\njupyter:\n  kernelspec: {name: execblog}",
+        "```python\nprint(1)\n```\n",
+    )
+    site.post(
+        "inp.md", "title: I\ndate: 2024-01-01\ninputs: [data/missing.csv]\n" + KERNEL, "```python\nprint(1)\n```\n"
+    )
     proc = cli(site, "--no-search", "--keep-going")
     assert proc.returncode == 1
     assert "posts/noname.md: the post cannot be read as a notebook" in proc.stderr
@@ -113,8 +138,8 @@ def test_magic_error_names_the_line_and_the_error(site, kernel):
 
 
 def test_internal_error_is_one_line_with_a_report_hint(site, monkeypatch, capsys):
-    from execblog.commands import cli as cli_module
     from execblog import pipeline
+    from execblog.commands import cli as cli_module
 
     def broken(opts):
         raise KeyError("boom")
@@ -234,11 +259,10 @@ def test_no_process_a_cell_starts_outlives_the_build(site, kernel):
 
 def test_control_sequences_from_a_cell_never_reach_the_console(site, kernel):
     hostile = r"\x1b]0;pwned\x07\x1b]52;c;ZXZpbA==\x1b\\\x1bP+q\x1b\\\x9b2J\x1b[31mred\x1bc\x07\x08"
-    site.post("esc.md", "title: E\ndate: 2025-01-01\n" + KERNEL,
-              f"```python\nraise ValueError('{hostile} end')\n```\n")
+    site.post("esc.md", "title: E\ndate: 2025-01-01\n" + KERNEL, f"```python\nraise ValueError('{hostile} end')\n```\n")
     proc = cli(site, "--no-search")
     assert proc.returncode == 1 and "posts/esc.md: code cell 1" in proc.stderr and "ValueError: red end" in proc.stderr
-    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7f <= ord(c) <= 0x9f for c in proc.stderr)
+    assert not any(ord(c) < 32 and c not in "\n\t" or 0x7F <= ord(c) <= 0x9F for c in proc.stderr)
 
 
 def test_printable_strips_every_kind_of_control_sequence():

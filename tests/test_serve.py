@@ -9,7 +9,6 @@ import time
 import urllib.request
 
 
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -35,8 +34,12 @@ def wait_for(url: str, timeout: float = 60) -> str:
 def test_serve_shows_drafts_and_reloads_on_change(site):
     site.post("draft.md", "title: Draft One\ndate: 2025-01-01\ndraft: true", "first version\n")
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "execblog.commands.cli", "serve", "-s", str(site.root), "--port", str(port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "execblog.commands.cli", "serve", "-s", str(site.root), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         page = wait_for(f"http://127.0.0.1:{port}/posts/draft/")
         assert "first version" in page and "EventSource" in page
@@ -87,7 +90,13 @@ def test_dev_server_stays_in_its_folder_and_never_prints_a_traceback(tmp_path, c
         assert status("/") == (200, b"home")
         assert status("/index.html%00.txt")[0] == 400
         assert status("/%ff%fe%ed%a0%80")[0] in (400, 404)
-        for path in ("/leak.txt", "/leakdir/secret.txt", "/../secret.txt", "/%2e%2e/secret.txt", "/%2e%2e%2fsecret.txt"):
+        for path in (
+            "/leak.txt",
+            "/leakdir/secret.txt",
+            "/../secret.txt",
+            "/%2e%2e/secret.txt",
+            "/%2e%2e%2fsecret.txt",
+        ):
             code, body = status(path)
             assert code in (403, 404) and b"outside" not in body, path
         idle = socket.create_connection(("127.0.0.1", port), timeout=10)

@@ -36,8 +36,11 @@ def test_assignment_is_stable_and_balanced():
 def _site(root: Path, site_factory) -> Path:
     site = site_factory(root)
     for i in range(4):
-        site.post(f"p{i}.md", f"title: Post {i}\ndate: 2025-01-0{i + 1}\n" + KERNEL,
-                  f"Intro {i}.\n\n```python\nprint('result', {i} * 7)\n```\n")
+        site.post(
+            f"p{i}.md",
+            f"title: Post {i}\ndate: 2025-01-0{i + 1}\n" + KERNEL,
+            f"Intro {i}.\n\n```python\nprint('result', {i} * 7)\n```\n",
+        )
     return site.root
 
 
@@ -71,9 +74,15 @@ def test_two_shards_then_one_render_equal_a_single_run(tmp_path):
     for i in (1, 2):  # each runner has its own checkout
         root = _site(tmp_path / f"runner{i}", Site)
         runners.append(root)
-    procs = [subprocess.Popen([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(r), "--shard", f"{i}/2"],
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for i, r in enumerate(runners, 1)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(r), "--shard", f"{i}/2"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for i, r in enumerate(runners, 1)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert all(p.returncode == 0 for p in procs), outputs
     executed = [set(re.findall(r"\[\d/\d\] (p\d): executed", err)) for _, err in outputs]
@@ -112,6 +121,7 @@ def test_merge_refuses_a_shard_entry_holding_an_encoded_secret(tmp_path):
         merge_freezes([artifact], freeze, {"HF_TOKEN": token})
     assert "`leaky` holds a secret" in str(info.value) and "HF_TOKEN" in str(info.value)
     assert token not in str(info.value) and list(freeze.iterdir()) == []  # nothing merged
+
 
 @pytest.mark.unit
 def test_a_merge_that_fails_part_way_changes_nothing(tmp_path, monkeypatch):

@@ -7,8 +7,8 @@ import sys
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
-from lxml import etree, html as lhtml
-
+from lxml import etree
+from lxml import html as lhtml
 
 
 def doc(site, rel):
@@ -16,12 +16,16 @@ def doc(site, rel):
 
 
 def test_pages_with_papermod_hooks(site):
-    site.post("first.md", """
+    site.post(
+        "first.md",
+        """
         title: 最初の記事
         date: 2025-04-12
         tags: [LLM, Attention]
         categories: [ML]
-    """, "これはテストです。\n\n## 見出し\n\nMore text here.\n")
+    """,
+        "これはテストです。\n\n## 見出し\n\nMore text here.\n",
+    )
     site.post("second.md", "title: Second\ndate: 2025-04-13\ntags: [LLM]", "Hello world.\n")
     assert site.build() == 0
     home = doc(site, "index.html")
@@ -100,7 +104,11 @@ def test_raw_html_is_omitted_unless_allowed(site):
 
 
 def test_math_is_mathml_and_code_is_highlighted(site):
-    site.post("m.md", "title: M\ndate: 2025-01-01", "Euler $e^{i\\pi}+1=0$.\n\n$$\\sum_{k=1}^n k$$\n\n```python\nx = 1  # one\n```\n")
+    site.post(
+        "m.md",
+        "title: M\ndate: 2025-01-01",
+        "Euler $e^{i\\pi}+1=0$.\n\n$$\\sum_{k=1}^n k$$\n\n```python\nx = 1  # one\n```\n",
+    )
     assert site.build() == 0
     page = site.read("posts/m/index.html")
     assert page.count("<math") == 2 and "<msup>" in page
@@ -170,7 +178,9 @@ def test_new_post_scaffold_builds(site):
 def test_bundle_images_reserve_their_space(site):
     from PIL import Image
 
-    site.post("b/index.md", "title: B\ndate: 2025-01-01", "![a chart](chart.png)\n\n![remote](https://example.org/x.png)\n")
+    site.post(
+        "b/index.md", "title: B\ndate: 2025-01-01", "![a chart](chart.png)\n\n![remote](https://example.org/x.png)\n"
+    )
     Image.new("RGB", (320, 200)).save(site.root / "posts/b/chart.png")
     assert site.build() == 0
     imgs = doc(site, "posts/b/index.html").cssselect(".post-content img")
@@ -235,8 +245,10 @@ def test_base_url_override_must_be_absolute(site, capsys):
 
 
 def test_menu_and_cover_urls_respect_the_base_path(site):
-    site.config((site.root / "site_config.yaml").read_text()
-                + "menu:\n  - {name: Tags, url: /tags/}\n  - {name: Code, url: 'https://example.org/code'}\n")
+    site.config(
+        (site.root / "site_config.yaml").read_text()
+        + "menu:\n  - {name: Tags, url: /tags/}\n  - {name: Code, url: 'https://example.org/code'}\n"
+    )
     site.post("c/index.md", "title: C\ndate: 2025-01-01\ntags: [x]\ncover: {image: cover.png, alt: the cover}")
     (site.root / "posts/c/cover.png").write_bytes(b"png")
     assert site.build() == 0
@@ -264,8 +276,13 @@ def test_status_lists_each_executable_post(site):
     kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 7)\n```\n")
     site.post("plain.md", "title: Plain\ndate: 2025-01-01")
-    status = lambda: subprocess.run([sys.executable, "-m", "execblog.commands.cli", "status", "-s", str(site.root)],
-                                    capture_output=True, text=True).stdout
+    status = lambda: (
+        subprocess.run(
+            [sys.executable, "-m", "execblog.commands.cli", "status", "-s", str(site.root)],
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
     rows = lambda: {line.split()[0]: line.split()[1] for line in status().splitlines()[1:]}
     assert rows() == {"posts/nb.md": "never", "posts/plain.md": "plain"}  # "never run"
     assert site.build() == 0 and "42" in site.read("posts/nb/index.html")
@@ -277,8 +294,11 @@ def test_status_lists_each_executable_post(site):
 def test_a_failing_cell_stops_the_publish_and_names_itself(site, capsys):
     kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
     site.post("ok.md", "title: OK\ndate: 2025-01-01")
-    site.post("bad.md", "title: Bad\ndate: 2025-01-01\n" + kernel,
-              "Prose.\n\n```python\nvalues = [1, 0]\nratios = [1 / v for v in values]\n```\n")
+    site.post(
+        "bad.md",
+        "title: Bad\ndate: 2025-01-01\n" + kernel,
+        "Prose.\n\n```python\nvalues = [1, 0]\nratios = [1 / v for v in values]\n```\n",
+    )
     assert site.build() == 1
     err = capsys.readouterr().err
     assert err.count("posts/bad.md: code cell 1 (line 10): the cell raised an error") == 1

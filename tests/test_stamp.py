@@ -46,14 +46,18 @@ def test_nothing_changed_means_nothing_to_build(stamped):
     assert stamp(site, opts).unchanged(site.out)
 
 
-@pytest.mark.parametrize("change", [
-    lambda root: touch(root / "posts" / "a.md", "---\ntitle: A2\ndate: 2025-01-01\n---\nedited\n"),
-    lambda root: touch(root / "posts" / "b.md", "---\ntitle: B\n---\nnew post\n"),
-    lambda root: touch(root / "site_config.yaml", (root / "site_config.yaml").read_text() + "paginate: 3\n"),
-    lambda root: touch(root / "theme" / "templates" / "404.html", "changed"),
-    lambda root: touch(root / "posts" / "a" / "data" / "table.csv", "x,y\n1,2\n"),
-    lambda root: (root / "_freeze" / "a").mkdir(parents=True) or touch(root / "_freeze" / "a" / "meta.json", "{}"),
-], ids=["post edited", "post added", "config", "theme", "declared input", "freeze"])
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda root: touch(root / "posts" / "a.md", "---\ntitle: A2\ndate: 2025-01-01\n---\nedited\n"),
+        lambda root: touch(root / "posts" / "b.md", "---\ntitle: B\n---\nnew post\n"),
+        lambda root: touch(root / "site_config.yaml", (root / "site_config.yaml").read_text() + "paginate: 3\n"),
+        lambda root: touch(root / "theme" / "templates" / "404.html", "changed"),
+        lambda root: touch(root / "posts" / "a" / "data" / "table.csv", "x,y\n1,2\n"),
+        lambda root: (root / "_freeze" / "a").mkdir(parents=True) or touch(root / "_freeze" / "a" / "meta.json", "{}"),
+    ],
+    ids=["post edited", "post added", "config", "theme", "declared input", "freeze"],
+)
 def test_a_changed_input_changes_the_stamp(stamped, change):
     site, opts = stamped
     before = stamp(site, opts).digest
@@ -62,10 +66,19 @@ def test_a_changed_input_changes_the_stamp(stamped, change):
     assert after.digest != before and not after.unchanged(site.out)
 
 
-@pytest.mark.parametrize("option", [
-    {"drafts": True}, {"future": True}, {"base_url": "https://other.example/"}, {"search_index": False},
-    {"execute": False}, {"profile": "offline"}, {"parameters": {"steps": "3"}}, {"only_posts": frozenset({"a"})},
-])
+@pytest.mark.parametrize(
+    "option",
+    [
+        {"drafts": True},
+        {"future": True},
+        {"base_url": "https://other.example/"},
+        {"search_index": False},
+        {"execute": False},
+        {"profile": "offline"},
+        {"parameters": {"steps": "3"}},
+        {"only_posts": frozenset({"a"})},
+    ],
+)
 def test_a_different_build_option_is_a_different_build(stamped, option):
     site, opts = stamped
     assert not stamp(site, replace(opts, **option)).unchanged(site.out)
@@ -85,10 +98,24 @@ def test_force_a_missing_site_or_a_due_post_rebuild(stamped):
 # A second value for every build option: a new option must be added here, and
 # then it changes the stamp unless BuildOptions marks it OUTPUT_NEUTRAL.
 OTHER_VALUES = {
-    "site_dir": None, "out_dir": "other-out", "drafts": True, "future": True, "base_url": "https://other.example/",
-    "search_index": False, "live_reload_script": "<script></script>", "quiet": True, "execute": False,
-    "profile": "offline", "parameters": {"steps": "3"}, "only_posts": frozenset({"a"}), "force": True,
-    "keep_going": True, "jobs": 3, "shard": (1, 2), "resident": True, "search_carry_over": True,
+    "site_dir": None,
+    "out_dir": "other-out",
+    "drafts": True,
+    "future": True,
+    "base_url": "https://other.example/",
+    "search_index": False,
+    "live_reload_script": "<script></script>",
+    "quiet": True,
+    "execute": False,
+    "profile": "offline",
+    "parameters": {"steps": "3"},
+    "only_posts": frozenset({"a"}),
+    "force": True,
+    "keep_going": True,
+    "jobs": 3,
+    "shard": (1, 2),
+    "resident": True,
+    "search_carry_over": True,
 }
 NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident"}  # how the build runs, not what it writes
 
@@ -109,6 +136,10 @@ def test_the_stamp_covers_every_build_option_that_can_change_the_output(stamped)
 def test_an_option_spelled_differently_is_the_same_build(stamped):
     site, opts = stamped
     before = stamp(site, replace(opts, parameters={"a": "1", "b": "2"}, only_posts=frozenset({"x", "y"}))).digest
-    again = replace(opts, parameters={"b": "2", "a": "1"}, only_posts=frozenset({"y", "x"}),
-                    out_dir=site.out.parent / "." / site.out.name)
+    again = replace(
+        opts,
+        parameters={"b": "2", "a": "1"},
+        only_posts=frozenset({"y", "x"}),
+        out_dir=site.out.parent / "." / site.out.name,
+    )
     assert stamp(site, again).digest == before

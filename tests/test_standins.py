@@ -28,8 +28,10 @@ from execblog.models.resolve import resolve_models
 
 ROOT = Path(__file__).resolve().parent.parent
 POSTS = ROOT / "posts"
-MELOS = ("メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
-         "メロスは、村の牧人である。笛を吹き、羊と遊んで暮して来た。けれども邪悪に対しては、人一倍に敏感であった。")
+MELOS = (
+    "メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
+    "メロスは、村の牧人である。笛を吹き、羊と遊んで暮して来た。けれども邪悪に対しては、人一倍に敏感であった。"
+)
 EXAMPLE = load_config(ROOT)  # the example site's `standins:` recipes
 RECIPES = standins.site_recipes(EXAMPLE)
 ALL_IDS = list(RECIPES)
@@ -168,8 +170,9 @@ def test_tokenizers_are_complete_and_real_looking(home: Path) -> None:
     gpt2 = standins.load_tokenizer(standins.snapshot_dir(home, "gpt2"), RECIPES["gpt2"])
     assert gpt2.tokenize("The quick brown fox")[1] == "Ġquick"  # byte-level BPE, whole words
     assert gpt2.convert_tokens_to_ids("<|endoftext|>") == len(gpt2) - 1  # last id, as in the real vocab
-    clip = standins.load_tokenizer(standins.snapshot_dir(home, "CompVis/stable-diffusion-v1-4"),
-                                   RECIPES["CompVis/stable-diffusion-v1-4"])
+    clip = standins.load_tokenizer(
+        standins.snapshot_dir(home, "CompVis/stable-diffusion-v1-4"), RECIPES["CompVis/stable-diffusion-v1-4"]
+    )
     assert clip.model_max_length == 77
     assert clip.tokenize("a galaxy far from earth") == ["a</w>", "galaxy</w>", "far</w>", "from</w>", "earth</w>"]
     # The real repos' file sets: rinna ships spiece.model without tokenizer.json (so protobuf is needed).
@@ -183,8 +186,9 @@ def test_missing_tokenizer_file_is_detected_and_repaired(tmp_path: Path, home: P
 
     model_id = "rinna/japanese-gpt2-medium"
     local = tmp_path / "home"
-    shutil.copytree(home / "hub" / "models--rinna--japanese-gpt2-medium",
-                    local / "hub" / "models--rinna--japanese-gpt2-medium")
+    shutil.copytree(
+        home / "hub" / "models--rinna--japanese-gpt2-medium", local / "hub" / "models--rinna--japanese-gpt2-medium"
+    )
     snap = standins.snapshot_dir(local, model_id)
     (snap / "spiece.model").unlink()
 
@@ -271,11 +275,17 @@ def test_posts_loading_code_works_offline(home: Path, tmp_path: Path) -> None:
     env = {**os.environ, **standins.hf_env(home)}
     # Another HF cache in the environment must not matter; the network is off by HF_HUB_OFFLINE.
     env.pop("HF_TOKEN", None)
-    proc = subprocess.run([sys.executable, "-c", LOADING_SCRIPT, MELOS], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", LOADING_SCRIPT, MELOS],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     line = next(x for x in proc.stdout.splitlines() if x.startswith("RESULT "))
-    out = json.loads(line[len("RESULT "):])
+    out = json.loads(line[len("RESULT ") :])
 
     g = out["gpt2"]
     assert g["layers"] == g["n_layer"]
@@ -349,8 +359,9 @@ def test_posts_front_matter_and_cells() -> None:
         assert "notebook_login()" in skipped
         assert 'os.environ.get("HF_TOKEN")' in "\n".join(c.source for c in nb.cells)
     for name in ("attention-gpt2", "attention-melos"):
-        params = next(c.source for c in jupytext.read(POSTS / f"{name}.md").cells
-                      if "parameters" in c.metadata.get("tags", []))
+        params = next(
+            c.source for c in jupytext.read(POSTS / f"{name}.md").cells if "parameters" in c.metadata.get("tags", [])
+        )
         for p in ("layer", "head", "device"):
             assert re.search(rf"^{p} = ", params, re.M), (name, p)
 
@@ -392,8 +403,14 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
 
     def run(name: str) -> dict:
         fm = _front_matter(POSTS / f"{name}.md")
-        res = resolve_models(fm["models"], "offline", cache_dir, recipes=RECIPES, bundled=EXAMPLE.bundled_models,
-                             hf_cache=work / "no-hf-cache")
+        res = resolve_models(
+            fm["models"],
+            "offline",
+            cache_dir,
+            recipes=RECIPES,
+            bundled=EXAMPLE.bundled_models,
+            hf_cache=work / "no-hf-cache",
+        )
         nb = jupytext.read(POSTS / f"{name}.md")
         src, dst, cwd = work / f"{name}.ipynb", work / f"{name}.out.ipynb", work / name
         cwd.mkdir(parents=True)
@@ -402,9 +419,24 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
         env = {**os.environ, **kernel_env, **res.env}
         env.pop("HF_TOKEN", None)
         proc = subprocess.run(
-            [sys.executable, "-m", "papermill", str(src), str(dst), "-k", "execblog", "--cwd", str(cwd),
-             "-y", json.dumps(params), "--no-progress-bar"],
-            env=env, capture_output=True, text=True, timeout=600,
+            [
+                sys.executable,
+                "-m",
+                "papermill",
+                str(src),
+                str(dst),
+                "-k",
+                "execblog",
+                "--cwd",
+                str(cwd),
+                "-y",
+                json.dumps(params),
+                "--no-progress-bar",
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
         return {"returncode": proc.returncode, "stderr": proc.stderr[-4000:]}
 
@@ -420,9 +452,19 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
     for name, r in results.items():
         dst = work / f"{name}.out.ipynb"
         fm = _front_matter(POSTS / f"{name}.md")
-        out[name] = {**r, "nb": nbformat.read(dst, 4) if dst.exists() else None, "cwd": work / name,
-                     "resolution": resolve_models(fm["models"], "offline", cache_dir, recipes=RECIPES,
-                                                  bundled=EXAMPLE.bundled_models, hf_cache=work / "none")}
+        out[name] = {
+            **r,
+            "nb": nbformat.read(dst, 4) if dst.exists() else None,
+            "cwd": work / name,
+            "resolution": resolve_models(
+                fm["models"],
+                "offline",
+                cache_dir,
+                recipes=RECIPES,
+                bundled=EXAMPLE.bundled_models,
+                hf_cache=work / "none",
+            ),
+        }
     return out
 
 
@@ -466,8 +508,10 @@ def test_post_runs_end_to_end_offline(executed: dict, name: str) -> None:
 
 
 def test_attention_posts_draw_japanese_labels(executed: dict) -> None:
-    for name, labels in {"attention-gpt2": ("Attention対象", "GPT-2のAttentionマップ"),
-                         "attention-melos": ("Attention対象", "左斜め上1/4のAttentionマップ拡大表示")}.items():
+    for name, labels in {
+        "attention-gpt2": ("Attention対象", "GPT-2のAttentionマップ"),
+        "attention-melos": ("Attention対象", "左斜め上1/4のAttentionマップ拡大表示"),
+    }.items():
         nb = executed[name]["nb"]
         plot = next(c for c in nb.cells if c.cell_type == "code" and "sns.heatmap" in c.source)
         assert all(label in plot.source for label in labels)
@@ -479,8 +523,10 @@ def test_attention_posts_draw_japanese_labels(executed: dict) -> None:
 def test_sd_posts_save_their_images(executed: dict) -> None:
     from PIL import Image
 
-    for name, filename in {"stable-diffusion": "galaxy_far_from_earth.png",
-                           "rinna-stable-diffusion": "output.png"}.items():
+    for name, filename in {
+        "stable-diffusion": "galaxy_far_from_earth.png",
+        "rinna-stable-diffusion": "output.png",
+    }.items():
         saved = executed[name]["cwd"] / filename
         assert saved.is_file()
         assert Image.open(saved).size == (128, 128)  # the offline profile's small size
@@ -523,8 +569,8 @@ def _own_site(site) -> None:
     site.config(SITE_CONFIG)
     (site.root / "corpus").mkdir()
     (site.root / "corpus" / "acme.txt").write_text(
-        f"{RARE_WORD} flies over the pyramid at dawn.\n" * 40 + "The acme model writes short notes.\n",
-        encoding="utf-8")
+        f"{RARE_WORD} flies over the pyramid at dawn.\n" * 40 + "The acme model writes short notes.\n", encoding="utf-8"
+    )
 
 
 def test_site_recipe_for_a_new_model_builds_from_its_corpus(tmp_path: Path, site) -> None:
@@ -552,19 +598,23 @@ def test_site_recipe_runs_end_to_end_offline(site, monkeypatch) -> None:
     install_kernelspec()
     monkeypatch.setenv("HF_HUB_CACHE", str(site.root / "empty-user-cache"))  # no real copy anywhere
     _own_site(site)
-    site.post("acme.md", f"""
+    site.post(
+        "acme.md",
+        f"""
         title: Acme
         date: 2024-01-01
         models: [acme/tiny-lm]
         {textwrap.indent(KERNEL_FRONT, "        ").strip()}
-        """, f"""
+        """,
+        f"""
         ```python
         from transformers import GPT2LMHeadModel, GPT2TokenizerFast
         tok = GPT2TokenizerFast.from_pretrained("acme/tiny-lm")
         model = GPT2LMHeadModel.from_pretrained("acme/tiny-lm")
         print("pieces:", tok.tokenize("{RARE_WORD}"), "layers:", model.config.n_layer)
         ```
-        """)
+        """,
+    )
     assert site.build() == 0
     page = site.read("posts/acme/index.html")
     assert f"pieces: [&#39;{RARE_WORD}&#39;] layers: 2" in page or f"pieces: ['{RARE_WORD}'] layers: 2" in page
@@ -578,12 +628,16 @@ def test_site_recipe_runs_end_to_end_offline(site, monkeypatch) -> None:
 def test_model_without_recipe_offline_is_a_clear_error(site, monkeypatch, capsys) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(site.root / "empty-user-cache"))
     _own_site(site)
-    site.post("other.md", f"""
+    site.post(
+        "other.md",
+        f"""
         title: Other
         date: 2024-01-01
         models: [acme/tiny-lm, nobody/unknown-model]
         {textwrap.indent(KERNEL_FRONT, "        ").strip()}
-        """, "```python\nprint(1)\n```\n")
+        """,
+        "```python\nprint(1)\n```\n",
+    )
     assert site.build() == 1
     err = capsys.readouterr().err
     assert "posts/other.md:4" in err  # the `models:` line
@@ -595,11 +649,14 @@ def test_model_without_recipe_offline_is_a_clear_error(site, monkeypatch, capsys
 
 def test_a_package_adds_a_recipe_kind(tmp_path: Path, monkeypatch) -> None:
     """Kinds beyond the built-in ones come from the entry-point group `execblog.standins`."""
-    (tmp_path / "acme_kinds.py").write_text(textwrap.dedent("""
+    (tmp_path / "acme_kinds.py").write_text(
+        textwrap.dedent("""
         from dataclasses import replace
         from execblog.models.standins import BUILTIN_KINDS
         SMALL_LM = replace(BUILTIN_KINDS["gpt2"], name="small-lm", description="a packaged GPT-2 kind")
-        """), encoding="utf-8")
+        """),
+        encoding="utf-8",
+    )
     dist = tmp_path / "acme_kinds-0.1.dist-info"
     dist.mkdir()
     (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-kinds\nVersion: 0.1\n", encoding="utf-8")

@@ -9,15 +9,18 @@ import pytest
 from execblog.hugo.taxonomies import archive, group_terms, pager_path, paginate, urlize
 
 
-@pytest.mark.parametrize("name, slug", [
-    ("LLM", "llm"),
-    ("Machine Learning", "machine-learning"),
-    ("  spaced   out ", "spaced-out"),
-    ("C++", "c"),  # characters unsafe in a path are dropped
-    ("機械学習", "機械学習"),  # letters of other scripts are kept
-    ("v1.0.", "v1.0"),
-    ("???", "-"),  # never an empty path segment
-])
+@pytest.mark.parametrize(
+    "name, slug",
+    [
+        ("LLM", "llm"),
+        ("Machine Learning", "machine-learning"),
+        ("  spaced   out ", "spaced-out"),
+        ("C++", "c"),  # characters unsafe in a path are dropped
+        ("機械学習", "機械学習"),  # letters of other scripts are kept
+        ("v1.0.", "v1.0"),
+        ("???", "-"),  # never an empty path segment
+    ],
+)
 def test_urlize_makes_hugo_term_slugs(name, slug):
     assert urlize(name) == slug
 
@@ -33,12 +36,15 @@ def test_group_terms_merges_case_keeps_item_order_and_sorts_by_name():
     assert group_terms(posts, lambda p: []) == []
 
 
-@pytest.mark.parametrize("count, per_page, sizes", [
-    (0, 10, [0]),  # an empty list still has its page
-    (10, 10, [10]),
-    (11, 10, [10, 1]),
-    (5, 2, [2, 2, 1]),
-])
+@pytest.mark.parametrize(
+    "count, per_page, sizes",
+    [
+        (0, 10, [0]),  # an empty list still has its page
+        (10, 10, [10]),
+        (11, 10, [10, 1]),
+        (5, 2, [2, 2, 1]),
+    ],
+)
 def test_paginate_splits_into_pagers(count, per_page, sizes):
     pagers = paginate(list(range(count)), per_page)
     assert [len(p.items) for p in pagers] == sizes

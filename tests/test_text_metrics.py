@@ -73,8 +73,15 @@ def test_go_spaces():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("日本", True), ("ひらがな", True), ("カタカナ", True), ("한국어", True), ("々", True),
-        ("ー。、「」", False), ("English only", False), ("\u3000", False), ("Ünïcödé 😀", False),
+        ("日本", True),
+        ("ひらがな", True),
+        ("カタカナ", True),
+        ("한국어", True),
+        ("々", True),
+        ("ー。、「」", False),
+        ("English only", False),
+        ("\u3000", False),
+        ("Ünïcödé 😀", False),
     ],
 )
 def test_contains_cjk(text: str, expected: bool):
@@ -101,7 +108,18 @@ def test_word_count_modes():
 
 @pytest.mark.parametrize(
     ("words", "fuzzy"),
-    [(0, 0), (5, 100), (99, 100), (100, 100), (101, 200), (108, 200), (212, 300), (500, 500), (1532, 1600), (1980, 2000)],
+    [
+        (0, 0),
+        (5, 100),
+        (99, 100),
+        (100, 100),
+        (101, 200),
+        (108, 200),
+        (212, 300),
+        (500, 500),
+        (1532, 1600),
+        (1980, 2000),
+    ],
 )
 def test_fuzzy_word_count(words: int, fuzzy: int):
     assert fuzzy_word_count(words) == fuzzy
@@ -110,9 +128,24 @@ def test_fuzzy_word_count(words: int, fuzzy: int):
 @pytest.mark.parametrize(
     ("words", "is_cjk", "minutes"),
     # 212 and 500 words a minute, rounded up (not the 213/501 of older Hugo).
-    [(0, False, 0), (1, False, 1), (108, False, 1), (212, False, 1), (213, False, 2), (424, False, 2),
-     (425, False, 3), (637, False, 4), (1532, False, 8),
-     (0, True, 0), (168, True, 1), (500, True, 1), (501, True, 2), (1000, True, 2), (1001, True, 3), (1980, True, 4)],
+    [
+        (0, False, 0),
+        (1, False, 1),
+        (108, False, 1),
+        (212, False, 1),
+        (213, False, 2),
+        (424, False, 2),
+        (425, False, 3),
+        (637, False, 4),
+        (1532, False, 8),
+        (0, True, 0),
+        (168, True, 1),
+        (500, True, 1),
+        (501, True, 2),
+        (1000, True, 2),
+        (1001, True, 3),
+        (1980, True, 4),
+    ],
 )
 def test_reading_time(words: int, is_cjk: bool, minutes: int):
     assert reading_time(words, is_cjk) == minutes
@@ -124,7 +157,10 @@ def test_text_metrics_of_rendered_content():
         "<p>Second <!-- raw HTML omitted -->para<!-- raw HTML omitted --> &amp; more.</p>\n"
     )
     m = text_metrics(html, is_cjk=False)
-    assert m.plain == "Hello &ldquo;world&rdquo; &ndash; it&rsquo;s&hellip; a test. 日本語の文章です。\nSecond para &amp; more.\n"
+    assert (
+        m.plain
+        == "Hello &ldquo;world&rdquo; &ndash; it&rsquo;s&hellip; a test. 日本語の文章です。\nSecond para &amp; more.\n"
+    )
     assert (m.word_count, m.fuzzy_word_count, m.reading_time) == (11, 100, 1)
     empty = text_metrics("", is_cjk=True)
     assert (empty.plain, empty.word_count, empty.fuzzy_word_count, empty.reading_time) == ("", 0, 0, 0)

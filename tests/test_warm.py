@@ -181,7 +181,9 @@ def test_each_run_takes_a_fresh_spare_that_ran_only_the_imports(posts):
         assert [c.execution_count for c in code] == [1, 2, 3, 4]
         assert "imported chatty" in code[2].outputs[0]["text"] and "skip-execution" not in cold[0]
         assert [(o.get("name"), o.get("text")) for o in code[3].outputs] == [
-            ("stdout", '{"counter": 1, "n": 4}\n'), ("stderr", "noisy warning\nfrom the cell\n")]
+            ("stdout", '{"counter": 1, "n": 4}\n'),
+            ("stderr", "noisy warning\nfrom the cell\n"),
+        ]
     finally:
         pool.close()
 

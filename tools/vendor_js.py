@@ -82,8 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     files = generate()
     if args.check:
-        stale = [n for n, text in files.items()
-                 if not (VENDOR / n).is_file() or (VENDOR / n).read_text("utf-8") != text]
+        stale = [
+            n for n, text in files.items() if not (VENDOR / n).is_file() or (VENDOR / n).read_text("utf-8") != text
+        ]
         if stale:
             print(f"theme/static/vendor is out of date ({', '.join(stale)}): run tools/vendor_js.py", file=sys.stderr)
             return 1

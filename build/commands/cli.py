@@ -52,8 +52,14 @@ def make_parser() -> argparse.ArgumentParser:
     b.add_argument("--no-search", action="store_true", help="skip the search index")
     b.add_argument("--no-execute", action="store_true", help="render executable posts from the freeze only")
     b.add_argument("--profile", help="execution profile (default: the config's default_profile)")
-    b.add_argument("-p", "--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a post parameter (typed like YAML: 20, 1e-3, true, [1, 2], text)")
+    b.add_argument(
+        "-p",
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a post parameter (typed like YAML: 20, 1e-3, true, [1, 2], text)",
+    )
     b.add_argument("--post", action="append", default=[], metavar="NAME", help="(re)execute only these posts")
     b.add_argument("--force", action="store_true", help="re-execute the selected posts even if fresh")
     b.add_argument("--keep-going", action="store_true", help="run the other posts when one fails")
@@ -65,8 +71,11 @@ def make_parser() -> argparse.ArgumentParser:
     s.add_argument("--port", type=int, default=1313)
     s.add_argument("--bind", default="127.0.0.1")
     s.add_argument("-d", "--destination", default=None, type=Path)
-    s.add_argument("--no-warm", action="store_true",
-                   help="no spare kernels: a code edit re-runs its post in a cold kernel, as publish does")
+    s.add_argument(
+        "--no-warm",
+        action="store_true",
+        help="no spare kernels: a code edit re-runs its post in a cold kernel, as publish does",
+    )
 
     n = sub.add_parser("new", help="scaffold a post")
     _site_args(n)
@@ -124,8 +133,11 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get(DEBUG_VAR):
             traceback.print_exc()
         print(printable(f"error: internal error: {type(exc).__name__}: {exc}"), file=sys.stderr)
-        print(f"  this is a bug in execblog: please report it with the command you ran "
-              f"(rerun with {DEBUG_VAR}=1 for the traceback)", file=sys.stderr)
+        print(
+            f"  this is a bug in execblog: please report it with the command you ran "
+            f"(rerun with {DEBUG_VAR}=1 for the traceback)",
+            file=sys.stderr,
+        )
         return 70
     return 2
 
@@ -159,12 +171,17 @@ def _merge_freeze(args) -> int:
     config = load_config(args.source.resolve())
     missing = [str(p) for p in args.sources if not p.is_dir()]
     if missing:
-        raise BuildError(f"no such folder: {', '.join(missing)}", hint="pass the folder the shard artifacts were downloaded to")
+        raise BuildError(
+            f"no such folder: {', '.join(missing)}", hint="pass the folder the shard artifacts were downloaded to"
+        )
     from execblog.execution.redact import secret_env_values
 
     secrets = secret_env_values(os.environ, config.execution.secret_env)
     merged = merge_freezes(list(args.sources), config.site_dir / config.execution.freeze_dir, secrets)
-    print(f"merged {len(merged)} freeze entr{'y' if len(merged) == 1 else 'ies'}: {', '.join(merged) or '-'}", file=sys.stderr)
+    print(
+        f"merged {len(merged)} freeze entr{'y' if len(merged) == 1 else 'ies'}: {', '.join(merged) or '-'}",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -106,17 +106,28 @@ class _Server(http.server.ThreadingHTTPServer):
 
     def handle_error(self, request, client_address):  # one line instead of socketserver's traceback
         error = sys.exc_info()[1]
-        print(f"serve: request from {client_address[0]} failed: {type(error).__name__}: {error}",
-              file=sys.stderr, flush=True)
+        print(
+            f"serve: request from {client_address[0]} failed: {type(error).__name__}: {error}",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int, warm: bool = True) -> int:
     site_dir = site_dir.resolve()
     out_dir = (out_dir or site_dir / ".cache" / "serve").resolve()
     base_url = f"http://{bind}:{port}/"
-    opts = BuildOptions(site_dir=site_dir, out_dir=out_dir, drafts=True, future=True, base_url=base_url,
-                        live_reload_script=RELOAD_SCRIPT, execute=True, resident=True,
-                        warm_kernels=WARM_KERNELS if warm else 0)
+    opts = BuildOptions(
+        site_dir=site_dir,
+        out_dir=out_dir,
+        drafts=True,
+        future=True,
+        base_url=base_url,
+        live_reload_script=RELOAD_SCRIPT,
+        execute=True,
+        resident=True,
+        warm_kernels=WARM_KERNELS if warm else 0,
+    )
 
     def rebuild(carry_over: bool = False) -> bool:
         try:
@@ -144,8 +155,11 @@ def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: s
     server = _Server((bind, port), _handler(out_dir, reloader))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {out_dir.name} on {base_url} (drafts and future posts included); Ctrl+C to stop", file=sys.stderr)
-    watched = [p for p in (site_dir / "posts", site_dir / "theme", site_dir / LAYOUTS_DIR, site_dir / "site_config.yaml")
-               if p.exists()]
+    watched = [
+        p
+        for p in (site_dir / "posts", site_dir / "theme", site_dir / LAYOUTS_DIR, site_dir / "site_config.yaml")
+        if p.exists()
+    ]
     try:
         for _changes in watchfiles.watch(*watched, debounce=200):
             # the pages first, with the last search index; the index follows, after the reload

@@ -39,11 +39,32 @@ from execblog.records import SourcePost
 
 # Top-level notebook metadata keys read as front matter (other tools keep their own keys there:
 # `toc`, `widgets`, `colab`... are not ours unless written under `metadata.execblog`).
-FRONT_MATTER_KEYS = frozenset({
-    "title", "date", "lastmod", "draft", "author", "summary", "description", "slug", "cover", "hidden_in_list",
-    "aliases", "isCJKLanguage", "execute", "parameters", "inputs", "timeout", "cell_timeout", "allow_errors",
-    "requires", "models", "warnings", "keywords",
-})
+FRONT_MATTER_KEYS = frozenset(
+    {
+        "title",
+        "date",
+        "lastmod",
+        "draft",
+        "author",
+        "summary",
+        "description",
+        "slug",
+        "cover",
+        "hidden_in_list",
+        "aliases",
+        "isCJKLanguage",
+        "execute",
+        "parameters",
+        "inputs",
+        "timeout",
+        "cell_timeout",
+        "allow_errors",
+        "requires",
+        "models",
+        "warnings",
+        "keywords",
+    }
+)
 METADATA_KEY = "execblog"  # metadata.execblog: any front matter key
 _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.M)
 _CODE_CELL_FENCE = re.compile(r"^(```+|~~~+)\s*\{code-cell\}", re.M)
@@ -80,9 +101,11 @@ def notebook_from_text(path: Path, text: str, fmt: str) -> Any:
     try:
         nb = jupytext.reads(text, fmt=fmt)
     except Exception as exc:  # jupytext and nbformat reject malformed headers in many ways
-        raise BuildError(f"Jupytext cannot read the file: {_one_line(exc)}", path,
-                         hint="check the header's `jupyter:` section (a kernelspec needs name, display_name, "
-                         "language)") from None
+        raise BuildError(
+            f"Jupytext cannot read the file: {_one_line(exc)}",
+            path,
+            hint="check the header's `jupyter:` section (a kernelspec needs name, display_name, language)",
+        ) from None
     _check_notebook(nb, path)
     return nb
 
@@ -91,8 +114,11 @@ def _check_notebook(nb: Any, path: Path) -> None:
     """What later stages rely on: a kernelspec mapping, cells with a known type and a text source."""
     kernelspec = nb.metadata.get("kernelspec")
     if kernelspec is not None and not isinstance(kernelspec, dict):
-        raise BuildError("the notebook's `metadata.kernelspec` is not a mapping", path,
-                         hint="set it with `jupytext --set-kernel python3 FILE`, or remove it")
+        raise BuildError(
+            "the notebook's `metadata.kernelspec` is not a mapping",
+            path,
+            hint="set it with `jupytext --set-kernel python3 FILE`, or remove it",
+        )
     for number, cell in enumerate(nb.cells, 1):
         where = f"cell {number}"
         if not isinstance(cell, dict) or cell.get("cell_type") not in ("code", "markdown", "raw"):
@@ -133,13 +159,19 @@ def front_matter_cell(nb: Any, path: Path) -> tuple[dict[str, Any], Any]:
         data = safe_yaml.load(yaml_text, path)
     except yaml.YAMLError as exc:
         problem = getattr(exc, "problem", None) or _one_line(exc)
-        raise BuildError(f"invalid YAML in the front matter (the notebook's first raw cell): {problem}", path,
-                         hint="check indentation, and quote values containing ':' or '#'") from None
+        raise BuildError(
+            f"invalid YAML in the front matter (the notebook's first raw cell): {problem}",
+            path,
+            hint="check indentation, and quote values containing ':' or '#'",
+        ) from None
     if data is None:
         data = {}
     if not isinstance(data, dict):
-        raise BuildError("the front matter in the notebook's first raw cell is not a mapping of keys to values",
-                         path, hint="write it as `key: value` lines, e.g. title: My post")
+        raise BuildError(
+            "the front matter in the notebook's first raw cell is not a mapping of keys to values",
+            path,
+            hint="write it as `key: value` lines, e.g. title: My post",
+        )
     rest = copy.copy(nb)
     rest.cells = nb.cells[1:]
     return data, rest
@@ -178,9 +210,12 @@ def check_language(post: SourcePost, nb: Any) -> None:
     language = kernel_language(nb)
     if post.execute and not language.startswith(_PYTHON):
         kernel = (nb.metadata.get("kernelspec") or {}).get("name") or language
-        raise BuildError(f"the notebook's kernel is `{kernel}` ({language}); execblog runs Python notebooks only",
-                         post.path, hint="add `execute: false` to its front matter to publish its saved outputs "
-                         "as they are, or port it to Python")
+        raise BuildError(
+            f"the notebook's kernel is `{kernel}` ({language}); execblog runs Python notebooks only",
+            post.path,
+            hint="add `execute: false` to its front matter to publish its saved outputs "
+            "as they are, or port it to Python",
+        )
 
 
 def is_myst(post: SourcePost) -> bool:
@@ -208,8 +243,11 @@ _PANDOC_CELL = re.compile(r"^:::+\s*\{\.cell\b", re.M)
 
 def refuse_pandoc(post: SourcePost) -> None:
     if jupytext_format(post) == "pandoc" or _PANDOC_CELL.search(post.body):
-        raise BuildError("the post is in Jupytext's pandoc format, which needs the pandoc program to read",
-                         post.path, hint="convert it once with `jupytext --to md FILE` (or `--to md:myst`)")
+        raise BuildError(
+            "the post is in Jupytext's pandoc format, which needs the pandoc program to read",
+            post.path,
+            hint="convert it once with `jupytext --to md FILE` (or `--to md:myst`)",
+        )
 
 
 def with_notebook(post: SourcePost, nb: Any) -> SourcePost:

@@ -23,12 +23,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from execblog import safe_yaml
 from execblog.config import DEFAULT_TAXONOMIES, typed_value
 from execblog.errors import BuildError
 from execblog.fsutil import confine, inside, relative_problem
 from execblog.hugo.dates import hugo_time
 from execblog.records import Cover, ExecutionFrontMatter, SourcePost
-from execblog import safe_yaml
 
 _Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
@@ -41,16 +41,28 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     lines = text.splitlines(keepends=True)
     if not lines or lines[0].strip() != "---":
         if lines and lines[0].strip() == "+++":
-            raise BuildError("TOML front matter is not supported", path, 1, "write the front matter as YAML between --- lines")
-        raise BuildError("missing front matter", path, 1, "start the file with a YAML block:\n---\ntitle: My post\ndate: 2025-01-01\n---")
+            raise BuildError(
+                "TOML front matter is not supported", path, 1, "write the front matter as YAML between --- lines"
+            )
+        raise BuildError(
+            "missing front matter",
+            path,
+            1,
+            "start the file with a YAML block:\n---\ntitle: My post\ndate: 2025-01-01\n---",
+        )
     for i in range(1, len(lines)):
         if _FENCE.match(lines[i]):
             return "".join(lines[1:i]), "".join(lines[i + 1 :]), i + 2
     raise BuildError("front matter is not closed", path, 1, "end the YAML block with a line holding only ---")
 
 
-def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
-              taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(), text: str | None = None) -> SourcePost:
+def read_post(
+    path: Path,
+    zone: ZoneInfo,
+    default_author: str = "",
+    taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(),
+    text: str | None = None,
+) -> SourcePost:
     """The post in `path`; `text` is the post as Markdown with front matter when
     a reader of another format has converted the file (errors still name `path`)."""
     bundle_dir = path.parent if path.stem == "index" else None
@@ -73,17 +85,23 @@ def read_post(path: Path, zone: ZoneInfo, default_author: str = "",
     lastmod = fm.date("lastmod", zone)
     post_date = fm.date("date", zone) or lastmod or datetime.fromtimestamp(path.stat().st_mtime, zone)
     if fm.written("jupyter") != "jupyter":
-        raise fm.fail("jupyter", f"write `{fm.written('jupyter')}` as `jupyter`",
-                      "Jupytext reads the key in lower case")
+        raise fm.fail(
+            "jupyter", f"write `{fm.written('jupyter')}` as `jupyter`", "Jupytext reads the key in lower case"
+        )
     jupyter = data.get("jupyter")
     executable = isinstance(jupyter, dict) and isinstance(jupyter.get("kernelspec"), dict)
     cover = fm.value("cover")
     cover_obj = None
     if isinstance(cover, dict) and cover.get("image"):
-        cover_obj = Cover(image=str(cover["image"]), alt=str(cover.get("alt", "")), caption=str(cover.get("caption", "")))
+        cover_obj = Cover(
+            image=str(cover["image"]), alt=str(cover.get("alt", "")), caption=str(cover.get("caption", ""))
+        )
     elif cover not in (None, {}) and not isinstance(cover, dict):
-        raise fm.fail("cover", "`cover` must be a mapping with `image` and `alt`",
-                      "e.g. cover: {image: cover.png, alt: what it shows}")
+        raise fm.fail(
+            "cover",
+            "`cover` must be a mapping with `image` and `alt`",
+            "e.g. cover: {image: cover.png, alt: what it shows}",
+        )
     authors = fm.list_("author") or ((default_author,) if default_author else ())
     resources: tuple[Path, ...] = ()
     if bundle_dir is not None:
@@ -143,8 +161,11 @@ def declared_inputs(post: SourcePost) -> list[tuple[str, list[Path]]]:
         for rel in sorted(glob.glob(str(entry), root_dir=base, recursive=True)):
             match = _confined_input(base, rel, post)
             if match.is_dir():
-                files += sorted(_confined_input(base, p.relative_to(base).as_posix(), post)
-                                for p in match.rglob("*") if not is_hidden(p, match))
+                files += sorted(
+                    _confined_input(base, p.relative_to(base).as_posix(), post)
+                    for p in match.rglob("*")
+                    if not is_hidden(p, match)
+                )
             elif match.is_file():
                 files.append(match)
         out.append((str(entry), [f for f in files if f.is_file()]))
@@ -153,8 +174,13 @@ def declared_inputs(post: SourcePost) -> list[tuple[str, list[Path]]]:
 
 def _confined_input(base: Path, rel: str, post: SourcePost) -> Path:
     try:
-        return confine(base, rel, "the input", post.path,
-                       hint="declare files inside the post's folder; copy or move the file there instead of linking")
+        return confine(
+            base,
+            rel,
+            "the input",
+            post.path,
+            hint="declare files inside the post's folder; copy or move the file there instead of linking",
+        )
     except BuildError as exc:  # the line is looked up only when there is an error to show
         raise BuildError(exc.message, exc.path, front_matter_line(post, "inputs"), exc.hint) from None
 
@@ -177,10 +203,17 @@ class _FrontMatter:
             written = str(key_node.value)
             first = self.nodes.get(written.lower())
             if first is not None:
-                message = (f"`{written}` is written twice" if first[0] == written
-                           else f"`{first[0]}` and `{written}` are the same key")
-                raise BuildError(message, path, key_node.start_mark.line + 1,
-                                 "keep one of them (front matter keys are case-insensitive, as in Hugo)")
+                message = (
+                    f"`{written}` is written twice"
+                    if first[0] == written
+                    else f"`{first[0]}` and `{written}` are the same key"
+                )
+                raise BuildError(
+                    message,
+                    path,
+                    key_node.start_mark.line + 1,
+                    "keep one of them (front matter keys are case-insensitive, as in Hugo)",
+                )
             self.nodes[written.lower()] = (written, key_node, value_node)
 
     def line(self, key: str) -> int:
@@ -226,30 +259,43 @@ class _FrontMatter:
         for alias in aliases:
             problem = relative_problem(alias.strip("/")) if alias.strip("/") else "points at the home page"
             if problem:
-                raise self.fail("aliases", f"the alias `{alias}` {problem}",
-                                "an alias is a URL path of this site, e.g. aliases: [/old/url/]")
+                raise self.fail(
+                    "aliases",
+                    f"the alias `{alias}` {problem}",
+                    "an alias is a URL path of this site, e.g. aliases: [/old/url/]",
+                )
         return aliases
 
     def execution(self) -> ExecutionFrontMatter:
         """The keys the execution stage interprets (records.ExecutionFrontMatter)."""
         hints = typing.get_type_hints(ExecutionFrontMatter)
-        values = {f.name: self.typed(f.name, hints[f.name], f.default) for f in dataclasses.fields(ExecutionFrontMatter)
-                  if f.name not in ("timeout", "cell_timeout", "parameters")}
+        values = {
+            f.name: self.typed(f.name, hints[f.name], f.default)
+            for f in dataclasses.fields(ExecutionFrontMatter)
+            if f.name not in ("timeout", "cell_timeout", "parameters")
+        }
         parameters = self.typed("parameters", dict[str, Any], {})
         for name in parameters:
             if not isinstance(name, str) or not name.isidentifier():
-                raise self.fail("parameters", f"the parameter name `{name}` is not a Python name",
-                                "name a variable of the post's `parameters` cell, e.g. parameters: {steps: 20}")
+                raise self.fail(
+                    "parameters",
+                    f"the parameter name `{name}` is not a Python name",
+                    "name a variable of the post's `parameters` cell, e.g. parameters: {steps: 20}",
+                )
         for model in values["models"]:
             if not model.strip():
                 raise self.fail("models", "an empty model id in `models`", "e.g. models: [gpt2]")
         for entry in values["inputs"]:
             problem = relative_problem(entry)
             if problem:
-                raise self.fail("inputs", f"the input `{entry}` {problem}",
-                                "declare files inside the post's folder, relative to it, e.g. inputs: [data.csv]")
-        return ExecutionFrontMatter(**values, parameters=parameters,
-                                    timeout=self.seconds("timeout"), cell_timeout=self.seconds("cell_timeout"))
+                raise self.fail(
+                    "inputs",
+                    f"the input `{entry}` {problem}",
+                    "declare files inside the post's folder, relative to it, e.g. inputs: [data.csv]",
+                )
+        return ExecutionFrontMatter(
+            **values, parameters=parameters, timeout=self.seconds("timeout"), cell_timeout=self.seconds("cell_timeout")
+        )
 
     def seconds(self, key: str) -> float | None:
         """A time limit: seconds; 0, false, off, none or never for no limit (0.0)."""
@@ -261,8 +307,9 @@ class _FrontMatter:
         try:
             seconds = self.typed(key, float)
         except BuildError as exc:
-            raise BuildError(f"`{written}` must be a number of seconds, not {value!r}", self.path, exc.line,
-                             hint) from None
+            raise BuildError(
+                f"`{written}` must be a number of seconds, not {value!r}", self.path, exc.line, hint
+            ) from None
         if seconds is not None and not seconds >= 0:  # also NaN
             raise self.fail(key, f"`{written}` must not be negative", hint)
         return seconds

@@ -76,12 +76,17 @@ def read_ipynb(path: Path, settings: ReadSettings) -> SourcePost:
     if not front.get("title"):
         heading = notebooks.first_heading(nb)
         if heading is None:
-            raise BuildError("the notebook has no title", path, hint="add a first raw cell holding front matter "
-                             "(---, title: My post, ---), a `title` in the notebook metadata, or a # heading")
+            raise BuildError(
+                "the notebook has no title",
+                path,
+                hint="add a first raw cell holding front matter "
+                "(---, title: My post, ---), a `title` in the notebook metadata, or a # heading",
+            )
         front["title"] = heading
     try:
-        post = read_post(path, settings.zone, settings.default_author, settings.taxonomies,
-                         text=notebooks.markdown_text(front, nb))
+        post = read_post(
+            path, settings.zone, settings.default_author, settings.taxonomies, text=notebooks.markdown_text(front, nb)
+        )
     except BuildError as exc:
         raise notebooks.without_lines(exc, "in the notebook's first raw cell or metadata") from None
     return notebooks.with_notebook(post, nb)
@@ -95,12 +100,17 @@ def read_percent_script(path: Path, settings: ReadSettings) -> SourcePost:
     lines = text.splitlines(keepends=True)
     end = next((i for i, line in enumerate(lines) if i and line.rstrip() == "# ---"), None)
     if not lines or lines[0].rstrip() != "# ---" or end is None:
-        raise BuildError("missing front matter: a post script starts with Jupytext's header comment", path, 1,
-                         "start the file with:\n# ---\n# title: My post\n# jupyter:\n#   kernelspec: "
-                         "{name: python3, display_name: Python 3, language: python}\n# ---\n\n# %%")
+        raise BuildError(
+            "missing front matter: a post script starts with Jupytext's header comment",
+            path,
+            1,
+            "start the file with:\n# ---\n# title: My post\n# jupyter:\n#   kernelspec: "
+            "{name: python3, display_name: Python 3, language: python}\n# ---\n\n# %%",
+        )
     header = [line[2:] if line.startswith("# ") else line.lstrip("#") for line in lines[: end + 1]]
-    post = read_post(path, settings.zone, settings.default_author, settings.taxonomies,
-                     text="".join(header + lines[end + 1 :]))
+    post = read_post(
+        path, settings.zone, settings.default_author, settings.taxonomies, text="".join(header + lines[end + 1 :])
+    )
     nb = notebooks.notebook_from_text(path, text, "py:percent")
     _front, nb = notebooks.front_matter_cell(nb, path)
     return notebooks.with_notebook(post, nb)

@@ -129,9 +129,15 @@ def _split_at_divider(text: str) -> str:
 # each quote from its neighbours, entity output), which differs from
 # markdown-it's smartquotes in many small cases ('90s, 'n', "日本" ...).
 _ENT = {
-    "lsquo": "&lsquo;", "rsquo": "&rsquo;", "ldquo": "&ldquo;", "rdquo": "&rdquo;",
-    "ndash": "&ndash;", "mdash": "&mdash;", "hellip": "&hellip;",
-    "laquo": "&laquo;", "raquo": "&raquo;",
+    "lsquo": "&lsquo;",
+    "rsquo": "&rsquo;",
+    "ldquo": "&ldquo;",
+    "rdquo": "&rdquo;",
+    "ndash": "&ndash;",
+    "mdash": "&mdash;",
+    "hellip": "&hellip;",
+    "laquo": "&laquo;",
+    "raquo": "&raquo;",
 }
 _ASCII_PUNCT = set("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 _ASCII_SPACE = set(" \t\n\v\f\r")
@@ -201,8 +207,12 @@ def _typographer(state: StateInline, silent: bool) -> bool:
     if not hasattr(state, "_typo_counter"):
         state._typo_counter = [0, 0]  # type: ignore[attr-defined]  # unclosed ' and "
     counter: list[int] = state._typo_counter  # type: ignore[attr-defined]
-    maybe_close = can_close and can_open and n > 1 and _punct(nxt) and (
-        n == 2 or (n > 2 and byte(2) in _ASCII_PUNCT) or byte(2) in _ASCII_SPACE
+    maybe_close = (
+        can_close
+        and can_open
+        and n > 1
+        and _punct(nxt)
+        and (n == 2 or (n > 2 and byte(2) in _ASCII_PUNCT) or byte(2) in _ASCII_SPACE)
     )
     is_close = can_close and not can_open
 
@@ -259,7 +269,7 @@ def _task_lists(state: StateCore) -> None:
         m = _TASK_RE.match(children[0].content)
         if not m:
             continue
-        children[0].content = children[0].content[m.end():]
+        children[0].content = children[0].content[m.end() :]
         box = Token("task_checkbox", "input", 0)
         box.meta = {"checked": m.group(1) in "xX"}
         children.insert(0, box)
@@ -305,9 +315,7 @@ def _heading_ids(state: StateCore) -> None:
         if tok.type != "heading_open":
             continue
         inline = tokens[i + 1]
-        text = "".join(
-            c.content for c in (inline.children or []) if c.type in ("text", "code_inline", "math_inline")
-        )
+        text = "".join(c.content for c in (inline.children or []) if c.type in ("text", "code_inline", "math_inline"))
         # Written attributes keep their order; an automatic id comes last.
         attrs = dict(tok.meta.get("attrs") or {})
         for key, value in attrs.items():
@@ -473,8 +481,7 @@ def _escape_text(s: str) -> str:
 
 def _go_escape(s: str) -> str:
     """Go's html.EscapeString, which Hugo uses for code it does not highlight."""
-    return (s.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;")
-            .replace(">", "&gt;").replace('"', "&#34;"))
+    return s.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
 
 
 _GO_QUOTES = re.compile(r"(?:^|(?<=>))[^<]+")
@@ -492,11 +499,16 @@ def _task_checkbox(renderer, tokens, idx, options, env) -> str:
 
 # Hugo's default table rendering (its table render hook) indents with tabs.
 _TABLE_MARKUP = {
-    "table_open": "<table>\n", "table_close": "</table>\n",
-    "thead_open": "\t<thead>\n", "thead_close": "\t</thead>\n",
-    "tbody_open": "\t<tbody>\n", "tbody_close": "\t</tbody>\n",
-    "tr_open": "\t\t\t<tr>\n", "tr_close": "\t\t\t</tr>\n",
-    "th_close": "</th>\n", "td_close": "</td>\n",
+    "table_open": "<table>\n",
+    "table_close": "</table>\n",
+    "thead_open": "\t<thead>\n",
+    "thead_close": "\t</thead>\n",
+    "tbody_open": "\t<tbody>\n",
+    "tbody_close": "\t</tbody>\n",
+    "tr_open": "\t\t\t<tr>\n",
+    "tr_close": "\t\t\t</tr>\n",
+    "th_close": "</th>\n",
+    "td_close": "</td>\n",
 }
 
 
@@ -599,10 +611,13 @@ def _figure(renderer, tokens, idx, options, env) -> str:
     # caption is hidden from screen readers so it is not read twice.
     alt = _escape_text(meta["attrs"]["fig-alt"]) if "fig-alt" in meta["attrs"] else _alt_text(image.children or [])
     hidden = "" if "fig-alt" in meta["attrs"] else ' aria-hidden="true"'
-    img = _image(renderer, [image], 0, options, env).replace(f' alt="{_alt_text(image.children or [])}"',
-                                                              f' alt="{alt}"', 1)
-    return (f'<figure class="figure" id="{html.escape(label)}">{img}'
-            f'<figcaption{hidden}>{figure_slot(label)}{caption}</figcaption></figure>\n')
+    img = _image(renderer, [image], 0, options, env).replace(
+        f' alt="{_alt_text(image.children or [])}"', f' alt="{alt}"', 1
+    )
+    return (
+        f'<figure class="figure" id="{html.escape(label)}">{img}'
+        f"<figcaption{hidden}>{figure_slot(label)}{caption}</figcaption></figure>\n"
+    )
 
 
 def _figure_ref(state: StateInline, silent: bool) -> bool:
@@ -657,7 +672,7 @@ def _alerts(state: StateCore) -> None:
             if depth == 0:
                 tokens[j].type, tokens[j].tag = "callout_close", "div"
                 break
-        rest = inline.content[ALERT.match(inline.content).end():]  # type: ignore[union-attr]
+        rest = inline.content[ALERT.match(inline.content).end() :]  # type: ignore[union-attr]
         if rest.strip():
             inline.content = rest
         else:
@@ -674,8 +689,10 @@ def _callout_open(renderer, tok: Token, options, env, titles: dict[str, str]) ->
     else:
         title = _escape_text(titles.get(kind, kind.title()))
     css = kind if kind in CALLOUT_TYPES else "note"
-    return (f'<div class="callout callout-{css}" data-callout="{_escape_text(kind)}">\n'
-            f'<p class="callout-title">{title}</p>\n')
+    return (
+        f'<div class="callout callout-{css}" data-callout="{_escape_text(kind)}">\n'
+        f'<p class="callout-title">{title}</p>\n'
+    )
 
 
 def _https_www_links(state: StateCore) -> None:
@@ -685,7 +702,7 @@ def _https_www_links(state: StateCore) -> None:
             if tok.type == "link_open" and tok.info == "auto" and tok.markup == "linkify":
                 href = str(tok.attrs.get("href", ""))
                 if href.startswith("http://www.") and not _has_scheme_text(block, tok):
-                    tok.attrSet("href", "https://" + href[len("http://"):])
+                    tok.attrSet("href", "https://" + href[len("http://") :])
 
 
 def _has_scheme_text(block: Token, link_open: Token) -> bool:
@@ -697,7 +714,7 @@ def _has_scheme_text(block: Token, link_open: Token) -> bool:
 _WHITESPACE_SPAN = re.compile(r'<span class="w">([^<]*)</span>')
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lexer(lang: str):
     # Looking a lexer up by name scans Pygments' registry: once per language.
     return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
@@ -761,6 +778,7 @@ def pygments_css(light_style: str, dark_style: str, css_class: str = "highlight"
     dark = fmt_dark.get_style_defs(f"[data-theme=dark] .{css_class}")
     # Line-number rules and the global `pre` rule are for Pygments' own wrapper,
     # which the theme does not use.
-    keep = [line for line in (light + "\n" + dark).splitlines()
-            if "linenos" not in line and not line.startswith("pre {")]
+    keep = [
+        line for line in (light + "\n" + dark).splitlines() if "linenos" not in line and not line.startswith("pre {")
+    ]
     return "\n".join(keep) + "\n"

@@ -137,8 +137,14 @@ class NotebookConverter:
     """Built once per build: the renderer and nbconvert's pieces (imported when first needed) are
     reused for every post."""
 
-    def __init__(self, markdown_renderer: MarkdownRenderer, options: ConverterOptions | None = None, *,
-                 mimetypes: MimetypeTable = TABLE, renderers: Mapping[str, Renderer] | None = None):
+    def __init__(
+        self,
+        markdown_renderer: MarkdownRenderer,
+        options: ConverterOptions | None = None,
+        *,
+        mimetypes: MimetypeTable = TABLE,
+        renderers: Mapping[str, Renderer] | None = None,
+    ):
         self.md = markdown_renderer
         self.options = options or ConverterOptions()
         self.mimetypes = mimetypes
@@ -174,12 +180,16 @@ class NotebookConverter:
         for label in problems.unknown:  # Quarto warns and shows ?@label
             line = reference_line(post.text, label)
             where = f"{post.shown_path}:{line}" if line else post.shown_path
-            warnings.append(f"{where}: @{label} refers to no figure; it shows as ?@{label}. "
-                            f"Label a figure `{label}` (cell option `#| label: {label}` or `{{#{label}}}` "
-                            "after a Markdown image) or fix the reference")
+            warnings.append(
+                f"{where}: @{label} refers to no figure; it shows as ?@{label}. "
+                f"Label a figure `{label}` (cell option `#| label: {label}` or `{{#{label}}}` "
+                "after a Markdown image) or fix the reference"
+            )
         for label in problems.duplicate:
-            warnings.append(f"{post.shown_path}: two figures are labelled {label}; the second one's number and link "
-                            "are the first one's. Give each figure its own label")
+            warnings.append(
+                f"{post.shown_path}: two figures are labelled {label}; the second one's number and link "
+                "are the first one's. Give each figure its own label"
+            )
         return replace(converted, html=body, summary_html=summary_html, warnings=tuple(warnings))
 
     def _convert_body(self, executed: ExecutedPost) -> ConvertedPost:
@@ -233,9 +243,11 @@ class NotebookConverter:
         warnings = []
         if state.missing_alt:  # once per post, every cell named: the author fixes them in one go
             where = ", ".join(state.missing_alt)
-            warnings.append(f"{executed.source.shown_path}: {len(state.missing_alt)} figure output(s) have no alt text "
-                            f"({where}): screen readers cannot describe them. Add `#| fig-alt: what the figure "
-                            "shows` at the top of each of these code cells")
+            warnings.append(
+                f"{executed.source.shown_path}: {len(state.missing_alt)} figure output(s) have no alt text "
+                f"({where}): screen readers cannot describe them. Add `#| fig-alt: what the figure "
+                "shows` at the top of each of these code cells"
+            )
         return ConvertedPost(
             executed=executed,
             html=self._size_bundle_images(body, executed),
@@ -296,17 +308,22 @@ class NotebookConverter:
                 raise CellOptionError(f"figure label {label!r} ends in punctuation", options.lines["label"])
             for key in ("fig-cap", "fig-alt"):
                 value = options.get(key)
-                if value is not None and not isinstance(value, str) and not (
-                    key == "fig-alt" and isinstance(value, list) and all(isinstance(v, str) for v in value)
+                if (
+                    value is not None
+                    and not isinstance(value, str)
+                    and not (key == "fig-alt" and isinstance(value, list) and all(isinstance(v, str) for v in value))
                 ):
                     raise CellOptionError(f"cell option {key} must be text", options.lines[key])
         except CellOptionError as exc:
             start = _cell_line(post.text, source)
-            raise BuildError(f"code cell {index + 1}: {exc}", post.path,
-                             line=start + exc.line - 1 if start else None,
-                             hint="write cell options as `#| key: value` lines (YAML), e.g. "
-                             "`#| label: fig-heatmap`, `#| fig-cap: The caption`, `#| fig-alt: What it shows`; "
-                             "a figure label is fig- then letters, digits, _ or -") from None
+            raise BuildError(
+                f"code cell {index + 1}: {exc}",
+                post.path,
+                line=start + exc.line - 1 if start else None,
+                hint="write cell options as `#| key: value` lines (YAML), e.g. "
+                "`#| label: fig-heatmap`, `#| fig-cap: The caption`, `#| fig-alt: What it shows`; "
+                "a figure label is fig- then letters, digits, _ or -",
+            ) from None
         return options
 
     def _cell_where(self, source: str, index: int, state: PostState) -> str:
@@ -530,11 +547,16 @@ class NotebookConverter:
         prov = executed.provenance
         if self.options.provenance and _saved_outputs(executed):
             source = executed.source
-            return Provenance(outputs="saved", environment=_environment(source.notebook.metadata),
-                              downloads=self._downloads(executed, state),
-                              links=self._links(_site_path(source.path, source.bundle_dir)))
-        if not self.options.provenance or not prov or executed.status not in (
-            "executed", "frozen", "stale-frozen", "failed"
+            return Provenance(
+                outputs="saved",
+                environment=_environment(source.notebook.metadata),
+                downloads=self._downloads(executed, state),
+                links=self._links(_site_path(source.path, source.bundle_dir)),
+            )
+        if (
+            not self.options.provenance
+            or not prov
+            or executed.status not in ("executed", "frozen", "stale-frozen", "failed")
         ):
             return None
         executed_at = str(prov["executed_at"]) if prov.get("executed_at") else None
@@ -556,7 +578,7 @@ class NotebookConverter:
         )
 
     def _links(self, site_path: str) -> tuple[Link, ...]:
-        """"Open in Colab" and "view on GitHub" for a notebook of the site (its path in the
+        """ "Open in Colab" and "view on GitHub" for a notebook of the site (its path in the
         site folder) on the repository's default branch; none when the site has no repository."""
         repo = self.options.repository
         if repo is None or not repo.url:
@@ -754,9 +776,13 @@ def _text(value: Any) -> str:
 def _saved_outputs(executed: ExecutedPost) -> bool:
     """An `execute: false` notebook post shown with the outputs saved in its file."""
     source = executed.source
-    return (executed.status == "not-executed" and not source.execute and source.notebook is not None
-            and executed.notebook is not None
-            and any(cell.get("outputs") for cell in executed.notebook.cells if cell.cell_type == "code"))
+    return (
+        executed.status == "not-executed"
+        and not source.execute
+        and source.notebook is not None
+        and executed.notebook is not None
+        and any(cell.get("outputs") for cell in executed.notebook.cells if cell.cell_type == "code")
+    )
 
 
 def _environment(meta: Mapping[str, Any]) -> str | None:
@@ -789,17 +815,22 @@ def _free_name(stem: str, suffix: str, taken: set[str]) -> str:
 
 def _language(nb: Any) -> str:
     meta = nb.get("metadata", {})
-    return (
-        (meta.get("kernelspec") or {}).get("language")
-        or (meta.get("language_info") or {}).get("name")
-        or "python"
-    )
+    return (meta.get("kernelspec") or {}).get("language") or (meta.get("language_info") or {}).get("name") or "python"
 
 
 _MAGIC_LANGS = {
-    "bash": "bash", "sh": "bash", "script": "bash", "html": "html", "javascript": "javascript",
-    "js": "javascript", "latex": "latex", "markdown": "markdown", "perl": "perl", "ruby": "ruby",
-    "sql": "sql", "writefile": "",
+    "bash": "bash",
+    "sh": "bash",
+    "script": "bash",
+    "html": "html",
+    "javascript": "javascript",
+    "js": "javascript",
+    "latex": "latex",
+    "markdown": "markdown",
+    "perl": "perl",
+    "ruby": "ruby",
+    "sql": "sql",
+    "writefile": "",
 }
 
 

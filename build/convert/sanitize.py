@@ -55,19 +55,91 @@ def heading_attribute_allowed(name: str) -> bool:
 
 # --- MathML ----------------------------------------------------------------------------------------
 MATHML_NS = "http://www.w3.org/1998/Math/MathML"
-_MATHML_PRESENTATION = frozenset({
-    "accent", "accentunder", "align", "bevelled", "close", "columnalign", "columnlines", "columnspacing",
-    "columnspan", "denomalign", "depth", "dir", "displaystyle", "fence", "form", "frame", "framespacing",
-    "height", "largeop", "linebreak", "linethickness", "lspace", "mathbackground", "mathcolor", "mathsize",
-    "mathvariant", "maxsize", "minsize", "movablelimits", "notation", "numalign", "open", "rowalign",
-    "rowlines", "rowspacing", "rowspan", "rspace", "scriptlevel", "separator", "separators", "stretchy",
-    "symmetric", "voffset", "width", "equalrows", "equalcolumns",
-})
-MATHML_ELEMENTS = frozenset({
-    "math", "mrow", "mi", "mn", "mo", "ms", "mtext", "mspace", "msub", "msup", "msubsup", "munder", "mover",
-    "munderover", "mfrac", "msqrt", "mroot", "mstyle", "mpadded", "mphantom", "menclose", "merror", "mtable",
-    "mtr", "mtd", "mlabeledtr", "mmultiscripts", "mprescripts", "none", "semantics", "annotation",
-})
+_MATHML_PRESENTATION = frozenset(
+    {
+        "accent",
+        "accentunder",
+        "align",
+        "bevelled",
+        "close",
+        "columnalign",
+        "columnlines",
+        "columnspacing",
+        "columnspan",
+        "denomalign",
+        "depth",
+        "dir",
+        "displaystyle",
+        "fence",
+        "form",
+        "frame",
+        "framespacing",
+        "height",
+        "largeop",
+        "linebreak",
+        "linethickness",
+        "lspace",
+        "mathbackground",
+        "mathcolor",
+        "mathsize",
+        "mathvariant",
+        "maxsize",
+        "minsize",
+        "movablelimits",
+        "notation",
+        "numalign",
+        "open",
+        "rowalign",
+        "rowlines",
+        "rowspacing",
+        "rowspan",
+        "rspace",
+        "scriptlevel",
+        "separator",
+        "separators",
+        "stretchy",
+        "symmetric",
+        "voffset",
+        "width",
+        "equalrows",
+        "equalcolumns",
+    }
+)
+MATHML_ELEMENTS = frozenset(
+    {
+        "math",
+        "mrow",
+        "mi",
+        "mn",
+        "mo",
+        "ms",
+        "mtext",
+        "mspace",
+        "msub",
+        "msup",
+        "msubsup",
+        "munder",
+        "mover",
+        "munderover",
+        "mfrac",
+        "msqrt",
+        "mroot",
+        "mstyle",
+        "mpadded",
+        "mphantom",
+        "menclose",
+        "merror",
+        "mtable",
+        "mtr",
+        "mtd",
+        "mlabeledtr",
+        "mmultiscripts",
+        "mprescripts",
+        "none",
+        "semantics",
+        "annotation",
+    }
+)
 # href is checked by safe_url; xmlns and display only make sense on <math>.
 _MATHML_ATTRIBUTES = {tag: _MATHML_PRESENTATION | {"href", "class"} for tag in MATHML_ELEMENTS}
 _MATHML_ATTRIBUTES["math"] = _MATHML_ATTRIBUTES["math"] | {"xmlns", "display"}
@@ -112,49 +184,243 @@ SVG_NS = "http://www.w3.org/2000/svg"
 XLINK_NS = "http://www.w3.org/1999/xlink"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
 EMPTY_SVG = f'<svg xmlns="{SVG_NS}"/>\n'.encode()
-_FILTER_PRIMITIVES = frozenset({
-    "feBlend", "feColorMatrix", "feComponentTransfer", "feComposite", "feConvolveMatrix",
-    "feDiffuseLighting", "feDisplacementMap", "feDistantLight", "feDropShadow", "feFlood", "feFuncA",
-    "feFuncB", "feFuncG", "feFuncR", "feGaussianBlur", "feImage", "feMerge", "feMergeNode", "feMorphology",
-    "feOffset", "fePointLight", "feSpecularLighting", "feSpotLight", "feTile", "feTurbulence",
-})
+_FILTER_PRIMITIVES = frozenset(
+    {
+        "feBlend",
+        "feColorMatrix",
+        "feComponentTransfer",
+        "feComposite",
+        "feConvolveMatrix",
+        "feDiffuseLighting",
+        "feDisplacementMap",
+        "feDistantLight",
+        "feDropShadow",
+        "feFlood",
+        "feFuncA",
+        "feFuncB",
+        "feFuncG",
+        "feFuncR",
+        "feGaussianBlur",
+        "feImage",
+        "feMerge",
+        "feMergeNode",
+        "feMorphology",
+        "feOffset",
+        "fePointLight",
+        "feSpecularLighting",
+        "feSpotLight",
+        "feTile",
+        "feTurbulence",
+    }
+)
 # No script, foreignObject (hosts HTML), animate/set (can rewrite an href to
 # javascript:), iframe-like or external-document elements.
-SVG_ELEMENTS = frozenset({
-    "svg", "g", "defs", "symbol", "use", "path", "rect", "circle", "ellipse", "line", "polyline", "polygon",
-    "text", "tspan", "textPath", "title", "desc", "clipPath", "mask", "pattern", "marker", "linearGradient",
-    "radialGradient", "stop", "image", "a", "style", "filter", "switch", "view",
-}) | _FILTER_PRIMITIVES
-_SVG_ATTRIBUTES = frozenset({
-    "id", "class", "style", "transform", "d", "x", "y", "x1", "y1", "x2", "y2", "cx", "cy", "r", "rx", "ry",
-    "fx", "fy", "fr", "width", "height", "viewBox", "preserveAspectRatio", "points", "pathLength", "version",
-    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
-    "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "opacity",
-    "clip-path", "clip-rule", "clipPathUnits", "mask", "maskUnits", "maskContentUnits", "patternUnits",
-    "patternContentUnits", "patternTransform", "gradientUnits", "gradientTransform", "spreadMethod",
-    "offset", "stop-color", "stop-opacity", "font-family", "font-size", "font-style", "font-weight",
-    "font-variant", "font-stretch", "text-anchor", "dominant-baseline", "alignment-baseline",
-    "baseline-shift", "letter-spacing", "word-spacing", "text-decoration", "writing-mode", "dx", "dy",
-    "rotate", "textLength", "lengthAdjust", "startOffset", "method", "spacing", "marker-start", "marker-mid",
-    "marker-end", "markerWidth", "markerHeight", "markerUnits", "refX", "refY", "orient", "display",
-    "visibility", "overflow", "color", "filter", "filterUnits", "primitiveUnits", "in", "in2", "result",
-    "stdDeviation", "mode", "operator", "k1", "k2", "k3", "k4", "values", "type", "tableValues", "slope",
-    "intercept", "amplitude", "exponent", "flood-color", "flood-opacity", "lighting-color", "baseFrequency",
-    "numOctaves", "seed", "stitchTiles", "scale", "xChannelSelector", "yChannelSelector", "radius",
-    "azimuth", "elevation", "kernelMatrix", "order", "divisor", "bias", "targetX", "targetY", "edgeMode",
-    "preserveAlpha", "surfaceScale", "diffuseConstant", "specularConstant", "specularExponent", "pointsAtX",
-    "pointsAtY", "pointsAtZ", "limitingConeAngle", "z", "vector-effect", "shape-rendering",
-    "image-rendering", "text-rendering", "color-interpolation", "color-interpolation-filters",
-    "paint-order", "mix-blend-mode", "isolation", "systemLanguage", "media", "target", "role",
-    "aria-label", "aria-hidden", "href", "xlink:href", "xml:space", "xml:lang", "lang",
-})
+SVG_ELEMENTS = (
+    frozenset(
+        {
+            "svg",
+            "g",
+            "defs",
+            "symbol",
+            "use",
+            "path",
+            "rect",
+            "circle",
+            "ellipse",
+            "line",
+            "polyline",
+            "polygon",
+            "text",
+            "tspan",
+            "textPath",
+            "title",
+            "desc",
+            "clipPath",
+            "mask",
+            "pattern",
+            "marker",
+            "linearGradient",
+            "radialGradient",
+            "stop",
+            "image",
+            "a",
+            "style",
+            "filter",
+            "switch",
+            "view",
+        }
+    )
+    | _FILTER_PRIMITIVES
+)
+_SVG_ATTRIBUTES = frozenset(
+    {
+        "id",
+        "class",
+        "style",
+        "transform",
+        "d",
+        "x",
+        "y",
+        "x1",
+        "y1",
+        "x2",
+        "y2",
+        "cx",
+        "cy",
+        "r",
+        "rx",
+        "ry",
+        "fx",
+        "fy",
+        "fr",
+        "width",
+        "height",
+        "viewBox",
+        "preserveAspectRatio",
+        "points",
+        "pathLength",
+        "version",
+        "fill",
+        "fill-opacity",
+        "fill-rule",
+        "stroke",
+        "stroke-width",
+        "stroke-opacity",
+        "stroke-linecap",
+        "stroke-linejoin",
+        "stroke-miterlimit",
+        "stroke-dasharray",
+        "stroke-dashoffset",
+        "opacity",
+        "clip-path",
+        "clip-rule",
+        "clipPathUnits",
+        "mask",
+        "maskUnits",
+        "maskContentUnits",
+        "patternUnits",
+        "patternContentUnits",
+        "patternTransform",
+        "gradientUnits",
+        "gradientTransform",
+        "spreadMethod",
+        "offset",
+        "stop-color",
+        "stop-opacity",
+        "font-family",
+        "font-size",
+        "font-style",
+        "font-weight",
+        "font-variant",
+        "font-stretch",
+        "text-anchor",
+        "dominant-baseline",
+        "alignment-baseline",
+        "baseline-shift",
+        "letter-spacing",
+        "word-spacing",
+        "text-decoration",
+        "writing-mode",
+        "dx",
+        "dy",
+        "rotate",
+        "textLength",
+        "lengthAdjust",
+        "startOffset",
+        "method",
+        "spacing",
+        "marker-start",
+        "marker-mid",
+        "marker-end",
+        "markerWidth",
+        "markerHeight",
+        "markerUnits",
+        "refX",
+        "refY",
+        "orient",
+        "display",
+        "visibility",
+        "overflow",
+        "color",
+        "filter",
+        "filterUnits",
+        "primitiveUnits",
+        "in",
+        "in2",
+        "result",
+        "stdDeviation",
+        "mode",
+        "operator",
+        "k1",
+        "k2",
+        "k3",
+        "k4",
+        "values",
+        "type",
+        "tableValues",
+        "slope",
+        "intercept",
+        "amplitude",
+        "exponent",
+        "flood-color",
+        "flood-opacity",
+        "lighting-color",
+        "baseFrequency",
+        "numOctaves",
+        "seed",
+        "stitchTiles",
+        "scale",
+        "xChannelSelector",
+        "yChannelSelector",
+        "radius",
+        "azimuth",
+        "elevation",
+        "kernelMatrix",
+        "order",
+        "divisor",
+        "bias",
+        "targetX",
+        "targetY",
+        "edgeMode",
+        "preserveAlpha",
+        "surfaceScale",
+        "diffuseConstant",
+        "specularConstant",
+        "specularExponent",
+        "pointsAtX",
+        "pointsAtY",
+        "pointsAtZ",
+        "limitingConeAngle",
+        "z",
+        "vector-effect",
+        "shape-rendering",
+        "image-rendering",
+        "text-rendering",
+        "color-interpolation",
+        "color-interpolation-filters",
+        "paint-order",
+        "mix-blend-mode",
+        "isolation",
+        "systemLanguage",
+        "media",
+        "target",
+        "role",
+        "aria-label",
+        "aria-hidden",
+        "href",
+        "xlink:href",
+        "xml:space",
+        "xml:lang",
+        "lang",
+    }
+)
 _SVG_ATTRIBUTE_MAP = {tag: _SVG_ATTRIBUTES for tag in SVG_ELEMENTS}
 _SVG_NAMESPACED = {f"{{{XLINK_NS}}}": "xlink:", f"{{{XML_NS}}}": "xml:"}
 
 
 def _svg_tag(tag: str) -> str | None:
     prefix = f"{{{SVG_NS}}}"
-    return tag[len(prefix):] if tag.startswith(prefix) else None
+    return tag[len(prefix) :] if tag.startswith(prefix) else None
 
 
 def clean_svg(data: bytes) -> bytes:
@@ -163,8 +429,9 @@ def clean_svg(data: bytes) -> bytes:
     is not well-formed SVG becomes an empty image."""
     from lxml import etree
 
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True,
-                             remove_pis=True, huge_tree=False)
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, remove_comments=True, remove_pis=True, huge_tree=False
+    )
     try:
         root = etree.fromstring(data, parser)
     except (etree.XMLSyntaxError, ValueError):
@@ -187,14 +454,19 @@ def _escape_text(text: str) -> str:
 
 def _escape_attribute(value: str) -> str:
     # Every `&` escaped: a reference in a URL would hide its scheme from safe_url.
-    return (value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-            .replace('"', "&quot;").replace("\n", "&#10;"))
+    return (
+        value.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace('"', "&quot;")
+        .replace("\n", "&#10;")
+    )
 
 
 def _attribute_name(name: str) -> str:
     for uri, prefix in _SVG_NAMESPACED.items():
         if name.startswith(uri):
-            return prefix + name[len(uri):]
+            return prefix + name[len(uri) :]
     return name
 
 

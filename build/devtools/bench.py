@@ -21,12 +21,15 @@ import textwrap
 import time
 from pathlib import Path
 
-
-JA = ("メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
-      "アテンション機構の可視化を試みてみます。モデルをGPT-2系の日本語モデルに変えて実験しました。")
-EN = ("The quick brown fox jumps over the lazy dog. Attention maps show which tokens each head looks at, "
-      "and the last layer often attends to the first token. ")
-CODE = textwrap.dedent('''\
+JA = (
+    "メロスは激怒した。必ず、かの邪智暴虐の王を除かなければならぬと決意した。メロスには政治がわからぬ。"
+    "アテンション機構の可視化を試みてみます。モデルをGPT-2系の日本語モデルに変えて実験しました。"
+)
+EN = (
+    "The quick brown fox jumps over the lazy dog. Attention maps show which tokens each head looks at, "
+    "and the last layer often attends to the first token. "
+)
+CODE = textwrap.dedent("""\
     ```python
     import torch
     from transformers import GPT2Model, GPT2Tokenizer
@@ -37,10 +40,11 @@ CODE = textwrap.dedent('''\
         outputs = model(**tokenizer("hello", return_tensors="pt"), output_attentions=True)
     print(outputs.attentions[-1].shape)  # (batch, heads, tokens, tokens)
     ```
-    ''')
+    """)
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005"
-    "0001ff5ccc2d760000000049454e44ae426082")
+    "0001ff5ccc2d760000000049454e44ae426082"
+)
 TAGS = [f"tag{i}" for i in range(25)] + ["LLM", "Attention", "機械学習", "StableDiffusion", "Python"]
 
 # The Hugo peer renders the same kinds of pages as execblog's theme, the way
@@ -54,31 +58,37 @@ _HEAD = (
     '<meta property="og:url" content="{{ .Permalink }}">{{ if .IsPage }}<meta property="article:published_time" '
     'content="{{ .Date.Format "2006-01-02T15:04:05-07:00" }}">{{ range .Params.tags }}<meta property="article:tag" '
     'content="{{ . }}">{{ end }}<script type="application/ld+json">{{ dict "@type" "BlogPosting" "headline" .Title '
-    '"wordCount" .WordCount "datePublished" .Date | jsonify | safeJS }}</script>{{ end }}</head>')
+    '"wordCount" .WordCount "datePublished" .Date | jsonify | safeJS }}</script>{{ end }}</head>'
+)
 _META = '<div class="post-meta">{{ .Date.Format "January 2, 2006" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字 · Me</div>'
-_CARD = ('<article class="post-entry"><header class="entry-header"><h2>{{ .Title }}</h2></header><div class="entry-content">'
-         '<p>{{ .Summary | plainify | htmlUnescape }}{{ if .Truncated }}...{{ end }}</p></div><footer class="entry-footer">'
-         + _META + '</footer><a class="entry-link" href="{{ .Permalink }}"></a></article>')
+_CARD = (
+    '<article class="post-entry"><header class="entry-header"><h2>{{ .Title }}</h2></header><div class="entry-content">'
+    '<p>{{ .Summary | plainify | htmlUnescape }}{{ if .Truncated }}...{{ end }}</p></div><footer class="entry-footer">'
+    + _META
+    + '</footer><a class="entry-link" href="{{ .Permalink }}"></a></article>'
+)
 HUGO_LAYOUTS = {
-    "_default/baseof.html": '<!DOCTYPE html><html lang="{{ site.Language.Lang }}">' + _HEAD +
-                            '<body><header class="header"><nav class="nav"><a href="{{ site.Home.Permalink }}">{{ site.Title }}</a>'
-                            '<ul id="menu">{{ range site.Menus.main }}<li><a href="{{ .URL }}">{{ .Name }}</a></li>{{ end }}</ul>'
-                            '</nav></header><main class="main">{{ block "main" . }}{{ end }}</main></body></html>',
-    "_default/list.html": '{{ define "main" }}{{ range .Paginator.Pages }}' + _CARD + '{{ end }}'
-                          '{{ with .Paginator.Next }}<a href="{{ .URL }}">next</a>{{ end }}{{ end }}',
-    "_default/single.html": '{{ define "main" }}<article class="post-single"><h1 class="post-title">{{ .Title }}</h1>' + _META +
-                            '{{ if .Params.toc }}{{ .TableOfContents }}{{ end }}<div class="post-content">{{ .Content }}</div>'
-                            '<ul class="post-tags">{{ range .GetTerms "tags" }}<li><a href="{{ .Permalink }}">{{ .Name }}</a></li>'
-                            '{{ end }}</ul>{{ with .PrevInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}'
-                            '{{ with .NextInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}',
+    "_default/baseof.html": '<!DOCTYPE html><html lang="{{ site.Language.Lang }}">'
+    + _HEAD
+    + '<body><header class="header"><nav class="nav"><a href="{{ site.Home.Permalink }}">{{ site.Title }}</a>'
+    '<ul id="menu">{{ range site.Menus.main }}<li><a href="{{ .URL }}">{{ .Name }}</a></li>{{ end }}</ul>'
+    '</nav></header><main class="main">{{ block "main" . }}{{ end }}</main></body></html>',
+    "_default/list.html": '{{ define "main" }}{{ range .Paginator.Pages }}' + _CARD + "{{ end }}"
+    '{{ with .Paginator.Next }}<a href="{{ .URL }}">next</a>{{ end }}{{ end }}',
+    "_default/single.html": '{{ define "main" }}<article class="post-single"><h1 class="post-title">{{ .Title }}</h1>'
+    + _META
+    + '{{ if .Params.toc }}{{ .TableOfContents }}{{ end }}<div class="post-content">{{ .Content }}</div>'
+    '<ul class="post-tags">{{ range .GetTerms "tags" }}<li><a href="{{ .Permalink }}">{{ .Name }}</a></li>'
+    '{{ end }}</ul>{{ with .PrevInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}'
+    '{{ with .NextInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}',
     "_default/terms.html": '{{ define "main" }}{{ range .Data.Terms.Alphabetical }}<a href="{{ .Page.Permalink }}">'
-                           '{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}',
+    "{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}",
     "_default/archives.html": '{{ define "main" }}{{ range (where site.RegularPages "Type" "posts").GroupByDate "2006" }}'
-                              '<h2>{{ .Key }}</h2>{{ range .Pages.GroupByDate "January" }}<h3>{{ .Key }}</h3>{{ range .Pages }}'
-                              '<div class="archive-entry"><h4>{{ .Title }}</h4>' + _META + '<a href="{{ .Permalink }}"></a>'
-                              '</div>{{ end }}{{ end }}{{ end }}{{ end }}',
+    '<h2>{{ .Key }}</h2>{{ range .Pages.GroupByDate "January" }}<h3>{{ .Key }}</h3>{{ range .Pages }}'
+    '<div class="archive-entry"><h4>{{ .Title }}</h4>' + _META + '<a href="{{ .Permalink }}"></a>'
+    "</div>{{ end }}{{ end }}{{ end }}{{ end }}",
     "index.json": '{{- $index := slice -}}{{- range site.RegularPages -}}{{- $index = $index | append (dict "title" .Title '
-                  '"content" .Plain "permalink" .Permalink "summary" .Summary) -}}{{- end -}}{{- $index | jsonify -}}',
+    '"content" .Plain "permalink" .Permalink "summary" .Summary) -}}{{- end -}}{{- $index | jsonify -}}',
 }
 
 
@@ -99,7 +109,7 @@ def generate_posts(posts_dir: Path, n: int, seed: int = 1) -> None:
         if bundle:
             paragraphs.insert(1, "![a figure](figure.png)")
         date = f"20{rnd.randint(15, 25):02d}-{rnd.randint(1, 12):02d}-{rnd.randint(1, 28):02d}"
-        front = f"---\ntitle: \"Post {i} アテンション\"\ndate: {date}\ntags: [{', '.join(tags)}]\n---\n\n"
+        front = f'---\ntitle: "Post {i} アテンション"\ndate: {date}\ntags: [{", ".join(tags)}]\n---\n\n'
         text = front + "\n\n".join(paragraphs) + "\n"
         if bundle:
             (posts_dir / f"post-{i}").mkdir()
@@ -129,7 +139,8 @@ def hugo_site(root: Path, posts_src: Path) -> None:
         "[pagination]\npagerSize = 10\n[markup.goldmark.renderer]\nunsafe = false\n"
         "[outputs]\nhome = ['HTML', 'RSS', 'JSON']\n"
         "[[menus.main]]\nname = 'アーカイブ'\nurl = '/archives/'\n[[menus.main]]\nname = 'タグ'\nurl = '/tags/'\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     (root / "content" / "archives.md").write_text("---\ntitle: Archives\nlayout: archives\n---\n", encoding="utf-8")
     for rel, text in HUGO_LAYOUTS.items():
         path = root / "layouts" / rel
@@ -142,7 +153,9 @@ def our_site(root: Path, posts_src: Path, theme_src: Path) -> None:
     shutil.copytree(posts_src, root / "posts")
     shutil.copytree(theme_src, root / "theme")
     (root / "site_config.yaml").write_text(
-        "title: Bench\nbase_url: https://example.org/\nlanguage: ja\ntime_zone: Asia/Tokyo\nauthor: Me\n", encoding="utf-8")
+        "title: Bench\nbase_url: https://example.org/\nlanguage: ja\ntime_zone: Asia/Tokyo\nauthor: Me\n",
+        encoding="utf-8",
+    )
 
 
 def hugo_binary() -> str:
@@ -176,8 +189,9 @@ SCALE_BASE = 1000  # `--posts` above this also builds the first SCALE_BASE posts
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=SCALE_BASE)
-    parser.add_argument("--repeat", type=int, help="runs per measurement, best reported (default 3; 1 above "
-                                                   f"{SCALE_BASE} posts)")
+    parser.add_argument(
+        "--repeat", type=int, help=f"runs per measurement, best reported (default 3; 1 above {SCALE_BASE} posts)"
+    )
     parser.add_argument("--site", type=Path, default=Path("."), help="site whose theme is used")
     parser.add_argument("--skip-exec", action="store_true", help="skip the notebook-overhead measurement")
     args = parser.parse_args(argv)
@@ -191,15 +205,28 @@ def main(argv: list[str] | None = None) -> int:
         hugo_site(hugo_root, posts)
         our_site(ours_root, posts, args.site / "theme")
         hugo = [hugo_binary(), "--quiet", "-s", str(hugo_root), "-d", str(work / "hugo-public")]
-        ours = [sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(ours_root), "-d", str(work / "ours-public")]
+        ours = [
+            sys.executable,
+            "-m",
+            "execblog.commands.cli",
+            "build",
+            "-s",
+            str(ours_root),
+            "-d",
+            str(work / "ours-public"),
+        ]
         # Pagefind over Hugo's pages, the same pages execblog indexes: what many PaperMod sites run after Hugo
         from execblog.output.search_index import pagefind_command
 
         pagefind = pagefind_command(work / "hugo-public", "posts/*/index.html")
 
         hugo_full = best_of([run_measured(hugo + ["--cleanDestinationDir"], work) for _ in range(repeat)])
-        hugo_search = best_of([in_sequence(run_measured(hugo + ["--cleanDestinationDir"], work),
-                                           run_measured(pagefind, work)) for _ in range(repeat)])
+        hugo_search = best_of(
+            [
+                in_sequence(run_measured(hugo + ["--cleanDestinationDir"], work), run_measured(pagefind, work))
+                for _ in range(repeat)
+            ]
+        )
         full_runs = []
         for _ in range(repeat):
             shutil.rmtree(ours_root / ".cache", ignore_errors=True)
@@ -222,8 +249,10 @@ def main(argv: list[str] | None = None) -> int:
         ours_nosearch = best_of(no_search)
 
         hugo_s, hugo_mib = hugo_full
-        print(f"\nexecblog bench: {args.posts} posts, best of {repeat}; every ratio is against Hugo's full "
-              f"build in this run ({hugo_s:.2f} s, {hugo_mib} MiB peak)\n")
+        print(
+            f"\nexecblog bench: {args.posts} posts, best of {repeat}; every ratio is against Hugo's full "
+            f"build in this run ({hugo_s:.2f} s, {hugo_mib} MiB peak)\n"
+        )
         print(f"{'build':42} {'seconds':>8} {'vs Hugo':>8} {'peak MiB':>9} {'vs Hugo':>8}")
         rows = [
             ("Hugo full build", hugo_full),
@@ -238,8 +267,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:42} {secs:8.2f} {secs / hugo_s:7.2f}x {mem:9d} {mem / hugo_mib:7.2f}x")
         print("\ntargets:")
         print(f"  full build, no search <= 0.80x Hugo: {ours_nosearch[0] / hugo_s:.2f}x")
-        print(f"  full build with search <= 1.00x Hugo + Pagefind: {ours_full[0] / hugo_search[0]:.2f}x "
-              f"({ours_full[0] / hugo_s:.2f}x Hugo, Hugo + Pagefind {hugo_search[0] / hugo_s:.2f}x Hugo)")
+        print(
+            f"  full build with search <= 1.00x Hugo + Pagefind: {ours_full[0] / hugo_search[0]:.2f}x "
+            f"({ours_full[0] / hugo_s:.2f}x Hugo, Hugo + Pagefind {hugo_search[0] / hugo_s:.2f}x Hugo)"
+        )
         print(f"  no-op rebuild <= 0.2 s: {ours_noop[0]:.2f} s = {ours_noop[0] / hugo_s:.2f}x Hugo")
         print(f"  one-post rebuild <= 0.5 s: {ours_one[0]:.2f} s = {ours_one[0] / hugo_s:.2f}x Hugo")
         print(f"  one-post edit in serve, write to page on disk + reload signal <= 0.3 s: {ours_serve[0]:.2f} s")
@@ -281,15 +312,26 @@ for k in range(repeat):
 
 def serve_edit(site: Path, out: Path, repeat: int) -> tuple[float, int]:
     """(best seconds from the edit to the page on disk, peak MiB) of `serve`'s rebuild."""
-    proc = subprocess.run([sys.executable, "-c", _SERVE_EDITS, str(site), str(out), str(repeat)],
-                          capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _SERVE_EDITS, str(site), str(out), str(repeat)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if proc.returncode != 0:
         raise SystemExit(f"serve measurement failed:\n{proc.stderr}")
     return min(float(line) for line in proc.stdout.split()), 0
 
 
-def scale(work: Path, big: tuple[float, int], big_nosearch: tuple[float, int], hugo: list[str], ours: list[str], n: int,
-          theme: Path) -> None:
+def scale(
+    work: Path,
+    big: tuple[float, int],
+    big_nosearch: tuple[float, int],
+    hugo: list[str],
+    ours: list[str],
+    n: int,
+    theme: Path,
+) -> None:
     """The first SCALE_BASE posts (the generator is seeded: the same posts) built by
     both tools, against the full build of all `n`: time ratio and peak memory."""
     small = work / "scale-src"
@@ -301,11 +343,15 @@ def scale(work: Path, big: tuple[float, int], big_nosearch: tuple[float, int], h
     hugo_small = run_measured(hugo + ["--cleanDestinationDir"], work)
     shutil.rmtree(work / "ours-public", ignore_errors=True)
     ours_small = run_measured(ours, work)
-    print(f"  {n} posts in <= 10x the {SCALE_BASE}-post time: {big[0]:.2f} s / {ours_small[0]:.2f} s = "
-          f"{big[0] / ours_small[0]:.2f}x (Hugo at {SCALE_BASE}: {hugo_small[0]:.2f} s)")
-    print(f"  peak memory at {n} posts <= 1024 MiB and <= Hugo's at {SCALE_BASE}: {big[1]} MiB = "
-          f"{big[1] / hugo_small[1]:.2f}x Hugo's {hugo_small[1]} MiB (Pagefind included; without search "
-          f"{big_nosearch[1]} MiB = {big_nosearch[1] / hugo_small[1]:.2f}x; execblog at {SCALE_BASE}: {ours_small[1]} MiB)")
+    print(
+        f"  {n} posts in <= 10x the {SCALE_BASE}-post time: {big[0]:.2f} s / {ours_small[0]:.2f} s = "
+        f"{big[0] / ours_small[0]:.2f}x (Hugo at {SCALE_BASE}: {hugo_small[0]:.2f} s)"
+    )
+    print(
+        f"  peak memory at {n} posts <= 1024 MiB and <= Hugo's at {SCALE_BASE}: {big[1]} MiB = "
+        f"{big[1] / hugo_small[1]:.2f}x Hugo's {hugo_small[1]} MiB (Pagefind included; without search "
+        f"{big_nosearch[1]} MiB = {big_nosearch[1] / hugo_small[1]:.2f}x; execblog at {SCALE_BASE}: {ours_small[1]} MiB)"
+    )
 
 
 def page_weight_rows(work: Path, site: Path) -> None:
@@ -313,8 +359,21 @@ def page_weight_rows(work: Path, site: Path) -> None:
     from execblog.devtools.weights import page_weights
 
     site_public = work / "site-public"
-    run_measured([sys.executable, "-m", "execblog.commands.cli", "build", "-s", str(site.resolve()), "-d",
-                  str(site_public), "--no-execute", "--no-search"], work)
+    run_measured(
+        [
+            sys.executable,
+            "-m",
+            "execblog.commands.cli",
+            "build",
+            "-s",
+            str(site.resolve()),
+            "-d",
+            str(site_public),
+            "--no-execute",
+            "--no-search",
+        ],
+        work,
+    )
     print("\npage weight of this site (HTML + CSS + JS as files, without images), KiB: files / gzip-transferred")
     raw, wire = page_weights(site_public), page_weights(site_public, compressed=True)
     for kind in raw:

@@ -75,13 +75,15 @@ def notebook_overhead(work: Path, posts: int = 8, out: TextIO | None = None) -> 
 
     t0 = time.perf_counter()
     for path in paths:
-        subprocess.run([sys.executable, path.with_suffix(".py").name], cwd=path.parent, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, path.with_suffix(".py").name], cwd=path.parent, check=True, stdout=subprocess.DEVNULL
+        )
     script = (time.perf_counter() - t0) / posts
 
     def build(selection: list, jobs: int, force: bool = True) -> float:
-        settings = ExecutionSettings(site_dir=site, jobs=jobs, progress=False,
-                                     force_posts="all" if force else frozenset())
+        settings = ExecutionSettings(
+            site_dir=site, jobs=jobs, progress=False, force_posts="all" if force else frozenset()
+        )
         t = time.perf_counter()
         report = execute_posts(selection, settings)
         if report.failures:
@@ -151,8 +153,22 @@ def code_edit_in_serve(work: Path, site: Path, repeat: int = 3, out: TextIO | No
     results: dict[str, list[dict[str, float]]] = {}
     for mode in ("cold", "warm"):
         shutil.rmtree(copy / "_freeze", ignore_errors=True)
-        proc = subprocess.run([sys.executable, "-c", _CODE_EDITS, str(copy), str(Path(work) / f"code-edit-{mode}"),
-                               str(repeat + 1), mode, name, line], capture_output=True, text=True, check=False)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                _CODE_EDITS,
+                str(copy),
+                str(Path(work) / f"code-edit-{mode}"),
+                str(repeat + 1),
+                mode,
+                name,
+                line,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         if proc.returncode != 0:
             raise SystemExit(f"code-edit measurement failed:\n{proc.stderr}")
         results[mode] = [json.loads(row) for row in proc.stdout.split("\n") if row.startswith("{")][1:]
@@ -163,8 +179,11 @@ def code_edit_in_serve(work: Path, site: Path, repeat: int = 3, out: TextIO | No
     print(f"\ncode edit in serve ({name}, offline stand-ins, best of {repeat}), save to page on disk:", file=out)
     print(f"  cold kernel (serve --no-warm)  {cold:6.2f} s   post's cells {cells_cold:5.2f} s", file=out)
     print(f"  spare kernel, imports run      {warm:6.2f} s   post's cells {cells_warm:5.2f} s", file=out)
-    print(f"  warm / cold: {warm / cold:.2f}x; target warm <= post's cells + 1 s: {warm:.2f} s <= "
-          f"{cells_warm + 1:.2f} s ({warm / (cells_warm + 1):.2f}x)", file=out)
+    print(
+        f"  warm / cold: {warm / cold:.2f}x; target warm <= post's cells + 1 s: {warm:.2f} s <= "
+        f"{cells_warm + 1:.2f} s ({warm / (cells_warm + 1):.2f}x)",
+        file=out,
+    )
     return {"cold": cold, "warm": warm, "cells_cold": cells_cold, "cells_warm": cells_warm}
 
 

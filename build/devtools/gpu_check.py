@@ -40,7 +40,9 @@ def _site_copy(source: Path, work: Path, size: str, device: str) -> Path:
     # the check's own profile replaces the site's profiles
     config = config.split("\ndefault_profile:")[0]
     dtype = "float16" if device == "cuda" else "float32"
-    (site / "site_config.yaml").write_text(config + PROFILE.format(size=size, device=device, dtype=dtype), encoding="utf-8")
+    (site / "site_config.yaml").write_text(
+        config + PROFILE.format(size=size, device=device, dtype=dtype), encoding="utf-8"
+    )
     return site
 
 
@@ -52,7 +54,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-s", "--source", type=Path, default=Path("."), help="the site whose posts are checked")
     parser.add_argument("--size", choices=("real", "tiny"), default="real")
-    parser.add_argument("--allow-cpu", action="store_true", help="run on the CPU when there is no GPU (to test this script)")
+    parser.add_argument(
+        "--allow-cpu", action="store_true", help="run on the CPU when there is no GPU (to test this script)"
+    )
     parser.add_argument("--keep", type=Path, help="keep the work folder here")
     args = parser.parse_args(argv)
 
@@ -76,8 +80,14 @@ def main(argv: list[str] | None = None) -> int:
         posts = read_posts(site / "posts", config.zone)
         ids = sorted({m for p in posts for m in p.run.models})
         t0 = time.perf_counter()
-        resolve_models(ids, "offline", site / config.execution.standins_dir, recipes=site_recipes(config),
-                       bundled=config.bundled_models, size=args.size)
+        resolve_models(
+            ids,
+            "offline",
+            site / config.execution.standins_dir,
+            recipes=site_recipes(config),
+            bundled=config.bundled_models,
+            size=args.size,
+        )
         build_models = time.perf_counter() - t0
         print(f"stand-ins ({args.size}) for {len(ids)} model ids built in {build_models:.1f} s", file=sys.stderr)
         t0 = time.perf_counter()
@@ -96,8 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{'post':26} {'wall':>8} {'in cells':>9} {'overhead':>9} {'GPU peak':>10}")
         for name, wall, cells, overhead, peak in rows:
             print(f"{name:26} {wall:7.1f}s {cells:8.1f}s {overhead:8.1f}s {_gib(peak):>10}")
-        print(f"\nstand-in build {build_models:.1f} s, site build {build_total:.1f} s "
-              f"({len(result.executed)} posts executed), total {time.perf_counter() - started:.1f} s")
+        print(
+            f"\nstand-in build {build_models:.1f} s, site build {build_total:.1f} s "
+            f"({len(result.executed)} posts executed), total {time.perf_counter() - started:.1f} s"
+        )
         return 1 if result.failures else 0
     finally:
         if not args.keep:

@@ -8,7 +8,6 @@ static hosts such as GitHub Pages serve text.
 from __future__ import annotations
 
 import gzip
-
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -32,7 +31,9 @@ def page_bytes(public: Path, page: Path, compressed: bool = False) -> int:
     data = page.read_bytes()
     total = size(data)
     tree = lhtml.fromstring(data)
-    refs = [e.get("href") for e in tree.xpath("//link[@rel='stylesheet']")] + [e.get("src") for e in tree.xpath("//script[@src]")]
+    refs = [e.get("href") for e in tree.xpath("//link[@rel='stylesheet']")] + [
+        e.get("src") for e in tree.xpath("//script[@src]")
+    ]
     for ref in refs:
         path = urlsplit(ref).path
         if urlsplit(ref).netloc:
@@ -53,7 +54,7 @@ def page_weights(public: Path, compressed: bool = False) -> dict[str, float]:
     posts = sorted((public / "posts").glob("*/index.html"), key=lambda p: p.stat().st_size)
     terms = sorted((public / "tags").glob("*/index.html"))
     for kind, rel in PAGE_TYPES.items():
-        chosen = {"post": posts[-1:], "post-median": posts[len(posts) // 2:][:1], "term": terms[:1]}.get(kind, [])
+        chosen = {"post": posts[-1:], "post-median": posts[len(posts) // 2 :][:1], "term": terms[:1]}.get(kind, [])
         page = public / rel if rel else (chosen[0] if chosen else None)
         if page is not None and page.is_file():
             out[kind] = page_bytes(public, page, compressed) / 1024

@@ -31,8 +31,10 @@ CUDA_REQUIREMENTS: dict[str, tuple[str, str]] = {
 # What `pip install torch==<lock>` gets from PyPI on x86_64 Linux, and what
 # TORCH_CUDA=cuXYZ selects instead (PyTorch's own wheel index).
 DEFAULT_TORCH_CUDA = "13.0"
-CUDA12_HINT = ("on an older driver, install torch's CUDA 12 build of the same version: "
-               "`make install-runtime TORCH_CUDA=cu126` (needs driver >= 525.60.13)")
+CUDA12_HINT = (
+    "on an older driver, install torch's CUDA 12 build of the same version: "
+    "`make install-runtime TORCH_CUDA=cu126` (needs driver >= 525.60.13)"
+)
 
 
 @dataclass(frozen=True)
@@ -95,9 +97,13 @@ def preflight(gpus: list[Gpu], cuda: str | None, smi_error: str | None = None) -
         problems.append(f"compute capability {gpu.compute_capability} < {need_cc}")
     if not problems:
         return True, f"{found}: ok for torch built for CUDA {cuda}"
-    fix = CUDA12_HINT if cuda.startswith("13") and _version(gpu.compute_capability) >= (5, 0) \
-        and _version(gpu.driver) >= _version(CUDA_REQUIREMENTS["12"][0]) else \
-        "upgrade the NVIDIA driver or use a newer GPU"
+    fix = (
+        CUDA12_HINT
+        if cuda.startswith("13")
+        and _version(gpu.compute_capability) >= (5, 0)
+        and _version(gpu.driver) >= _version(CUDA_REQUIREMENTS["12"][0])
+        else "upgrade the NVIDIA driver or use a newer GPU"
+    )
     return False, f"{found}; {need} ({', '.join(problems)}); {fix}"
 
 
@@ -119,8 +125,12 @@ def query_gpus() -> tuple[list[Gpu], str | None]:
     if not smi:
         return [], "no nvidia-smi on PATH (is the NVIDIA driver installed?)"
     try:
-        out = subprocess.run([smi, "--query-gpu=name,driver_version,compute_cap,memory.total",
-                              "--format=csv,noheader,nounits"], capture_output=True, text=True, timeout=30)
+        out = subprocess.run(
+            [smi, "--query-gpu=name,driver_version,compute_cap,memory.total", "--format=csv,noheader,nounits"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return [], f"nvidia-smi did not answer ({exc})"
     if out.returncode != 0:
@@ -137,8 +147,10 @@ def cuda_status(python: str = sys.executable) -> CudaStatus:
     """Ask the kernel's Python (a fresh process: importing torch here would
     slow every build) whether torch sees a CUDA device."""
     smi = shutil.which("nvidia-smi")
-    probe = ("import torch; c = torch.cuda.is_available(); "
-             "print(c, torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0) if c else '')")
+    probe = (
+        "import torch; c = torch.cuda.is_available(); "
+        "print(c, torch.__version__, torch.version.cuda, torch.cuda.get_device_name(0) if c else '')"
+    )
     try:
         out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=120)
         fields = out.stdout.strip().split(" ", 3) if out.returncode == 0 else []
@@ -146,8 +158,11 @@ def cuda_status(python: str = sys.executable) -> CudaStatus:
         fields = []
     if len(fields) >= 3 and fields[0] == "True":
         return CudaStatus(True, f"CUDA {fields[2]} on {fields[3] if len(fields) > 3 else 'a GPU'}")
-    torch_part = (f"torch {fields[1]} (CUDA build: {fields[2]}) sees no CUDA device" if len(fields) >= 3
-                  else "torch could not be imported")
+    torch_part = (
+        f"torch {fields[1]} (CUDA build: {fields[2]}) sees no CUDA device"
+        if len(fields) >= 3
+        else "torch could not be imported"
+    )
     smi_part = f"nvidia-smi at {smi}" if smi else "no nvidia-smi"
     dev_part = "/dev/nvidia0 present" if Path("/dev/nvidia0").exists() else "no /dev/nvidia0"
     detail = f"found {torch_part}, {smi_part}, {dev_part}"
@@ -159,8 +174,11 @@ def cuda_status(python: str = sys.executable) -> CudaStatus:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Check that torch's CUDA build can use this machine's GPU.")
-    parser.add_argument("--torch-cuda", default=os.environ.get("TORCH_CUDA", ""),
-                        help="the TORCH_CUDA value the install uses ('' = PyPI's CUDA 13.0 build, cu126, cpu)")
+    parser.add_argument(
+        "--torch-cuda",
+        default=os.environ.get("TORCH_CUDA", ""),
+        help="the TORCH_CUDA value the install uses ('' = PyPI's CUDA 13.0 build, cu126, cpu)",
+    )
     args = parser.parse_args(argv)
     try:
         cuda = torch_cuda_version(args.torch_cuda)

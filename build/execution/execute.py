@@ -38,6 +38,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TextIO
 
+from execblog.config import DEFAULT_PROVENANCE_PACKAGES
+from execblog.content.read import declared_inputs
+from execblog.errors import BuildError
+from execblog.execution.decision import Decision, Policy, PostFacts, decide
+from execblog.execution.devices import nvidia_device_present
+from execblog.execution.freeze import CorruptEntryError, FreezeStore, FrozenEntry, SecretInEntry
+from execblog.execution.kernel import KERNEL_NAME
 from execblog.execution.keys import (
     canonical_json,
     code_cells_of,
@@ -47,32 +54,24 @@ from execblog.execution.keys import (
     parse_parameter_defaults,
     resolve_parameters,
 )
-from execblog.execution.decision import Decision, Policy, PostFacts, decide
 from execblog.execution.progress import Progress, SummaryRow, format_summary
+from execblog.execution.redact import Redactor, secret_env_values
 from execblog.execution.runner import (
     INJECTED_TAG,
     SECRET_FIX,
     ExecutionFailure,
+    Runner,
     RunnerOptions,
     RunOutcome,
     RunRequest,
-    Runner,
     cell_lines,
     code_cell_numbers,
     now_iso,
     one_line,
     relative,
 )
-from execblog.content.read import declared_inputs
-from execblog.errors import BuildError
-from execblog.execution.devices import nvidia_device_present
-from execblog.execution.freeze import FreezeStore, FrozenEntry, SecretInEntry
-from execblog.config import DEFAULT_PROVENANCE_PACKAGES
-from execblog.execution.kernel import KERNEL_NAME
-from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
-from execblog.execution.redact import Redactor, secret_env_values
 from execblog.notebook.cell_options import key_source
-from execblog.execution.freeze import CorruptEntryError
+from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 
 if TYPE_CHECKING:
     from execblog.execution.warm import WarmPool
@@ -229,9 +228,16 @@ class _Plan:
 
     def request(self) -> RunRequest:
         return RunRequest(
-            index=self.index, post=self.post, notebook=self.notebook, key=self.key, inject=self.inject,
-            allow_errors=self.allow_errors, cell_timeout=self.cell_timeout,
-            post_timeout=self.post_timeout, env=self.env, gpu=self.gpu,
+            index=self.index,
+            post=self.post,
+            notebook=self.notebook,
+            key=self.key,
+            inject=self.inject,
+            allow_errors=self.allow_errors,
+            cell_timeout=self.cell_timeout,
+            post_timeout=self.post_timeout,
+            env=self.env,
+            gpu=self.gpu,
         )
 
 
@@ -262,8 +268,10 @@ def _plan(post: SourcePost, index: int, settings: ExecutionSettings, store: Free
         plan.corrupt = str(exc)
     if settings.allow_execution:
         resolution = _resolve_models(post, settings, plan)
-        plan.models = {"key": str(getattr(resolution, "key", "") or ""),
-                       "parameters": dict(getattr(resolution, "parameters", None) or {})}
+        plan.models = {
+            "key": str(getattr(resolution, "key", "") or ""),
+            "parameters": dict(getattr(resolution, "parameters", None) or {}),
+        }
     else:
         # Rendering only (the render job of a publish): what this machine could load does not
         # matter; the key is checked against what the frozen run loaded.
@@ -437,23 +445,43 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen", note=decision.reason)
         elif decision.kind == "read":
-            fail(plan, ExecutionFailure(
-                post=post.name, path=path, kind="read", error=decision.reason,
-                fix="check the front matter's `jupyter:` section (`jupytext --set-kernel execblog` writes "
-                "a valid kernelspec with name, display_name and language)",
-            ), "read")
+            fail(
+                plan,
+                ExecutionFailure(
+                    post=post.name,
+                    path=path,
+                    kind="read",
+                    error=decision.reason,
+                    fix="check the front matter's `jupyter:` section (`jupytext --set-kernel execblog` writes "
+                    "a valid kernelspec with name, display_name and language)",
+                ),
+                "read",
+            )
         elif decision.kind == "inputs":
-            fail(plan, ExecutionFailure(
-                post=post.name, path=path, kind="inputs",
-                error=f"front matter inputs: {plan.inputs_error!r} matches no file in the post's folder",
-                fix="correct the path (relative to the post's folder) or remove it from `inputs:`",
-            ), "inputs")
+            fail(
+                plan,
+                ExecutionFailure(
+                    post=post.name,
+                    path=path,
+                    kind="inputs",
+                    error=f"front matter inputs: {plan.inputs_error!r} matches no file in the post's folder",
+                    fix="correct the path (relative to the post's folder) or remove it from `inputs:`",
+                ),
+                "inputs",
+            )
         elif decision.kind == "freeze":
-            fail(plan, ExecutionFailure(
-                post=post.name, path=path, kind="freeze", error=str(plan.corrupt),
-                fix=f"execute the post again (a build without --no-execute), or restore the entry with "
-                f"`git checkout -- {relative(settings.freeze_root / post.name, settings.site_dir)}`",
-            ), "freeze")
+            fail(
+                plan,
+                ExecutionFailure(
+                    post=post.name,
+                    path=path,
+                    kind="freeze",
+                    error=str(plan.corrupt),
+                    fix=f"execute the post again (a build without --no-execute), or restore the entry with "
+                    f"`git checkout -- {relative(settings.freeze_root / post.name, settings.site_dir)}`",
+                ),
+                "freeze",
+            )
         elif decision.action in ("keep-stale", "fail"):  # fail: kept stale under a strict profile
             held_back[plan.index] = decision.reason
             if decision.kind == "strict":
@@ -486,9 +514,16 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         finally:
             progress.stop()
     if settings.spares is not None:  # ready for the next code edit (the pool picks the posts edited last)
-        runnable = [p for p in plans if p.key is not None and p.read_error is None and p.inputs_error is None
-                    and p.blocked is None and p.post.execute and (gpu_available or not p.gpu
-                                                                  or settings.run_gpu_posts_without_gpu)]
+        runnable = [
+            p
+            for p in plans
+            if p.key is not None
+            and p.read_error is None
+            and p.inputs_error is None
+            and p.blocked is None
+            and p.post.execute
+            and (gpu_available or not p.gpu or settings.run_gpu_posts_without_gpu)
+        ]
         settings.spares.keep([p.request() for p in runnable], options)
 
     executed: list[str] = []
@@ -502,8 +537,9 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
         timing = (outcome.seconds, slowest, outcome.cell_seconds.get(slowest) if slowest else None)
         if outcome.failure is None:
             try:
-                plan.entry = store.save(post.name, outcome.notebook, _meta(plan, outcome, settings, redactor),
-                                        secrets=redactor.secrets)
+                plan.entry = store.save(
+                    post.name, outcome.notebook, _meta(plan, outcome, settings, redactor), secrets=redactor.secrets
+                )
             except SecretInEntry as exc:  # the last good entry stays
                 outcome.failure = _secret_failure(plan, outcome.notebook, exc, settings, redactor)
         if outcome.failure is None:
@@ -581,9 +617,11 @@ def _frozen_code_matches(plan: _Plan) -> bool:
 
 def _strict_failure(path: str, has_entry: bool, why: str, profile: str) -> str:
     what = "its frozen outputs are stale" if has_entry else "it has no frozen outputs"
-    return (f"{path}: {what} and it was not executed in this build ({why}); profile `{profile}` is strict\n"
-            f"  fix: execute it first (make publish PROFILE={profile}, without NO_EXECUTE) and publish "
-            "the freeze entry it writes")
+    return (
+        f"{path}: {what} and it was not executed in this build ({why}); profile `{profile}` is strict\n"
+        f"  fix: execute it first (make publish PROFILE={profile}, without NO_EXECUTE) and publish "
+        "the freeze entry it writes"
+    )
 
 
 def _held_back(plan: _Plan, reason: str) -> tuple[ExecutedPost, SummaryRow]:
@@ -630,11 +668,18 @@ def _secret_failure(
     number = code_cell_numbers(notebook).get(exc.cells[0]) if exc.cells else None
     if number is not None:
         head = "\n".join(notebook.cells[exc.cells[0]].source.splitlines()[:4])
-        fields = {"cell": number, "line": cell_lines(plan.post, plan.notebook).get(number),
-                  "cell_head": redactor.text(head)}
+        fields = {
+            "cell": number,
+            "line": cell_lines(plan.post, plan.notebook).get(number),
+            "cell_head": redactor.text(head),
+        }
     return ExecutionFailure(
-        post=plan.post.name, path=relative(plan.post.path, settings.site_dir), kind="secret",
-        error=f"{exc} of the new freeze entry; it was not written", fix=SECRET_FIX, **fields,
+        post=plan.post.name,
+        path=relative(plan.post.path, settings.site_dir),
+        kind="secret",
+        error=f"{exc} of the new freeze entry; it was not written",
+        fix=SECRET_FIX,
+        **fields,
     )
 
 

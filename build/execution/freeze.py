@@ -99,9 +99,13 @@ def entry_folder(root: Path, name: str) -> Path:
     """An entry's folder: a name is one plain folder name, and the folder (or a
     link in its place) must lie inside the freeze."""
     if "/" in name or "\\" in name or name.startswith("."):
-        raise BuildError(f"`{name}` cannot name a freeze entry", root,
-                         hint="a freeze entry is named after its post's file: one name, not a path")
+        raise BuildError(
+            f"`{name}` cannot name a freeze entry",
+            root,
+            hint="a freeze entry is named after its post's file: one name, not a path",
+        )
     return confine(root, name, "the freeze entry", hint=REWRITE_HINT)
+
 
 class SecretInEntry(Exception):
     """A new freeze entry still holds a secret; it was not written."""
@@ -153,8 +157,11 @@ def _read_notebook(name: str, folder: Path) -> Any:
         if any(not isinstance(c.get("source"), str) or "cell_type" not in c for c in cells):
             raise ValueError("a cell has no cell_type or source")
         refs = [
-            ref for cell in cells if cell.cell_type == "code"
-            for output in cell.get("outputs", []) for value in (output.get("data") or {}).values()
+            ref
+            for cell in cells
+            if cell.cell_type == "code"
+            for output in cell.get("outputs", [])
+            for value in (output.get("data") or {}).values()
             if (ref := file_ref(value)) is not None
         ]
     except Exception as exc:  # truncated JSON, wrong shapes, bad encoding: nbformat raises many kinds
@@ -316,4 +323,3 @@ def _cells_with(nb: Any, findings: list[SecretFinding], secrets: Mapping[str, st
         if refs & files or (NOTEBOOK_FILE in files and redactor.json_secrets(cell)):
             cells.append(index)
     return cells
-

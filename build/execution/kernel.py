@@ -150,9 +150,8 @@ del _execblog_startup
 
 
 def _startup_source() -> str:
-    return (
-        STARTUP_SOURCE.replace("PROVENANCE_MIMETYPE_VALUE", repr(PROVENANCE_MIMETYPE))
-        .replace("FONT_FAMILY_VALUE", repr(FONT_FAMILY))
+    return STARTUP_SOURCE.replace("PROVENANCE_MIMETYPE_VALUE", repr(PROVENANCE_MIMETYPE)).replace(
+        "FONT_FAMILY_VALUE", repr(FONT_FAMILY)
     )
 
 
@@ -183,9 +182,7 @@ def kernel_json(python: str, name: str = KERNEL_NAME) -> dict:
     }
 
 
-def install_kernelspec(
-    prefix: str | Path | None = None, name: str = KERNEL_NAME, python: str | None = None
-) -> Path:
+def install_kernelspec(prefix: str | Path | None = None, name: str = KERNEL_NAME, python: str | None = None) -> Path:
     """Write (or refresh) the kernelspec; returns its folder. Files are only
     rewritten when their content changes, each atomically."""
     folder = kernelspec_dir(prefix, name)

@@ -74,9 +74,7 @@ def _json_default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> str:
     """Stable JSON text: sorted keys, no insignificant whitespace, UTF-8 kept."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
-    )
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default)
 
 
 def digest_bytes(data: bytes) -> str:
@@ -168,8 +166,7 @@ def parse_assignments(items: str | Iterable[str]) -> dict[str, Any]:
         key = key.strip()
         if not sep or not key.isidentifier():
             raise ValueError(
-                f"parameter {word!r} is not of the form name=value "
-                "(e.g. P='steps=20 device=cpu' or -p steps=20)"
+                f"parameter {word!r} is not of the form name=value (e.g. P='steps=20 device=cpu' or -p steps=20)"
             )
         result[key] = parse_value(raw)
     return result
@@ -215,8 +212,7 @@ def parameters_to_inject(defaults: Mapping[str, Any], resolved: Mapping[str, Any
     return {
         name: value
         for name, value in resolved.items()
-        if not isinstance(value, DefaultExpression)
-        and (name not in defaults or not _same(defaults[name], value))
+        if not isinstance(value, DefaultExpression) and (name not in defaults or not _same(defaults[name], value))
     }
 
 

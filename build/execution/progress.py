@@ -63,8 +63,12 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, enabled: bool = True):
         self.stream = stream or sys.stderr
         self.enabled = enabled
-        self.tty = (enabled and hasattr(self.stream, "isatty") and self.stream.isatty()
-                    and os.environ.get("CI", "").lower() != "true")
+        self.tty = (
+            enabled
+            and hasattr(self.stream, "isatty")
+            and self.stream.isatty()
+            and os.environ.get("CI", "").lower() != "true"
+        )
         self._counted = 0.0
         self._lock = threading.Lock()
         self._running: dict[str, dict[str, Any]] = {}

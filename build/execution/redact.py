@@ -54,9 +54,9 @@ import re
 import struct
 import zlib
 from bisect import bisect_right
-from functools import lru_cache
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
@@ -86,13 +86,21 @@ _TOKEN_RE = [(kind, re.compile(p)) for kind, p in TOKEN_PATTERNS]
 # when one of its literals occurs (a fast substring test), which keeps the
 # final scan of a thousand-page site well under a second.
 _ANCHORS: tuple[tuple[bytes, ...], ...] = (
-    (b"hf_",), (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"), (b"github_pat_",), (b"sk-",), (b"AKIA", b"ASIA"),
-    (b"xox",), (b"AIza",),
+    (b"hf_",),
+    (b"ghp_", b"gho_", b"ghu_", b"ghs_", b"ghr_"),
+    (b"github_pat_",),
+    (b"sk-",),
+    (b"AKIA", b"ASIA"),
+    (b"xox",),
+    (b"AIza",),
 )
-_TOKEN_RE_BYTES = [(kind, re.compile(p.encode()), anchors)
-                   for (kind, p), anchors in zip(TOKEN_PATTERNS, _ANCHORS, strict=True)]
-_TOKEN_RE_TEXT = [(kind, pattern, tuple(a.decode() for a in anchors))
-                  for (kind, pattern), anchors in zip(_TOKEN_RE, _ANCHORS, strict=True)]
+_TOKEN_RE_BYTES = [
+    (kind, re.compile(p.encode()), anchors) for (kind, p), anchors in zip(TOKEN_PATTERNS, _ANCHORS, strict=True)
+]
+_TOKEN_RE_TEXT = [
+    (kind, pattern, tuple(a.decode() for a in anchors))
+    for (kind, pattern), anchors in zip(_TOKEN_RE, _ANCHORS, strict=True)
+]
 
 # Notebook keys whose string values are base64 image data: redacted as images.
 _BINARY_MIMETYPES = TABLE.redacted_as("binary-image")
@@ -134,7 +142,7 @@ def encoded_forms(value: str) -> set[str]:
     for offset in range(3):
         encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii")
         whole = (offset + len(raw)) // 3 * 4  # later characters depend on what follows
-        fragment = encoded[_B64_SKIP[offset]:whole]
+        fragment = encoded[_B64_SKIP[offset] : whole]
         forms |= {fragment, fragment.translate(_URLSAFE)}
     forms |= {raw.hex(), raw.hex().upper()}
     quoted = quote(value, safe="")
@@ -145,8 +153,14 @@ def encoded_forms(value: str) -> set[str]:
 def secret_forms(value: str) -> set[bytes]:
     """Every byte string that spells `value` in a file: as is, JSON- and
     HTML-escaped, UTF-16, and its `encoded_forms`."""
-    texts = {value, json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1],
-             html.escape(value), html.escape(value, quote=False), *encoded_forms(value)}
+    texts = {
+        value,
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        html.escape(value),
+        html.escape(value, quote=False),
+        *encoded_forms(value),
+    }
     forms = {t.encode("utf-8") for t in texts if t}
     forms |= {value.encode("utf-16-le"), value.encode("utf-16-be")}
     return forms
@@ -270,7 +284,7 @@ def _apply(chunks: list[str], edits: list[tuple[int, int, str]]) -> list[str]:
         for start, end, rep in merged:
             if end <= offset or start >= stop:
                 continue
-            parts.append(joined[pos:max(start, offset)])
+            parts.append(joined[pos : max(start, offset)])
             if start >= offset:
                 parts.append(rep)
             pos = min(end, stop)
@@ -293,9 +307,7 @@ class UnredactableSecret(Exception):
 class Redactor:
     """Replaces secrets in text and in notebook-shaped JSON."""
 
-    def __init__(
-        self, secrets: Mapping[str, str] | None = None, home: str | None = None, *, patterns: bool = True
-    ):
+    def __init__(self, secrets: Mapping[str, str] | None = None, home: str | None = None, *, patterns: bool = True):
         self.secrets = dict(secrets or {})  # name -> value
         self.home = home
         self.patterns = patterns
@@ -331,8 +343,10 @@ class Redactor:
         """Redact consecutive pieces of one text (stream chunks, lines) as the
         text they make together; each piece keeps its place."""
         for view in ("raw", "normalised", "loose"):
-            edits = [(start, end, MARKER.format(what) if what else "")
-                     for start, end, what in self._spans(chunks, view, markup)]
+            edits = [
+                (start, end, MARKER.format(what) if what else "")
+                for start, end, what in self._spans(chunks, view, markup)
+            ]
             if edits:
                 chunks = _apply(chunks, edits)
         if self._home_re is not None:
@@ -344,8 +358,9 @@ class Redactor:
         positions of the joined chunks; a secret split by what the view
         removes gives one span per piece, the name on the first."""
         joined = "".join(chunks)
-        if not self._matches(joined if view == "raw" else normalise(joined, markup=markup, loose=view == "loose"),
-                             view):
+        if not self._matches(
+            joined if view == "raw" else normalise(joined, markup=markup, loose=view == "loose"), view
+        ):
             return []  # the usual case, decided without mapping positions
         levels: list[list[_Piece]] = []
         text = joined
@@ -365,8 +380,12 @@ class Redactor:
         regex, names = self._loose if view == "loose" else self._exact
         found = [(m.start(), m.end(), names[m.group()]) for m in regex.finditer(text)] if regex else []
         if self.patterns and view != "loose":
-            found += [(m.start(), m.end(), kind) for kind, pattern, anchors in _TOKEN_RE_TEXT
-                      if any(a in text for a in anchors) for m in pattern.finditer(text)]
+            found += [
+                (m.start(), m.end(), kind)
+                for kind, pattern, anchors in _TOKEN_RE_TEXT
+                if any(a in text for a in anchors)
+                for m in pattern.finditer(text)
+            ]
         return found
 
     def found_in(self, value: str, *, markup: bool = False) -> list[str]:
@@ -376,9 +395,11 @@ class Redactor:
     def _found(self, chunks: list[str], markup: bool) -> list[str]:
         joined = "".join(chunks)
         normalised = normalise(joined, markup=markup)
-        found = [what for text, view in ((joined, "raw"), (normalised, "normalised"),
-                                         (_SPACE_RE.sub("", normalised), "loose"))
-                 for _s, _e, what in self._matches(text, view)]
+        found = [
+            what
+            for text, view in ((joined, "raw"), (normalised, "normalised"), (_SPACE_RE.sub("", normalised), "loose"))
+            for _s, _e, what in self._matches(text, view)
+        ]
         return list(dict.fromkeys(found))
 
     # -- notebooks -----------------------------------------------------------------------------------
@@ -545,9 +566,9 @@ def _png_blocks(data: bytes) -> list[_Block]:
     blocks = []
     pos = len(_PNG_SIGNATURE)
     while pos + 8 <= len(data):
-        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         end = pos + 12 + length
-        body = data[pos + 8:pos + 8 + length]
+        body = data[pos + 8 : pos + 8 + length]
         texts: list[bytes] = []
         unreadable = False
         keyword, _, rest = body.partition(b"\0")
@@ -564,8 +585,17 @@ def _png_blocks(data: bytes) -> list[_Block]:
             texts = [keyword, language, translated, text]
         decoded = tuple(t.decode("utf-8", errors="replace") for t in texts if t)
         # An ancillary chunk (lower-case first letter) can go; IHDR, PLTE, IDAT, IEND cannot.
-        blocks.append(_Block(pos, end, f"PNG {kind.decode('latin-1')} chunk", body, decoded,
-                             droppable=bool(kind[0] & 0x20), unreadable=unreadable))
+        blocks.append(
+            _Block(
+                pos,
+                end,
+                f"PNG {kind.decode('latin-1')} chunk",
+                body,
+                decoded,
+                droppable=bool(kind[0] & 0x20),
+                unreadable=unreadable,
+            )
+        )
         pos = end
         if kind == b"IEND":
             break
@@ -583,9 +613,9 @@ def _jpeg_blocks(data: bytes) -> list[_Block]:
         if marker in (0x01, *range(0xD0, 0xDA)):  # no length
             pos += 2
             continue
-        length = struct.unpack(">H", data[pos + 2:pos + 4])[0]
+        length = struct.unpack(">H", data[pos + 2 : pos + 4])[0]
         end = pos + 2 + length
-        body = data[pos + 4:end]
+        body = data[pos + 4 : end]
         if 0xE0 <= marker <= 0xEF or marker == 0xFE:  # APPn (EXIF, XMP, ICC...) and comments
             label = "JPEG comment" if marker == 0xFE else f"JPEG APP{marker - 0xE0} segment"
             blocks.append(_Block(pos, end, label, body, (body.decode("utf-8", errors="replace"),)))
@@ -599,9 +629,9 @@ def _webp_blocks(data: bytes) -> list[_Block]:
     blocks = []
     pos = 12
     while pos + 8 <= len(data):
-        kind, length = struct.unpack("<4sI", data[pos:pos + 8])
+        kind, length = struct.unpack("<4sI", data[pos : pos + 8])
         end = pos + 8 + length + (length & 1)
-        body = data[pos + 8:pos + 8 + length]
+        body = data[pos + 8 : pos + 8 + length]
         droppable = kind not in (b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF")
         text = (body.decode("utf-8", errors="replace"),) if droppable else ()
         blocks.append(_Block(pos, end, f"WebP {kind.decode('latin-1').strip()} chunk", body, text, droppable))
@@ -613,7 +643,7 @@ def _without_blocks(data: bytes, drop: list[_Block]) -> bytes:
     out = bytearray()
     pos = 0
     for block in sorted(drop, key=lambda b: b.start):
-        out += data[pos:block.start]
+        out += data[pos : block.start]
         pos = block.end
     out += data[pos:]
     if data[:4] == b"RIFF":  # WebP: the file size, and VP8X's flags for what is gone
@@ -650,8 +680,10 @@ def scan_for_secrets(
             data = file.read_bytes()
         except OSError:
             continue
-        found = [SecretFinding(file, data.count(b"\n", 0, offset) + 1, what)
-                 for offset, what in redactor._bytes_secrets(data)]
+        found = [
+            SecretFinding(file, data.count(b"\n", 0, offset) + 1, what)
+            for offset, what in redactor._bytes_secrets(data)
+        ]
         if not found:
             found = [SecretFinding(file, None, what) for what in _document_secrets(redactor, file.suffix, data)]
         findings += found
@@ -685,8 +717,7 @@ def _json_secrets(redactor: Redactor, value: Any) -> list[str]:
         return [exc.what]
     if redacted == value:
         return []
-    before, after = (re.findall(r"\[REDACTED:([^\]]+)\]", json.dumps(v, ensure_ascii=False))
-                     for v in (value, redacted))
+    before, after = (re.findall(r"\[REDACTED:([^\]]+)\]", json.dumps(v, ensure_ascii=False)) for v in (value, redacted))
     added = list(after)
     for name in before:
         if name in added:

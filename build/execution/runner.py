@@ -30,8 +30,8 @@ import asyncio
 import atexit
 import contextlib
 import copy
-import json
 import ctypes
+import json
 import logging
 import math
 import os
@@ -41,22 +41,21 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
-from execblog.execution.progress import Progress
+from execblog.errors import printable
 from execblog.execution.freeze import FreezeStore
 from execblog.execution.kernel import PROVENANCE_MIMETYPE
-from execblog.records import SourcePost
+from execblog.execution.progress import Progress
 from execblog.execution.redact import Redactor, UnredactableSecret
-from execblog.errors import printable
 from execblog.notebook import tags
+from execblog.records import SourcePost
 
 if TYPE_CHECKING:
     from execblog.execution.warm import WarmPool
@@ -67,7 +66,16 @@ PAPERMILL_ERROR_TAG = tags.PAPERMILL_ERROR
 _GLYPH_RE = re.compile(r"Glyph \d+ .*?missing from (?:current )?font", re.S)
 
 FailureKind = Literal[
-    "error", "cell-timeout", "post-timeout", "kernel-died", "kernel-start", "glyph", "inputs", "read", "secret", "freeze"
+    "error",
+    "cell-timeout",
+    "post-timeout",
+    "kernel-died",
+    "kernel-start",
+    "glyph",
+    "inputs",
+    "read",
+    "secret",
+    "freeze",
 ]
 _KIND_TITLES = {
     "error": "the cell raised an error",
@@ -267,8 +275,9 @@ class KernelProcess:
     """One kernel for one post. Created and used in one worker thread (its
     asyncio loop is the one nbclient uses there)."""
 
-    def __init__(self, request: RunRequest, options: RunnerOptions, loop: asyncio.AbstractEventLoop,
-                 tag: str | None = None):
+    def __init__(
+        self, request: RunRequest, options: RunnerOptions, loop: asyncio.AbstractEventLoop, tag: str | None = None
+    ):
         from jupyter_client.manager import AsyncKernelManager
 
         self.loop = loop
@@ -357,8 +366,7 @@ class KernelProcess:
             self._log.flush()
             text = self.log_path.read_text(encoding="utf-8", errors="replace")
             keep = [
-                line for line in text.splitlines()
-                if line.strip() and "running over TCP without encryption" not in line
+                line for line in text.splitlines() if line.strip() and "running over TCP without encryption" not in line
             ]
             return "\n".join(keep[-lines:])
         return ""
@@ -581,9 +589,7 @@ class Runner:
         cell_seconds: dict[int, float] = {}
         if executed is not None:
             # Papermill inserts marker cells before raising; without them indices match `numbers`.
-            executed.cells = [
-                c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])
-            ]
+            executed.cells = [c for c in executed.cells if PAPERMILL_ERROR_TAG not in c.metadata.get("tags", [])]
             for index, ran in kernel.ran_ahead.items():  # as if run here: no trace of the skip
                 cell = executed.cells[index]
                 if ran.before:
@@ -602,8 +608,13 @@ class Runner:
                 executed = self.redactor.notebook(executed)
             except UnredactableSecret as exc:  # nothing of this run may be kept
                 cell = executed.cells[exc.cell] if exc.cell is not None else None
-                failure = self._failure(request, "secret", str(exc), fix=SECRET_FIX,
-                                        **self._cell_fields(request, cell, numbers.get(exc.cell)))
+                failure = self._failure(
+                    request,
+                    "secret",
+                    str(exc),
+                    fix=SECRET_FIX,
+                    **self._cell_fields(request, cell, numbers.get(exc.cell)),
+                )
                 executed = None
             if executed is not None:
                 if failure is None:
@@ -681,7 +692,9 @@ class Runner:
             if line is not None and fields.get("line"):
                 fields["line"] += line
             return self._failure(
-                request, "error", text,
+                request,
+                "error",
+                text,
                 fix="correct the cell, or tag it `raises-exception` (or set `allow_errors: true`) "
                 "if the error is meant to be shown",
                 **fields,
@@ -694,7 +707,9 @@ class Runner:
                 match = _GLYPH_RE.search(_output_text(output))
                 if match:
                     return self._failure(
-                        request, "glyph", match.group(0),
+                        request,
+                        "glyph",
+                        match.group(0),
                         fix="keep the kernel's font setup (font.family IPAexGothic, DejaVu Sans); "
                         "if you set a font yourself, pick one that has these characters",
                         **self._cell_fields(request, cell, numbers.get(index)),
@@ -730,8 +745,9 @@ def parameterized(notebook: Any, inject: dict[str, Any], kernel_name: str) -> An
 
     nb = copy.deepcopy(notebook)
     # what papermill.iorw.load_notebook_node adds before it parameterizes
-    nb.metadata.setdefault("papermill", {"default_parameters": {}, "parameters": {}, "environment_variables": {},
-                                         "version": __version__})
+    nb.metadata.setdefault(
+        "papermill", {"default_parameters": {}, "parameters": {}, "environment_variables": {}, "version": __version__}
+    )
     for cell in nb.cells:
         cell.metadata.setdefault("tags", [])
         cell.metadata.setdefault("papermill", {})
@@ -853,4 +869,4 @@ def relative(path: Path, root: Path) -> str:
 
 
 def now_iso() -> str:
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")

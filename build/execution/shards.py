@@ -17,14 +17,14 @@ then swapped in, all or none (FreezeStore.install_copies).
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from execblog.errors import BuildError
 from execblog.execution.freeze import META_FILE, NOTEBOOK_FILE, FreezeStore, entry_folder
-from execblog.notebook.files import FILE_MIMETYPES, ref_file
 from execblog.execution.redact import scan_for_secrets
 from execblog.fsutil import inside
+from execblog.notebook.files import FILE_MIMETYPES, ref_file
 
 DEFAULT_SECONDS = 60.0  # a post never run yet is assumed to take this long
 
@@ -71,8 +71,11 @@ def shard_folders(source: Path) -> list[Path]:
 
 
 def _entries(root: Path) -> dict[str, Path]:
-    return {child.name: child for child in sorted(root.iterdir())
-            if child.is_dir() and not child.is_symlink() and _is_entry(child)}
+    return {
+        child.name: child
+        for child in sorted(root.iterdir())
+        if child.is_dir() and not child.is_symlink() and _is_entry(child)
+    }
 
 
 def _meta(entry: Path) -> dict:
@@ -116,14 +119,20 @@ def merge_freezes(sources: list[Path], freeze_dir: Path, secrets: Mapping[str, s
                 continue  # this shard's unchanged copy of the checked-out entry
             key = meta.get("key")
             if name in incoming and incoming[name][1] != key:
-                raise BuildError(f"two shards executed `{name}` with different results", entry,
-                                 hint="make sure every shard job runs the same commit and SHARD=i/n total")
+                raise BuildError(
+                    f"two shards executed `{name}` with different results",
+                    entry,
+                    hint="make sure every shard job runs the same commit and SHARD=i/n total",
+                )
             incoming.setdefault(name, (entry, key))
     for name, (entry, _key) in sorted(incoming.items()):
         findings = scan_for_secrets([entry], secrets or {})
         if findings:
-            raise BuildError(f"the shard entry `{name}` holds a secret: {findings[0]}", entry,
-                             hint="nothing was merged; run the post again after removing the secret from its outputs")
+            raise BuildError(
+                f"the shard entry `{name}` holds a secret: {findings[0]}",
+                entry,
+                hint="nothing was merged; run the post again after removing the secret from its outputs",
+            )
     store = FreezeStore(freeze_dir, freeze_dir.parent / ".execblog" / "failed")
     store.install_copies({name: entry for name, (entry, _key) in sorted(incoming.items())})
     return sorted(incoming)

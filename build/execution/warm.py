@@ -129,8 +129,12 @@ def setup_of(nb: Any, preload: Sequence[str] = ()) -> Setup:
             break
         lines.append(ast.get_source_segment(source, node) or "")
     imports = "\n".join(line for line in lines if line)
-    return Setup(tuple(cells[: last_import + 1]), imports, at if imports else None,
-                 "\n".join(f"import {name}" for name in preload))
+    return Setup(
+        tuple(cells[: last_import + 1]),
+        imports,
+        at if imports else None,
+        "\n".join(f"import {name}" for name in preload),
+    )
 
 
 # --- the pool -------------------------------------------------------------------------------------------

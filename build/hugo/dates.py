@@ -29,8 +29,8 @@ Pure: no I/O besides Babel's bundled CLDR data.
 from __future__ import annotations
 
 import pickle
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from functools import lru_cache
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
+from functools import cache
 from typing import Any
 
 __all__ = [
@@ -45,10 +45,22 @@ __all__ = [
     "zone_name",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 
-_LONG_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
-                "August", "September", "October", "November", "December")
+_LONG_MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _LONG_DAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 
 
@@ -80,8 +92,7 @@ def _offset_seconds(t: datetime) -> int:
 
 # --- Go's layout ------------------------------------------------------------------------
 # Layout chunks, longest first where they share a prefix (Go's nextStdChunk).
-_TZ_CHUNKS = ("-070000", "-07:00:00", "-0700", "-07:00", "-07",
-              "Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07")
+_TZ_CHUNKS = ("-070000", "-07:00:00", "-0700", "-07:00", "-07", "Z070000", "Z07:00:00", "Z0700", "Z07:00", "Z07")
 
 
 def _next_chunk(layout: str, i: int) -> tuple[str, int] | None:
@@ -179,14 +190,24 @@ def _format_chunk(t: datetime, chunk: str) -> str:
         return chunk[0] + digits
     yday = t.timetuple().tm_yday
     return {
-        "2006": f"{t.year:04d}", "06": f"{t.year % 100:02d}",
-        "1": str(t.month), "01": f"{t.month:02d}",
-        "2": str(t.day), "02": f"{t.day:02d}", "_2": f"{t.day:2d}",
-        "__2": f"{yday:3d}", "002": f"{yday:03d}",
-        "15": f"{t.hour:02d}", "3": str(hour12), "03": f"{hour12:02d}",
-        "4": str(t.minute), "04": f"{t.minute:02d}",
-        "5": str(t.second), "05": f"{t.second:02d}",
-        "PM": "PM" if t.hour >= 12 else "AM", "pm": "pm" if t.hour >= 12 else "am",
+        "2006": f"{t.year:04d}",
+        "06": f"{t.year % 100:02d}",
+        "1": str(t.month),
+        "01": f"{t.month:02d}",
+        "2": str(t.day),
+        "02": f"{t.day:02d}",
+        "_2": f"{t.day:2d}",
+        "__2": f"{yday:3d}",
+        "002": f"{yday:03d}",
+        "15": f"{t.hour:02d}",
+        "3": str(hour12),
+        "03": f"{hour12:02d}",
+        "4": str(t.minute),
+        "04": f"{t.minute:02d}",
+        "5": str(t.second),
+        "05": f"{t.second:02d}",
+        "PM": "PM" if t.hour >= 12 else "AM",
+        "pm": "pm" if t.hour >= 12 else "am",
     }[chunk]
 
 
@@ -225,7 +246,7 @@ def rfc1123z(t: date | datetime) -> str:
 
 
 # --- CLDR, read like Hugo's locale library ------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _raw_locale(name: str) -> dict[str, Any] | None:
     """One locale's own CLDR data (no inheritance, aliases left unresolved)."""
     from babel import localedata
@@ -251,7 +272,7 @@ def _parent(name: str) -> str | None:
     return name.rsplit("_", 1)[0] if "_" in name else "root"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _chain(name: str) -> tuple[dict[str, Any], ...]:
     chain: list[dict[str, Any]] = []
     current: str | None = name
@@ -310,7 +331,7 @@ def _names(chain: tuple[dict[str, Any], ...], kind: str, width: str, keys: range
     return tuple(out)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _known_locales() -> dict[str, str]:
     from babel import localedata
 
@@ -351,7 +372,7 @@ class _LocaleData:
                 self.patterns[f"{kind}_{length}"] = pattern
 
 
-@lru_cache(maxsize=None)
+@cache
 def _locale_data(locale: str) -> _LocaleData:
     return _LocaleData(resolve_locale(locale))
 
@@ -409,8 +430,15 @@ def _cldr_format(t: datetime, pattern: str, data: _LocaleData) -> str:
         if c == "y":
             out.append(f"{t.year % 100:02d}" if n == 2 else str(t.year))
         elif c == "M":
-            out.append(data.months_wide[t.month - 1] if n >= 4 else data.months_abbr[t.month - 1]
-                       if n == 3 else f"{t.month:02d}" if n == 2 else str(t.month))
+            out.append(
+                data.months_wide[t.month - 1]
+                if n >= 4
+                else data.months_abbr[t.month - 1]
+                if n == 3
+                else f"{t.month:02d}"
+                if n == 2
+                else str(t.month)
+            )
         elif c == "d":
             out.append(f"{t.day:02d}" if n >= 2 else str(t.day))
         elif c == "E":

@@ -192,6 +192,8 @@ def summarize(
         # An empty manual summary keeps its `.Truncated`; a front matter one
         # is otherwise never truncated.
         truncated = summary.truncated if summary is not None else False
-        summary = Summary(html=trim_short_html(front_matter_summary_html or ""), truncated=truncated, kind="frontmatter")
+        summary = Summary(
+            html=trim_short_html(front_matter_summary_html or ""), truncated=truncated, kind="frontmatter"
+        )
         without = content
     return SummarizedContent(content=content, summary=summary, content_without_summary=without)

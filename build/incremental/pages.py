@@ -82,8 +82,9 @@ def _shape(value: Any, out: list[str]) -> None:
     kind = type(value)
     names = _FIELDS.get(kind, ())
     if names == ():
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind)) \
-            if dataclasses.is_dataclass(kind) else None
+        names = _FIELDS[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        )
     if isinstance(value, PostView):
         out.append("\x00post:" + value.name)
     elif names is not None:

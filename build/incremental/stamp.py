@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from datetime import datetime, timezone
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +14,8 @@ from execblog import __version__
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
 from execblog.fsutil import atomic_write
-from execblog.records import BuildOptions, SourcePost, output_options
 from execblog.output.write import MANIFEST
+from execblog.records import BuildOptions, SourcePost, output_options
 
 CACHE_DIR = ".cache"
 
@@ -67,8 +67,13 @@ class InputStamp:
         except under `rewritten` (what the build itself wrote: its new freeze entries)."""
         h = hashlib.sha256(package_fingerprint().encode())
         h.update(repr([(name, _canonical(value)) for name, value in output_options(self.opts).items()]).encode())
-        roots = [self.site_dir / "site_config.yaml", self.site_dir / "posts", self.site_dir / "theme", self.site_dir / LAYOUTS_DIR,
-                 self.site_dir / self.config.execution.freeze_dir]
+        roots = [
+            self.site_dir / "site_config.yaml",
+            self.site_dir / "posts",
+            self.site_dir / "theme",
+            self.site_dir / LAYOUTS_DIR,
+            self.site_dir / self.config.execution.freeze_dir,
+        ]
         roots += [self.site_dir / p for p in extra_inputs]
         roots += _model_cache_files()
         fresh_roots = [*rewritten, *(self.site_dir / p for p in extra_inputs if p not in self.extra_inputs)]
@@ -97,7 +102,7 @@ class InputStamp:
         if self.opts.force or not (out_dir / MANIFEST).is_file() or not self.saved:
             return False
         valid_until = self.saved.get("valid_until")
-        if valid_until and datetime.now(timezone.utc).timestamp() >= valid_until:
+        if valid_until and datetime.now(UTC).timestamp() >= valid_until:
             return False  # a future-dated post has become due
         return self.saved.get("digest") == self.digest
 
@@ -106,8 +111,14 @@ class InputStamp:
         next future-dated post becomes due (the build is stale from then on);
         `rewritten`: the freeze entries this build wrote, taken as they are now,
         so a publish after one that executed is a no-op."""
-        extra = sorted({str(path.relative_to(self.site_dir)) for p in posts for path in _declared_inputs(p)
-                        if path.is_relative_to(self.site_dir)})
+        extra = sorted(
+            {
+                str(path.relative_to(self.site_dir))
+                for p in posts
+                for path in _declared_inputs(p)
+                if path.is_relative_to(self.site_dir)
+            }
+        )
         # inputs first declared in this build: fingerprint them now (else the start's)
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)

@@ -25,9 +25,10 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from execblog.models import standins
 from execblog.models.standins import Recipe
@@ -143,8 +144,9 @@ def _bundled_available(model_id: str, bundled: Mapping[str, str]) -> bool:
     return module is not None and importlib.util.find_spec(module) is not None
 
 
-def missing_models(model_ids: Iterable[str], *, bundled: Mapping[str, str] | None = None,
-                   hf_cache: str | os.PathLike | None = None) -> list[str]:
+def missing_models(
+    model_ids: Iterable[str], *, bundled: Mapping[str, str] | None = None, hf_cache: str | os.PathLike | None = None
+) -> list[str]:
     """Declared models that have no usable real copy here (bundled ones never count as missing)."""
     out = []
     for m in dict.fromkeys(model_ids):
@@ -168,8 +170,9 @@ def _hub_offline_env() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def probe_hub(model_ids: Iterable[str], *, timeout: float = PROBE_TIMEOUT, token: str | None = None,
-              endpoint: str | None = None) -> dict[str, str]:
+def probe_hub(
+    model_ids: Iterable[str], *, timeout: float = PROBE_TIMEOUT, token: str | None = None, endpoint: str | None = None
+) -> dict[str, str]:
     """Ask the hub about each id, all at once, giving up after `timeout` seconds in total.
 
     Returns id -> "ok", "gated" (exists but needs HF_TOKEN / the license accepted), "missing" or
@@ -240,13 +243,20 @@ def _view_home(cache_dir: Path, links: dict[str, Path]) -> Path | None:
     return home
 
 
-def resolve_models(model_ids: Iterable[str], profile: str = "auto",
-                   cache_dir: str | os.PathLike = DEFAULT_STANDIN_DIR, *,
-                   recipes: Mapping[str, Recipe] | None = None, bundled: Mapping[str, str] | None = None,
-                   size: str = "tiny",
-                   hf_cache: str | os.PathLike | None = None, token: str | None = None,
-                   probe_timeout: float = PROBE_TIMEOUT, endpoint: str | None = None,
-                   build: bool = True) -> ModelResolution:
+def resolve_models(
+    model_ids: Iterable[str],
+    profile: str = "auto",
+    cache_dir: str | os.PathLike = DEFAULT_STANDIN_DIR,
+    *,
+    recipes: Mapping[str, Recipe] | None = None,
+    bundled: Mapping[str, str] | None = None,
+    size: str = "tiny",
+    hf_cache: str | os.PathLike | None = None,
+    token: str | None = None,
+    probe_timeout: float = PROBE_TIMEOUT,
+    endpoint: str | None = None,
+    build: bool = True,
+) -> ModelResolution:
     """Decide, for one post's declared `model_ids`, what the kernel loads under `profile`.
 
     `recipes` (model id -> stand-in recipe) and `bundled` (model id -> module) are the site's;
@@ -294,9 +304,11 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
         for m in pending:
             if answers[m] == "ok":
                 continue
-            why = {"gated": "gated on the hub: set HF_TOKEN and accept its license",
-                   "missing": "not found on the hub",
-                   "unreachable": f"not cached and the hub did not answer within {probe_timeout:g} s"}[answers[m]]
+            why = {
+                "gated": "gated on the hub: set HF_TOKEN and accept its license",
+                "missing": "not found on the hub",
+                "unreachable": f"not cached and the hub did not answer within {probe_timeout:g} s",
+            }[answers[m]]
             if profile == "auto" and m in recipes:
                 stand.append(m)
                 reasons[m] = f"{why}: stand-in"
@@ -307,7 +319,8 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
             lines = "\n".join(f"  - {m}: {reasons[m]}" for m in unavailable)
             raise ModelsUnavailableError(
                 unavailable,
-                "profile gpu uses real models only, and these cannot be had:\n" + lines
+                "profile gpu uses real models only, and these cannot be had:\n"
+                + lines
                 + "\nRun `make models` with network access (and HF_TOKEN for gated models) first.",
             )
         for m in downloadable:
@@ -383,8 +396,24 @@ def resolve_models(model_ids: Iterable[str], profile: str = "auto",
 # --------------------------------------------------------------------------------------------------
 
 # Only what transformers/diffusers load; repos like SD v1-4 also hold multi-GB .ckpt and Flax/TF copies.
-_SKIP = ["*.ckpt", "*.msgpack", "*.h5", "*.onnx", "*.onnx_data", "*.ot", "*.tflite", "*.pb", "*.gguf",
-         "*.mlmodel", "*.mlpackage/*", "*.png", "*.jpg", "*.jpeg", "*.gif", "*.bin.index.json.flax"]
+_SKIP = [
+    "*.ckpt",
+    "*.msgpack",
+    "*.h5",
+    "*.onnx",
+    "*.onnx_data",
+    "*.ot",
+    "*.tflite",
+    "*.pb",
+    "*.gguf",
+    "*.mlmodel",
+    "*.mlpackage/*",
+    "*.png",
+    "*.jpg",
+    "*.jpeg",
+    "*.gif",
+    "*.bin.index.json.flax",
+]
 
 
 def download_patterns(files: Iterable[str]) -> tuple[list[str] | None, list[str]]:
@@ -398,10 +427,15 @@ def download_patterns(files: Iterable[str]) -> tuple[list[str] | None, list[str]
     return None, ignore
 
 
-def download_models(model_ids: Iterable[str], token: str | None = None, *,
-                    bundled: Mapping[str, str] | None = None,
-                    hf_cache: str | os.PathLike | None = None, endpoint: str | None = None,
-                    probe_timeout: float = 10.0) -> dict[str, Path]:
+def download_models(
+    model_ids: Iterable[str],
+    token: str | None = None,
+    *,
+    bundled: Mapping[str, str] | None = None,
+    hf_cache: str | os.PathLike | None = None,
+    endpoint: str | None = None,
+    probe_timeout: float = 10.0,
+) -> dict[str, Path]:
     """Download the declared models into the Hugging Face cache; return id -> snapshot folder.
 
     Models already cached or bundled are skipped. When the hub cannot be reached (no network, or
@@ -441,14 +475,17 @@ def download_models(model_ids: Iterable[str], token: str | None = None, *,
             continue
         files = HfApi(endpoint=endpoint).list_repo_files(m, token=token or None)
         allow, ignore = download_patterns(files)
-        path = snapshot_download(m, token=token or None, cache_dir=hf_cache, endpoint=endpoint,
-                                 allow_patterns=allow, ignore_patterns=ignore)
+        path = snapshot_download(
+            m, token=token or None, cache_dir=hf_cache, endpoint=endpoint, allow_patterns=allow, ignore_patterns=ignore
+        )
         done[m] = Path(path)
     if gated or missing:
         parts = []
         if gated:
-            parts.append("gated (set HF_TOKEN to a token whose account accepted the model's license on "
-                         "huggingface.co): " + ", ".join(gated))
+            parts.append(
+                "gated (set HF_TOKEN to a token whose account accepted the model's license on "
+                "huggingface.co): " + ", ".join(gated)
+            )
         if missing:
             parts.append("not found on the hub: " + ", ".join(missing))
         raise ModelsUnavailableError(gated + missing, "some models were not downloaded: " + "; ".join(parts))

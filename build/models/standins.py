@@ -33,10 +33,11 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from execblog.fsutil import atomic_write, swap_in
 
@@ -190,8 +191,12 @@ def write_gpt2_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["gpt2"]
     return len(vocab)
 
 
-_CLIP_SPECIAL = {"bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>",
-                 "pad_token": "<|endoftext|>"}
+_CLIP_SPECIAL = {
+    "bos_token": "<|startoftext|>",
+    "eos_token": "<|endoftext|>",
+    "unk_token": "<|endoftext|>",
+    "pad_token": "<|endoftext|>",
+}
 
 
 def write_clip_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["clip"], text: str | None = None) -> int:
@@ -204,8 +209,14 @@ def write_clip_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["clip"]
     _write_json(
         folder / "tokenizer_config.json",
         # model_max_length=77 is what the pipeline pads prompts to; without it prompts pad to 1e30.
-        {"tokenizer_class": "CLIPTokenizer", "model_max_length": 77, "do_lower_case": True,
-         "add_prefix_space": False, "errors": "replace", **_CLIP_SPECIAL},
+        {
+            "tokenizer_class": "CLIPTokenizer",
+            "model_max_length": 77,
+            "do_lower_case": True,
+            "add_prefix_space": False,
+            "errors": "replace",
+            **_CLIP_SPECIAL,
+        },
     )
     return len(vocab)
 
@@ -213,8 +224,15 @@ def write_clip_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["clip"]
 # rinna's sentencepiece layout. T5Tokenizer (transformers 5) hard-codes <unk> at id 2, so it sits there.
 _SPM_IDS = {"pad": (0, "[PAD]"), "eos": (1, "</s>"), "unk": (2, "<unk>"), "bos": (3, "<s>")}
 _SPM_USER = ["[CLS]", "[SEP]", "[MASK]"]
-_RINNA_SPECIAL = {"bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "[PAD]",
-                  "cls_token": "[CLS]", "sep_token": "[SEP]", "mask_token": "[MASK]"}
+_RINNA_SPECIAL = {
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "unk_token": "<unk>",
+    "pad_token": "[PAD]",
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "mask_token": "[MASK]",
+}
 
 
 def train_sentencepiece(text: str, vocab_size: int = TOKENIZER_VOCAB["sentencepiece"]) -> bytes:
@@ -244,8 +262,9 @@ def train_sentencepiece(text: str, vocab_size: int = TOKENIZER_VOCAB["sentencepi
     return buf.getvalue()
 
 
-def write_sentencepiece_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCAB["sentencepiece"],
-                                  text: str | None = None) -> int:
+def write_sentencepiece_tokenizer(
+    folder: Path, vocab_size: int = TOKENIZER_VOCAB["sentencepiece"], text: str | None = None
+) -> int:
     """rinna's T5Tokenizer files: spiece.model + configs, no tokenizer.json (as in the real repos).
 
     Trained on `text` (default: the built-in Japanese and English corpora)."""
@@ -259,8 +278,13 @@ def write_sentencepiece_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCA
     _write_json(
         folder / "tokenizer_config.json",
         # extra_ids=0: rinna has no T5 sentinel tokens (T5Tokenizer would add 100 otherwise).
-        {"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "additional_special_tokens": [],
-         "do_lower_case": True, **_RINNA_SPECIAL},
+        {
+            "tokenizer_class": "T5Tokenizer",
+            "extra_ids": 0,
+            "additional_special_tokens": [],
+            "do_lower_case": True,
+            **_RINNA_SPECIAL,
+        },
     )
     return spm.SentencePieceProcessor(model_proto=model).get_piece_size()
 
@@ -273,56 +297,138 @@ def write_sentencepiece_tokenizer(folder: Path, vocab_size: int = TOKENIZER_VOCA
 def _gpt2_config(size: str, vocab_size: int, *, bos: int, eos: int, real: dict[str, Any]) -> dict[str, Any]:
     if size == "real":
         return {**real, "bos_token_id": bos, "eos_token_id": eos}
-    return {"vocab_size": vocab_size, "n_positions": 256, "n_embd": 64, "n_layer": 2, "n_head": 4,
-            "bos_token_id": bos, "eos_token_id": eos}
+    return {
+        "vocab_size": vocab_size,
+        "n_positions": 256,
+        "n_embd": 64,
+        "n_layer": 2,
+        "n_head": 4,
+        "bos_token_id": bos,
+        "eos_token_id": eos,
+    }
 
 
 def _sd_configs(size: str, text_vocab: int, *, bos: int, eos: int, pad: int, real_vocab: int) -> dict[str, Any]:
     """Configs of every SD v1 component. `real` copies SD v1's published architecture."""
-    scheduler = {"_class_name": "PNDMScheduler", "beta_start": 0.00085, "beta_end": 0.012,
-                 "beta_schedule": "scaled_linear", "num_train_timesteps": 1000, "set_alpha_to_one": False,
-                 "skip_prk_steps": True, "steps_offset": 1}
+    scheduler = {
+        "_class_name": "PNDMScheduler",
+        "beta_start": 0.00085,
+        "beta_end": 0.012,
+        "beta_schedule": "scaled_linear",
+        "num_train_timesteps": 1000,
+        "set_alpha_to_one": False,
+        "skip_prk_steps": True,
+        "steps_offset": 1,
+    }
     ids = {"bos_token_id": bos, "eos_token_id": eos, "pad_token_id": pad}
     if size == "real":
-        text = {"vocab_size": real_vocab, "hidden_size": 768, "intermediate_size": 3072, "num_attention_heads": 12,
-                "num_hidden_layers": 12, "max_position_embeddings": 77, "projection_dim": 768,
-                "hidden_act": "quick_gelu", **ids}
-        unet = {"sample_size": 64, "in_channels": 4, "out_channels": 4, "layers_per_block": 2,
-                "block_out_channels": [320, 640, 1280, 1280],
-                "down_block_types": ["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
-                "up_block_types": ["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
-                "cross_attention_dim": 768, "attention_head_dim": 8}
-        vae = {"sample_size": 512, "in_channels": 3, "out_channels": 3, "latent_channels": 4, "layers_per_block": 2,
-               "block_out_channels": [128, 256, 512, 512], "down_block_types": ["DownEncoderBlock2D"] * 4,
-               "up_block_types": ["UpDecoderBlock2D"] * 4}
-        vision = {"hidden_size": 1024, "intermediate_size": 4096, "num_attention_heads": 16,
-                  "num_hidden_layers": 24, "image_size": 224, "patch_size": 14}
-        safety = {"projection_dim": 768, "vision_config": vision,
-                  "text_config": text}
+        text = {
+            "vocab_size": real_vocab,
+            "hidden_size": 768,
+            "intermediate_size": 3072,
+            "num_attention_heads": 12,
+            "num_hidden_layers": 12,
+            "max_position_embeddings": 77,
+            "projection_dim": 768,
+            "hidden_act": "quick_gelu",
+            **ids,
+        }
+        unet = {
+            "sample_size": 64,
+            "in_channels": 4,
+            "out_channels": 4,
+            "layers_per_block": 2,
+            "block_out_channels": [320, 640, 1280, 1280],
+            "down_block_types": ["CrossAttnDownBlock2D"] * 3 + ["DownBlock2D"],
+            "up_block_types": ["UpBlock2D"] + ["CrossAttnUpBlock2D"] * 3,
+            "cross_attention_dim": 768,
+            "attention_head_dim": 8,
+        }
+        vae = {
+            "sample_size": 512,
+            "in_channels": 3,
+            "out_channels": 3,
+            "latent_channels": 4,
+            "layers_per_block": 2,
+            "block_out_channels": [128, 256, 512, 512],
+            "down_block_types": ["DownEncoderBlock2D"] * 4,
+            "up_block_types": ["UpDecoderBlock2D"] * 4,
+        }
+        vision = {
+            "hidden_size": 1024,
+            "intermediate_size": 4096,
+            "num_attention_heads": 16,
+            "num_hidden_layers": 24,
+            "image_size": 224,
+            "patch_size": 14,
+        }
+        safety = {"projection_dim": 768, "vision_config": vision, "text_config": text}
         crop = 224
     else:
-        text = {"vocab_size": text_vocab, "hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4,
-                "num_hidden_layers": 2, "max_position_embeddings": 77, "projection_dim": 32,
-                "hidden_act": "quick_gelu", **ids}
+        text = {
+            "vocab_size": text_vocab,
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_attention_heads": 4,
+            "num_hidden_layers": 2,
+            "max_position_embeddings": 77,
+            "projection_dim": 32,
+            "hidden_act": "quick_gelu",
+            **ids,
+        }
         # Four VAE blocks keep SD's 8x latent scale; sample_size 16 makes the default image 128 px.
-        unet = {"sample_size": 16, "in_channels": 4, "out_channels": 4, "layers_per_block": 1,
-                "block_out_channels": [32, 64], "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
-                "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"], "cross_attention_dim": 32,
-                "attention_head_dim": 8, "norm_num_groups": 32}
-        vae = {"sample_size": 128, "in_channels": 3, "out_channels": 3, "latent_channels": 4, "layers_per_block": 1,
-               "block_out_channels": [32, 32, 32, 32], "down_block_types": ["DownEncoderBlock2D"] * 4,
-               "up_block_types": ["UpDecoderBlock2D"] * 4, "norm_num_groups": 32}
-        vision = {"hidden_size": 32, "intermediate_size": 64, "num_attention_heads": 4, "num_hidden_layers": 2,
-                  "image_size": 224, "patch_size": 32}
-        safety = {"projection_dim": 32, "vision_config": vision,
-                  "text_config": text}
+        unet = {
+            "sample_size": 16,
+            "in_channels": 4,
+            "out_channels": 4,
+            "layers_per_block": 1,
+            "block_out_channels": [32, 64],
+            "down_block_types": ["DownBlock2D", "CrossAttnDownBlock2D"],
+            "up_block_types": ["CrossAttnUpBlock2D", "UpBlock2D"],
+            "cross_attention_dim": 32,
+            "attention_head_dim": 8,
+            "norm_num_groups": 32,
+        }
+        vae = {
+            "sample_size": 128,
+            "in_channels": 3,
+            "out_channels": 3,
+            "latent_channels": 4,
+            "layers_per_block": 1,
+            "block_out_channels": [32, 32, 32, 32],
+            "down_block_types": ["DownEncoderBlock2D"] * 4,
+            "up_block_types": ["UpDecoderBlock2D"] * 4,
+            "norm_num_groups": 32,
+        }
+        vision = {
+            "hidden_size": 32,
+            "intermediate_size": 64,
+            "num_attention_heads": 4,
+            "num_hidden_layers": 2,
+            "image_size": 224,
+            "patch_size": 32,
+        }
+        safety = {"projection_dim": 32, "vision_config": vision, "text_config": text}
         crop = 224
-    feature_extractor = {"crop_size": {"height": crop, "width": crop}, "size": {"shortest_edge": crop},
-                         "do_center_crop": True, "do_normalize": True, "do_resize": True, "do_convert_rgb": True,
-                         "image_mean": [0.48145466, 0.4578275, 0.40821073],
-                         "image_std": [0.26862954, 0.26130258, 0.27577711], "resample": 3}
-    return {"text_encoder": text, "unet": unet, "vae": vae, "safety_checker": safety,
-            "scheduler": scheduler, "feature_extractor": feature_extractor}
+    feature_extractor = {
+        "crop_size": {"height": crop, "width": crop},
+        "size": {"shortest_edge": crop},
+        "do_center_crop": True,
+        "do_normalize": True,
+        "do_resize": True,
+        "do_convert_rgb": True,
+        "image_mean": [0.48145466, 0.4578275, 0.40821073],
+        "image_std": [0.26862954, 0.26130258, 0.27577711],
+        "resample": 3,
+    }
+    return {
+        "text_encoder": text,
+        "unet": unet,
+        "vae": vae,
+        "safety_checker": safety,
+        "scheduler": scheduler,
+        "feature_extractor": feature_extractor,
+    }
 
 
 # --------------------------------------------------------------------------------------------------
@@ -332,8 +438,11 @@ def _sd_configs(size: str, text_vocab: int, *, bos: int, eos: int, pad: int, rea
 
 def write_tokenizer(r: Recipe, folder: Path) -> int:
     """Write the recipe's tokenizer files into `folder`, trained on its corpus; return the vocabulary size."""
-    writer = {"gpt2": write_gpt2_tokenizer, "clip": write_clip_tokenizer,
-              "sentencepiece": write_sentencepiece_tokenizer}[r.tokenizer]
+    writer = {
+        "gpt2": write_gpt2_tokenizer,
+        "clip": write_clip_tokenizer,
+        "sentencepiece": write_sentencepiece_tokenizer,
+    }[r.tokenizer]
     return writer(folder, r.vocab_size, corpus_text(r))
 
 
@@ -350,8 +459,7 @@ def _build_gpt2(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
     torch.manual_seed(seed)
     model = GPT2LMHeadModel(GPT2Config(**cfg)).eval()
     model.save_pretrained(out)
-    return {"config": cfg, "tokenizer_vocab": n_vocab,
-            "parameters": sum(p.numel() for p in model.parameters())}
+    return {"config": cfg, "tokenizer_vocab": n_vocab, "parameters": sum(p.numel() for p in model.parameters())}
 
 
 def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
@@ -384,8 +492,13 @@ def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
     ).eval()
     sched = {k: v for k, v in cfg["scheduler"].items() if not k.startswith("_")}
     pipe = StableDiffusionPipeline(
-        vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet, scheduler=PNDMScheduler(**sched),
-        safety_checker=safety, feature_extractor=CLIPImageProcessor(**cfg["feature_extractor"]),
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=PNDMScheduler(**sched),
+        safety_checker=safety,
+        feature_extractor=CLIPImageProcessor(**cfg["feature_extractor"]),
         requires_safety_checker=True,
     )
     pipe.save_pretrained(out, safe_serialization=True)
@@ -404,15 +517,27 @@ def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
 
 
 _GPT2_FILES = ("config.json", "model.safetensors")
-_SD_FILES = ("model_index.json", "scheduler/scheduler_config.json", "feature_extractor/preprocessor_config.json",
-             "text_encoder/config.json", "text_encoder/model.safetensors",
-             "unet/config.json", "unet/diffusion_pytorch_model.safetensors",
-             "vae/config.json", "vae/diffusion_pytorch_model.safetensors",
-             "safety_checker/config.json", "safety_checker/model.safetensors")
+_SD_FILES = (
+    "model_index.json",
+    "scheduler/scheduler_config.json",
+    "feature_extractor/preprocessor_config.json",
+    "text_encoder/config.json",
+    "text_encoder/model.safetensors",
+    "unet/config.json",
+    "unet/diffusion_pytorch_model.safetensors",
+    "vae/config.json",
+    "vae/diffusion_pytorch_model.safetensors",
+    "safety_checker/config.json",
+    "safety_checker/model.safetensors",
+)
 # The fp16 variant files, which `from_pretrained(..., variant="fp16")` asks for on CUDA (SD v1-4 ships them;
 # rinna's repo is loaded without a variant, as in its own instructions).
-_SD_FP16 = ("text_encoder/model.fp16.safetensors", "unet/diffusion_pytorch_model.fp16.safetensors",
-            "vae/diffusion_pytorch_model.fp16.safetensors", "safety_checker/model.fp16.safetensors")
+_SD_FP16 = (
+    "text_encoder/model.fp16.safetensors",
+    "unet/diffusion_pytorch_model.fp16.safetensors",
+    "vae/diffusion_pytorch_model.fp16.safetensors",
+    "safety_checker/model.fp16.safetensors",
+)
 # Each tokenizer's files, listed one by one: offline a missing one silently yields an empty tokenizer.
 _TOKENIZER_FILES = {
     "gpt2": ("vocab.json", "merges.txt", "tokenizer.json", "tokenizer_config.json"),
@@ -450,7 +575,9 @@ class Kind:
     description: str
     tokenizers: tuple[str, ...]  # the ones it can build with; the first is the default
     real_defaults: dict[str, Any]  # the real architecture's defining values (size "real"); a recipe overrides
-    build: Callable[[Recipe, Path, str, int], dict[str, Any]]  # writes the snapshot; config, tokenizer_vocab, parameters
+    build: Callable[
+        [Recipe, Path, str, int], dict[str, Any]
+    ]  # writes the snapshot; config, tokenizer_vocab, parameters
     required_files: Callable[[Recipe], tuple[str, ...]]  # relative to the snapshot, for completeness checks
     configs: Callable[[Recipe, str], Any]  # the configs as built at a size (hashed into the revision)
     tokenizer_folder: str = ""  # where the tokenizer lives inside the snapshot
@@ -459,18 +586,26 @@ class Kind:
 BUILTIN_KINDS: dict[str, Kind] = {
     k.name: k
     for k in (
-        Kind("gpt2", "a GPT-2 causal LM (GPT2LMHeadModel), e.g. gpt2 or rinna/japanese-gpt2-medium",
-             ("gpt2", "sentencepiece"),
-             {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12},
-             _build_gpt2, _gpt2_files,
-             # Vocabulary sizes left symbolic: they follow from the training text, hashed too.
-             lambda r, size: _gpt2_config(size, -1, bos=-1, eos=-1, real=r.real_config)),
-        Kind("stable-diffusion", "a Stable Diffusion v1 pipeline (UNet, VAE, CLIP text encoder, safety checker)",
-             ("clip", "sentencepiece"), {"text_vocab_size": 49408},
-             _build_sd, _sd_files,
-             lambda r, size: _sd_configs(size, -1, bos=-1, eos=-1, pad=-1,
-                                         real_vocab=r.real_config["text_vocab_size"]),
-             tokenizer_folder="tokenizer"),
+        Kind(
+            "gpt2",
+            "a GPT-2 causal LM (GPT2LMHeadModel), e.g. gpt2 or rinna/japanese-gpt2-medium",
+            ("gpt2", "sentencepiece"),
+            {"vocab_size": 50257, "n_positions": 1024, "n_embd": 768, "n_layer": 12, "n_head": 12},
+            _build_gpt2,
+            _gpt2_files,
+            # Vocabulary sizes left symbolic: they follow from the training text, hashed too.
+            lambda r, size: _gpt2_config(size, -1, bos=-1, eos=-1, real=r.real_config),
+        ),
+        Kind(
+            "stable-diffusion",
+            "a Stable Diffusion v1 pipeline (UNet, VAE, CLIP text encoder, safety checker)",
+            ("clip", "sentencepiece"),
+            {"text_vocab_size": 49408},
+            _build_sd,
+            _sd_files,
+            lambda r, size: _sd_configs(size, -1, bos=-1, eos=-1, pad=-1, real_vocab=r.real_config["text_vocab_size"]),
+            tokenizer_folder="tokenizer",
+        ),
     )
 }
 
@@ -486,8 +621,9 @@ def kinds() -> dict[str, Kind]:
             continue
         kind = ep.load()
         if not isinstance(kind, Kind) or kind.name != ep.name:
-            raise ValueError(f"entry point {ep.value!r} ({ENTRY_POINT_GROUP}) must be an execblog Kind "
-                             f"named {ep.name!r}")
+            raise ValueError(
+                f"entry point {ep.value!r} ({ENTRY_POINT_GROUP}) must be an execblog Kind named {ep.name!r}"
+            )
         found[ep.name] = kind
     return found
 
@@ -517,15 +653,24 @@ class Recipe:
         return f"{self.spec.description}; {self.tokenizer} tokenizer"
 
 
-def make_recipe(model_id: str, kind: str, *, tokenizer: str = "", vocab_size: int = 0,
-                corpus: Iterable[str | Path] = (), real: dict[str, Any] | None = None,
-                fp16_variant: bool = False) -> Recipe:
+def make_recipe(
+    model_id: str,
+    kind: str,
+    *,
+    tokenizer: str = "",
+    vocab_size: int = 0,
+    corpus: Iterable[str | Path] = (),
+    real: dict[str, Any] | None = None,
+    fp16_variant: bool = False,
+) -> Recipe:
     """A checked recipe; ValueError says what is wrong and what is allowed. Empty values take the kind's
     defaults; a `str` corpus entry names a built-in corpus, a `Path` names a file."""
     known = kinds()
     if kind not in known:
-        raise ValueError(f"unknown stand-in recipe `{kind}` for {model_id}: use one of {', '.join(sorted(known))}"
-                         f" (or install a package that adds one under the entry-point group {ENTRY_POINT_GROUP})")
+        raise ValueError(
+            f"unknown stand-in recipe `{kind}` for {model_id}: use one of {', '.join(sorted(known))}"
+            f" (or install a package that adds one under the entry-point group {ENTRY_POINT_GROUP})"
+        )
     spec = known[kind]
     tokenizer = tokenizer or spec.tokenizers[0]
     if tokenizer not in spec.tokenizers:
@@ -534,8 +679,9 @@ def make_recipe(model_id: str, kind: str, *, tokenizer: str = "", vocab_size: in
         raise ValueError(f"vocab_size must be at least {MIN_TOKENIZER_SIZE}, not {vocab_size}")
     unknown = sorted(set(real or {}) - set(spec.real_defaults))
     if unknown:
-        raise ValueError(f"recipe `{kind}` has no real-size value `{unknown[0]}`: it takes "
-                         + ", ".join(sorted(spec.real_defaults)))
+        raise ValueError(
+            f"recipe `{kind}` has no real-size value `{unknown[0]}`: it takes " + ", ".join(sorted(spec.real_defaults))
+        )
     for key, value in (real or {}).items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"real.{key} must be a positive whole number, not {value!r}")
@@ -543,8 +689,15 @@ def make_recipe(model_id: str, kind: str, *, tokenizer: str = "", vocab_size: in
     for c in corpus:
         if isinstance(c, str) and c not in BUILTIN_CORPORA:
             raise ValueError(f"no built-in corpus `{c}` (built-in: {', '.join(BUILTIN_CORPORA)})")
-    return Recipe(model_id, kind, tokenizer, vocab_size or TOKENIZER_VOCAB[tokenizer], corpus,
-                  {**spec.real_defaults, **(real or {})}, fp16_variant)
+    return Recipe(
+        model_id,
+        kind,
+        tokenizer,
+        vocab_size or TOKENIZER_VOCAB[tokenizer],
+        corpus,
+        {**spec.real_defaults, **(real or {})},
+        fp16_variant,
+    )
 
 
 def site_recipes(config: Any) -> dict[str, Recipe]:
@@ -559,12 +712,21 @@ def site_recipes(config: Any) -> dict[str, Recipe]:
     for model_id, entry in config.standins.items():
         try:
             recipes[model_id] = make_recipe(
-                model_id, entry.recipe, tokenizer=entry.tokenizer, vocab_size=entry.vocab_size,
+                model_id,
+                entry.recipe,
+                tokenizer=entry.tokenizer,
+                vocab_size=entry.vocab_size,
                 corpus=[Path(config.site_dir, c).resolve() for c in entry.corpus],
-                real=entry.real, fp16_variant=entry.fp16_variant)
+                real=entry.real,
+                fp16_variant=entry.fp16_variant,
+            )
         except ValueError as exc:
-            raise BuildError(f"standins.{model_id}: {exc}", Path(config.site_dir, "site_config.yaml"), entry.line,
-                             'see README, "Profiles and models"') from None
+            raise BuildError(
+                f"standins.{model_id}: {exc}",
+                Path(config.site_dir, "site_config.yaml"),
+                entry.line,
+                'see README, "Profiles and models"',
+            ) from None
     return recipes
 
 
@@ -595,11 +757,18 @@ def fingerprint(r: Recipe, size: str = "tiny", seed: int = DEFAULT_SEED) -> str:
     custom = "".join(Path(c).read_text(encoding="utf-8") for c in r.corpus if not isinstance(c, str))
     text = "".join(builtin_corpus(c) for c in BUILTIN_CORPORA) + custom
     blob = json.dumps(
-        {"builder": BUILDER_VERSION, "id": r.model_id, "size": size, "seed": seed,
-         "kind": _FINGERPRINT_NAMES.get(r.kind, r.kind),
-         "tokenizer": _FINGERPRINT_NAMES.get(r.tokenizer, r.tokenizer), "vocab": r.vocab_size,
-         "configs": r.spec.configs(r, size), "files": r.required_files,
-         "text": hashlib.sha256(text.encode()).hexdigest()},
+        {
+            "builder": BUILDER_VERSION,
+            "id": r.model_id,
+            "size": size,
+            "seed": seed,
+            "kind": _FINGERPRINT_NAMES.get(r.kind, r.kind),
+            "tokenizer": _FINGERPRINT_NAMES.get(r.tokenizer, r.tokenizer),
+            "vocab": r.vocab_size,
+            "configs": r.spec.configs(r, size),
+            "files": r.required_files,
+            "text": hashlib.sha256(text.encode()).hexdigest(),
+        },
         sort_keys=True,
     )
     return hashlib.sha1(blob.encode()).hexdigest()
@@ -675,8 +844,15 @@ def _lock(path: Path) -> Iterator[None]:
 # --------------------------------------------------------------------------------------------------
 
 
-def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, seed: int = DEFAULT_SEED,
-                  force: bool = False, verify: bool = True) -> Path:
+def build_standin(
+    r: Recipe,
+    home: str | os.PathLike,
+    size: str = "tiny",
+    *,
+    seed: int = DEFAULT_SEED,
+    force: bool = False,
+    verify: bool = True,
+) -> Path:
     """Build (or reuse) the stand-in of a recipe under `home` (an HF_HOME); return its snapshot folder.
 
     Reuses an existing build when its fingerprint matches and no required file is missing; otherwise
@@ -699,12 +875,20 @@ def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, see
                 problems = verify_snapshot(tmp, r)
                 if problems:
                     raise RuntimeError(f"stand-in {model_id} failed its check: " + "; ".join(problems))
-            _write_json(tmp / MARKER_FILE, {
-                "model_id": model_id, "size": size, "seed": seed, "revision": rev, "builder": BUILDER_VERSION,
-                "note": "execblog stand-in: random weights from a config, NOT the real model's weights",
-                "tokenizer_vocab": info["tokenizer_vocab"], "parameters": info["parameters"],
-                "build_seconds": round(time.perf_counter() - t0, 2),
-            })
+            _write_json(
+                tmp / MARKER_FILE,
+                {
+                    "model_id": model_id,
+                    "size": size,
+                    "seed": seed,
+                    "revision": rev,
+                    "builder": BUILDER_VERSION,
+                    "note": "execblog stand-in: random weights from a config, NOT the real model's weights",
+                    "tokenizer_vocab": info["tokenizer_vocab"],
+                    "parameters": info["parameters"],
+                    "build_seconds": round(time.perf_counter() - t0, 2),
+                },
+            )
             final = repo / "snapshots" / rev
             old = swap_in(tmp, final)
             if old is not None:
@@ -720,8 +904,14 @@ def build_standin(r: Recipe, home: str | os.PathLike, size: str = "tiny", *, see
         return final
 
 
-def build_standins(recipes: Iterable[Recipe], home: str | os.PathLike, size: str = "tiny", *,
-                   seed: int = DEFAULT_SEED, force: bool = False) -> dict[str, Path]:
+def build_standins(
+    recipes: Iterable[Recipe],
+    home: str | os.PathLike,
+    size: str = "tiny",
+    *,
+    seed: int = DEFAULT_SEED,
+    force: bool = False,
+) -> dict[str, Path]:
     """build_standin for each recipe; returns model id -> snapshot folder."""
     return {r.model_id: build_standin(r, home, size, seed=seed, force=force) for r in recipes}
 
@@ -736,8 +926,12 @@ def _quiet() -> Iterator[None]:
         from diffusers.utils import logging as dlog
         from transformers.utils import logging as tlog
 
-        levels = (tlog.get_verbosity(), dlog.get_verbosity(), tlog.is_progress_bar_enabled(),
-                  dlog.is_progress_bar_enabled())
+        levels = (
+            tlog.get_verbosity(),
+            dlog.get_verbosity(),
+            tlog.is_progress_bar_enabled(),
+            dlog.is_progress_bar_enabled(),
+        )
         tlog.set_verbosity_error()
         dlog.set_verbosity_error()
         tlog.disable_progress_bar()
@@ -838,7 +1032,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(
         prog="python -m execblog.models.standins",
         description="Build a site's offline stand-in models (random weights from configs, its `standins:` "
-                    "recipes) in the Hugging Face cache layout.",
+        "recipes) in the Hugging Face cache layout.",
     )
     p.add_argument("ids", nargs="*", help="model ids (default: every id the site has a recipe for)")
     p.add_argument("-s", "--site", type=Path, default=Path("."), help="the site folder (default: .)")
@@ -857,8 +1051,10 @@ def main(argv: list[str] | None = None) -> int:
     ids = args.ids or list(recipes)
     unknown = [m for m in ids if m not in recipes]
     if unknown:
-        p.error(f"no stand-in recipe for {', '.join(unknown)} (the site has recipes for: "
-                f"{', '.join(recipes) or 'none'}); add one under `standins:` in site_config.yaml")
+        p.error(
+            f"no stand-in recipe for {', '.join(unknown)} (the site has recipes for: "
+            f"{', '.join(recipes) or 'none'}); add one under `standins:` in site_config.yaml"
+        )
     for m in ids:
         t0 = time.perf_counter()
         fresh = not args.force and is_built(args.out, recipes[m], args.size, args.seed)

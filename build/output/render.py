@@ -13,7 +13,7 @@ changed.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ import jinja2
 from execblog.config import SiteConfig
 from execblog.errors import BuildError
 from execblog.i18n import Translator
-from execblog.pages.plan import META_DESCRIPTION_CHARS, Page, PostView, SiteUrls, shorten, menu_links
+from execblog.pages.plan import META_DESCRIPTION_CHARS, Page, PostView, SiteUrls, menu_links, shorten
 
 # (post name, field) pairs a page's templates read from post views
 Reads = frozenset[tuple[str, str]]
@@ -54,8 +54,15 @@ def _iso(value: datetime) -> str:
 
 
 class PageRenderer:
-    def __init__(self, config: SiteConfig, translator: Translator, theme_dir: Path, static_urls: dict[str, str],
-                 layouts_dir: Path | None = None, cache_dir: Path | None = None):
+    def __init__(
+        self,
+        config: SiteConfig,
+        translator: Translator,
+        theme_dir: Path,
+        static_urls: dict[str, str],
+        layouts_dir: Path | None = None,
+        cache_dir: Path | None = None,
+    ):
         """`cache_dir`: where compiled templates are kept between builds (none: compiled every build)."""
         self.theme_dir = theme_dir
         # Hugo's lookup: a site's layouts/<path> wins over the theme's templates/<path>
@@ -82,7 +89,7 @@ class PageRenderer:
             static=static_urls,
             menu=menu_links(config, urls),
             site_description=shorten(config.description, META_DESCRIPTION_CHARS, False, "…"),
-            build_year=datetime.now(timezone.utc).year,
+            build_year=datetime.now(UTC).year,
         )
 
     def render_recorded(self, page: Page) -> tuple[str, Reads]:
@@ -99,17 +106,23 @@ class PageRenderer:
             template = self.env.get_template(page.template)
             return template.render(page=page, **page.template_values())
         except jinja2.TemplateSyntaxError as exc:
-            raise BuildError(f"template error: {exc.message}", exc.filename or page.template, exc.lineno,
-                             "fix the template syntax") from None
+            raise BuildError(
+                f"template error: {exc.message}", exc.filename or page.template, exc.lineno, "fix the template syntax"
+            ) from None
         except jinja2.TemplateNotFound as exc:
-            raise BuildError(f"template not found: {exc.name}", self.theme_dir / "templates",
-                             hint="add the template to theme/templates/") from None
+            raise BuildError(
+                f"template not found: {exc.name}",
+                self.theme_dir / "templates",
+                hint="add the template to theme/templates/",
+            ) from None
         except jinja2.UndefinedError as exc:
             line = _template_line(exc)
-            raise BuildError(f"template error while rendering {page.output}: {exc.message}",
-                             line[0] if line else self.theme_dir / "templates" / page.template,
-                             line[1] if line else None,
-                             "the template uses a value the page does not have") from None
+            raise BuildError(
+                f"template error while rendering {page.output}: {exc.message}",
+                line[0] if line else self.theme_dir / "templates" / page.template,
+                line[1] if line else None,
+                "the template uses a value the page does not have",
+            ) from None
 
 
 def _bytecode_cache(cache_dir: Path) -> jinja2.BytecodeCache:

@@ -21,14 +21,17 @@ class SearchIndexer:
         try:
             self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         except OSError as exc:
-            raise BuildError(f"search indexing failed: {exc}",
-                             hint="check that pagefind[extended] is installed (make install)") from None
+            raise BuildError(
+                f"search indexing failed: {exc}", hint="check that pagefind[extended] is installed (make install)"
+            ) from None
 
     def finish(self) -> None:
         out, err = self.proc.communicate()
         if self.proc.returncode != 0:
-            raise BuildError(f"search indexing failed: {err.strip() or out.strip()}",
-                             hint="check that pagefind[extended] is installed (make install)")
+            raise BuildError(
+                f"search indexing failed: {err.strip() or out.strip()}",
+                hint="check that pagefind[extended] is installed (make install)",
+            )
         self.writer.adopt_tree("pagefind")
 
 

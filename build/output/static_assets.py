@@ -112,13 +112,16 @@ class ThemeAssets:
             if use is not None:
                 by_kind.setdefault(page.kind, set()).update(use.tokens)
         css = self.stylesheets(by_kind)
-        return [self.fill_page(text, use, css.get(page.kind, ""))
-                for page, (text, use) in zip(pages, rendered, strict=True)]
+        return [
+            self.fill_page(text, use, css.get(page.kind, "")) for page, (text, use) in zip(pages, rendered, strict=True)
+        ]
 
     def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
         """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""
-        return {kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)).encode("utf-8"))
-                for kind, tokens in sorted(by_kind.items())}
+        return {
+            kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)).encode("utf-8"))
+            for kind, tokens in sorted(by_kind.items())
+        }
 
     def script_url(self, scripts: tuple[int, ...]) -> str:
         """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""
@@ -166,8 +169,11 @@ def library_file(vendor_dir: Path, name: str) -> Path:
         )
     path = vendor_dir / name
     if not path.is_file():
-        raise BuildError(f"a theme script names the library {name}, which is not in theme/static/vendor/",
-                         path=vendor_dir, hint="run tools/vendor_js.py after `npm ci`, or fix the script")
+        raise BuildError(
+            f"a theme script names the library {name}, which is not in theme/static/vendor/",
+            path=vendor_dir,
+            hint="run tools/vendor_js.py after `npm ci`, or fix the script",
+        )
     return path
 
 

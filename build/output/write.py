@@ -29,25 +29,32 @@ def check_output_folder(out_dir: Path, site_dir: Path, sources: list[Path]) -> N
     the freeze, the site config), or holds files that no build of ours wrote."""
     shown, out_dir, site_dir = out_dir, out_dir.resolve(), site_dir.resolve()
     if out_dir.exists() and not out_dir.is_dir():
-        raise BuildError(f"the output folder {shown} is a file", shown,
-                         hint="write the site to a folder of its own, e.g. -d public")
+        raise BuildError(
+            f"the output folder {shown} is a file", shown, hint="write the site to a folder of its own, e.g. -d public"
+        )
     if out_dir == site_dir or site_dir.is_relative_to(out_dir):
-        raise BuildError(f"the output folder {out_dir} contains the site folder",
-                         hint="write the site to a folder of its own, e.g. -d public")
+        raise BuildError(
+            f"the output folder {out_dir} contains the site folder",
+            hint="write the site to a folder of its own, e.g. -d public",
+        )
     for source in sources:
         if out_dir.is_relative_to(source.resolve()) or source.resolve().is_relative_to(out_dir):
-            raise BuildError(f"the output folder {shown} lies inside the site's sources ({source})",
-                             hint="write the site to a folder of its own, e.g. -d public")
+            raise BuildError(
+                f"the output folder {shown} lies inside the site's sources ({source})",
+                hint="write the site to a folder of its own, e.g. -d public",
+            )
     if not out_dir.is_dir() or not any(out_dir.iterdir()):
         return
     manifest = _read_manifest(out_dir)
     foreign = sorted(_foreign_files(out_dir, set(manifest or ())))
     if manifest is None or foreign:
         listed = ", ".join(foreign[:8]) + (f" and {len(foreign) - 8} more" if len(foreign) > 8 else "")
-        raise BuildError(f"the output folder {out_dir} holds files that no build wrote"
-                         + (f": {listed}" if manifest is not None else ""),
-                         hint="every build replaces the output folder whole: move those files out of it, or put "
-                              "files the site should publish (e.g. CNAME) in theme/static/")
+        raise BuildError(
+            f"the output folder {out_dir} holds files that no build wrote"
+            + (f": {listed}" if manifest is not None else ""),
+            hint="every build replaces the output folder whole: move those files out of it, or put "
+            "files the site should publish (e.g. CNAME) in theme/static/",
+        )
 
 
 def _read_manifest(out_dir: Path) -> dict[str, str] | None:
@@ -78,8 +85,9 @@ def _checked(rel: str) -> str:
     rel = rel.lstrip("/")
     problem = relative_problem(rel)
     if problem:
-        raise BuildError(f"refusing to write `{rel}`: the path {problem}",
-                         hint="check the post's `aliases:` and bundle file names")
+        raise BuildError(
+            f"refusing to write `{rel}`: the path {problem}", hint="check the post's `aliases:` and bundle file names"
+        )
     return rel
 
 
@@ -114,8 +122,10 @@ class SiteWriter:
         rel = _checked(rel)
         if rel in self.written:
             if self.written[rel] != digest:
-                raise BuildError(f"two different pages or files would be written to {rel}",
-                                 hint="an `aliases:` entry or a bundle file uses a URL that another page has")
+                raise BuildError(
+                    f"two different pages or files would be written to {rel}",
+                    hint="an `aliases:` entry or a bundle file uses a URL that another page has",
+                )
             return
         target = self.stage / rel
         self._folder(str(target.parent))

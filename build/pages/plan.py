@@ -21,16 +21,16 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from execblog.config import SiteConfig
+from execblog.convert.markdown import Heading
 from execblog.hugo import dates, summaries, text_metrics
 from execblog.hugo.related import Document, default_indices, related_pages
-from execblog.config import SiteConfig
+from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, pager_path, paginate, urlize
 from execblog.i18n import Translator
-from execblog.convert.markdown import Heading
-from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
-from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, paginate, pager_path, urlize
 from execblog.pages.feed import absolute_urls
-from execblog.pages.social_card import HEIGHT, WIDTH, SocialCards
 from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, series_order
+from execblog.pages.social_card import HEIGHT, WIDTH, SocialCards
+from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,7 @@ def shorten(text: str, limit: int, more: bool, mark: str) -> str:
         return text[:limit].rstrip() + mark
     return text + (mark if more else "")
 
+
 @dataclass(frozen=True)
 class SitePlan:
     posts: tuple[PostView, ...]
@@ -161,14 +162,19 @@ class SiteUrls:
         return self.base_url + quote(path, safe="/#?=&%~:")
 
 
-def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls: SiteUrls,
-              cards: SocialCards | None = None) -> PostView:
+def post_view(
+    converted: ConvertedPost, config: SiteConfig, t: Translator, urls: SiteUrls, cards: SocialCards | None = None
+) -> PostView:
     post = converted.executed.source
     section = config.posts_section
     path = f"{section}/{urlize(post.slug)}/"
     is_cjk = text_metrics.is_cjk_page(post.text, post.is_cjk, config.has_cjk_language)
-    summarized = summaries.summarize(converted.html, is_cjk=is_cjk, summary_length=config.summary_length,
-                                     front_matter_summary_html=converted.summary_html or None)
+    summarized = summaries.summarize(
+        converted.html,
+        is_cjk=is_cjk,
+        summary_length=config.summary_length,
+        front_matter_summary_html=converted.summary_html or None,
+    )
     metrics = text_metrics.text_metrics(summarized.content, is_cjk)
     words, minutes = metrics.word_count, metrics.reading_time
     summary = summarized.summary
@@ -201,15 +207,23 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
     if cover_permalink:
         social = SocialImage(cover_permalink, post.cover.alt if post.cover and post.cover.alt else post.title)
     elif cards is not None:
-        figure = next((a.source for a in converted.assets
-                       if a.site_path.startswith("outputs/") and a.source.suffix in (".png", ".jpg", ".jpeg")), None)
+        figure = next(
+            (
+                a.source
+                for a in converted.assets
+                if a.site_path.startswith("outputs/") and a.source.suffix in (".png", ".jpg", ".jpeg")
+            ),
+            None,
+        )
         card = cards.card(post.title, " · ".join(meta), figure)
         name = f"card-{card.path.stem[:16]}.png"
         assets += (Asset(name, card.path),)
         social = SocialImage(urls.absolute(path + name), post.title, WIDTH, HEIGHT)
         if card.missing:
-            warnings += (f"{post.shown_path}: the social card leaves out {card.missing!r}: no font it uses has "
-                         "these characters. Reword the title, or give the post a `cover` image",)
+            warnings += (
+                f"{post.shown_path}: the social card leaves out {card.missing!r}: no font it uses has "
+                "these characters. Reword the title, or give the post a `cover` image",
+            )
     return PostView(
         name=post.name,
         title=post.title,
@@ -231,8 +245,10 @@ def post_view(converted: ConvertedPost, config: SiteConfig, t: Translator, urls:
         description=description,
         headings=converted.headings,
         show_toc=bool(converted.headings) and (post.toc if post.toc is not None else show.toc),
-        terms={plural: tuple(Link(name, urls.url(term_path(plural, name))) for name in post.terms.get(plural, ()))
-               for plural in config.taxonomies.values()},
+        terms={
+            plural: tuple(Link(name, urls.url(term_path(plural, name))) for name in post.terms.get(plural, ()))
+            for plural in config.taxonomies.values()
+        },
         authors=post.authors,
         word_count=words,
         reading_time=minutes,
@@ -345,18 +361,34 @@ FEED_ITEMS = 20
 
 def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     posts, config = site.posts, site.config
-    boxes = (series_boxes(posts, lambda p: [link.name for link in p.terms.get(SERIES_TAXONOMY, ())],
-                          lambda name: site.urls.url(term_path(SERIES_TAXONOMY, name)))
-             if config.show.series else {})
+    boxes = (
+        series_boxes(
+            posts,
+            lambda p: [link.name for link in p.terms.get(SERIES_TAXONOMY, ())],
+            lambda name: site.urls.url(term_path(SERIES_TAXONOMY, name)),
+        )
+        if config.show.series
+        else {}
+    )
     related = related_posts(site) if config.related.count else {}
     giscus = config.comments.giscus is not None
-    return [Page("post", "single.html", post.path + "index.html",
-                 SingleContext(post, posts[i - 1] if i > 0 else None, posts[i + 1] if i + 1 < len(posts) else None,
-                               series=boxes.get(post.name, ()),
-                               related=related.get(post.name, ())[: config.related.count],
-                               comments=giscus and post.comments),
-                 lastmod=post.lastmod or post.date)
-            for i, post in enumerate(posts)]
+    return [
+        Page(
+            "post",
+            "single.html",
+            post.path + "index.html",
+            SingleContext(
+                post,
+                posts[i - 1] if i > 0 else None,
+                posts[i + 1] if i + 1 < len(posts) else None,
+                series=boxes.get(post.name, ()),
+                related=related.get(post.name, ())[: config.related.count],
+                comments=giscus and post.comments,
+            ),
+            lastmod=post.lastmod or post.date,
+        )
+        for i, post in enumerate(posts)
+    ]
 
 
 def related_posts(site: Site) -> dict[str, tuple[PostView, ...]]:
@@ -377,8 +409,11 @@ def related_posts(site: Site) -> dict[str, tuple[PostView, ...]]:
 
 def alias_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     """Front matter `aliases`: old addresses that redirect to the post."""
-    return [Page("alias", "alias.html", alias.strip("/") + "/index.html", AliasContext(post.permalink), in_sitemap=False)
-            for post in site.posts for alias in post.aliases]
+    return [
+        Page("alias", "alias.html", alias.strip("/") + "/index.html", AliasContext(post.permalink), in_sitemap=False)
+        for post in site.posts
+        for alias in post.aliases
+    ]
 
 
 def home_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
@@ -392,8 +427,10 @@ def section_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
 def feeds(site: Site, planned: Sequence[Page]) -> list[Page]:
     """The posts section's feed and the site's."""
     section = f"{site.config.posts_section}/"
-    return [feed(section, f"{site.t('posts')} - {site.config.title}", site.listed, site),
-            feed("", site.config.title, site.listed, site)]
+    return [
+        feed(section, f"{site.t('posts')} - {site.config.title}", site.listed, site),
+        feed("", site.config.title, site.listed, site),
+    ]
 
 
 def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
@@ -403,19 +440,23 @@ def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     urls = site.urls
     for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
-        terms: list[Term[PostView]] = group_terms(site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())])
+        terms: list[Term[PostView]] = group_terms(
+            site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())]
+        )
         if not terms:
             continue
         title = taxonomy_title(site.t, taxonomy)
-        term_links = tuple((Link(term.name, urls.url(term_path(taxonomy, term.name))), len(term.items))
-                           for term in terms)
+        term_links = tuple(
+            (Link(term.name, urls.url(term_path(taxonomy, term.name))), len(term.items)) for term in terms
+        )
         pages.append(Page("terms", "terms.html", f"{taxonomy}/index.html", TermsContext(title, term_links, taxonomy)))
         for term in terms:
             base = term_path(taxonomy, term.name)
             # a series page lists its parts in reading order
             listed = tuple(series_order(term.items)) if taxonomy == SERIES_TAXONOMY else term.items
-            pages += list_pages("term", base, listed, site, title=term.name,
-                                breadcrumb=Link(title, urls.url(f"{taxonomy}/")))
+            pages += list_pages(
+                "term", base, listed, site, title=term.name, breadcrumb=Link(title, urls.url(f"{taxonomy}/"))
+            )
             pages.append(feed(base, f"{term.name} - {site.config.title}", term.items, site))
     return pages
 
@@ -445,7 +486,9 @@ def not_found_page(site: Site, planned: Sequence[Page]) -> list[Page]:
 
 
 def robots_page(site: Site, planned: Sequence[Page]) -> list[Page]:
-    return [Page("robots", "robots.txt", "robots.txt", RobotsContext(site.urls.absolute("sitemap.xml")), in_sitemap=False)]
+    return [
+        Page("robots", "robots.txt", "robots.txt", RobotsContext(site.urls.absolute("sitemap.xml")), in_sitemap=False)
+    ]
 
 
 def sitemap_page(site: Site, planned: Sequence[Page]) -> list[Page]:
@@ -457,13 +500,23 @@ def sitemap_page(site: Site, planned: Sequence[Page]) -> list[Page]:
 # Every page of a site, in this order (a kind sees the pages of the kinds before it).
 # A new kind: one function here, one template, its i18n keys, one unit test.
 PAGE_KINDS: list[PageKind] = [
-    post_pages, alias_pages, home_pages, section_pages, feeds, taxonomy_pages,
-    archives_page, search_page, not_found_page, robots_page, sitemap_page,
+    post_pages,
+    alias_pages,
+    home_pages,
+    section_pages,
+    feeds,
+    taxonomy_pages,
+    archives_page,
+    search_page,
+    not_found_page,
+    robots_page,
+    sitemap_page,
 ]
 
 
-def plan_site(views: list[PostView], config: SiteConfig, t: Translator,
-              kinds: Sequence[PageKind] | None = None) -> SitePlan:
+def plan_site(
+    views: list[PostView], config: SiteConfig, t: Translator, kinds: Sequence[PageKind] | None = None
+) -> SitePlan:
     """Every page of the site, from the posts as views (see `post_view`), made by
     each page kind in turn (`PAGE_KINDS` unless `kinds` is given)."""
     site = Site(tuple(sort_posts(views)), config, t, SiteUrls(config.base_url))
@@ -474,8 +527,9 @@ def plan_site(views: list[PostView], config: SiteConfig, t: Translator,
     return SitePlan(posts=site.posts, pages=tuple(pages), assets=assets)
 
 
-def list_pages(kind: str, base: str, items: Sequence[PostView], site: Site, title: str,
-               breadcrumb: Link | None = None) -> list[Page]:
+def list_pages(
+    kind: str, base: str, items: Sequence[PostView], site: Site, title: str, breadcrumb: Link | None = None
+) -> list[Page]:
     """A list of posts split into pagers of `paginate` posts: `base`, then `base`page/2/ and on."""
     urls = site.urls
     out = []
@@ -484,15 +538,24 @@ def list_pages(kind: str, base: str, items: Sequence[PostView], site: Site, titl
         path = pager_path(base, pager.number)
         prev_url = urls.url(pager_path(base, pager.number - 1)) if pager.has_prev else None
         next_url = urls.url(pager_path(base, pager.number + 1)) if pager.has_next else None
-        out.append(Page(kind, "list.html", path + "index.html",
-                        ListContext(title, pager, prev_url, next_url, kind == "home", breadcrumb,
-                                    urls.url(base + "index.xml")),
-                        lastmod=lastmod))
+        out.append(
+            Page(
+                kind,
+                "list.html",
+                path + "index.html",
+                ListContext(title, pager, prev_url, next_url, kind == "home", breadcrumb, urls.url(base + "index.xml")),
+                lastmod=lastmod,
+            )
+        )
     return out
 
 
 def feed(base: str, title: str, items: Sequence[PostView], site: Site) -> Page:
     """The RSS feed of a list: its newest posts."""
-    return Page("rss", "rss.xml", base + "index.xml",
-                FeedContext(title, tuple(items[:FEED_ITEMS]), site.urls.absolute(base + "index.xml"),
-                            site.urls.absolute(base)), in_sitemap=False)
+    return Page(
+        "rss",
+        "rss.xml",
+        base + "index.xml",
+        FeedContext(title, tuple(items[:FEED_ITEMS]), site.urls.absolute(base + "index.xml"), site.urls.absolute(base)),
+        in_sitemap=False,
+    )

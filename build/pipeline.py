@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import pickle
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -21,17 +20,18 @@ from execblog.content.readers import read_posts
 from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
 from execblog.errors import BuildError, printable
 from execblog.execution.progress import Progress
-from execblog.fsutil import atomic_write
 from execblog.i18n import Translator
 from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
+from execblog.incremental.posts import PostReadCache
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
+from execblog.incremental.views import ViewStore
 from execblog.output.render import PageRenderer
 from execblog.output.search_index import SearchIndexer
 from execblog.output.static_assets import ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
 from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
 from execblog.pages.social_card import SocialCards
-from execblog.parallel import parallel_map
+from execblog.parallel import MIN_ITEMS, parallel_map
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
 
 
@@ -84,7 +84,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, "nothing changed since the last build")
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
 
-    all_posts = read_posts(site_dir / "posts", config.zone, config.author, config.taxonomies.values())
+    read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
+    all_posts = read_posts(
+        site_dir / "posts", config.zone, config.author, config.taxonomies.values(), read_with=read_cache.read
+    )
+    read_cache.save()
     posts = _select_posts(all_posts, opts)
     now = datetime.now(UTC)
     due = [p.date.timestamp() for p in all_posts if p.date > now and not opts.future]
@@ -110,9 +114,10 @@ def build_site(opts: BuildOptions) -> BuildResult:
     try:
         views, converted, view_keys, earlier = _post_views(
             executed,
+            {p.name for p in all_posts},
             config,
             translator,
-            cache / "views",
+            cache / "views.pickle",
             lambda n: progress.count("converting posts", n, len(executed)),
             hold=opts.resident,
         )
@@ -127,8 +132,10 @@ def build_site(opts: BuildOptions) -> BuildResult:
     try:
         key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
         page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
-        assets = ThemeAssets(writer, site_dir, config)
-        pages = PageRenderer(config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR)
+        assets = ThemeAssets(writer, site_dir, config, cache)
+        pages = PageRenderer(
+            config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
+        )
 
         def render(page):
             text, reads = pages.render_recorded(page)
@@ -277,7 +284,19 @@ def _scan_secrets(
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
 
-    findings = scan_for_secrets([p for p in [*paths, freeze_dir] if p.exists()], secrets)
+    # every file of a full build is read: the files are scanned on every core, in order
+    files = [
+        f
+        for p in [*paths, freeze_dir]
+        if p.exists()
+        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file()))
+    ]
+    size = max(1, len(files) // MIN_ITEMS)
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    findings = sorted(
+        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found},
+        key=lambda f: (str(f.path), f.line or 0, f.what),
+    )
     if not findings:
         return
     folders = folders or {}
@@ -484,19 +503,50 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, Any]
     return 0
 
 
-# The views a long-running process built or read (cache file -> (key, view)): `serve` keeps them between builds.
-_HELD_VIEWS: dict[Path, tuple[str, PostView]] = {}
-
-
 def _post_views(
-    executed: list[ExecutedPost], config: SiteConfig, t: Translator, cache_dir: Path, done=None, hold: bool = False
+    executed: list[ExecutedPost],
+    known: set[str],
+    config: SiteConfig,
+    t: Translator,
+    store_path: Path,
+    done=None,
+    hold: bool = False,
 ) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post. Also returns each post's view key and, for the
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
-    this process for the next build (`serve`)."""
+    this process for the next build (`serve`); `known`: the names of every post in the site."""
+    context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
+    context.update(t.path.read_bytes())
+    keys = {item.source.name: _view_key(item, context) for item in executed}
+    store = ViewStore(store_path, hold)
+    saved = store.load()
+
+    def reusable(name: str) -> bool:
+        key, view = saved.get(name, (None, None))
+        return key == keys[name] and all(a.source.exists() for a in view.assets)
+
+    todo = [item for item in executed if not reusable(item.source.name)]
+    fresh: dict[str, PostView] = {}
+    if todo:
+        convert = _converter(config, t, store_path.parent / "notebooks")
+        fresh = dict(zip((item.source.name for item in todo), parallel_map(convert, todo, done), strict=True))
+    names = [item.source.name for item in executed]
+    views = [fresh[n] if n in fresh else saved[n][1] for n in names]
+    # posts this build leaves out (drafts in a publish) keep their views for the next build that shows them
+    current = {n: v for n, v in saved.items() if n in known} | {
+        n: (keys[n], v) for n, v in zip(names, views, strict=True)
+    }
+    if todo or current.keys() != saved.keys():
+        store.save(current)
+    earlier = {name: saved[name] for name in fresh if name in saved}
+    return views, len(fresh), keys, earlier
+
+
+def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
+    """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert)."""
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
 
     renderer = MarkdownRenderer(_markdown_options(config, t))
@@ -505,7 +555,7 @@ def _post_views(
         ConverterOptions(
             show_stderr=config.execution.warnings,
             sanitize_html=config.execution.sanitize_html,
-            cache_dir=cache_dir.parent / "notebooks",
+            cache_dir=notebooks_dir,
             labels={key: t(f"nb_{key}") for key in DEFAULT_LABELS},  # the theme's language
             repository=config.repository,
             freeze_dir=config.execution.freeze_dir,
@@ -513,26 +563,14 @@ def _post_views(
     )
     urls = SiteUrls(config.base_url)
     cards = (
-        SocialCards(cache_dir.parent / "cards", config.title, config.social_cards.figure)
+        SocialCards(notebooks_dir.parent / "cards", config.title, config.social_cards.figure)
         if config.social_cards.enabled
         else None
     )
-    context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
-    context.update(t.path.read_bytes())
 
-    def view(item: ExecutedPost) -> tuple[PostView, str, bool, tuple[str, PostView] | None]:
-        key = keys[item.source.name]
-        path = cache_dir / f"{item.source.name}.pickle"
-        earlier = None
+    def convert(item: ExecutedPost) -> PostView:
         try:
-            saved_key, saved = _HELD_VIEWS.get(path) or pickle.loads(path.read_bytes())
-            if saved_key == key and all(a.source.exists() for a in saved.assets):
-                return saved, key, False, None
-            earlier = (saved_key, saved) if isinstance(saved, PostView) else None
-        except (OSError, ValueError, EOFError, pickle.UnpicklingError, AttributeError, TypeError):
-            pass
-        try:
-            result = post_view(converter.convert(item), config, t, urls, cards)
+            return post_view(converter.convert(item), config, t, urls, cards)
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post
@@ -541,28 +579,8 @@ def _post_views(
                 item.source.path,
                 hint="please report this with the post attached",
             ) from exc
-        atomic_write(path, pickle.dumps((key, result), protocol=pickle.HIGHEST_PROTOCOL))
-        return result, key, True, earlier
 
-    keys = {item.source.name: _view_key(item, context) for item in executed}
-    held = {item.source.name: _HELD_VIEWS.get(cache_dir / f"{item.source.name}.pickle") for item in executed}
-    # what a long-running process (`serve`) already holds is not read from disk, nor sent back from a worker
-    hits = {
-        name: (found[1], keys[name], False, None)
-        for name, found in held.items()
-        if found is not None and found[0] == keys[name] and all(a.source.exists() for a in found[1].assets)
-    }
-    converted = iter(parallel_map(view, [item for item in executed if item.source.name not in hits], done))
-    results = [hits[item.source.name] if item.source.name in hits else next(converted) for item in executed]
-    if hold:
-        for item, (v, k, _, _) in zip(executed, results, strict=True):
-            _HELD_VIEWS[cache_dir / f"{item.source.name}.pickle"] = (k, v)
-    return (
-        [v for v, _, _, _ in results],
-        sum(converted for _, _, converted, _ in results),
-        {v.name: k for v, k, _, _ in results},
-        {v.name: e for v, _, _, e in results if e is not None},
-    )
+    return convert
 
 
 def _view_key(item: ExecutedPost, context) -> str:

@@ -154,11 +154,17 @@ def read_posts(
     default_author: str = "",
     taxonomies: Iterable[str] = DEFAULT_TAXONOMIES.values(),
     readers: Mapping[str, PostReader] = READERS,
+    read_with: Callable[[Path, ReadSettings, PostReader], SourcePost] | None = None,
 ) -> list[SourcePost]:
     """Every post under `posts_dir`, each read by the reader of its suffix;
-    `taxonomies` are the plural names of the site's taxonomies."""
+    `taxonomies` are the plural names of the site's taxonomies. `read_with(path,
+    settings, reader)`, when given, reads each file instead (a cache that calls the reader on a miss)."""
     settings = ReadSettings(zone, default_author, tuple(taxonomies))
-    posts = [readers[path.suffix](path, settings) for path in discover_post_files(posts_dir, readers)]
+    files = discover_post_files(posts_dir, readers)
+    if read_with is None:
+        posts = [readers[path.suffix](path, settings) for path in files]
+    else:
+        posts = [read_with(path, settings, readers[path.suffix]) for path in files]
     for post in posts:
         declared_inputs(post)  # an input that leads out of the post's folder stops the build before it starts
     # A name keys the freeze and the caches, a slug the URL: each must be one post's.

@@ -64,6 +64,7 @@ CSS classes (stable; the theme styles them):
 from __future__ import annotations
 
 import copy
+import functools
 import hashlib
 import html
 import json
@@ -76,8 +77,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
-
-import nbformat
 
 from execblog.config import Repository
 from execblog.convert.figures import LABEL as FIGURE_LABEL
@@ -140,8 +139,8 @@ class ConverterOptions:
 
 
 class NotebookConverter:
-    """Built once per build: nbconvert pieces and the renderer are reused
-    for every post."""
+    """Built once per build: the renderer and nbconvert's pieces (imported when first needed) are
+    reused for every post."""
 
     def __init__(
         self,
@@ -151,18 +150,26 @@ class NotebookConverter:
         mimetypes: MimetypeTable = TABLE,
         renderers: Mapping[str, Renderer] | None = None,
     ):
-        from nbconvert.filters.ansi import ansi2html
-        from nbconvert.preprocessors import CoalesceStreamsPreprocessor
-
         self.md = markdown_renderer
         self.options = options or ConverterOptions()
         self.mimetypes = mimetypes
         self.renderers = RENDERERS if renderers is None else renderers
         self.labels = {**DEFAULT_LABELS, **self.options.labels}
-        self._ansi2html = ansi2html
-        self._coalesce = CoalesceStreamsPreprocessor()
         self._cache_dir = self.options.cache_dir or Path(tempfile.mkdtemp(prefix="execblog-nb-"))
         self._sizes: dict[Path, tuple[int, int] | None] = {}
+
+    # nbconvert takes half a second to import: only posts with outputs pay for it
+    @functools.cached_property
+    def _coalesce(self):
+        from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+        return CoalesceStreamsPreprocessor()
+
+    @staticmethod
+    def _ansi2html(text: str) -> str:
+        from nbconvert.filters.ansi import ansi2html
+
+        return ansi2html(text)
 
     # -- API -----------------------------------------------------------------------------------------
     def convert(self, executed: ExecutedPost) -> ConvertedPost:
@@ -976,6 +983,8 @@ def _alt_text(data: Mapping[str, Any]) -> str:
 
 
 def _without_internal_cells(nb: Any) -> Any:
+    import nbformat
+
     nb = nbformat.from_dict(copy.deepcopy(dict(nb)))
     nb.cells = [c for c in nb.cells if not cell_tags(c) & INTERNAL_CELL_TAGS]
     return nb

@@ -39,8 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-import nbformat
-
 from execblog.errors import BuildError
 from execblog.execution.redact import SecretFinding, scan_for_secrets
 from execblog.fsutil import atomic_write, confine, inside, swap_in
@@ -62,6 +60,8 @@ def normalize_notebook(notebook: Any) -> tuple[Any, dict[str, bytes]]:
 
     Drops papermill's error-marker cells and volatile metadata, gives cells
     content-derived ids, and moves image outputs to `<sha256[:16]><ext>` files."""
+    import nbformat  # slow to import (jsonschema): only builds that read or write the freeze pay for it
+
     nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
     nb.cells = [c for c in nb.cells if PAPERMILL_ERROR not in cell_tags(c)]
     metadata = {k: nb.metadata[k] for k in _KEPT_NOTEBOOK_METADATA if k in nb.metadata}
@@ -149,6 +149,8 @@ class FrozenEntry:
 
 def _read_notebook(name: str, folder: Path) -> Any:
     """The entry's notebook, checked as far as the build relies on it."""
+    import nbformat
+
     try:
         nb = nbformat.read(folder / NOTEBOOK_FILE, as_version=4)
         cells = list(nb.cells)

@@ -48,8 +48,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import nbformat
-
 from execblog.config import DEFAULT_PROVENANCE_PACKAGES
 from execblog.errors import printable
 from execblog.execution.freeze import FreezeStore
@@ -519,6 +517,7 @@ class Runner:
 
     # -- one post ------------------------------------------------------------------------------------
     def _run(self, request: RunRequest, kernel: KernelProcess) -> RunOutcome:
+        import nbformat
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
         from papermill.exceptions import PapermillExecutionError

@@ -37,9 +37,11 @@ def group_terms(items: Sequence[T], terms_of) -> list[Term[T]]:
     by_slug: dict[str, list[T]] = defaultdict(list)
     names: dict[str, str] = {}
     for item in items:
+        slugs: set[str] = set()  # an item once per term, however many spellings of it it lists
         for name in dict.fromkeys(terms_of(item)):
             slug = urlize(name)
-            if item not in by_slug[slug]:
+            if slug not in slugs:
+                slugs.add(slug)
                 by_slug[slug].append(item)
             names.setdefault(slug, name)
     return sorted(

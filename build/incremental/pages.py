@@ -74,13 +74,23 @@ def page_shape(page: Page) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
+# dataclass type -> its field names (None: not a dataclass); looked up once per type, not per value
+_FIELDS: dict[type, tuple[str, ...] | None] = {}
+
+
 def _shape(value: Any, out: list[str]) -> None:
+    kind = type(value)
+    names = _FIELDS.get(kind, ())
+    if names == ():
+        names = _FIELDS[kind] = (
+            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
+        )
     if isinstance(value, PostView):
         out.append("\x00post:" + value.name)
-    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out.append(type(value).__qualname__ + "(")
-        for f in dataclasses.fields(value):
-            _shape(getattr(value, f.name), out)
+    elif names is not None:
+        out.append(kind.__qualname__ + "(")
+        for name in names:
+            _shape(getattr(value, name), out)
         out.append(")")
     elif isinstance(value, (list, tuple)):
         out.append("[")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -19,8 +20,10 @@ from execblog.records import BuildOptions, SourcePost, output_options
 CACHE_DIR = ".cache"
 
 
+@functools.cache
 def package_fingerprint() -> str:
-    """The pipeline's own code: a changed execblog rebuilds everything."""
+    """The pipeline's own code: a changed execblog rebuilds everything. Taken once per
+    process: a long-running one (`serve`) runs the code it loaded, whatever is on disk later."""
     h = hashlib.sha256(__version__.encode())
     package = Path(__file__).resolve().parent.parent
     # Every subpackage's code and data (the stand-ins' tokenizer corpora are .txt).

@@ -21,8 +21,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import nbformat
-
 from execblog.errors import BuildError
 from execblog.fsutil import inside
 from execblog.notebook.mimetypes import TABLE
@@ -111,6 +109,8 @@ def ref_file(folder: Path, name: str, mime: str) -> Path:
 def inline_files(notebook: Any, folder: Path) -> Any:
     """A copy of a notebook with file references replaced by the data
     (base64 or SVG text), i.e. an ordinary self-contained notebook."""
+    import nbformat  # slow to import (jsonschema): only notebooks pay for it
+
     nb = nbformat.from_dict(copy.deepcopy(dict(notebook)))
     for cell in nb.cells:
         for output in cell.get("outputs", []):
@@ -126,5 +126,7 @@ def inline_files(notebook: Any, folder: Path) -> Any:
 
 def notebook_text(notebook: Any) -> str:
     """nbformat's stable on-disk text (sorted keys, lines split)."""
+    import nbformat
+
     text = nbformat.writes(notebook, version=4)
     return text if text.endswith("\n") else text + "\n"

@@ -20,10 +20,14 @@ at-rules (`@font-face`, `@keyframes`, ...) are kept.
 
 from __future__ import annotations
 
+import hashlib
 import html
+import os
+import pickle
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import cssselect
 import tinycss2
@@ -134,6 +138,29 @@ class Stylesheet:
         """The rules that may apply to a page holding `tokens`, in their order."""
         present = frozenset(tokens)
         return "\n".join(_fit(self.items, present)) + "\n"
+
+
+def parsed_stylesheet(css: str, cache_dir: Path | None = None) -> Stylesheet:
+    """`Stylesheet(css)`, kept in `cache_dir` under a hash of the text and of this
+    module's code: parsing the theme's CSS is a large part of a one-post rebuild."""
+    if cache_dir is None:
+        return Stylesheet(css)
+    key = hashlib.sha256(Path(__file__).read_bytes() + b"\0" + css.encode("utf-8", "surrogatepass")).hexdigest()
+    path = cache_dir / f"stylesheet-{key[:32]}.pickle"
+    try:
+        found = pickle.loads(path.read_bytes())
+        if isinstance(found, Stylesheet):
+            return found
+    except (OSError, ValueError, EOFError, TypeError, AttributeError, pickle.UnpicklingError):
+        pass
+    sheet = Stylesheet(css)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    for old in cache_dir.glob("stylesheet-*.pickle"):  # one theme's at a time
+        old.unlink(missing_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(pickle.dumps(sheet, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(tmp, path)
+    return sheet
 
 
 def _parse(nodes) -> tuple[_Rule | _Block, ...]:

@@ -12,6 +12,7 @@ changed.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
@@ -60,7 +61,9 @@ class PageRenderer:
         theme_dir: Path,
         static_urls: dict[str, str],
         layouts_dir: Path | None = None,
+        cache_dir: Path | None = None,
     ):
+        """`cache_dir`: where compiled templates are kept between builds (none: compiled every build)."""
         self.theme_dir = theme_dir
         # Hugo's lookup: a site's layouts/<path> wins over the theme's templates/<path>
         # (e.g. layouts/partials/comments.html), so a site changes one partial without forking the theme.
@@ -71,6 +74,7 @@ class PageRenderer:
             undefined=jinja2.StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            bytecode_cache=_bytecode_cache(cache_dir) if cache_dir is not None else None,
         )
         # JSON-LD with Japanese text as characters, not 6-byte \u escapes
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
@@ -119,6 +123,15 @@ class PageRenderer:
                 line[1] if line else None,
                 "the template uses a value the page does not have",
             ) from None
+
+
+def _bytecode_cache(cache_dir: Path) -> jinja2.BytecodeCache:
+    """Compiled templates by their source (Jinja checks it), in a folder per version of this
+    module, whose Environment settings shape the compiled code."""
+    key = hashlib.sha256(Path(__file__).read_bytes() + jinja2.__version__.encode()).hexdigest()[:16]
+    folder = cache_dir / key
+    folder.mkdir(parents=True, exist_ok=True)
+    return jinja2.FileSystemBytecodeCache(str(folder))
 
 
 def _template_line(exc: BaseException) -> tuple[str, int] | None:

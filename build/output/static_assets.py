@@ -36,7 +36,7 @@ from pathlib import Path
 from execblog.config import SiteConfig
 from execblog.convert.markdown import pygments_css
 from execblog.errors import BuildError
-from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements
+from execblog.output.purge import html_tokens, parsed_stylesheet, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
 from execblog.pages.plan import Page, SiteUrls
 
@@ -69,12 +69,13 @@ class Script:
 
 
 class ThemeAssets:
-    def __init__(self, writer: SiteWriter, site_dir: Path, config: SiteConfig):
+    def __init__(self, writer: SiteWriter, site_dir: Path, config: SiteConfig, cache_dir: Path | None = None):
+        """`cache_dir`: where the parsed stylesheet is kept between builds (none: parsed every time)."""
         static_dir = site_dir / "theme" / "static"
         self.vendor_dir = static_dir / "vendor"
         self.writer = writer
         self.base_path = SiteUrls(config.base_url).base_path
-        self.stylesheet = Stylesheet(full_css(static_dir, config))
+        self.stylesheet = parsed_stylesheet(full_css(static_dir, config), cache_dir)
         self.scripts = [_script(p) for p in sorted((static_dir / "js").glob("*.js"))]
         needed = set(self.stylesheet.tokens)
         for script in self.scripts:

@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import uuid
 from pathlib import Path
@@ -99,6 +100,7 @@ class SiteWriter:
         self.fresh: set[str] = set()  # files whose bytes this build wrote (the rest are links to the last site's)
         self.reused = 0
         self.stage.mkdir(parents=True)
+        self._folders: set[str] = {str(self.stage)}
         # The site replaced by the last build is deleted while this one works
         # (removing thousands of folders is slow on some file systems), by a
         # separate process: a thread would be copied into the forked workers.
@@ -126,7 +128,7 @@ class SiteWriter:
                 )
             return
         target = self.stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        self._folder(str(target.parent))
         old = self.out_dir / rel
         if self.previous.get(rel) == digest and old.is_file() and not old.is_symlink():
             try:
@@ -144,18 +146,27 @@ class SiteWriter:
         """Take the last site's file `rel` as it is, when the last build wrote it with `digest`
         (the incremental build knows the page would come out the same); False when it cannot."""
         rel = _checked(rel)
-        old = self.out_dir / rel
-        if rel in self.written or self.previous.get(rel) != digest or not old.is_file() or old.is_symlink():
+        if rel in self.written or self.previous.get(rel) != digest:
             return False
-        target = self.stage / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
+        # plain strings and one lstat: this runs for every unchanged page of an incremental build
+        old = os.path.join(self.out_dir, rel)
+        target = os.path.join(self.stage, rel)
         try:
+            if not stat.S_ISREG(os.lstat(old).st_mode):  # a link is never taken as the last site's file
+                return False
+            self._folder(os.path.dirname(target))
             os.link(old, target, follow_symlinks=False)
         except OSError:
             return False
         self.reused += 1
         self.written[rel] = digest
         return True
+
+    def _folder(self, folder: str) -> None:
+        """Make a folder of the stage once (a site has a folder per page)."""
+        if folder not in self._folders:
+            os.makedirs(folder, exist_ok=True)
+            self._folders.add(folder)
 
     def adopt_tree(self, rel_dir: str) -> None:
         """Record files that a tool (e.g. the search indexer) wrote into the stage."""

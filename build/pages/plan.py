@@ -533,6 +533,7 @@ def list_pages(
     """A list of posts split into pagers of `paginate` posts: `base`, then `base`page/2/ and on."""
     urls = site.urls
     out = []
+    lastmod = max(p.date for p in items) if items else None
     for pager in paginate(items, site.config.paginate):
         path = pager_path(base, pager.number)
         prev_url = urls.url(pager_path(base, pager.number - 1)) if pager.has_prev else None
@@ -543,7 +544,7 @@ def list_pages(
                 "list.html",
                 path + "index.html",
                 ListContext(title, pager, prev_url, next_url, kind == "home", breadcrumb, urls.url(base + "index.xml")),
-                lastmod=max(p.date for p in items) if items else None,
+                lastmod=lastmod,
             )
         )
     return out

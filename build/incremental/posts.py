@@ -1,0 +1,89 @@
+"""The posts as the last build read them, keyed by their files' stat: reading a
+thousand posts (YAML front matter, validation) is skipped for the files that
+did not change.
+
+`PostReadCache(path, context).read(path, settings, reader)` gives the
+`SourcePost` the last build read from `path` when the file's stat (and, for a
+bundle, the stat of every file in its folder: the post's resources), the read
+settings, the reader and `context` (the package's code) are the same; otherwise
+it calls `reader`. Errors are never cached: a post with bad front matter is read,
+and reported, every time. `save()` writes what this build read, replacing the
+file atomically. A long-running process (`serve`) keeps it in memory
+(`hold=True`) and writes the file on its first build only.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+from pathlib import Path
+
+from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings
+from execblog.records import SourcePost
+
+_FORMAT = 1  # bump when the file's layout changes
+
+Entries = dict[str, tuple[tuple, SourcePost]]
+
+_HELD: dict[Path, Entries] = {}
+
+
+def _stat(path: Path) -> tuple:
+    st, lst = os.stat(path), os.lstat(path)
+    return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, lst.st_mode, lst.st_mtime_ns)
+
+
+def file_stamp(path: Path) -> tuple:
+    """What says a post file is as it was: its stat, and a bundle folder's every file and folder."""
+    stamp: list = [_stat(path)]
+    if path.stem == BUNDLE_INDEX:
+        for folder, dirs, files in os.walk(path.parent):  # links to folders are listed, not followed
+            dirs.sort()
+            for name in sorted(dirs + files):
+                entry = os.path.join(folder, name)
+                try:
+                    stamp.append((entry, _stat(Path(entry))))
+                except OSError:  # a dangling link: its lstat still says what it is
+                    stamp.append((entry, os.lstat(entry).st_mode))
+    return tuple(stamp)
+
+
+class PostReadCache:
+    def __init__(self, path: Path, context: str, hold: bool = False):
+        self.path = path
+        self.context = context
+        self.hold = hold
+        self.current: Entries = {}
+        saved = _HELD.get(path)
+        self.from_memory = saved is not None
+        if saved is None:
+            try:
+                found = pickle.loads(path.read_bytes())
+                saved = found["posts"] if found.get("format") == _FORMAT and found.get("context") == context else {}
+            except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
+                saved = {}
+        self.saved = saved
+        self.changed = False
+
+    def read(self, path: Path, settings: ReadSettings, reader: PostReader) -> SourcePost:
+        stamp = (file_stamp(path), repr(settings), reader.__module__, reader.__qualname__)
+        hit = self.saved.get(str(path))
+        if hit is not None and hit[0] == stamp:
+            post = hit[1]
+        else:
+            post = reader(path, settings)
+            self.changed = True
+        self.current[str(path)] = (stamp, post)
+        return post
+
+    def save(self) -> None:
+        """Keep what this build read (posts it no longer has are dropped)."""
+        if self.hold:
+            _HELD[self.path] = dict(self.current)
+        if (self.hold and self.from_memory) or (not self.changed and self.current.keys() == self.saved.keys()):
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+        data = {"format": _FORMAT, "context": self.context, "posts": self.current}
+        tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(tmp, self.path)

@@ -1,0 +1,105 @@
+"""The caches a rebuild reads instead of redoing work: posts read keyed by their
+files' stat (incremental/posts.py), the post views in one file (incremental/views.py)
+and the parsed stylesheet (output/purge.py). Each must give what the work would."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from execblog.content.readers import read_posts
+from execblog.errors import BuildError
+from execblog.incremental.posts import PostReadCache
+from execblog.incremental.views import ViewStore
+from execblog.output.purge import Stylesheet, parsed_stylesheet
+
+UTC = ZoneInfo("UTC")
+
+
+def write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def read(posts: Path, store: Path, calls: list[str]):
+    """read_posts through a fresh cache (a new build), noting which files the reader was called for."""
+    cache = PostReadCache(store, "code-1")
+
+    def counted(path, settings, reader):
+        return cache.read(path, settings, lambda p, s: calls.append(p.name) or reader(p, s))
+
+    found = read_posts(posts, UTC, read_with=counted)
+    cache.save()
+    return found
+
+
+def test_unchanged_posts_are_not_read_again_and_an_edit_is(tmp_path):
+    posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
+    write(posts / "a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nfirst\n")
+    write(posts / "b.md", "---\ntitle: B\ndate: 2024-01-02\n---\nbody\n")
+    calls: list[str] = []
+    assert [p.title for p in read(posts, store, calls)] == ["A", "B"]
+    assert calls == ["a.md", "b.md"]
+
+    calls.clear()
+    again = read(posts, store, calls)
+    assert calls == [] and [p.body for p in again] == ["first\n", "body\n"]
+
+    write(posts / "a.md", "---\ntitle: A2\ndate: 2024-01-01\n---\nsecond, longer\n")
+    calls.clear()
+    assert [p.title for p in read(posts, store, calls)] == ["A2", "B"]
+    assert calls == ["a.md"]
+
+
+def test_a_file_added_to_a_bundle_is_published_without_touching_the_post(tmp_path):
+    posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
+    write(posts / "trip" / "index.md", "---\ntitle: Trip\ndate: 2024-01-01\n---\n![map](map.png)\n")
+    assert read(posts, store, [])[0].resources == ()
+    (posts / "trip" / "map.png").write_bytes(b"\x89PNG")
+    post = read(posts, store, [])[0]
+    assert [p.name for p in post.resources] == ["map.png"]
+
+
+def test_a_bad_post_is_reported_on_every_build(tmp_path):
+    posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
+    write(posts / "a.md", "---\ntitle: [unclosed\n---\nbody\n")
+    for _ in range(2):
+        with pytest.raises(BuildError, match="YAML"):
+            read(posts, store, [])
+
+
+def test_other_code_reads_every_post_again(tmp_path):
+    posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
+    write(posts / "a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nbody\n")
+    read(posts, store, [])
+    calls: list[str] = []
+    cache = PostReadCache(store, "code-2")
+    read_posts(posts, UTC, read_with=lambda p, s, r: cache.read(p, s, lambda *a: calls.append(p.name) or r(*a)))
+    assert calls == ["a.md"]
+
+
+def test_view_store_gives_back_what_was_saved_and_nothing_from_a_damaged_file(tmp_path):
+    path = tmp_path / "views.pickle"
+    assert ViewStore(path).load() == {}
+    ViewStore(path).save({"a": ("key", "a view")})  # type: ignore[dict-item]
+    assert ViewStore(path).load() == {"a": ("key", "a view")}
+    path.write_bytes(b"not a pickle")
+    assert ViewStore(path).load() == {}
+
+
+CSS = ".a{color:red}\n@media (min-width:1px){.b{color:blue}}\n.c .d{margin:0}\n"
+
+
+def test_the_cached_stylesheet_fits_pages_as_a_fresh_parse_does(tmp_path):
+    fresh = Stylesheet(CSS)
+    cached = parsed_stylesheet(CSS, tmp_path)  # parsed and stored
+    again = parsed_stylesheet(CSS, tmp_path)  # read back
+    for tokens in ({"class:a"}, {"class:b", "class:c"}, {"class:c", "class:d"}, set()):
+        assert cached.fit(tokens) == again.fit(tokens) == fresh.fit(tokens)
+    changed = parsed_stylesheet(CSS.replace(".a{", ".e{"), tmp_path)
+    assert ".e{" in changed.fit({"class:e"}) and ".a{" not in changed.fit({"class:a"})
+    assert len(os.listdir(tmp_path)) == 1  # one theme's stylesheet kept

@@ -11,13 +11,14 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_serve import free_port, wait_for
 
 from execblog.execution.execute import ExecutionSettings, execute_posts
 from execblog.execution.kernel import install_kernelspec
 from execblog.execution.runner import parameterized
 from execblog.execution.warm import WarmPool, setup_of
-from tests.conftest_exec import read_post
-from tests.test_serve import free_port, wait_for
+
+from conftest_exec import read_post
 
 KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
 

@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
@@ -362,10 +362,9 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
             )
         return resolution
 
+    force: frozenset[str] | Literal["all"] = frozenset()
     if opts.force:
         force = frozenset(opts.only_posts) if opts.only_posts else "all"
-    else:
-        force = frozenset()
     return ExecutionSettings(
         site_dir=config.site_dir,
         freeze_dir=config.site_dir / ex.freeze_dir,

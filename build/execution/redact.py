@@ -415,10 +415,7 @@ class Redactor:
         if isinstance(value, Mapping):
             items = []
             for k, v in value.items():
-                if k == "cells" and isinstance(v, list):
-                    v = self._cells(v)
-                else:
-                    v = self.json(v, k)
+                v = self._cells(v) if k == "cells" and isinstance(v, list) else self.json(v, k)
                 items.append((k, v))
             # NotebookNode is a dict subclass: keep its type
             out = type(value)(items) if isinstance(value, dict) else dict(items)
@@ -462,7 +459,7 @@ class Redactor:
             if len(group) < 2 or not all(isinstance(t, (str, list)) for t in texts):
                 continue
             joined = ["".join(t) if isinstance(t, list) else t for t in texts]
-            for output, old, new in zip(group, joined, self.chunks(joined)):
+            for output, old, new in zip(group, joined, self.chunks(joined), strict=True):
                 if new != old:
                     output["text"] = new
 

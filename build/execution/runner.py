@@ -290,7 +290,8 @@ class KernelProcess:
         self._clients: list[Any] = []
         options.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = options.log_dir / f"{request.post.name}.log"
-        self._log = open(self.log_path, "wb")  # crash reports (segfault, OOM) land here
+        # crash reports (segfault, OOM) land here; open as long as the kernel runs, closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
         self.km = AsyncKernelManager(kernel_name=options.kernel_name)
         make_client = self.km.client
 
@@ -376,10 +377,8 @@ class KernelProcess:
     def stop(self) -> None:
         self.release_clients()
         if self.error is None:
-            try:
+            with contextlib.suppress(Exception):
                 self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
-            except Exception:
-                pass
             self.kill_now()  # what the kernel started outlives shutdown_kernel
         with _LIVE_LOCK:
             _LIVE.discard(self)

@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -82,7 +83,7 @@ def _bytes_to_unicode() -> dict[int, str]:
             bs.append(b)
             cs.append(256 + n)
             n += 1
-    return dict(zip(bs, (chr(c) for c in cs)))
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
 
 
 # CLIP's pre-tokenization regex (what CLIPTokenizer splits on before the byte-level BPE).
@@ -121,7 +122,7 @@ def _train_bpe_merges(text: str, vocab_size: int, *, clip: bool) -> list[tuple[s
     while alphabet + len(merges) < vocab_size:
         pairs: Counter[tuple[str, str]] = Counter()
         for word, n in words.items():
-            for pair in zip(word, word[1:]):
+            for pair in itertools.pairwise(word):
                 pairs[pair] += n
         if not pairs:
             break

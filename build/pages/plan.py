@@ -441,7 +441,7 @@ def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
         terms: list[Term[PostView]] = group_terms(
-            site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())]
+            site.posts, lambda p, taxonomy=taxonomy: [link.name for link in p.terms.get(taxonomy, ())]
         )
         if not terms:
             continue

@@ -118,7 +118,8 @@ OTHER_VALUES = {
     "warm_kernels": 2,
     "search_carry_over": True,
 }
-NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident", "warm_kernels"}  # how the build runs, not what it writes
+# how the build runs, not what it writes
+NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident", "warm_kernels"}
 
 
 def test_the_stamp_covers_every_build_option_that_can_change_the_output(stamped):

@@ -445,7 +445,7 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
     with FileLock(str(work / ".lock")):
         if not summary.is_file():
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                results = dict(zip(EXECUTABLE, pool.map(run, EXECUTABLE)))
+                results = dict(zip(EXECUTABLE, pool.map(run, EXECUTABLE), strict=True))
             summary.write_text(json.dumps(results), encoding="utf-8")
     results = json.loads(summary.read_text(encoding="utf-8"))
     out = {}

@@ -334,8 +334,8 @@ class KernelProcess:
         pgid = getattr(provisioner, "pgid", None)
         process = getattr(provisioner, "process", None)
         table = _process_table()
-        alive = process is not None and process.poll() is None  # a reaped pid may be reused
-        roots = {process.pid} if alive else set()
+        # only a live kernel's pid: a reaped pid may be reused
+        roots = {process.pid} if process is not None and process.poll() is None else set()
         roots |= _tagged(self.tag, table)
         with contextlib.suppress(OSError):
             if pgid:
@@ -613,7 +613,7 @@ class Runner:
                     "secret",
                     str(exc),
                     fix=SECRET_FIX,
-                    **self._cell_fields(request, cell, numbers.get(exc.cell)),
+                    **self._cell_fields(request, cell, numbers.get(exc.cell) if exc.cell is not None else None),
                 )
                 executed = None
             if executed is not None:

@@ -201,7 +201,8 @@ def post_view(
         meta.append(t("words", words))
     if show.author and post.authors:
         meta.append(", ".join(post.authors))
-    assets = tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets
+    bundle = post.bundle_dir  # resources are a bundle's files: there is one whenever there are resources
+    assets = tuple(Asset(r.relative_to(bundle).as_posix(), r) for r in post.resources if bundle) + converted.assets
     warnings = converted.warnings
     social = None
     if cover_permalink:

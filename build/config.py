@@ -302,7 +302,7 @@ def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
     leaf = re.sub(r"(\[\d+\])+$", "", dotted.rsplit(".", 1)[-1])  # the key as written, for hints
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):  # a dataclass type, never an instance
         return _build(tp, node, path, dotted)
     if origin is tuple:
         if not isinstance(node, yaml.SequenceNode):

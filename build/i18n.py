@@ -42,7 +42,8 @@ class Translator:
             raise BuildError(f"missing UI string `{key}`", self.path, hint=f"add `{key}:` to this file") from None
         if isinstance(entry, dict):
             form = self.plural_form(count if count is not None else 0)
-            text = entry.get(form, entry.get("other", ""))
+            chosen = entry.get(form, entry.get("other", ""))
+            text = "" if chosen is None else str(chosen)  # `one:` left empty in the YAML is None
         else:
             text = str(entry)
         if count is not None:

@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
@@ -61,14 +61,16 @@ def build_site(opts: BuildOptions) -> BuildResult:
     if not site_dir.is_dir():
         raise BuildError(f"site folder not found: {opts.site_dir}", hint="pass an existing folder with -s DIR")
     config = load_config(site_dir)
-    if opts.base_url:
-        if not opts.base_url.endswith("/"):
-            opts = replace(opts, base_url=opts.base_url + "/")
-        if not opts.base_url.startswith(("http://", "https://")):
+    base_url = opts.base_url
+    if base_url:
+        if not base_url.endswith("/"):
+            base_url += "/"
+            opts = replace(opts, base_url=base_url)
+        if not base_url.startswith(("http://", "https://")):
             raise BuildError(
-                f"--base-url {opts.base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/"
+                f"--base-url {base_url}: not an absolute URL", hint="e.g. --base-url http://127.0.0.1:1313/"
             )
-        config = replace(config, base_url=opts.base_url)
+        config = replace(config, base_url=base_url)
     if not opts.shard:
         sources = [
             site_dir / "posts",
@@ -175,9 +177,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 page
                 for page in selection
                 if page.output in kept
-                and kept[page.output].use is not None
+                and (kept_use := kept[page.output].use) is not None
                 and (kept[page.output].css, kept[page.output].js)
-                != (css[page.kind], assets.script_url(kept[page.output].use.scripts))
+                != (css[page.kind], assets.script_url(kept_use.scripts))
             ]
             rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
             for page in selection:
@@ -381,10 +383,9 @@ def execution_settings(config: SiteConfig, opts: BuildOptions):
             )
         return resolution
 
+    force: frozenset[str] | Literal["all"] = frozenset()
     if opts.force:
         force = frozenset(opts.only_posts) if opts.only_posts else "all"
-    else:
-        force = frozenset()
     return ExecutionSettings(
         site_dir=config.site_dir,
         freeze_dir=config.site_dir / ex.freeze_dir,

@@ -23,11 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.error import HTTPError
 from urllib.parse import unquote, urldefrag, urljoin, urlsplit
 from urllib.request import urlopen
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -43,7 +47,7 @@ CHROMIUM_ARGS = [
 ]
 AXE_JS = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
-DESKTOP = {"width": 1280, "height": 900}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -286,7 +290,8 @@ def axe(
         """async (tags) => {
         const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
         return r.violations.map(v => ({id: v.id, impact: v.impact, help: v.help,
-            nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary, html: n.html.slice(0, 200)}))}));
+            nodes: v.nodes.map(n => ({target: n.target.join(' '), summary: n.failureSummary,
+                                      html: n.html.slice(0, 200)}))}));
     }""",
         list(tags),
     )
@@ -336,7 +341,8 @@ WIRE_BYTES = """() => {
         && /\\.(css|js)(\\?|$)/.test(r.name) && !r.name.includes('/pagefind/'));
     return {html: nav.encodedBodySize, decoded: nav.decodedBodySize,
             assets: res.map(r => [r.name, r.encodedBodySize, r.decodedBodySize]),
-            blocking: performance.getEntriesByType('resource').filter(r => r.renderBlockingStatus === 'blocking').map(r => r.name)};
+            blocking: performance.getEntriesByType('resource')
+                .filter(r => r.renderBlockingStatus === 'blocking').map(r => r.name)};
 }"""
 
 
@@ -388,7 +394,7 @@ def crawl(base_url: str, start: tuple[str, ...] = ("", "404.html", "sitemap.xml"
     with ThreadPoolExecutor(8) as pool:
         while queue:
             batch, queue = queue, []
-            for url, (status, ctype, body) in zip(batch, pool.map(_fetch, batch)):
+            for url, (status, ctype, body) in zip(batch, pool.map(_fetch, batch), strict=True):
                 if status != 200 and not url.endswith("404.html"):
                     res.broken.append(f"{status} {url} (linked from {linked_from.get(url)})")
                     continue
@@ -538,7 +544,7 @@ FIXTURE_POSTS: dict[str, tuple[str, str]] = {
         量子化は重みや活性化を少ないビット数で表す手法です。メモリを節約し、推論を速くします。精度との兼ね合いを見ながらビット数を選びます。
 
         [^1]: NumPy だけで書いています。
-    """,
+    """,  # noqa: E501 (the long code line is what the horizontal-scroll tests need)
     ),
     "figures/index.md": (
         """

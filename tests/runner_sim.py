@@ -74,6 +74,7 @@ class Expr:
             if not m or m.end() == pos:
                 raise ValueError(f"cannot parse expression at {text[pos:]!r}")
             kind = m.lastgroup
+            assert kind is not None  # every alternative of _TOKEN is a named group
             self.tokens.append((kind, m.group(kind)))
             pos = m.end()
         self.i, self.ctx, self.status = 0, ctx, status
@@ -260,7 +261,7 @@ class Machine:
     def sh(self, args: list[str], cwd: Path, env: dict | None = None, **kw) -> subprocess.CompletedProcess:
         """A command as the runner user."""
         base = {"PATH": BASE_PATH, "HOME": str(self.home), "LANG": "C.UTF-8"}
-        extra = {"user": self.user[0], "group": self.user[1], "extra_groups": []} if self.user else {}
+        extra: dict[str, Any] = {"user": self.user[0], "group": self.user[1], "extra_groups": []} if self.user else {}
         return subprocess.run(args, cwd=cwd, env={**base, **(env or {})}, capture_output=True, text=True, **extra, **kw)
 
     def git(self, cwd: Path, *args: str) -> str:
@@ -570,7 +571,7 @@ def runner_venv(root: Path, source: Path) -> Path:
     os.chmod(root, 0o755)
     venv = root / "venv"
     user = _runner_user()
-    extra = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
+    extra: dict[str, Any] = {"user": user[0], "group": user[1], "extra_groups": []} if user else {}
     minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
     for python in (getattr(sys, "_base_executable", ""), f"/usr/bin/python{minor}", sys.executable):
         try:

@@ -14,6 +14,8 @@ rest of the suite.
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 
 from browser_support import (
@@ -61,10 +63,8 @@ def fresh(browser):
     """The browser with no stored theme choice and no open tabs afterwards."""
     yield browser
     for page in browser.pages:
-        try:
+        with contextlib.suppress(Exception):
             page.evaluate("localStorage.clear()")
-        except Exception:
-            pass
         page.close()
 
 
@@ -105,10 +105,12 @@ def test_phone_layout(blog, fresh, kind):
             // inside a box that scrolls sideways on its own (code, tables) is fine
             for (let p = e.parentElement; p; p = p.parentElement) {
                 const s = getComputedStyle(p);
-                if (['auto', 'scroll', 'hidden'].includes(s.overflowX) && p.getBoundingClientRect().right <= w + 1) return false;
+                if (['auto', 'scroll', 'hidden'].includes(s.overflowX)
+                    && p.getBoundingClientRect().right <= w + 1) return false;
             }
             return true;
-        }).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + ' ' + Math.round(e.getBoundingClientRect().right));
+        }).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                    + ' ' + Math.round(e.getBoundingClientRect().right));
         return {scroll: document.documentElement.scrollWidth, width: w, wide: wide.slice(0, 5)};
     }""")
     assert overflow["scroll"] <= overflow["width"], f"{kind} scrolls sideways on a phone: {overflow}"
@@ -302,8 +304,9 @@ def test_no_layout_shift_from_output_images(blog, fresh):
     page, _ = notebook_page(blog, fresh, scheme="light")
     page.add_init_script("""
         window.__cls = 0;
-        new PerformanceObserver(l => { for (const e of l.getEntries()) if (!e.hadRecentInput) window.__cls += e.value; })
-          .observe({type: 'layout-shift', buffered: true});""")
+        new PerformanceObserver(l => {
+            for (const e of l.getEntries()) if (!e.hadRecentInput) window.__cls += e.value;
+        }).observe({type: 'layout-shift', buffered: true});""")
     page.reload(wait_until="load")
     page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
     page.wait_for_timeout(300)
@@ -333,7 +336,8 @@ def test_post_page_weight_and_requests(blog, fresh):
         assert len(sizes["assets"]) == 2, sizes  # one stylesheet, one script
         assert total < 60 * 1024, sizes
         assert sizes["blocking"] and all(u.startswith(blog.origin + "/") for u in sizes["blocking"]), sizes["blocking"]
-        third_party = page.evaluate("""() => [...document.querySelectorAll('script[src], link[href], img[src], iframe[src]')]
+        third_party = page.evaluate("""() =>
+            [...document.querySelectorAll('script[src], link[href], img[src], iframe[src]')]
             .map(e => e.src || e.href).filter(u => u && !u.startsWith(location.origin + '/'))""")
         # <link rel=canonical> and the feed link are absolute on the configured base URL: same origin here
         assert not third_party, third_party

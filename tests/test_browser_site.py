@@ -142,7 +142,8 @@ def search(tab, site, query: str, viewport=DESKTOP, scheme="light"):
     page.wait_for_selector("#searchResults li, #searchStatus.no-results")
     results = page.evaluate("""() => [...document.querySelectorAll('#searchResults li')].map(li => ({
         title: li.querySelector('.result-title').innerText, href: li.querySelector('a').getAttribute('href'),
-        date: (li.querySelector('.result-date') || {}).innerText || '', excerpt: li.querySelector('.result-excerpt').innerHTML}))""")
+        date: (li.querySelector('.result-date') || {}).innerText || '',
+        excerpt: li.querySelector('.result-excerpt').innerHTML}))""")
     return page, probe, results
 
 

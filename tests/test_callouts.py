@@ -62,7 +62,9 @@ def _hugo_alerts(tmp_path) -> dict[str, dict]:
     out = {}
     for name in CASES:
         page = (site / "public" / name / "index.html").read_text(encoding="utf-8")
-        out[name] = json.loads(unescape(re.search(r'data-info="([^"]*)"', page).group(1)))
+        info = re.search(r'data-info="([^"]*)"', page)
+        assert info, name
+        out[name] = json.loads(unescape(info.group(1)))
     return out
 
 

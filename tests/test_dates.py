@@ -6,6 +6,7 @@ sites whose language `locale` is the one given."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -87,7 +88,7 @@ def test_hugo_format(value: str, layout: str, locale: str, expected: str):
 
 # Month and weekday names (layouts "January", "Jan", "Monday", "Mon" over a
 # year and a week) and Hugo's CLDR layouts for 2025-04-13T15:04:05Z.
-LOCALES = {
+LOCALES: dict[str, dict[str, Any]] = {
     "de": {
         "months": [
             "Januar",

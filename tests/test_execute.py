@@ -11,6 +11,7 @@ import os
 import re
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,9 @@ def kernel():
 
 
 def _settings(site: Path, **changes) -> ExecutionSettings:
-    base = dict(site_dir=site, jobs=2, keep_going=True, progress=False, post_timeout=60, cell_timeout=60)
+    base: dict[str, Any] = dict(
+        site_dir=site, jobs=2, keep_going=True, progress=False, post_timeout=60, cell_timeout=60
+    )
     base.update(changes)
     return ExecutionSettings(**base)
 

@@ -22,7 +22,7 @@ def test_a_failed_atomic_write_keeps_the_old_file(tmp_path):
     path = tmp_path / "page.html"
     path.write_text("last good", encoding="utf-8")
     with pytest.raises(TypeError):
-        atomic_write(path, 12)  # type: ignore[arg-type]  # fails after the temporary file exists
+        atomic_write(path, 12)  # fails after the temporary file exists
     assert path.read_text(encoding="utf-8") == "last good"
     assert [p.name for p in tmp_path.iterdir()] == ["page.html"]
 

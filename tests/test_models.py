@@ -354,12 +354,14 @@ def test_make_models_lists_and_explains_offline(tmp_path):
 
     from conftest import ROOT
 
-    run = lambda *a, **env: subprocess.run(
-        [sys.executable, "-m", "execblog.commands.cli", "models", "-s", str(ROOT), *a],
-        capture_output=True,
-        text=True,
-        env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env},
-    )
+    def run(*a, **env):
+        return subprocess.run(
+            [sys.executable, "-m", "execblog.commands.cli", "models", "-s", str(ROOT), *a],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "HF_HOME": str(tmp_path), **env},
+        )
+
     listed = run("--list")
     assert listed.returncode == 0
     assert {"gpt2", "rinna/japanese-gpt2-medium", "CompVis/stable-diffusion-v1-4"} <= set(listed.stdout.split())

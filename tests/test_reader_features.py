@@ -310,23 +310,25 @@ def check_rss(text: str, self_url: str) -> list[ElementTree.Element]:
     root = ElementTree.fromstring(text.encode("utf-8"))
     assert root.tag == "rss" and root.get("version") == "2.0"
     channel = root.find("channel")
+    assert channel is not None, "no <channel>"
     for name in ("title", "link", "description"):
         assert (channel.findtext(name) or "").strip(), f"channel has no {name}"
-    assert channel.findtext("link").startswith("https://")
-    assert re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", channel.findtext("language"))
+    assert (channel.findtext("link") or "").startswith("https://")
+    assert re.fullmatch(r"[a-z]{2,3}(-[A-Za-z0-9]+)*", channel.findtext("language") or "")
     selfs = [link for link in channel.findall(f"{ATOM}link") if link.get("rel") == "self"]
     assert len(selfs) == 1 and selfs[0].get("href") == self_url and selfs[0].get("type") == "application/rss+xml"
     for date in channel.findall("lastBuildDate") + channel.findall("item/pubDate"):
-        assert RFC822.fullmatch(date.text), date.text
-        assert parsedate_to_datetime(date.text).tzinfo is not None
+        assert RFC822.fullmatch(date.text or ""), date.text
+        assert parsedate_to_datetime(date.text or "").tzinfo is not None
     items = channel.findall("item")
     guids = [item.findtext("guid") for item in items]
-    assert len(set(guids)) == len(items) and all(g.startswith("https://") for g in guids)
+    assert len(set(guids)) == len(items) and all(g and g.startswith("https://") for g in guids)
     for item in items:
         assert item.findtext("title") and item.findtext("link") == item.findtext("guid")
-        guid = item.find("guid")
+        guid, description = item.find("guid"), item.findtext("description")
+        assert guid is not None and description is not None
         assert guid.get("isPermaLink") in (None, "true")
-        content = lhtml.fragment_fromstring(item.findtext("description"), create_parent="div")
+        content = lhtml.fragment_fromstring(description, create_parent="div")
         for element in content.iter():
             for attr in ("src", "href"):
                 value = element.get(attr)

@@ -115,9 +115,11 @@ def _png(**text) -> bytes:
 def _text_chunks(png: bytes) -> dict:
     import io
 
-    from PIL import Image
+    from PIL import Image, PngImagePlugin
 
-    return dict(Image.open(io.BytesIO(png)).text)
+    image = Image.open(io.BytesIO(png))
+    assert isinstance(image, PngImagePlugin.PngImageFile)  # .text: a PNG's tEXt/iTXt chunks
+    return dict(image.text)
 
 
 def test_token_split_by_terminal_codes_is_redacted_keeping_the_codes():

@@ -268,5 +268,8 @@ def test_control_sequences_from_a_cell_never_reach_the_console(site, kernel):
 def test_printable_strips_every_kind_of_control_sequence():
     from execblog.errors import printable
 
-    text = "a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ b\x1bPq#0\x1b\\ c\x9b31m d\x1b7\x1b(B e\r\x00\x7f\x85 f\tg\nh\x1b]0;t"
+    text = (
+        "a\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ b\x1bPq#0\x1b\\ c\x9b31m d"
+        "\x1b7\x1b(B e\r\x00\x7f\x85 f\tg\nh\x1b]0;t"
+    )
     assert printable(text) == "alink b c d e f\tg\nh"

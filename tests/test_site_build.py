@@ -70,7 +70,7 @@ def test_rss_sitemap_and_robots(site):
     schema = xmlschema.XMLSchema(str(Path(__file__).parent / "data" / "sitemap.xsd"))
     schema.validate(str(site.out / "sitemap.xml"))
     locs = [e.text for e in etree.parse(str(site.out / "sitemap.xml")).iter("{*}loc")]
-    assert "https://blog.example.org/sub/posts/a/" in locs and all(l.startswith("https://") for l in locs)
+    assert "https://blog.example.org/sub/posts/a/" in locs and all(loc.startswith("https://") for loc in locs)
     assert "Sitemap: https://blog.example.org/sub/sitemap.xml" in site.read("robots.txt")
 
 
@@ -155,7 +155,9 @@ def test_nothing_changed_means_nothing_rebuilt(site, capsys):
 
 
 def test_cli_errors_are_clear(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "execblog.commands.cli", *a], capture_output=True, text=True)
+    def run(*a):
+        return subprocess.run([sys.executable, "-m", "execblog.commands.cli", *a], capture_output=True, text=True)
+
     missing = run("build", "-s", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "site folder not found" in missing.stderr
     unknown = run("build", "--frobnicate")
@@ -276,14 +278,17 @@ def test_status_lists_each_executable_post(site):
     kernel = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
     site.post("nb.md", "title: NB\ndate: 2025-01-01\n" + kernel, "```python\nprint(6 * 7)\n```\n")
     site.post("plain.md", "title: Plain\ndate: 2025-01-01")
-    status = lambda: (
-        subprocess.run(
+
+    def status():
+        return subprocess.run(
             [sys.executable, "-m", "execblog.commands.cli", "status", "-s", str(site.root)],
             capture_output=True,
             text=True,
         ).stdout
-    )
-    rows = lambda: {line.split()[0]: line.split()[1] for line in status().splitlines()[1:]}
+
+    def rows():
+        return {line.split()[0]: line.split()[1] for line in status().splitlines()[1:]}
+
     assert rows() == {"posts/nb.md": "never", "posts/plain.md": "plain"}  # "never run"
     assert site.build() == 0 and "42" in site.read("posts/nb/index.html")
     assert rows()["posts/nb.md"] == "fresh"

@@ -41,6 +41,12 @@ def touch(path: Path, text: str) -> None:
     os.utime(path, (later, later))
 
 
+def freeze_entry(folder: Path) -> None:
+    """A new post's executed outputs in the freeze."""
+    folder.mkdir(parents=True)
+    touch(folder / "meta.json", "{}")
+
+
 def test_nothing_changed_means_nothing_to_build(stamped):
     site, opts = stamped
     assert stamp(site, opts).unchanged(site.out)
@@ -54,7 +60,7 @@ def test_nothing_changed_means_nothing_to_build(stamped):
         lambda root: touch(root / "site_config.yaml", (root / "site_config.yaml").read_text() + "paginate: 3\n"),
         lambda root: touch(root / "theme" / "templates" / "404.html", "changed"),
         lambda root: touch(root / "posts" / "a" / "data" / "table.csv", "x,y\n1,2\n"),
-        lambda root: (root / "_freeze" / "a").mkdir(parents=True) or touch(root / "_freeze" / "a" / "meta.json", "{}"),
+        lambda root: freeze_entry(root / "_freeze" / "a"),
     ],
     ids=["post edited", "post added", "config", "theme", "declared input", "freeze"],
 )
@@ -118,7 +124,8 @@ OTHER_VALUES = {
     "warm_kernels": 2,
     "search_carry_over": True,
 }
-NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident", "warm_kernels"}  # how the build runs, not what it writes
+# how the build runs, not what it writes
+NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident", "warm_kernels"}
 
 
 def test_the_stamp_covers_every_build_option_that_can_change_the_output(stamped):

@@ -53,6 +53,13 @@ def home(tmp_path_factory) -> Path:
     return home
 
 
+def built(home: Path, model_id: str) -> Path:
+    """The snapshot of a stand-in that is built under `home`."""
+    snap = standins.snapshot_dir(home, model_id)
+    assert snap is not None, f"{model_id} is not built"
+    return snap
+
+
 def _tree_digest(folder: Path) -> dict[str, str]:
     return {
         str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
@@ -76,6 +83,7 @@ def test_hub_cache_layout(home: Path) -> None:
         assert standins.snapshot_dir(home, model_id) == snap
         assert standins.missing_files(snap, RECIPES[model_id]) == []
         marker = standins.read_marker(snap)
+        assert marker is not None
         assert marker["model_id"] == model_id and marker["size"] == "tiny" and "random" in marker["note"]
         # Tiny means tiny: the whole SD pipeline stays around 10 MB, GPT-2 under 1 MB.
         total = sum(p.stat().st_size for p in snap.rglob("*") if p.is_file())
@@ -126,7 +134,7 @@ def test_builds_are_deterministic(tmp_path: Path, home: Path) -> None:
     """Same recipe, same bytes: weights are seeded and the tokenizers' training breaks ties by order."""
     for model_id in ("gpt2", "rinna/japanese-gpt2-medium"):
         again = standins.build_standin(RECIPES[model_id], tmp_path / "again")
-        assert _tree_digest(again) == _tree_digest(standins.snapshot_dir(home, model_id))
+        assert _tree_digest(again) == _tree_digest(built(home, model_id))
     a, b = tmp_path / "clip-a", tmp_path / "clip-b"
     standins.write_clip_tokenizer(a)
     standins.write_clip_tokenizer(b)
@@ -163,20 +171,20 @@ def test_real_size_configs_match_the_real_architectures() -> None:
 
 def test_tokenizers_are_complete_and_real_looking(home: Path) -> None:
     for model_id in ALL_IDS:
-        snap = standins.snapshot_dir(home, model_id)
+        snap = built(home, model_id)
         tok = standins.load_tokenizer(snap, RECIPES[model_id])
         assert standins.tokenizer_problems(tok, standins.sample_text(RECIPES[model_id])) == []
         assert len(tok) >= standins.MIN_TOKENIZER_SIZE
-    gpt2 = standins.load_tokenizer(standins.snapshot_dir(home, "gpt2"), RECIPES["gpt2"])
+    gpt2 = standins.load_tokenizer(built(home, "gpt2"), RECIPES["gpt2"])
     assert gpt2.tokenize("The quick brown fox")[1] == "Ġquick"  # byte-level BPE, whole words
     assert gpt2.convert_tokens_to_ids("<|endoftext|>") == len(gpt2) - 1  # last id, as in the real vocab
     clip = standins.load_tokenizer(
-        standins.snapshot_dir(home, "CompVis/stable-diffusion-v1-4"), RECIPES["CompVis/stable-diffusion-v1-4"]
+        built(home, "CompVis/stable-diffusion-v1-4"), RECIPES["CompVis/stable-diffusion-v1-4"]
     )
     assert clip.model_max_length == 77
     assert clip.tokenize("a galaxy far from earth") == ["a</w>", "galaxy</w>", "far</w>", "from</w>", "earth</w>"]
     # The real repos' file sets: rinna ships spiece.model without tokenizer.json (so protobuf is needed).
-    rinna = standins.snapshot_dir(home, "rinna/japanese-gpt2-medium")
+    rinna = built(home, "rinna/japanese-gpt2-medium")
     assert (rinna / "spiece.model").is_file() and not (rinna / "tokenizer.json").exists()
 
 
@@ -189,7 +197,7 @@ def test_missing_tokenizer_file_is_detected_and_repaired(tmp_path: Path, home: P
     shutil.copytree(
         home / "hub" / "models--rinna--japanese-gpt2-medium", local / "hub" / "models--rinna--japanese-gpt2-medium"
     )
-    snap = standins.snapshot_dir(local, model_id)
+    snap = built(local, model_id)
     (snap / "spiece.model").unlink()
 
     broken = T5Tokenizer.from_pretrained(str(snap))  # no error...
@@ -202,7 +210,7 @@ def test_missing_tokenizer_file_is_detected_and_repaired(tmp_path: Path, home: P
 
     standins.build_standin(recipe, local)  # the next resolution rebuilds it
     assert standins.is_built(local, recipe)
-    assert standins.verify_snapshot(standins.snapshot_dir(local, model_id), recipe) == []
+    assert standins.verify_snapshot(built(local, model_id), recipe) == []
 
 
 def test_cli_reports_up_to_date(home: Path, capsys) -> None:
@@ -339,8 +347,8 @@ def test_posts_front_matter_and_cells() -> None:
         assert fm["jupyter"]["kernelspec"]["name"] == "execblog"
         nb = jupytext.read(path)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        params = [c for c in code if "parameters" in c.metadata.get("tags", [])]
-        assert len(params) == 1, name
+        parameter_cells = [c for c in code if "parameters" in c.metadata.get("tags", [])]
+        assert len(parameter_cells) == 1, name
         source = "\n".join(c.source for c in code)
         assert "import japanize_matplotlib" not in source and "use_auth_token" not in source
         assert ')["sample"]' not in source  # today's diffusers returns .images
@@ -445,7 +453,7 @@ def executed(home: Path, kernel_env: dict[str, str], tmp_path_factory) -> dict[s
     with FileLock(str(work / ".lock")):
         if not summary.is_file():
             with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-                results = dict(zip(EXECUTABLE, pool.map(run, EXECUTABLE)))
+                results = dict(zip(EXECUTABLE, pool.map(run, EXECUTABLE), strict=True))
             summary.write_text(json.dumps(results), encoding="utf-8")
     results = json.loads(summary.read_text(encoding="utf-8"))
     out = {}

@@ -11,13 +11,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.provisioning import LocalProvisioner
+from test_serve import free_port, wait_for
 
 from execblog.execution.execute import ExecutionSettings, execute_posts
 from execblog.execution.kernel import install_kernelspec
 from execblog.execution.runner import parameterized
 from execblog.execution.warm import WarmPool, setup_of
-from tests.conftest_exec import read_post
-from tests.test_serve import free_port, wait_for
+
+from conftest_exec import read_post
 
 KERNEL = "jupyter:\n  kernelspec: {name: execblog, display_name: execblog, language: python}\n"
 
@@ -132,11 +134,13 @@ def _run(posts: Path, pool: WarmPool | None) -> None:
 
 def _spare_pid(pool: WarmPool, name: str = "p") -> int:
     spare = pool._spares[name]
-    assert spare.ready.wait(120) and spare.usable
-    return spare.kernel.km.provisioner.process.pid
+    assert spare.ready.wait(120) and spare.usable and spare.kernel is not None
+    provisioner = spare.kernel.km.provisioner
+    assert isinstance(provisioner, LocalProvisioner) and provisioner.process is not None  # a local process
+    return provisioner.process.pid
 
 
-def _runs(posts: Path) -> list[tuple[int, int]]:
+def _runs(posts: Path) -> list[tuple[int, ...]]:
     return [tuple(map(int, line.split())) for line in (posts / "runs.log").read_text().splitlines()]
 
 

@@ -111,7 +111,8 @@ def shoot(base_url: str, public: Path, out: Path, only: tuple[str, ...] = SHOTS)
                     if name == "post-heatmap" and has_image:
                         # the first figure with the code cell that drew it just above
                         page.evaluate("""() => {
-                            const img = document.querySelector('.post-content figure.output-image img, .post-content .cell-output img');
+                            const img = document.querySelector(
+                                '.post-content figure.output-image img, .post-content .cell-output img');
                             const cell = img.closest('.cell') || img;
                             const header = document.querySelector('.header').getBoundingClientRect().height;
                             const imgBox = img.getBoundingClientRect(), cellBox = cell.getBoundingClientRect();

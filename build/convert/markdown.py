@@ -384,8 +384,12 @@ class MarkdownRenderer:
         rules("s_open", lambda *a: "<del>")
         rules("s_close", lambda *a: "</del>")
         rules("task_checkbox", _task_checkbox)
-        for name, out in _TABLE_MARKUP.items():
-            rules(name, (lambda out: lambda r, tokens, idx, o, e: out)(out))
+
+        def fixed(markup):  # a rule that always writes the same markup
+            return lambda r, tokens, idx, o, e: markup
+
+        for name, markup in _TABLE_MARKUP.items():
+            rules(name, fixed(markup))
         rules("th_open", _table_cell_open)
         rules("td_open", _table_cell_open)
         rules("table_close", _table_close)

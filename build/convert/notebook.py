@@ -552,6 +552,7 @@ class NotebookConverter:
         prov = executed.provenance
         if self.options.provenance and _saved_outputs(executed):
             source = executed.source
+            assert source.notebook is not None  # _saved_outputs checked it
             return Provenance(
                 outputs="saved",
                 environment=_environment(source.notebook.metadata),

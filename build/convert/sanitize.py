@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 
 import nh3
 
@@ -470,7 +472,7 @@ def _attribute_name(name: str) -> str:
     return name
 
 
-def _serialize(element, allowed: dict[str, frozenset[str] | set[str]], local, declarations: dict[str, str]) -> str:
+def _serialize(element, allowed: Mapping[str, AbstractSet[str]], local, declarations: dict[str, str]) -> str:
     """`element` as markup keeping only allowed elements (with their content)
     and attributes; `local` maps a tag to its allow-list name (None: foreign)."""
     out: list[str] = []

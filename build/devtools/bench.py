@@ -60,7 +60,10 @@ _HEAD = (
     'content="{{ . }}">{{ end }}<script type="application/ld+json">{{ dict "@type" "BlogPosting" "headline" .Title '
     '"wordCount" .WordCount "datePublished" .Date | jsonify | safeJS }}</script>{{ end }}</head>'
 )
-_META = '<div class="post-meta">{{ .Date.Format "January 2, 2006" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字 · Me</div>'
+_META = (
+    '<div class="post-meta">{{ .Date.Format "January 2, 2006" }} · {{ .ReadingTime }} 分 · {{ .WordCount }} 文字'
+    " · Me</div>"
+)
 _CARD = (
     '<article class="post-entry"><header class="entry-header"><h2>{{ .Title }}</h2></header><div class="entry-content">'
     '<p>{{ .Summary | plainify | htmlUnescape }}{{ if .Truncated }}...{{ end }}</p></div><footer class="entry-footer">'
@@ -83,11 +86,13 @@ HUGO_LAYOUTS = {
     '{{ with .NextInSection }}<a href="{{ .Permalink }}">{{ .Title }}</a>{{ end }}</article>{{ end }}',
     "_default/terms.html": '{{ define "main" }}{{ range .Data.Terms.Alphabetical }}<a href="{{ .Page.Permalink }}">'
     "{{ .Page.Title }} {{ .Count }}</a>{{ end }}{{ end }}",
-    "_default/archives.html": '{{ define "main" }}{{ range (where site.RegularPages "Type" "posts").GroupByDate "2006" }}'
+    "_default/archives.html": '{{ define "main" }}'
+    '{{ range (where site.RegularPages "Type" "posts").GroupByDate "2006" }}'
     '<h2>{{ .Key }}</h2>{{ range .Pages.GroupByDate "January" }}<h3>{{ .Key }}</h3>{{ range .Pages }}'
     '<div class="archive-entry"><h4>{{ .Title }}</h4>' + _META + '<a href="{{ .Permalink }}"></a>'
     "</div>{{ end }}{{ end }}{{ end }}{{ end }}",
-    "index.json": '{{- $index := slice -}}{{- range site.RegularPages -}}{{- $index = $index | append (dict "title" .Title '
+    "index.json": "{{- $index := slice -}}{{- range site.RegularPages -}}"
+    '{{- $index = $index | append (dict "title" .Title '
     '"content" .Plain "permalink" .Permalink "summary" .Summary) -}}{{- end -}}{{- $index | jsonify -}}',
 }
 
@@ -350,7 +355,8 @@ def scale(
     print(
         f"  peak memory at {n} posts <= 1024 MiB and <= Hugo's at {SCALE_BASE}: {big[1]} MiB = "
         f"{big[1] / hugo_small[1]:.2f}x Hugo's {hugo_small[1]} MiB (Pagefind included; without search "
-        f"{big_nosearch[1]} MiB = {big_nosearch[1] / hugo_small[1]:.2f}x; execblog at {SCALE_BASE}: {ours_small[1]} MiB)"
+        f"{big_nosearch[1]} MiB = {big_nosearch[1] / hugo_small[1]:.2f}x; "
+        f"execblog at {SCALE_BASE}: {ours_small[1]} MiB)"
     )
 
 

@@ -326,8 +326,8 @@ class Redactor:
                 for seen in (form, normalise(form, loose=True)):
                     if len(seen) >= MIN_ENCODED_LENGTH:
                         loose.setdefault(seen, name)
-            for form in secret_forms(value):
-                binary.setdefault(form, name)
+            for spelling in secret_forms(value):
+                binary.setdefault(spelling, name)
         self._exact = (_alternation(exact), exact)
         self._loose = (_alternation(loose), loose)
         self._binary = sorted(binary.items(), key=lambda p: len(p[0]), reverse=True)
@@ -415,10 +415,7 @@ class Redactor:
         if isinstance(value, Mapping):
             items = []
             for k, v in value.items():
-                if k == "cells" and isinstance(v, list):
-                    v = self._cells(v)
-                else:
-                    v = self.json(v, k)
+                v = self._cells(v) if k == "cells" and isinstance(v, list) else self.json(v, k)
                 items.append((k, v))
             # NotebookNode is a dict subclass: keep its type
             out = type(value)(items) if isinstance(value, dict) else dict(items)
@@ -462,7 +459,7 @@ class Redactor:
             if len(group) < 2 or not all(isinstance(t, (str, list)) for t in texts):
                 continue
             joined = ["".join(t) if isinstance(t, list) else t for t in texts]
-            for output, old, new in zip(group, joined, self.chunks(joined)):
+            for output, old, new in zip(group, joined, self.chunks(joined), strict=True):
                 if new != old:
                     output["text"] = new
 
@@ -486,9 +483,9 @@ class Redactor:
             found = self._block_secrets(block)
             if found:
                 raise UnredactableSecret(found[0], f"the {block.label} of an {mime} output")
-        found = self._bytes_secrets(cleaned)
-        if found:
-            raise UnredactableSecret(found[0][1], f"the image data of an {mime} output")
+        in_data = self._bytes_secrets(cleaned)
+        if in_data:
+            raise UnredactableSecret(in_data[0][1], f"the image data of an {mime} output")
         return cleaned
 
     def _block_secrets(self, block: _Block) -> list[str]:

@@ -288,7 +288,8 @@ class KernelProcess:
         self._clients: list[Any] = []
         options.log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = options.log_dir / f"{request.post.name}.log"
-        self._log = open(self.log_path, "wb")  # crash reports (segfault, OOM) land here
+        # crash reports (segfault, OOM) land here; open as long as the kernel runs, closed in stop()
+        self._log = open(self.log_path, "wb")  # noqa: SIM115
         self.km = AsyncKernelManager(kernel_name=options.kernel_name)
         make_client = self.km.client
 
@@ -331,8 +332,8 @@ class KernelProcess:
         pgid = getattr(provisioner, "pgid", None)
         process = getattr(provisioner, "process", None)
         table = _process_table()
-        alive = process is not None and process.poll() is None  # a reaped pid may be reused
-        roots = {process.pid} if alive else set()
+        # only a live kernel's pid: a reaped pid may be reused
+        roots = {process.pid} if process is not None and process.poll() is None else set()
         roots |= _tagged(self.tag, table)
         with contextlib.suppress(OSError):
             if pgid:
@@ -374,10 +375,8 @@ class KernelProcess:
     def stop(self) -> None:
         self.release_clients()
         if self.error is None:
-            try:
+            with contextlib.suppress(Exception):
                 self.loop.run_until_complete(self.km.shutdown_kernel(now=True))
-            except Exception:
-                pass
             self.kill_now()  # what the kernel started outlives shutdown_kernel
         with _LIVE_LOCK:
             _LIVE.discard(self)
@@ -613,7 +612,7 @@ class Runner:
                     "secret",
                     str(exc),
                     fix=SECRET_FIX,
-                    **self._cell_fields(request, cell, numbers.get(exc.cell)),
+                    **self._cell_fields(request, cell, numbers.get(exc.cell) if exc.cell is not None else None),
                 )
                 executed = None
             if executed is not None:

@@ -81,7 +81,7 @@ def zone_name(t: datetime) -> str:
         name = tz.tzname(t)
         offset = tz.utcoffset(t)
         # Python names an anonymous offset "UTC+09:00"; Go leaves it empty.
-        return "" if name == timezone(offset).tzname(None) else (name or "")  # type: ignore[arg-type]
+        return "" if name == timezone(offset).tzname(None) else (name or "")
     return tz.tzname(t) or ""
 
 

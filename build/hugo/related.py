@@ -23,7 +23,7 @@ import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from execblog.hugo.dates import go_format
 
@@ -58,13 +58,16 @@ def default_indices(taxonomies: Mapping[str, str]) -> tuple[RelatedIndex, ...]:
     return indices + ((RelatedIndex("tags", 80),) if "tag" in taxonomies else ())
 
 
+K = TypeVar("K", bound=Hashable)  # what identifies a page to the caller (a post's name)
+
+
 @dataclass(frozen=True)
-class Document:
+class Document(Generic[K]):
     """A page as the index sees it. `values` maps a lower-case front matter key
     to its value (a string, a list, a date); `date` orders and filters, `name`
     (Hugo: the title) breaks ties, `key` identifies the page."""
 
-    key: Hashable
+    key: K
     name: str
     date: datetime
     values: Mapping[str, Any]
@@ -105,8 +108,8 @@ def _norm(num: int, low: int, high: int) -> int:
 
 
 def related_pages(
-    docs: Sequence[Document], config: RelatedConfig, indices: Sequence[RelatedIndex] | None = None
-) -> dict[Hashable, tuple[Document, ...]]:
+    docs: Sequence[Document[K]], config: RelatedConfig, indices: Sequence[RelatedIndex] | None = None
+) -> dict[K, tuple[Document[K], ...]]:
     """For every document, the related others in Hugo's order, best first.
 
     `indices` overrides `config.indices` (pass `default_indices(...)` for a

@@ -470,13 +470,14 @@ def download_models(
     missing = [m for m in todo if answers[m] == "missing"]
     from huggingface_hub import HfApi, snapshot_download
 
+    cache_dir = Path(hf_cache) if hf_cache is not None else None  # the hub takes a str or a Path
     for m in todo:
         if answers[m] != "ok":
             continue
         files = HfApi(endpoint=endpoint).list_repo_files(m, token=token or None)
         allow, ignore = download_patterns(files)
         path = snapshot_download(
-            m, token=token or None, cache_dir=hf_cache, endpoint=endpoint, allow_patterns=allow, ignore_patterns=ignore
+            m, token=token or None, cache_dir=cache_dir, endpoint=endpoint, allow_patterns=allow, ignore_patterns=ignore
         )
         done[m] = Path(path)
     if gated or missing:

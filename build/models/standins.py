@@ -27,6 +27,7 @@ import argparse
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -37,9 +38,12 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from execblog.fsutil import atomic_write, swap_in
+
+if TYPE_CHECKING:
+    from transformers import PreTrainedTokenizerBase
 
 # Bump when a change to this module changes what gets built: every stand-in is rebuilt once.
 BUILDER_VERSION = 1
@@ -82,7 +86,7 @@ def _bytes_to_unicode() -> dict[int, str]:
             bs.append(b)
             cs.append(256 + n)
             n += 1
-    return dict(zip(bs, (chr(c) for c in cs)))
+    return dict(zip(bs, (chr(c) for c in cs), strict=True))
 
 
 # CLIP's pre-tokenization regex (what CLIPTokenizer splits on before the byte-level BPE).
@@ -105,7 +109,7 @@ def _train_bpe_merges(text: str, vocab_size: int, *, clip: bool) -> list[tuple[s
             [normalizers.NFC(), normalizers.Replace(Regex(r"\s+"), " "), normalizers.Lowercase()]
         )
         split = pre_tokenizers.Split(Regex(_CLIP_PATTERN), behavior="removed", invert=True)
-        pre = pre_tokenizers.Sequence([split, byte_level])
+        pre: pre_tokenizers.PreTokenizer = pre_tokenizers.Sequence([split, byte_level])
     else:
         norm, pre = None, byte_level
     words: Counter[tuple[str, ...]] = Counter()
@@ -121,7 +125,7 @@ def _train_bpe_merges(text: str, vocab_size: int, *, clip: bool) -> list[tuple[s
     while alphabet + len(merges) < vocab_size:
         pairs: Counter[tuple[str, str]] = Counter()
         for word, n in words.items():
-            for pair in zip(word, word[1:]):
+            for pair in itertools.pairwise(word):
                 pairs[pair] += n
         if not pairs:
             break
@@ -484,8 +488,10 @@ def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
     cfg = _sd_configs(size, n_vocab, bos=bos, eos=eos, pad=pad, real_vocab=r.real_config["text_vocab_size"])
     torch.manual_seed(seed)
     text_encoder = CLIPTextModel(CLIPTextConfig(**cfg["text_encoder"])).eval()
-    unet = UNet2DConditionModel(**cfg["unet"]).eval()
-    vae = AutoencoderKL(**cfg["vae"]).eval()
+    # diffusers types these names, under TYPE_CHECKING, as its placeholders for a missing torch
+    # (utils/dummy_pt_objects), which lack torch.nn.Module's and DiffusionPipeline's methods.
+    unet = UNet2DConditionModel(**cfg["unet"]).eval()  # type: ignore[attr-defined]
+    vae = AutoencoderKL(**cfg["vae"]).eval()  # type: ignore[attr-defined]
     s = cfg["safety_checker"]
     safety = StableDiffusionSafetyChecker(
         CLIPConfig(text_config=s["text_config"], vision_config=s["vision_config"], projection_dim=s["projection_dim"])
@@ -501,9 +507,11 @@ def _build_sd(r: Recipe, out: Path, size: str, seed: int) -> dict[str, Any]:
         feature_extractor=CLIPImageProcessor(**cfg["feature_extractor"]),
         requires_safety_checker=True,
     )
-    pipe.save_pretrained(out, safe_serialization=True)
+    pipe.save_pretrained(out, safe_serialization=True)  # type: ignore[attr-defined]  # placeholder type, above
     if r.fp16_variant:
-        pipe.to(torch.float16).save_pretrained(out, safe_serialization=True, variant="fp16")
+        pipe.to(torch.float16).save_pretrained(  # type: ignore[attr-defined]
+            out, safe_serialization=True, variant="fp16"
+        )
     # Mirror the real model_index.json: the processor under its stable class name, no IP-adapter slot.
     index = json.loads((out / "model_index.json").read_text(encoding="utf-8"))
     index["feature_extractor"] = ["transformers", "CLIPImageProcessor"]
@@ -987,6 +995,7 @@ def tokenizer_problems(tokenizer: Any, sample: str) -> list[str]:
 def load_tokenizer(snapshot: str | os.PathLike, r: Recipe) -> Any:
     """Load a snapshot's tokenizer with the class the posts use."""
     folder = Path(snapshot) / r.spec.tokenizer_folder
+    cls: type[PreTrainedTokenizerBase]  # whichever branch imports it
     if r.tokenizer == "sentencepiece":
         from transformers import T5Tokenizer as cls
     elif r.tokenizer == "clip":

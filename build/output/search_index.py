@@ -38,7 +38,7 @@ class SearchIndexer:
 def pagefind_command(site: Path, glob: str) -> list[str]:
     """Pagefind's extended build (Japanese segmentation) indexing the pages `glob` selects under `site`."""
     try:
-        from pagefind_bin_extended import get_executable  # type: ignore
+        from pagefind_bin_extended import get_executable
 
         exe = str(get_executable())
     except Exception:

@@ -201,7 +201,8 @@ def post_view(
         meta.append(t("words", words))
     if show.author and post.authors:
         meta.append(", ".join(post.authors))
-    assets = tuple(Asset(r.relative_to(post.bundle_dir).as_posix(), r) for r in post.resources) + converted.assets
+    bundle = post.bundle_dir  # resources are a bundle's files: there is one whenever there are resources
+    assets = tuple(Asset(r.relative_to(bundle).as_posix(), r) for r in post.resources if bundle) + converted.assets
     warnings = converted.warnings
     social = None
     if cover_permalink:
@@ -441,7 +442,7 @@ def taxonomy_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
     for taxonomy in site.config.taxonomies.values():
         # every post is on its term pages; hidden_in_list only keeps it off the home list
         terms: list[Term[PostView]] = group_terms(
-            site.posts, lambda p: [link.name for link in p.terms.get(taxonomy, ())]
+            site.posts, lambda p, taxonomy=taxonomy: [link.name for link in p.terms.get(taxonomy, ())]
         )
         if not terms:
             continue

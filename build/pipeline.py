@@ -526,7 +526,9 @@ def _post_views(
     saved = store.load()
 
     def reusable(name: str) -> bool:
-        key, view = saved.get(name, (None, None))
+        if name not in saved:
+            return False
+        key, view = saved[name]
         return key == keys[name] and all(a.source.exists() for a in view.assets)
 
     todo = [item for item in executed if not reusable(item.source.name)]

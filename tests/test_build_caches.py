@@ -85,7 +85,7 @@ def test_other_code_reads_every_post_again(tmp_path):
 def test_view_store_gives_back_what_was_saved_and_nothing_from_a_damaged_file(tmp_path):
     path = tmp_path / "views.pickle"
     assert ViewStore(path).load() == {}
-    ViewStore(path).save({"a": ("key", "a view")})  # type: ignore[dict-item]
+    ViewStore(path).save({"a": ("key", "a view")})
     assert ViewStore(path).load() == {"a": ("key", "a view")}
     path.write_bytes(b"not a pickle")
     assert ViewStore(path).load() == {}

@@ -75,11 +75,13 @@ class _Renderer:
         if not isinstance(model, Mapping) or model_id in seen or depth > _MAX_DEPTH:
             return ""
         name = str(model.get("model_name") or "")
-        state = model.get("state") if isinstance(model.get("state"), Mapping) else {}
+        saved_state = model.get("state")
+        state: Mapping[str, Any] = saved_state if isinstance(saved_state, Mapping) else {}
         if state.get("layout") and self._hidden(state):
             return ""
         if name in _BOXES:
-            children = state.get("children") if isinstance(state.get("children"), list) else []
+            saved_children = state.get("children")
+            children = saved_children if isinstance(saved_children, list) else []
             inner = "".join(self.render(str(c), depth + 1, seen | {model_id}) for c in children)
             return f'<div class="widget-box {_BOXES[name]}">{inner}</div>'
         description = _description(state)

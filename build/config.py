@@ -318,12 +318,12 @@ def _convert(tp: Any, node: yaml.Node, path: Path, dotted: str):
             )
         key_t, val_t = args
         if val_t is Any:
-            return yaml.safe_load(yaml.serialize(node)) or {}
+            return safe_yaml.construct(node) or {}
         return {k.value: _convert(val_t, v, path, f"{dotted}.{k.value}") for k, v in node.value}
     if origin in (types.UnionType, typing.Union):
         non_none = [a for a in args if a is not type(None)]
         return _convert(non_none[0], node, path, dotted)
-    value = yaml.safe_load(yaml.serialize(node))
+    value = safe_yaml.construct(node)
     if origin is typing.Literal:
         if value not in args:
             choices = ", ".join(map(str, args))

@@ -57,6 +57,19 @@ def _timestamp(loader: SafeConstructor, node: yaml.ScalarNode) -> Any:
 Loader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
 
 
+class _Constructor(SafeConstructor):
+    """Loader's constructors without a parser: for nodes composed earlier."""
+
+
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _timestamp)
+
+
+def construct(node: yaml.Node) -> Any:
+    """The value of a node that `load`'s parse composed (and bounded) earlier, as `load` would give it:
+    typed config and front matter values read their node again without serialising and parsing it."""
+    return _Constructor().construct_document(node)
+
+
 def decode_text(data: bytes, path: Path) -> str:
     """`data` as UTF-8 text; a binary or mis-encoded file is named with its line."""
     if b"\0" in data:

@@ -175,6 +175,8 @@ def load(text: str, path: Path, line_offset: int = 0) -> Any:
             return loader.construct_document(node) if node is not None else None
         except BadValue as exc:
             raise BuildError(str(exc), path, exc.line + 1 + line_offset, exc.hint) from None
+        except yaml.MarkedYAMLError as exc:  # e.g. a mapping as a key: parsed, but not a value
+            raise syntax_error(exc, text, path, line_offset) from None
         except RecursionError:
             raise _too_big(node, path, line_offset, "it is nested too deeply") from None
     finally:

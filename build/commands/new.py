@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from pathlib import Path
 
@@ -43,8 +44,8 @@ def new_post(site_dir: Path, title: str, notebook: bool = False) -> Path:
     path = site_dir / "posts" / f"{slug}.md"
     if path.exists():
         raise BuildError("a post with this name exists already", path, hint="choose another title")
-    quoted = title.replace('"', '\\"')
-    front = f'---\ntitle: "{quoted}"\ndate: {now.isoformat()}\ndraft: true\ntags: []\n'
+    # a JSON string is a YAML string: quotes, backslashes and newlines in the title stay as typed
+    front = f"---\ntitle: {json.dumps(title, ensure_ascii=False)}\ndate: {now.isoformat()}\ndraft: true\ntags: []\n"
     if notebook:
         front += NOTEBOOK_HEADER
     front += "---\n"

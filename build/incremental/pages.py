@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from execblog.config import LAYOUTS_DIR, SiteConfig
+from execblog.fsutil import atomic_write
 from execblog.output.render import Reads
 from execblog.output.static_assets import PageUse
 from execblog.pages.plan import Page, PostView
@@ -180,12 +181,5 @@ class PageCache:
 
     def save(self, scan_key: tuple[bytes, str]) -> None:
         """Record this build's pages, once its site (checked for `scan_key`'s secrets) is in place."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(
-            pickle.dumps(
-                {"key": self.key, "pages": self.pages, "view_keys": self.view_keys, "scan": scan_key},
-                protocol=pickle.HIGHEST_PROTOCOL,
-            )
-        )
-        os.replace(tmp, self.path)
+        data = {"key": self.key, "pages": self.pages, "view_keys": self.view_keys, "scan": scan_key}
+        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

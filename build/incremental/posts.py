@@ -19,6 +19,7 @@ import pickle
 from pathlib import Path
 
 from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings
+from execblog.fsutil import atomic_write
 from execblog.records import SourcePost
 
 _FORMAT = 1  # bump when the file's layout changes
@@ -82,8 +83,5 @@ class PostReadCache:
             _HELD[self.path] = dict(self.current)
         if (self.hold and self.from_memory) or (not self.changed and self.current.keys() == self.saved.keys()):
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
         data = {"format": _FORMAT, "context": self.context, "posts": self.current}
-        tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, self.path)
+        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))

@@ -14,10 +14,10 @@ whose key matches is the view a conversion would make now.
 
 from __future__ import annotations
 
-import os
 import pickle
 from pathlib import Path
 
+from execblog.fsutil import atomic_write
 from execblog.pages.plan import PostView
 
 _FORMAT = 1  # bump when the file's layout changes
@@ -53,7 +53,4 @@ class ViewStore:
             _HELD[self.path] = dict(views)
             if self.from_memory:
                 return  # not on disk between a long-running process's rebuilds: it would delay each reload
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(pickle.dumps({"format": _FORMAT, "views": views}, protocol=pickle.HIGHEST_PROTOCOL))
-        os.replace(tmp, self.path)
+        atomic_write(self.path, pickle.dumps({"format": _FORMAT, "views": views}, protocol=pickle.HIGHEST_PROTOCOL))

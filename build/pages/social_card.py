@@ -22,10 +22,10 @@ import functools
 import hashlib
 import importlib.util
 import io
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from execblog.fsutil import atomic_write
 
 WIDTH, HEIGHT = 1200, 630
 _MARGIN = 64
@@ -94,7 +94,7 @@ class SocialCards:
         path = self.cache_dir / f"{digest.hexdigest()[:32]}.png"
         if not path.is_file():
             data = render_card(title, self.site_title, meta, figure, self.fonts)
-            _write_atomic(path, data)
+            atomic_write(path, data)
         return Card(path, missing_glyphs(self.site_title + title + meta, self.fonts))
 
 
@@ -212,16 +212,3 @@ def _thumbnail(path: Path, box: tuple[int, int]):
         return None
     thumb.thumbnail(box, Image.Resampling.LANCZOS)
     return thumb
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

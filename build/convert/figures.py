@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 LABEL = re.compile(r"fig-[A-Za-z0-9_]+(?:[-.:][A-Za-z0-9_]+)*")  # Quarto's: no trailing punctuation
 # Marks private to one post's conversion; \x02 and \x03 never survive Markdown
-# rendering of an author's text as they are (see _strip_marks).
+# rendering of an author's text as they are (see strip_marks).
 _SLOT = re.compile("\x02F:([^\x02\x03]*)\x03")
 _REF = re.compile("\x02R:([^\x02\x03]*)\x03")
 

@@ -623,11 +623,6 @@ class NotebookConverter:
         return tuple(downloads)
 
 
-def convert_post(executed: ExecutedPost, converter: NotebookConverter) -> ConvertedPost:
-    """Functional spelling of `converter.convert(executed)`."""
-    return converter.convert(executed)
-
-
 @dataclass
 class PostState:
     """What converting one post's cells collects: its output files, whether it has math or code."""

@@ -9,13 +9,13 @@ All three take decision.decide on the facts _plan gathers, so they agree.
 A post runs when its front matter has Jupytext's `jupyter.kernelspec` (and not
 `execute: false`). It is read with jupytext; its `parameters` cell defaults are
 overridden by front matter `parameters:`, the profile and the command line;
-its freeze key (cache_keys.freeze_key) is compared with the committed entry:
+its freeze key (keys.freeze_key) is compared with the committed entry:
 
     key unchanged, not forced  -> "frozen": outputs from the freeze under the
                                   current prose (prose edits never execute); so is
                                   a real-model run of the current code where the
                                   models resolve to stand-ins
-    key changed / never run    -> run (exec_runner.py) and stored in the freeze:
+    key changed / never run    -> run (runner.py) and stored in the freeze:
                                   "executed", or "failed" (last good entry kept)
     cannot run here (not selected, execution off, needs a GPU, models missing)
                                -> "stale-frozen" (last good outputs + notice) or

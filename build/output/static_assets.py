@@ -29,7 +29,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,7 +37,7 @@ from execblog.convert.markdown import pygments_css
 from execblog.errors import BuildError
 from execblog.output.purge import html_tokens, parsed_stylesheet, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
-from execblog.pages.plan import Page, SiteUrls
+from execblog.pages.plan import SiteUrls
 
 # Placeholders the templates receive as `static.css` / `static.js`: URL-safe, so escaping keeps them as they are.
 CSS_SLOT = "execblog-asset-slot-css"
@@ -105,17 +104,6 @@ class ThemeAssets:
         for i in chosen:
             tokens |= self.scripts[i].tokens
         return PageUse(frozenset(tokens & self.relevant), chosen)
-
-    def fill(self, pages: Sequence[Page], rendered: Sequence[tuple[str, PageUse | None]]) -> list[str]:
-        """The pages' texts with the URLs of their assets, which are written here."""
-        by_kind: dict[str, set[str]] = {}
-        for page, (_, use) in zip(pages, rendered, strict=True):
-            if use is not None:
-                by_kind.setdefault(page.kind, set()).update(use.tokens)
-        css = self.stylesheets(by_kind)
-        return [
-            self.fill_page(text, use, css.get(page.kind, "")) for page, (text, use) in zip(pages, rendered, strict=True)
-        ]
 
     def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
         """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""

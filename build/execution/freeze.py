@@ -42,7 +42,7 @@ from typing import Any, Literal
 from execblog.errors import BuildError
 from execblog.execution.redact import SecretFinding, scan_for_secrets
 from execblog.fsutil import atomic_write, confine, inside, swap_in
-from execblog.notebook.files import NOTEBOOK_FILE, REWRITE_HINT, extract_files, file_ref, notebook_text
+from execblog.notebook.files import NOTEBOOK_FILE, REWRITE_HINT, extract_files, file_ref, is_file_name, notebook_text
 from execblog.notebook.tags import PAPERMILL_ERROR, cell_tags
 
 META_FILE = "meta.json"
@@ -167,7 +167,9 @@ def _read_notebook(name: str, folder: Path) -> Any:
     except Exception as exc:  # truncated JSON, wrong shapes, bad encoding: nbformat raises many kinds
         first = (str(exc).strip().splitlines() or [""])[0][:200]
         raise CorruptEntryError(name, f"{NOTEBOOK_FILE}: {type(exc).__name__}: {first}") from None
-    missing = [ref for ref in refs if not (folder / ref).is_file()]
+    # only names the freeze writes are looked up here; any other reference (it could name a path elsewhere)
+    # is refused by name where it is used (notebook.files.ref_file)
+    missing = [ref for ref in refs if is_file_name(ref) and not (folder / ref).is_file()]
     if missing:
         raise CorruptEntryError(name, f"{NOTEBOOK_FILE} refers to missing output file(s): {', '.join(missing[:5])}")
     return nb
@@ -304,7 +306,7 @@ class FreezeStore:
 
 def discard_entry(root: Path, name: str) -> None:
     """Remove an entry this build wrote (the next build runs the post again)."""
-    final = Path(root) / name
+    final = entry_folder(Path(root), name)
     if final.is_dir():
         old = Path(root) / f".{name}.old-{uuid.uuid4().hex[:8]}"
         os.rename(final, old)

@@ -36,6 +36,11 @@ REWRITE_HINT = (
 )
 
 
+def is_file_name(name: str) -> bool:
+    """`name` is one the freeze writes for an output: a content hash and an extension, no folder."""
+    return _FILE_NAME.fullmatch(name) is not None
+
+
 def file_ref(value: Any) -> str | None:
     """The file name an output value refers to, or None for inline data."""
     if isinstance(value, str) and value.startswith(FILE_REF_PREFIX):

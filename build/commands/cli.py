@@ -148,7 +148,7 @@ def _models(args) -> int:
     from execblog.models.resolve import ModelsUnavailableError, download_models
 
     config = load_config(args.source.resolve())
-    posts = read_posts(config.site_dir / "posts", config.zone, config.author)
+    posts = read_posts(config.site_dir / "posts", config.zone, config.author, config.taxonomies.values())
     ids = sorted({m for p in posts for m in p.run.models})
     if args.list:
         print("\n".join(ids))

@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
         site = _site_copy(args.source.resolve(), work, args.size, device)
         config = load_config(site)
-        posts = read_posts(site / "posts", config.zone)
+        posts = read_posts(site / "posts", config.zone, config.author, config.taxonomies.values())
         ids = sorted({m for p in posts for m in p.run.models})
         t0 = time.perf_counter()
         resolve_models(

@@ -118,3 +118,18 @@ def test_a_single_input_is_one_declared_input(site):
     (path.parent / "data.csv").write_text("1,2\n")
     post = read_post(path, UTC)
     assert [(entry, [f.name for f in files]) for entry, files in declared_inputs(post)] == [("data.csv", ["data.csv"])]
+
+
+def test_a_value_yaml_parses_but_cannot_build_is_an_error_with_its_line(site):
+    path = site.post("bad.md", HEAD + "? [a, b]\n: c")  # a sequence as a mapping key
+    with pytest.raises(BuildError) as err:
+        read_post(path, UTC)
+    assert err.value.path == path and err.value.line is not None and "invalid YAML" in err.value.message
+
+
+@pytest.mark.parametrize("title", ["a\\", 'say "hi"\\n', "two\nlines", "メロス: 走れ"])
+def test_make_new_writes_front_matter_that_reads_back_any_title(site, title):
+    from execblog.commands.new import new_post
+
+    post = read_post(new_post(site.root, title), UTC)
+    assert post.title == title

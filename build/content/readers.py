@@ -27,6 +27,7 @@ from execblog.content.read import declared_inputs, read_post
 from execblog.errors import BuildError
 from execblog.hugo.taxonomies import urlize
 from execblog.records import SourcePost
+from execblog.registry import register
 
 BUNDLE_INDEX = "index"  # a bundle's post file is index<suffix>
 _IGNORED = (".", "_")
@@ -48,12 +49,7 @@ READERS: dict[str, PostReader] = {}
 
 def reader(suffix: str, registry: dict[str, PostReader] = READERS) -> Callable[[PostReader], PostReader]:
     """Register the decorated function as the reader of post files ending in `suffix` (e.g. ".md")."""
-
-    def register(read: PostReader) -> PostReader:
-        registry[suffix] = read
-        return read
-
-    return register
+    return register(suffix, registry)
 
 
 @reader(".md")

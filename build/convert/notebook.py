@@ -101,6 +101,7 @@ from execblog.notebook.files import (
 from execblog.notebook.mimetypes import TABLE, Mimetype, MimetypeTable
 from execblog.notebook.tags import INTERNAL_CELL_TAGS, cell_tags
 from execblog.records import Asset, ConvertedPost, Download, ExecutedPost, Link, Notice, Provenance
+from execblog.registry import register
 
 DEFAULT_LABELS: dict[str, str] = {
     "show_code": "Show code",
@@ -668,12 +669,7 @@ RENDERERS: dict[str, Renderer] = {}
 
 def renderer(kind: str, registry: dict[str, Renderer] = RENDERERS) -> Callable[[Renderer], Renderer]:
     """Register the decorated function as the renderer of a kind of output."""
-
-    def register(render: Renderer) -> Renderer:
-        registry[kind] = render
-        return render
-
-    return register
+    return register(kind, registry)
 
 
 @renderer("widget")

@@ -137,6 +137,16 @@ def test_code_cell_options_make_a_numbered_captioned_figure(tmp_path):
     assert converted.warnings == ()
 
 
+def test_a_caption_cannot_forge_a_figure_number_or_reference(tmp_path):
+    # the conversion's private marks typed into a caption are dropped, as in the post's Markdown
+    forged = f"Real {reference('fig-a')} caption".encode("unicode_escape").decode()  # YAML's "\\x02" escapes
+    cells = [_image_cell(f'#| label: fig-a\n#| fig-cap: "{forged}"\n#| fig-alt: A\nplot()\n')]
+    converted = _converter(tmp_path).convert(_executed(tmp_path, cells))
+    page = Figures(converted.html)
+    assert page.figures == [{"id": "fig-a", "alt": "A", "caption": "図 1: Real R:fig-a caption"}]
+    assert page.links == [] and "\x02" not in converted.html
+
+
 def test_a_figure_output_without_alt_text_is_one_warning_per_post_naming_each_cell(tmp_path):
     text = "---\ntitle: T\ndate: 2024-01-01\n---\n\n```python\nshow()\n```\n\n```python\nplot()\n```\n"
     cells = [_image_cell("show()"), _image_cell("plot()"), _image_cell("#| fig-alt: fine\nok()")]

@@ -463,6 +463,10 @@ class MarkdownRenderer:
         return _mathml(tokens[idx].content, display=True) + "\n"
 
     # -- API -------------------------------------------------------------------------
+    def render_inline(self, text: str) -> str:
+        """One line of an author's Markdown (a figure caption) as inline HTML, marks removed as in `render`."""
+        return self.md.renderInline(strip_marks(text)).strip()
+
     def render(self, text: str) -> RenderedMarkdown:
         env: dict = {}
         prepared = _split_at_divider(strip_marks(text))

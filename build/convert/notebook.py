@@ -465,7 +465,7 @@ class NotebookConverter:
                 ident = f' id="{html.escape(label)}"'
             if nth == 0 and (cap or isinstance(label, str) and label.startswith("fig-")):
                 slot = figure_slot(label) if isinstance(label, str) and label.startswith("fig-") else ""
-                text = self.md.md.renderInline(str(cap or "")).strip()
+                text = self.md.render_inline(str(cap or ""))
                 caption = f"<figcaption>{slot}{text}</figcaption>"
             if not alt.strip() and figure.where not in state.missing_alt:
                 state.missing_alt.append(figure.where)

@@ -337,6 +337,7 @@ def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
         typographer=m.typographer,
         math=m.math,
         highlight=m.highlight,
+        code_styles=(m.light_style, m.dark_style),
         callout_titles={kind: t(f"callout_{kind}") for kind in CALLOUT_TYPES},
     )
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from execblog.config import SiteConfig
-from execblog.convert.markdown import pygments_css
+from execblog.convert.highlight import code_style
 from execblog.errors import BuildError
 from execblog.output.purge import html_tokens, parsed_stylesheet, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
@@ -169,7 +169,7 @@ def library_file(vendor_dir: Path, name: str) -> Path:
 def full_css(static_dir: Path, config: SiteConfig) -> str:
     """The whole theme stylesheet, before fitting: theme/static/css/*.css and the Pygments styles."""
     parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
-    parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
+    parts.append(code_style(config.markup.light_style, config.markup.dark_style).css())
     return "\n".join(parts)
 
 

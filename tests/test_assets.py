@@ -108,6 +108,16 @@ def _rules(css: str) -> set[str]:
     }
 
 
+def test_minify_css_keeps_what_a_browser_reads():
+    css = """/* note */ .a > .b , .c :not(p) { color : red ;
+      content: "x: y, z ; } /* kept */" ; font-family: "Segoe UI", serif; }
+    @media (hover: none) { .d{ margin: 0 auto; } }"""
+    assert minify_css(css) == (
+        '.a>.b,.c :not(p){color :red;content:"x: y, z ; } /* kept */";font-family:"Segoe UI",serif}'
+        "@media (hover:none){.d{margin:0 auto}}\n"
+    )
+
+
 def test_each_page_gets_every_rule_its_dom_matches(site):
     site.post("code.md", "title: Code\ndate: 2025-04-12\ntags: [Python]", POST)
     site.post("prose.md", "title: Prose\ndate: 2025-04-13\ntags: [Notes]", "Only words here.\n")
@@ -171,7 +181,7 @@ def test_changed_theme_css_gets_a_new_url(site):
     css.write_text(css.read_text(encoding="utf-8") + "\n.logo a { letter-spacing: 1px; }\n", encoding="utf-8")
     assert site.build() == 0
     after = lhtml.fromstring(site.read("index.html")).xpath("//link[@rel='stylesheet']/@href")[0]
-    assert after != before and "letter-spacing: 1px" in _assets(site.out, site.out / "index.html")[0]
+    assert after != before and "letter-spacing:1px" in _assets(site.out, site.out / "index.html")[0]
 
 
 # --- progress of long steps -------------------------------------------------------------------

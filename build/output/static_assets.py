@@ -187,9 +187,11 @@ def _script(path: Path) -> Script:
     return Script(path.name, text, tuple(needs) if needs is not None else None, frozenset(script_tokens(text)))
 
 
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# Strings and comments first, so nothing is changed inside a string.
+_CSS_PART = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')|/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s+")
-_CSS_PUNCT = re.compile(r"\s*([{};,])\s*")
+_CSS_PUNCT = re.compile(r"\s*([{};,>])\s*")
+_CSS_COLON = re.compile(r":\s+")  # after a colon only: `a :hover` differs from `a:hover`
 
 
 def fingerprint(data: bytes) -> str:
@@ -198,10 +200,25 @@ def fingerprint(data: bytes) -> str:
 
 
 def minify_css(css: str) -> str:
-    """Comments and whitespace out; nothing that could change a selector."""
-    css = _CSS_COMMENT.sub("", css)
-    css = _CSS_SPACE.sub(" ", css)
-    return _CSS_PUNCT.sub(r"\1", css).strip() + "\n"
+    """Comments and the whitespace no token needs out (around `{};,>`, after `:`,
+    the last `;` of a block); strings as they are."""
+    out, text, start = [], [], 0
+    for match in _CSS_PART.finditer(css):
+        text.append(css[start : match.start()])
+        start = match.end()
+        if match.group(1):
+            out += [_squeeze("".join(text)), match.group(1)]
+            text = []
+        else:
+            text.append(" ")  # a comment separates tokens as a space does
+    text.append(css[start:])
+    out.append(_squeeze("".join(text)))
+    return "".join(out).strip() + "\n"
+
+
+def _squeeze(css: str) -> str:
+    css = _CSS_PUNCT.sub(r"\1", _CSS_SPACE.sub(" ", css))
+    return _CSS_COLON.sub(":", css).replace(";}", "}")
 
 
 def minify_js(js: str) -> str:

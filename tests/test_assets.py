@@ -210,3 +210,20 @@ def test_parallel_map_reports_each_result_in_order():
     seen: list[int] = []
     assert parallel_map(lambda x: x * 2, list(range(100)), seen.append) == [x * 2 for x in range(100)]
     assert seen == list(range(1, 101))
+
+
+def test_a_post_needing_rules_most_posts_do_not_gets_a_sheet_of_its_own(site):
+    for i in range(3):
+        site.post(f"prose{i}.md", f"title: Prose {i}\ndate: 2025-04-1{i}", "Only words here.\n")
+    site.post("code.md", "title: Code\ndate: 2025-04-15", POST)
+    assert site.build() == 0
+    prose = {_assets(site.out, site.out / f"posts/prose{i}/index.html")[0] for i in range(3)}
+    (code_css, _) = _assets(site.out, site.out / "posts/code/index.html")
+    assert len(prose) == 1 and ".highlight pre{" not in next(iter(prose))  # the kind's sheet: what most posts need
+    assert ".highlight pre{" in code_css and code_css not in prose
+    # once most posts have code, the kind's sheet has its rules and every post links it
+    for i in range(2):
+        site.post(f"more{i}.md", f"title: More {i}\ndate: 2025-04-2{i}", POST)
+    assert site.build() == 0
+    sheets = {_assets(site.out, page)[0] for page in (site.out / "posts").glob("*/index.html")}
+    assert len(sheets) == 1 and ".highlight pre{" in next(iter(sheets))

@@ -3,12 +3,13 @@ use them, and everything else in theme/static copied as is.
 
 Pages are rendered with placeholders for the stylesheet and script URLs
 (`ThemeAssets.urls`); `use(text)` reads what a rendered page holds, and
-`fill(pages, rendered)` writes the assets and puts their URLs in:
+`stylesheets`, `script_url` and `fill_page` write the assets and put their URLs in:
 
 - one stylesheet per page kind (home, post, term, ...): the theme CSS plus the
-  Pygments styles for code (light, and dark under `[data-theme=dark]`), keeping
-  only the rules that may apply to some page of the kind (see `purge`), so a
-  reader's cache serves it for every page of that kind;
+  code styles (light, and dark under `[data-theme=dark]`, see convert/highlight.py),
+  keeping the rules that may apply to at least half the pages of the kind (see
+  `purge`), so a reader's cache serves it from page to page; a page that needs a
+  rule beyond those gets a stylesheet fitted to it alone;
 - one script per set of theme scripts a page needs: a file in theme/static/js
   whose first line is `// needs: SELECTORS` is included where one of the
   selectors may match, any other file on every page.
@@ -29,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,12 +107,26 @@ class ThemeAssets:
             tokens |= self.scripts[i].tokens
         return PageUse(frozenset(tokens & self.relevant), chosen)
 
-    def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
-        """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""
-        return {
-            kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)).encode("utf-8"))
-            for kind, tokens in sorted(by_kind.items())
-        }
+    def stylesheets(self, by_kind: dict[str, list[frozenset[str]]]) -> dict[str, dict[frozenset[str], str]]:
+        """Page kind -> {a page's tokens: the URL of its stylesheet}, written here. `by_kind`: the
+        tokens of each page of the kind (see PageUse).
+
+        A kind's stylesheet holds the rules at least half of its pages need, so a reader's
+        cache serves it from page to page; a page that needs a rule it lacks gets a sheet
+        fitted to that page instead (shared by the pages that need the same rules). A page
+        links one stylesheet, an ordered part of the theme's: the cascade is the whole one's."""
+        urls: dict[str, dict[frozenset[str], str]] = {}
+        for kind, pages in sorted(by_kind.items()):
+            needs = {tokens: self.stylesheet.used(tokens) for tokens in set(pages)}
+            counts = Counter(rule for tokens in pages for rule in needs[tokens])
+            common = frozenset(rule for rule, n in counts.items() if 2 * n >= len(pages))
+            urls[kind] = {
+                tokens: self._stylesheet(common if rules <= common else rules) for tokens, rules in needs.items()
+            }
+        return urls
+
+    def _stylesheet(self, rules: frozenset[int]) -> str:
+        return self._write("css/stylesheet", "css", minify_css(self.stylesheet.write(rules)).encode("utf-8"))
 
     def script_url(self, scripts: tuple[int, ...]) -> str:
         """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""

@@ -370,6 +370,16 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
             f"base_url must be an absolute URL ending in '/', got `{config.base_url}`",
             "e.g. https://example.org/blog/",
         )
+    for key in ("light_style", "dark_style"):
+        style = getattr(config.markup, key)
+        if not _pygments_style(style):
+            from pygments.styles import STYLE_MAP
+
+            fail(
+                f"markup.{key}",
+                f"unknown code style `{style}`",
+                f"use a Pygments style: {', '.join(sorted(STYLE_MAP))}",
+            )
     if config.paginate < 1:
         fail("paginate", "paginate must be at least 1")
     if config.summary_length < 0:
@@ -433,6 +443,17 @@ def _check_values(config: SiteConfig, node: yaml.Node, path: Path) -> None:
                 "give the import name of the package that ships the model",
             )
     _check_standins(config, node, path)
+
+
+def _pygments_style(name: str) -> bool:
+    from pygments.styles import get_style_by_name
+    from pygments.util import ClassNotFound
+
+    try:
+        get_style_by_name(name)  # what highlighting will use: built-in or a plugin's
+    except ClassNotFound:
+        return False
+    return True
 
 
 _GISCUS_REPO = re.compile(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+")

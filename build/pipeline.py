@@ -166,11 +166,11 @@ def build_site(opts: BuildOptions) -> BuildResult:
                     strict=True,
                 )
             )
-            by_kind: dict[str, set[str]] = {}
+            by_kind: dict[str, list[frozenset[str]]] = {}
             for page in selection:
                 use = kept[page.output].use if page.output in kept else rendered[page.output][1]
                 if use is not None:
-                    by_kind.setdefault(page.kind, set()).update(use.tokens)
+                    by_kind.setdefault(page.kind, []).append(use.tokens)
             css = assets.stylesheets(by_kind)
             # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
             stale = [
@@ -179,7 +179,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 if page.output in kept
                 and (kept_use := kept[page.output].use) is not None
                 and (kept[page.output].css, kept[page.output].js)
-                != (css[page.kind], assets.script_url(kept_use.scripts))
+                != (css[page.kind][kept_use.tokens], assets.script_url(kept_use.scripts))
             ]
             rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
             for page in selection:
@@ -187,7 +187,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
                     page_cache.record(page.output, kept[page.output])
                     continue
                 text, use, reads = rendered[page.output] if page.output in rendered else render(page)
-                data = assets.fill_page(text, use, css.get(page.kind, "")).encode("utf-8")
+                css_url = css[page.kind][use.tokens] if use else ""
+                data = assets.fill_page(text, use, css_url).encode("utf-8")
                 writer.write_bytes(page.output, data)
                 page_cache.record(
                     page.output,
@@ -195,7 +196,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
                         shapes[page.output],
                         reads,
                         use,
-                        css.get(page.kind, "") if use else "",
+                        css_url,
                         assets.script_url(use.scripts) if use else "",
                         hashlib.sha256(data).hexdigest(),
                     ),
@@ -337,6 +338,7 @@ def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
         typographer=m.typographer,
         math=m.math,
         highlight=m.highlight,
+        code_styles=(m.light_style, m.dark_style),
         callout_titles={kind: t(f"callout_{kind}") for kind in CALLOUT_TYPES},
     )
 

@@ -108,6 +108,16 @@ def _rules(css: str) -> set[str]:
     }
 
 
+def test_minify_css_keeps_what_a_browser_reads():
+    css = """/* note */ .a > .b , .c :not(p) { color : red ;
+      content: "x: y, z ; } /* kept */" ; font-family: "Segoe UI", serif; }
+    @media (hover: none) { .d{ margin: 0 auto; } }"""
+    assert minify_css(css) == (
+        '.a>.b,.c :not(p){color :red;content:"x: y, z ; } /* kept */";font-family:"Segoe UI",serif}'
+        "@media (hover:none){.d{margin:0 auto}}\n"
+    )
+
+
 def test_each_page_gets_every_rule_its_dom_matches(site):
     site.post("code.md", "title: Code\ndate: 2025-04-12\ntags: [Python]", POST)
     site.post("prose.md", "title: Prose\ndate: 2025-04-13\ntags: [Notes]", "Only words here.\n")
@@ -147,8 +157,9 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     code_css, code_js = _assets(public, public / "posts/code/index.html")
     home_css, home_js = _assets(public, public / "index.html")
     _, search_js = _assets(public, public / "search/index.html")
-    # Pygments rules for the token classes the code uses, light and dark; none on the home page
-    assert ".highlight .kn" in code_css and "[data-theme=dark] .highlight .kn" in code_css
+    # rules for the token classes the code uses, light and dark; none on the home page
+    assert ".highlight .k{" in code_css and "[data-theme=dark] .highlight .k{" in code_css
+    assert ".highlight .kn" not in code_css  # `import` looks like any keyword: it shares `.k`
     assert ".highlight .kt" not in code_css  # no such token in the post
     assert ".highlight" not in home_css and "copy-code" not in home_css
     assert "theme-toggle" in home_css and "[data-theme=dark]" in home_css
@@ -170,7 +181,7 @@ def test_changed_theme_css_gets_a_new_url(site):
     css.write_text(css.read_text(encoding="utf-8") + "\n.logo a { letter-spacing: 1px; }\n", encoding="utf-8")
     assert site.build() == 0
     after = lhtml.fromstring(site.read("index.html")).xpath("//link[@rel='stylesheet']/@href")[0]
-    assert after != before and "letter-spacing: 1px" in _assets(site.out, site.out / "index.html")[0]
+    assert after != before and "letter-spacing:1px" in _assets(site.out, site.out / "index.html")[0]
 
 
 # --- progress of long steps -------------------------------------------------------------------
@@ -199,3 +210,20 @@ def test_parallel_map_reports_each_result_in_order():
     seen: list[int] = []
     assert parallel_map(lambda x: x * 2, list(range(100)), seen.append) == [x * 2 for x in range(100)]
     assert seen == list(range(1, 101))
+
+
+def test_a_post_needing_rules_most_posts_do_not_gets_a_sheet_of_its_own(site):
+    for i in range(3):
+        site.post(f"prose{i}.md", f"title: Prose {i}\ndate: 2025-04-1{i}", "Only words here.\n")
+    site.post("code.md", "title: Code\ndate: 2025-04-15", POST)
+    assert site.build() == 0
+    prose = {_assets(site.out, site.out / f"posts/prose{i}/index.html")[0] for i in range(3)}
+    (code_css, _) = _assets(site.out, site.out / "posts/code/index.html")
+    assert len(prose) == 1 and ".highlight pre{" not in next(iter(prose))  # the kind's sheet: what most posts need
+    assert ".highlight pre{" in code_css and code_css not in prose
+    # once most posts have code, the kind's sheet has its rules and every post links it
+    for i in range(2):
+        site.post(f"more{i}.md", f"title: More {i}\ndate: 2025-04-2{i}", POST)
+    assert site.build() == 0
+    sheets = {_assets(site.out, page)[0] for page in (site.out / "posts").glob("*/index.html")}
+    assert len(sheets) == 1 and ".highlight pre{" in next(iter(sheets))

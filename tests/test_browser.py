@@ -15,6 +15,7 @@ rest of the suite.
 from __future__ import annotations
 
 import contextlib
+import re
 
 import pytest
 
@@ -407,3 +408,94 @@ def test_fitted_assets_look_the_same_as_the_whole_stylesheet(blog, fresh, tmp_pa
             diff = ImageChops.difference(fitted, before).convert("L").point(lambda v: 255 if v > 48 else 0)
             changed = diff.histogram()[255]
             assert changed <= 50, (rel, scheme, viewport, changed, diff.getbbox())  # a few antialiased pixels
+
+
+# --- the lean code markup and minified stylesheets change nothing visible --------------------
+# Code blocks in light and dark, notebook outputs (streams, widgets, figures, tables), math,
+# callouts, the series box and related posts, on both sites.
+MARKUP_PAGES = {
+    "fixture": ("posts/code-math/", "posts/notebook/"),
+    "repo": ("posts/attention-gpt2/", "posts/attention-minilm/", "posts/rinna-stable-diffusion/"),
+}
+_CODE_BLOCK = re.compile(
+    r'(<div class="cell-input">)?(<div class="highlight"><pre tabindex="0"><code class="language-([^"]+)"'
+    r' data-lang="[^"]*">)(.*?)</code></pre></div>',
+    re.S,
+)
+
+
+def _pygments_copy(site, dest):
+    """The built site as Pygments' own markup and stylesheet would show it: each code
+    block highlighted again by Pygments' HtmlFormatter, every page given the theme's
+    CSS as written plus Pygments' rules for both styles (as the theme used them),
+    and every script. Returns how many code blocks it highlighted again."""
+    import html
+    import shutil
+
+    from pygments import highlight
+    from pygments.formatters import HtmlFormatter
+    from pygments.lexers import get_lexer_by_name
+
+    from execblog.config import load_config
+    from execblog.output.static_assets import full_js
+
+    markup = load_config(site.source).markup
+    shutil.copytree(site.out, dest)
+    static = site.source / "theme" / "static"
+    css = [p.read_text(encoding="utf-8") for p in sorted((static / "css").glob("*.css"))]
+    for style, prefix in ((markup.light_style, ".highlight"), (markup.dark_style, "[data-theme=dark] .highlight")):
+        rules = HtmlFormatter(style=style).get_style_defs(prefix).splitlines()
+        # Pygments' own wrapper rules (line numbers, a global `pre`) were never part of the theme
+        css += [r for r in rules if "linenos" not in r and not r.startswith("pre {")]
+    (dest / "assets" / "css" / "whole.css").write_text("\n".join(css), encoding="utf-8")
+    (dest / "assets" / "js" / "whole.js").write_text(full_js(static), encoding="utf-8")
+
+    def pygments(m):
+        code = html.unescape(re.sub(r"<[^>]+>", "", m.group(4)))
+        lang = m.group(3)
+        # a notebook's Python cells are lexed as IPython
+        lexer = get_lexer_by_name("ipython3" if m.group(1) and lang.startswith("python") else lang)
+        lexer.stripnl = lexer.ensurenl = False
+        body = highlight(code, lexer, HtmlFormatter(nowrap=True))
+        body = body if code.endswith("\n") else body.rstrip("\n")
+        return f"{m.group(1) or ''}{m.group(2)}{body}</code></pre></div>"
+
+    blocks = 0
+    for page in dest.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        text = re.sub(r'(<link rel="stylesheet" href=")[^"]*"', r'\1/ml-blog/assets/css/whole.css"', text, count=1)
+        text = re.sub(r'(<script defer src=")[^"]*"', r'\1/ml-blog/assets/js/whole.js"', text, count=1)
+        text, n = _CODE_BLOCK.subn(pygments, text)
+        blocks += n
+        page.write_text(text, encoding="utf-8")
+    return blocks
+
+
+@pytest.fixture(scope="module")
+def repo_site(tmp_path_factory):
+    require_tools()
+    root = tmp_path_factory.getbasetemp() / "browser-sites"
+    root.mkdir(exist_ok=True)
+    return built_site("repo", root)
+
+
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_lean_code_markup_looks_the_same_as_pygments_own(blog, repo_site, fresh, tmp_path, scheme, viewport):
+    """Posts with code, notebook outputs, tables, math, callouts, a series box and related
+    posts, pixel for pixel against the same pages with Pygments' markup and stylesheet."""
+    from PIL import ImageChops
+
+    for name, site in (("fixture", blog), ("repo", repo_site)):
+        reference = tmp_path / name
+        assert _pygments_copy(site, reference) >= 5
+        with SiteServer(reference, "/ml-blog/") as server:
+            for rel in MARKUP_PAGES[name]:
+                ours, problems = _screenshot(fresh, site.url(rel), scheme, viewport)
+                assert not problems, (rel, problems)
+                theirs, problems = _screenshot(fresh, server.base_url + rel, scheme, viewport)
+                assert not problems, (rel, problems)
+                assert ours.size == theirs.size, (rel, ours.size, theirs.size)
+                diff = ImageChops.difference(ours, theirs).convert("L").point(lambda v: 255 if v > 48 else 0)
+                changed = diff.histogram()[255]
+                assert changed <= 50, (rel, scheme, viewport, changed, diff.getbbox())

@@ -49,6 +49,12 @@ def test_bad_time_zone_and_base_url(tmp_path):
     assert "base_url" in err.value.message
 
 
+def test_an_unknown_code_style_is_named_with_its_line(tmp_path):
+    with pytest.raises(BuildError) as err:
+        load_config(write(tmp_path, "title: T\nmarkup:\n  light_style: default\n  dark_style: nope\n"))
+    assert err.value.line == 4 and "`nope`" in err.value.message and "github-dark" in err.value.hint
+
+
 def test_a_yaml_syntax_error_is_named_alike_in_config_ui_strings_and_front_matter(tmp_path):
     """One mapping from a YAML error to a line: where the bracket left open starts
     (PyYAML reports the end of the text), with the fix."""

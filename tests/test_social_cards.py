@@ -84,7 +84,9 @@ def test_link_previews_read_the_card(tmp_path):
     view, tags = _page(tmp_path, "", SocialCards(tmp_path / "cards", "Blog"))
     image = tags["og:image"]
     assert urlsplit(image).scheme == "https" and image.startswith(view.permalink)
-    assert tags["twitter:image"] == image and tags["twitter:card"] == "summary_large_image"
+    assert tags["twitter:card"] == "summary_large_image" and tags["twitter:image:alt"] == tags["og:image:alt"]
+    # X falls back to the Open Graph tags: the same text twice would only weigh
+    assert not {"twitter:image", "twitter:title", "twitter:description"} & tags.keys()
     assert (tags["og:image:width"], tags["og:image:height"]) == ("1200", "630")
     assert tags["og:title"] == TITLE and tags["og:type"] == "article" and tags["og:url"] == view.permalink
     assert tags["og:description"] == "Body text."

@@ -12,8 +12,8 @@ The HTML follows Hugo 0.168's output byte for byte where it matters (entities
 from the typographer, footnotes, task lists, tables, `<br>`/`<hr>`, dropped
 HTML comments, the `<!--more-->` split) because Hugo's word count, reading time
 and summary are computed over the rendered HTML: the same text in the same
-markup gives the same numbers. Highlighted code keeps Pygments' markup (the
-theme styles it), so only its text matches Chroma's.
+markup gives the same numbers. Highlighted code has its own lean markup
+(highlight.py), so only its text matches Chroma's.
 """
 
 from __future__ import annotations
@@ -32,13 +32,12 @@ from markdown_it.token import Token
 from mdit_py_plugins.deflist import deflist_plugin
 from mdit_py_plugins.dollarmath import dollarmath_plugin
 from mdit_py_plugins.footnote import footnote_plugin
-from pygments import highlight
-from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 from pygments.util import ClassNotFound
 
 from execblog.convert.figures import LABEL as FIGURE_LABEL
 from execblog.convert.figures import figure_slot, reference, strip_marks
+from execblog.convert.highlight import code_style, go_escape
 from execblog.convert.sanitize import heading_attribute_allowed, mathml
 from execblog.hugo.summaries import SUMMARY_DIVIDER
 from execblog.hugo.text_metrics import go_is_space
@@ -77,7 +76,8 @@ class MarkdownOptions:
     typographer: bool = True
     math: bool = True
     highlight: bool = True
-    # Pygments options; classes are styled by theme CSS (light and dark).
+    # Pygments styles (light, dark): they decide which tokens need a class (see highlight.py).
+    code_styles: tuple[str, str] = ("friendly", "github-dark")
     code_css_class: str = "highlight"
     tab_width: int = 4
     callout_titles: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_CALLOUT_TITLES))
@@ -447,9 +447,8 @@ class MarkdownRenderer:
                 lexer = None
         attrs = f' class="language-{html.escape(lang)}" data-lang="{html.escape(lang)}"' if lang else ""
         if lexer is None:
-            return f'<pre tabindex="0"><code{attrs}>{_go_escape(code)}</code></pre>'
-        body = _GO_QUOTES.sub(_go_quote_text, highlight(code, lexer, _PLAIN_FORMATTER))
-        body = _WHITESPACE_SPAN.sub(r"\1", body)  # whitespace needs no colour: less HTML
+            return f'<pre tabindex="0"><code{attrs}>{go_escape(code)}</code></pre>'
+        body = code_style(*self.options.code_styles, self.options.code_css_class).html(code, lexer)
         if not code.endswith("\n"):
             body = body.rstrip("\n")
         return f'<div class="{self.options.code_css_class}"><pre tabindex="0"><code{attrs}>{body}</code></pre></div>'
@@ -485,19 +484,6 @@ class MarkdownRenderer:
 def _escape_text(s: str) -> str:
     """goldmark's escaping of text: `& < > "`, apostrophes left alone."""
     return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
-
-
-def _go_escape(s: str) -> str:
-    """Go's html.EscapeString, which Hugo uses for code it does not highlight."""
-    return s.replace("&", "&amp;").replace("'", "&#39;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&#34;")
-
-
-_GO_QUOTES = re.compile(r"(?:^|(?<=>))[^<]+")
-
-
-def _go_quote_text(m: re.Match) -> str:
-    """Quotes in the text between Pygments' tags, escaped as Chroma does."""
-    return m.group(0).replace("&quot;", "&#34;").replace('"', "&#34;").replace("'", "&#39;").replace("&#x27;", "&#39;")
 
 
 def _task_checkbox(renderer, tokens, idx, options, env) -> str:
@@ -719,24 +705,10 @@ def _has_scheme_text(block: Token, link_open: Token) -> bool:
     return i + 1 < len(children) and children[i + 1].content.startswith("http://")
 
 
-_WHITESPACE_SPAN = re.compile(r'<span class="w">([^<]*)</span>')
-
-
 @functools.cache
 def _lexer(lang: str):
     # Looking a lexer up by name scans Pygments' registry: once per language.
     return get_lexer_by_name(lang, stripnl=False, ensurenl=False)
-
-
-class _PlainFormatter(HtmlFormatter):
-    """Pygments spans only: the wrapper markup is ours."""
-
-    def __init__(self):
-        super().__init__(nowrap=True)
-
-
-# Building a formatter compiles its style table (~0.7 ms): one for all blocks.
-_PLAIN_FORMATTER = _PlainFormatter()
 
 
 def _mathml(tex: str, display: bool) -> str:
@@ -775,18 +747,3 @@ def _footnote_open(renderer, tokens, idx, options, env) -> str:
 def _footnote_anchor(renderer, tokens, idx, options, env) -> str:
     ref = _fnref_id(tokens[idx].meta)
     return f'&#160;<a href="#{ref}" class="footnote-backref" role="doc-backlink">&#x21a9;&#xfe0e;</a>'
-
-
-def pygments_css(light_style: str, dark_style: str, css_class: str = "highlight") -> str:
-    """Stylesheet for code blocks: the light style by default, the dark one
-    under `[data-theme=dark]`."""
-    fmt_light = HtmlFormatter(style=light_style, cssclass=css_class)
-    fmt_dark = HtmlFormatter(style=dark_style, cssclass=css_class)
-    light = fmt_light.get_style_defs(f".{css_class}")
-    dark = fmt_dark.get_style_defs(f"[data-theme=dark] .{css_class}")
-    # Line-number rules and the global `pre` rule are for Pygments' own wrapper,
-    # which the theme does not use.
-    keep = [
-        line for line in (light + "\n" + dark).splitlines() if "linenos" not in line and not line.startswith("pre {")
-    ]
-    return "\n".join(keep) + "\n"

@@ -133,11 +133,24 @@ class Stylesheet:
     def __init__(self, css: str):
         self.items = _parse(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
         self.tokens = frozenset(_all_tokens(self.items))
+        self._rules = tuple(_flatten(self.items))
 
     def fit(self, tokens: Iterable[str]) -> str:
         """The rules that may apply to a page holding `tokens`, in their order."""
+        return self.write(self.used(tokens))
+
+    def used(self, tokens: Iterable[str]) -> frozenset[int]:
+        """Which rules (by position) may apply to a page holding `tokens`."""
         present = frozenset(tokens)
-        return "\n".join(_fit(self.items, present)) + "\n"
+        return frozenset(
+            i
+            for i, rule in enumerate(self._rules)
+            if rule.requires is None or any(need <= present for need in rule.requires)
+        )
+
+    def write(self, rules: frozenset[int]) -> str:
+        """The text of rules chosen by position (see `used`), in their order."""
+        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules)) + "\n"
 
 
 def parsed_stylesheet(css: str, cache_dir: Path | None = None) -> Stylesheet:
@@ -192,13 +205,20 @@ def _all_tokens(items) -> set[str]:
     return found
 
 
-def _fit(items, present: frozenset[str]) -> list[str]:
+def _flatten(items) -> list[_Rule]:
+    rules: list[_Rule] = []
+    for item in items:
+        rules += _flatten(item.body) if isinstance(item, _Block) else [item]
+    return rules
+
+
+def _write(items, positions, chosen: frozenset[int]) -> list[str]:
     kept = []
     for item in items:
         if isinstance(item, _Block):
-            inner = _fit(item.body, present)
+            inner = _write(item.body, positions, chosen)
             if inner:
                 kept.append(item.head + "{" + "".join(inner) + "}")
-        elif item.requires is None or any(need <= present for need in item.requires):
+        elif next(positions) in chosen:
             kept.append(item.text)
     return kept

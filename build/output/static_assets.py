@@ -3,12 +3,13 @@ use them, and everything else in theme/static copied as is.
 
 Pages are rendered with placeholders for the stylesheet and script URLs
 (`ThemeAssets.urls`); `use(text)` reads what a rendered page holds, and
-`fill(pages, rendered)` writes the assets and puts their URLs in:
+`stylesheets`, `script_url` and `fill_page` write the assets and put their URLs in:
 
 - one stylesheet per page kind (home, post, term, ...): the theme CSS plus the
-  Pygments styles for code (light, and dark under `[data-theme=dark]`), keeping
-  only the rules that may apply to some page of the kind (see `purge`), so a
-  reader's cache serves it for every page of that kind;
+  code styles (light, and dark under `[data-theme=dark]`, see convert/highlight.py),
+  keeping the rules that may apply to at least half the pages of the kind (see
+  `purge`), so a reader's cache serves it from page to page; a page that needs a
+  rule beyond those gets a stylesheet fitted to it alone;
 - one script per set of theme scripts a page needs: a file in theme/static/js
   whose first line is `// needs: SELECTORS` is included where one of the
   selectors may match, any other file on every page.
@@ -29,11 +30,12 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from execblog.config import SiteConfig
-from execblog.convert.markdown import pygments_css
+from execblog.convert.highlight import code_style
 from execblog.errors import BuildError
 from execblog.output.purge import html_tokens, parsed_stylesheet, script_tokens, selector_requirements
 from execblog.output.write import SiteWriter
@@ -105,12 +107,26 @@ class ThemeAssets:
             tokens |= self.scripts[i].tokens
         return PageUse(frozenset(tokens & self.relevant), chosen)
 
-    def stylesheets(self, by_kind: dict[str, set[str]]) -> dict[str, str]:
-        """Page kind -> the URL of its stylesheet, fitted to the tokens its pages hold (`by_kind`), written here."""
-        return {
-            kind: self._write("css/stylesheet", "css", minify_css(self.stylesheet.fit(tokens)).encode("utf-8"))
-            for kind, tokens in sorted(by_kind.items())
-        }
+    def stylesheets(self, by_kind: dict[str, list[frozenset[str]]]) -> dict[str, dict[frozenset[str], str]]:
+        """Page kind -> {a page's tokens: the URL of its stylesheet}, written here. `by_kind`: the
+        tokens of each page of the kind (see PageUse).
+
+        A kind's stylesheet holds the rules at least half of its pages need, so a reader's
+        cache serves it from page to page; a page that needs a rule it lacks gets a sheet
+        fitted to that page instead (shared by the pages that need the same rules). A page
+        links one stylesheet, an ordered part of the theme's: the cascade is the whole one's."""
+        urls: dict[str, dict[frozenset[str], str]] = {}
+        for kind, pages in sorted(by_kind.items()):
+            needs = {tokens: self.stylesheet.used(tokens) for tokens in set(pages)}
+            counts = Counter(rule for tokens in pages for rule in needs[tokens])
+            common = frozenset(rule for rule, n in counts.items() if 2 * n >= len(pages))
+            urls[kind] = {
+                tokens: self._stylesheet(common if rules <= common else rules) for tokens, rules in needs.items()
+            }
+        return urls
+
+    def _stylesheet(self, rules: frozenset[int]) -> str:
+        return self._write("css/stylesheet", "css", minify_css(self.stylesheet.write(rules)).encode("utf-8"))
 
     def script_url(self, scripts: tuple[int, ...]) -> str:
         """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""
@@ -169,7 +185,7 @@ def library_file(vendor_dir: Path, name: str) -> Path:
 def full_css(static_dir: Path, config: SiteConfig) -> str:
     """The whole theme stylesheet, before fitting: theme/static/css/*.css and the Pygments styles."""
     parts = [p.read_text(encoding="utf-8") for p in sorted((static_dir / "css").glob("*.css"))]
-    parts.append(pygments_css(config.markup.light_style, config.markup.dark_style))
+    parts.append(code_style(config.markup.light_style, config.markup.dark_style).css())
     return "\n".join(parts)
 
 
@@ -187,9 +203,11 @@ def _script(path: Path) -> Script:
     return Script(path.name, text, tuple(needs) if needs is not None else None, frozenset(script_tokens(text)))
 
 
-_CSS_COMMENT = re.compile(r"/\*.*?\*/", re.S)
+# Strings and comments first, so nothing is changed inside a string.
+_CSS_PART = re.compile(r"(\"(?:[^\"\\\n]|\\.)*\"|'(?:[^'\\\n]|\\.)*')|/\*.*?\*/", re.S)
 _CSS_SPACE = re.compile(r"\s+")
-_CSS_PUNCT = re.compile(r"\s*([{};,])\s*")
+_CSS_PUNCT = re.compile(r"\s*([{};,>])\s*")
+_CSS_COLON = re.compile(r":\s+")  # after a colon only: `a :hover` differs from `a:hover`
 
 
 def fingerprint(data: bytes) -> str:
@@ -198,10 +216,25 @@ def fingerprint(data: bytes) -> str:
 
 
 def minify_css(css: str) -> str:
-    """Comments and whitespace out; nothing that could change a selector."""
-    css = _CSS_COMMENT.sub("", css)
-    css = _CSS_SPACE.sub(" ", css)
-    return _CSS_PUNCT.sub(r"\1", css).strip() + "\n"
+    """Comments and the whitespace no token needs out (around `{};,>`, after `:`,
+    the last `;` of a block); strings as they are."""
+    out, text, start = [], [], 0
+    for match in _CSS_PART.finditer(css):
+        text.append(css[start : match.start()])
+        start = match.end()
+        if match.group(1):
+            out += [_squeeze("".join(text)), match.group(1)]
+            text = []
+        else:
+            text.append(" ")  # a comment separates tokens as a space does
+    text.append(css[start:])
+    out.append(_squeeze("".join(text)))
+    return "".join(out).strip() + "\n"
+
+
+def _squeeze(css: str) -> str:
+    css = _CSS_PUNCT.sub(r"\1", _CSS_SPACE.sub(" ", css))
+    return _CSS_COLON.sub(":", css).replace(";}", "}")
 
 
 def minify_js(js: str) -> str:

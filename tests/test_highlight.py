@@ -1,0 +1,126 @@
+"""Highlighted code shows what Pygments' own HTML and stylesheet show: the same text,
+and every character in the same colour and font in the light and the dark scheme,
+with fewer spans and classes."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+from pygments import highlight
+from pygments.formatters import HtmlFormatter
+from pygments.lexers import get_lexer_by_name
+
+from execblog.convert.highlight import code_style
+from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
+
+SAMPLES = {
+    "python": '''import os, sys
+from typing import Any  # a comment
+@dataclass
+class Point(Base):
+    """Docstring."""
+    def area(self, r: float = 2.5e-3) -> float:
+        s = f"{r!r:>10} and {{braces}}" + 'single' + b"\\x00\\n"
+        return [x ** 2 for x in range(10) if x is not None and True] or print(len(s), self)
+raise ValueError(r"raw\\d+") from None
+''',
+    "ipython3": "%matplotlib inline\n!pip install x\nimport numpy as np\nnp.zeros((2, 3))?\n",
+    "bash": "for f in *.md; do echo \"$f\" | grep -c 'x' > /dev/null 2>&1; done\nexport A=1 # note\n",
+    "javascript": "const a = {b: [1, 2.5, 'c', `t${x}`], re: /a+b/g};\n"
+    "async function f() { return await a?.b ?? null; }\n",
+    "json": '{"a": [1, true, null, "s\\"q"], "b": {"c": -1.5e3}}\n',
+    "diff": "--- a/x\n+++ b/x\n@@ -1 +1 @@\n-old line\n+new line\n context\n",
+    "html": "<!DOCTYPE html>\n<p class=\"x\" data-y='1'>a &amp; b<!-- c --></p>\n",
+    "c": '#include <stdio.h>\nint main(void) { char *s = "x\\n"; return 0x1F; } /* c */\n',
+}
+STYLE_PAIRS = [("default", "github-dark"), ("friendly", "github-dark"), ("monokai", "solarized-light")]
+DARK = "[data-theme=dark] .highlight"
+_RULE = re.compile(r"([^{}]+)\{([^}]*)\}")
+_PIECE = re.compile(r'<span class="([^"]*)">([^<]*)</span>|([^<]+)')
+INHERITED = {"color", "font-weight", "font-style"}
+
+
+def _rules(css: str) -> dict[str, dict[str, str]]:
+    """selector -> declarations, normalised (#666 and #666666 are one colour)."""
+    found: dict[str, dict[str, str]] = {}
+    for selector, body in _RULE.findall(re.sub(r"/\*.*?\*/", "", css)):
+        decls = (d.split(":", 1) for d in body.split(";") if ":" in d)
+        found.setdefault(" ".join(selector.split()), {}).update(
+            {name.strip(): _colour(value.strip()) for name, value in decls}
+        )
+    return found
+
+
+def _colour(value: str) -> str:
+    return re.sub(r"#([0-9a-fA-F])([0-9a-fA-F])([0-9a-fA-F])\b", r"#\1\1\2\2\3\3", value).lower()
+
+
+def _looks(markup: str, css: str, dark: bool) -> list[tuple[str, frozenset]]:
+    """Each character with the CSS properties it shows, by the cascade: the block's
+    inherited properties, then the span's light rules, then its dark ones."""
+    rules = _rules(css)
+    block = {k: v for k, v in rules.get(".highlight", {}).items() if k in INHERITED}
+    if dark:
+        block |= {k: v for k, v in rules.get(DARK, {}).items() if k in INHERITED}
+    out = []
+    for cls, inside, outside in _PIECE.findall(markup):
+        look = dict(block)
+        for name in cls.split():
+            look |= rules.get(f".highlight .{name}", {})
+        if dark:
+            for name in cls.split():
+                look |= rules.get(f"{DARK} .{name}", {})
+        for ch in html.unescape(inside or outside):
+            out.append((ch, frozenset(look.items())))
+    return out
+
+
+def _pygments(code: str, lang: str, light: str, dark: str) -> tuple[str, str]:
+    """Pygments' own markup and stylesheet, dark rules under [data-theme=dark]."""
+    lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    markup = highlight(code, lexer, HtmlFormatter(nowrap=True))
+    css = HtmlFormatter(style=light).get_style_defs(".highlight") + "\n"
+    css += HtmlFormatter(style=dark).get_style_defs(DARK)
+    return markup, css
+
+
+@pytest.mark.parametrize(("light", "dark"), STYLE_PAIRS)
+@pytest.mark.parametrize("lang", sorted(SAMPLES))
+def test_every_character_looks_as_with_pygments_own_markup(lang, light, dark):
+    code = SAMPLES[lang]
+    style = code_style(light, dark)
+    ours = style.html(code, get_lexer_by_name(lang, stripnl=False, ensurenl=False))
+    theirs, their_css = _pygments(code, lang, light, dark)
+    for scheme_dark in (False, True):
+        mine = _looks(ours, style.css(), scheme_dark)
+        reference = _looks(theirs, their_css, scheme_dark)
+        assert "".join(ch for ch, _ in mine) == code
+        assert len(mine) == len(reference)
+        for i, ((ch, look), (_, want)) in enumerate(zip(mine, reference, strict=True)):
+            if ch == "\n":  # a line break shows nothing
+                continue
+            if ch.isspace():  # a blank shows no colour: only a background, border or underline
+                look = frozenset(p for p in look if p[0] != "color")
+                want = frozenset(p for p in want if p[0] != "color")
+            assert look == want, (lang, "dark" if scheme_dark else "light", i, code[max(0, i - 10) : i + 10])
+    assert ours.count("<span") < theirs.count("<span")
+
+
+def test_plain_tokens_get_no_span_and_alike_tokens_share_a_class():
+    style = code_style("default", "github-dark")
+    out = style.html('x = foo(1, "a")\n', get_lexer_by_name("python", stripnl=False, ensurenl=False))
+    # names and punctuation look like the code around them in both styles; strings are `s` whatever their quotes
+    assert out == 'x <span class="o">=</span> foo(<span class="m">1</span>, <span class="s">&#34;a&#34;</span>)\n'
+    css = style.css()
+    assert ".highlight .s {" in css and ".highlight .s2" not in css and ".highlight .n " not in css
+
+
+def test_a_code_block_keeps_its_text_for_copying_and_word_counts():
+    md = MarkdownRenderer(MarkdownOptions(code_styles=("default", "github-dark")))
+    out = md.render("```python\nprint('it''s <b> & \"q\"')\n```\n").html
+    assert out.startswith('<div class="highlight"><pre tabindex="0"><code class="language-python" data-lang="python">')
+    assert '</span>(<span class="s">' in out and "&#39;it&#39;&#39;s &lt;b&gt; &amp; &#34;q&#34;&#39;" in out
+    text = html.unescape(re.sub(r"<[^>]+>", "", out))
+    assert text == "print('it''s <b> & \"q\"')\n"

@@ -163,7 +163,50 @@
     return html + esc(text.slice(i, end)) + (end < text.length ? " …" : "");
   }
 
-  var api = { normalize: normalize, tokens: tokens, slotOf: slotOf, parseQuery: parseQuery, rank: rank, excerpt: excerpt };
+  // The 10 best results for query `q` under manifest `m`: [{url, title, date, excerpt}].
+  // `file(name, isShard)`: a promise of a data file, a shard as shardTerms made it.
+  function find(q, m, file) {
+    var units = parseQuery(q), n = m.shards.length;
+    var wanted = {};
+    units.forEach(function (u) { unitTerms(u).forEach(function (t) { wanted[slotOf(t, m.slots) % n] = true; }); });
+    var keys = Object.keys(wanted);
+    return Promise.all(keys.map(function (k) { return file(m.shards[k], true); })).then(function (maps) {
+      var shards = {};
+      keys.forEach(function (k, i) { shards[k] = maps[i]; });
+      var index = {
+        get: function (t) { return shards[slotOf(t, m.slots) % n].get(t); },
+        starting: function (p) {
+          return Array.from(shards[slotOf(p, m.slots) % n].keys()).filter(function (t) { return t.startsWith(p); });
+        },
+      };
+      var info = { count: m.length.length, length: m.length, average: m.average, fields: m.fields };
+      var hits = rank(units, index, info).slice(0, 10);
+      return Promise.all(hits.map(function (h) { return file(m.docs[Math.floor(h.doc / m.per)], false); }))
+        .then(function (docs) {
+          return hits.map(function (h, i) {
+            var d = docs[i][h.doc % m.per];
+            return { url: d[0], title: d[1], date: d[2], excerpt: excerpt(d[3], units) };
+          });
+        });
+    });
+  }
+
+  // A term shard's JSON as Map term -> Map doc -> positions.
+  function shardTerms(data) {
+    var terms = new Map();
+    data.forEach(function (entry) {
+      for (var k = 1; k < entry.length; k += 2) {
+        var ps = entry[k + 1].slice();
+        for (var j = 1; j < ps.length; j++) ps[j] += ps[j - 1];
+        if (!terms.has(entry[k])) terms.set(entry[k], new Map());
+        terms.get(entry[k]).set(entry[0], ps);
+      }
+    });
+    return terms;
+  }
+
+  var api = { normalize: normalize, tokens: tokens, slotOf: slotOf, parseQuery: parseQuery, rank: rank, excerpt: excerpt,
+    find: find, shardTerms: shardTerms };
   if (typeof module === "object" && module.exports) module.exports = api;  // node: the tokenizer test
   var box = typeof document === "object" && document.getElementById("searchbox");
   if (box) setupSearch(box);
@@ -189,51 +232,15 @@
     // a data file, fetched once; a shard as Map term -> Map doc -> positions
     function file(name, shard) {
       if (!files[name]) {
-        files[name] = fetchJSON(base + name).then(function (data) {
-          if (!shard) return data;
-          var terms = new Map();
-          data.forEach(function (entry) {
-            for (var k = 1; k < entry.length; k += 2) {
-              var ps = entry[k + 1].slice();
-              for (var j = 1; j < ps.length; j++) ps[j] += ps[j - 1];
-              if (!terms.has(entry[k])) terms.set(entry[k], new Map());
-              terms.get(entry[k]).set(entry[0], ps);
-            }
-          });
-          return terms;
-        });
+        files[name] = fetchJSON(base + name).then(function (data) { return shard ? shardTerms(data) : data; });
         files[name].catch(function () { delete files[name]; });
       }
       return files[name];
     }
-    function find(q, m) {
-      var units = parseQuery(q), n = m.shards.length;
-      var wanted = {};
-      units.forEach(function (u) { unitTerms(u).forEach(function (t) { wanted[slotOf(t, m.slots) % n] = true; }); });
-      var keys = Object.keys(wanted);
-      return Promise.all(keys.map(function (k) { return file(m.shards[k], true); })).then(function (maps) {
-        var shards = {};
-        keys.forEach(function (k, i) { shards[k] = maps[i]; });
-        var index = {
-          get: function (t) { return shards[slotOf(t, m.slots) % n].get(t); },
-          starting: function (p) {
-            return Array.from(shards[slotOf(p, m.slots) % n].keys()).filter(function (t) { return t.startsWith(p); });
-          },
-        };
-        var info = { count: m.length.length, length: m.length, average: m.average, fields: m.fields };
-        var hits = rank(units, index, info).slice(0, 10);
-        return Promise.all(hits.map(function (h) { return file(m.docs[Math.floor(h.doc / m.per)]); })).then(function (docs) {
-          return hits.map(function (h, i) {
-            var d = docs[i][h.doc % m.per];
-            return { url: d[0], title: d[1], date: d[2], excerpt: excerpt(d[3], units) };
-          });
-        });
-      });
-    }
     function search(q) {
       // a shard gone (the site was published since the manifest was read): read it again, once
-      return loadManifest().then(function (m) { return find(q, m); }).catch(function () {
-        return loadManifest(true).then(function (m) { return find(q, m); });
+      return loadManifest().then(function (m) { return find(q, m, file); }).catch(function () {
+        return loadManifest(true).then(function (m) { return find(q, m, file); });
       });
     }
     function show(q, items) {

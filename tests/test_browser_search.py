@@ -35,7 +35,7 @@ POSTS = {
 # enough other words that the index has several shards
 POSTS.update(
     {
-        f"filler{i}.md": (f"title: Filler {i}\ndate: 2025-02-{i % 28 + 1:02}", " ".join(f"w{i}x{j}" for j in range(150)))
+        f"filler{i}.md": (f"title: F{i}\ndate: 2025-02-{i % 28 + 1:02}", " ".join(f"w{i}x{j}" for j in range(150)))
         for i in range(60)
     }
 )
@@ -62,7 +62,12 @@ def served(tmp_path_factory):
 def search(browser, server, query: str, typed: bool = False):
     page, probe = open_page(browser, server.base_url + "search/")
     dialogs: list[str] = []
-    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+
+    def on_dialog(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
     box = page.locator("#searchInput")
     if typed:
         box.press_sequentially(query, delay=40)

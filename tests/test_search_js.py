@@ -108,8 +108,10 @@ def test_queries_on_an_assembled_index(tmp_path):
     for rel, data in search_files(records).items():
         path = tmp_path / rel.removeprefix("search/data/")
         path.write_bytes(data)
-    queries = ["ヒートマップ", "走れメロス", "邪智", "雨", "GPT-2 アテンション", "tokeni", "attention", "マップヒート", "xyzzy"]
-    out = run_node({"strings": [], "terms": [], "slots": SLOTS, "excerpts": [], "dir": str(tmp_path), "queries": queries})
+    queries = ["ヒートマップ", "走れメロス", "邪智", "雨", "GPT-2 アテンション", "tokeni", "attention", "マップヒート"]
+    queries.append("xyzzy")
+    payload = {"strings": [], "terms": [], "slots": SLOTS, "excerpts": [], "dir": str(tmp_path), "queries": queries}
+    out = run_node(payload)
     found = {q: [r["url"].split("/")[2] for r in rs] for q, rs in zip(queries, out["results"], strict=True)}
     assert found["ヒートマップ"] == ["heatmap"]  # the scattered ヒート and マップ are not the word
     assert found["走れメロス"] == ["melos"]

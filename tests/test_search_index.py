@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 
 from execblog.output.search_index import DATA_DIR, MANIFEST, search_files
-from execblog.pages.search import BODY_BASE, TAGS_BASE, normalize, search_record, slot, tokens, visible_html
+from execblog.pages.search import (
+    BODY_BASE,
+    DIGITS,
+    TAGS_BASE,
+    encode_positions,
+    normalize,
+    search_record,
+    slot,
+    tokens,
+    visible_html,
+)
 
 
 def terms(text: str) -> list[str]:
@@ -46,18 +56,37 @@ def test_mixed_scripts_take_consecutive_positions():
     assert terms("GPT2のモデル") == ["gpt2", "のモ", "モデ", "デル", "ル"]
 
 
+def decode_positions(text: str) -> list[int]:
+    """search.js's decodePositions, in Python."""
+    out, at, n, shift = [], 0, 0, 0
+    for ch in text:
+        d = DIGITS.index(ch)
+        n += (d & 31) << shift
+        if d >= 32:
+            shift += 5
+            continue
+        at += n
+        out.append(at)
+        n = shift = 0
+    return out
+
+
 def _postings(record) -> dict[str, list[int]]:
     """term -> absolute positions, read back from the record's fragments."""
     out = {}
     for _, fragment in record.postings:
-        values = json.loads(f"[{fragment}]")
-        for term, deltas in zip(values[::2], values[1::2], strict=True):
-            positions, at = [], 0
-            for d in deltas:
-                at += d
-                positions.append(at)
-            out[term] = positions
+        values = fragment.split(" ")
+        for term, positions in zip(values[::2], values[1::2], strict=True):
+            out[term] = decode_positions(positions)
     return out
+
+
+def test_positions_are_short_text():
+    positions = [0, 1, 2, 31, 32, 1000, 1031, 2000, 70000]
+    encoded = encode_positions(positions)
+    assert decode_positions(encoded) == positions
+    assert encoded.startswith("011") and len(encode_positions([5, 6, 7])) == 3
+    assert set(encoded) <= set(DIGITS) and not set(encoded) & set(' "\\')
 
 
 def test_a_record_places_title_tags_and_body_in_their_own_ranges():
@@ -115,6 +144,10 @@ def test_the_manifest_lists_every_file_and_the_documents_are_in_url_order():
     assert len(manifest["length"]) == len(POSTS)
     urls = [d[0] for name in manifest["docs"] for d in json.loads(files[DATA_DIR + name])]
     assert urls == sorted(f"/posts/{n}/" for n in POSTS)
+    # a term shard: "doc term positions ..." strings; every body here says "post"
+    entries = [e.split(" ") for name in manifest["shards"] for e in json.loads(files[DATA_DIR + name])]
+    holding = {int(e[0]) for e in entries if "post" in e[1::2]}
+    assert holding == set(range(len(POSTS)))
 
 
 def test_an_empty_site_has_an_empty_index():

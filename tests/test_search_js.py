@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from execblog.output.search_index import search_files
-from execblog.pages.search import SLOTS, normalize, search_record, slot, tokens
+from execblog.pages.search import SLOTS, encode_positions, normalize, search_record, slot, tokens
 
 SEARCH_JS = Path(__file__).resolve().parents[1] / "theme" / "static" / "js" / "search.js"
 
@@ -25,6 +25,7 @@ const out = {};
 out.tokens = input.strings.map(t => s.tokens(s.normalize(t)).map(x => [x[0], x[1]]));
 out.normalized = input.strings.map(t => s.normalize(t));
 out.slots = input.terms.map(t => s.slotOf(t, input.slots));
+out.decoded = (input.encoded || []).map(e => s.decodePositions(e));
 out.excerpts = input.excerpts.map(([text, q]) => s.excerpt(text, s.parseQuery(q)));
 (async () => {
   if (input.dir) {
@@ -68,7 +69,10 @@ def run_node(payload: dict) -> dict:
 
 def test_python_and_javascript_normalise_and_tokenize_alike():
     terms = sorted({t for s in STRINGS for t, _ in tokens(normalize(s))})
-    out = run_node({"strings": STRINGS, "terms": terms, "slots": SLOTS, "excerpts": []})
+    positions = [[0], [3, 4, 5], [2000, 2031, 2032, 3100, 70000, 10**7]]
+    encoded = [encode_positions(p) for p in positions]
+    out = run_node({"strings": STRINGS, "terms": terms, "slots": SLOTS, "excerpts": [], "encoded": encoded})
+    assert out["decoded"] == positions
     assert out["normalized"] == [normalize(s) for s in STRINGS]
     assert out["tokens"] == [[[t, p] for t, p in tokens(normalize(s))] for s in STRINGS]
     assert out["slots"] == [slot(t) for t in terms]

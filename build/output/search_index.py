@@ -11,9 +11,10 @@ Files, all under `search/data/` and fetched only by the search page's script
   hash, so a reader never mixes an old manifest with new shards (an old name is
   simply gone, and the script fetches the manifest again).
 - `t<k>-<hash>.json`, term shards: shard k holds the postings of the terms whose
-  slot (pages.search.slot) is k modulo the shard count, as
-  `[[doc, "term", [first position, deltas...], ...], ...]`. A query fetches
-  only the shards of its terms.
+  slot (pages.search.slot) is k modulo the shard count, as a list of strings
+  `"doc term positions term positions..."` (pages.search.encode_positions). A
+  query fetches only the shards of its terms. Strings, not nested lists: the
+  final secret scan reads a list of strings as one text, which keeps it cheap.
 - `d<k>-<hash>.json`, documents k*DOCS_PER_SHARD...: `[[url, title, date,
   text], ...]`, fetched for the results shown (title, date, excerpt).
 
@@ -37,23 +38,23 @@ __all__ = ["DATA_DIR", "DOCS_PER_SHARD", "MANIFEST", "SHARD_BYTES", "search_file
 DATA_DIR = "search/data/"
 MANIFEST = DATA_DIR + "index.json"
 DOCS_PER_SHARD = 8
-SHARD_BYTES = 48 * 1024
+SHARD_BYTES = 16 * 1024
 FORMAT = 1  # search.js reads this format
 
 
 def search_files(records: Iterable[SearchRecord]) -> dict[str, bytes]:
     """Every file of the index (site path -> bytes), for the posts this build publishes."""
     docs = sorted(records, key=lambda r: r.url)
-    total = sum(len(frag) for r in docs for _, frag in r.postings)
+    total = sum(r.size for r in docs)
     count = 1
     while count < SLOTS and total / count > SHARD_BYTES:
         count *= 2
     mask = count - 1
     shards: list[list[str]] = [[] for _ in range(count)]
     for doc, record in enumerate(docs):
-        head = f"[{doc},"
+        head = f'"{doc} '
         for s, frag in record.postings:
-            shards[s & mask].append(head + frag + "]")
+            shards[s & mask].append(head + frag + '"')
     files: dict[str, bytes] = {}
     shard_names = [_named(files, f"t{k}", ("[" + ",".join(entries) + "]").encode()) for k, entries in enumerate(shards)]
     doc_names = [

@@ -24,16 +24,26 @@ Pure: no I/O.
 
 from __future__ import annotations
 
-import json
 import re
 import unicodedata
 from dataclasses import dataclass
 
-__all__ = ["BODY_BASE", "SLOTS", "TAGS_BASE", "SearchRecord", "normalize", "search_record", "slot", "tokens"]
+__all__ = [
+    "BODY_BASE",
+    "DIGITS",
+    "SLOTS",
+    "TAGS_BASE",
+    "SearchRecord",
+    "encode_positions",
+    "normalize",
+    "search_record",
+    "slot",
+    "tokens",
+]
 
 TAGS_BASE = 1000  # title tokens past this many are not indexed
 BODY_BASE = 2000
-SLOTS = 256  # a term's slot (hash of its key): shards are unions of slots
+SLOTS = 4096  # a term's slot (hash of its key): shards are unions of slots
 
 # Keep in step with CJK in search.js.
 CJK = (
@@ -80,11 +90,35 @@ def slot(term: str) -> int:
     return h % SLOTS
 
 
+# Positions as text: the first, then the gaps, each as base-32 digits (least significant
+# first) from DIGITS, a digit from the upper half of DIGITS meaning "more digits follow".
+# Nothing in it needs escaping in JSON, and a gap under 32 is one character.
+DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_"
+
+
+def _digits(n: int) -> str:
+    out = []
+    while n >= 32:
+        out.append(DIGITS[32 + (n & 31)])
+        n >>= 5
+    out.append(DIGITS[n])
+    return "".join(out)
+
+
+_SHORT = [_digits(n) for n in range(1024)]
+
+
+def encode_positions(positions: list[int]) -> str:
+    """Increasing positions as the index stores them (search.js: decodePositions)."""
+    gaps = [positions[0]] + [b - a for a, b in zip(positions, positions[1:], strict=False)]
+    return "".join([_SHORT[g] if g < 1024 else _digits(g) for g in gaps])
+
+
 @dataclass(frozen=True)
 class SearchRecord:
-    """What the index holds for one post. `postings`: (slot, JSON fragment) in
-    slot order, the fragment being `"term",[first position, deltas...]` for each
-    of the post's terms in that slot (term order): the index concatenates these
+    """What the index holds for one post. `postings`: (slot, fragment) in slot
+    order, the fragment being `term positions` (encode_positions) for each of the
+    post's terms in that slot (term order), space-separated: the index joins these
     without parsing them, and a string per slot keeps the record small."""
 
     url: str
@@ -93,6 +127,7 @@ class SearchRecord:
     text: str  # the body's visible text, whitespace collapsed: excerpts are cut from it
     length: int  # body terms (BM25's document length)
     postings: tuple[tuple[int, str], ...]
+    size: int  # the fragments' total length (the index's shard count follows it)
 
 
 def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_body: str) -> SearchRecord:
@@ -112,18 +147,13 @@ def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_
         by_term.setdefault(term, []).append(p)
     by_slot: dict[int, list[str]] = {}
     for term in sorted(by_term):
-        ps = by_term[term]
-        deltas = [ps[0]] + [b - a for a, b in zip(ps, ps[1:], strict=False)]
-        by_slot.setdefault(slot(term), []).append(f"{json.dumps(term, ensure_ascii=False)},[{_ints(deltas)}]")
+        by_slot.setdefault(slot(term), []).append(f"{term} {encode_positions(by_term[term])}")
     length = (body[-1][1] - BODY_BASE + 1) if body else 0
-    postings = tuple((s, ",".join(by_slot[s])) for s in sorted(by_slot))
-    return SearchRecord(url, title, date, text, length, postings)
+    postings = tuple((s, " ".join(by_slot[s])) for s in sorted(by_slot))
+    return SearchRecord(url, title, date, text, length, postings, sum(len(f) for _, f in postings))
 
 
 def visible_html(content_html: str) -> str:
     """The content without the chrome the converter adds around code cells (fold labels)."""
     return _SUMMARY.sub(" ", content_html) if "<summary>" in content_html else content_html
 
-
-def _ints(values: list[int]) -> str:
-    return ",".join(map(str, values))

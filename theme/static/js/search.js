@@ -191,22 +191,37 @@
     });
   }
 
-  // A term shard's JSON as Map term -> Map doc -> positions.
+  // A term shard's JSON as Map term -> Map doc -> positions: each string is
+  // "doc term positions term positions..." (build/pages/search.py: encode_positions).
   function shardTerms(data) {
     var terms = new Map();
     data.forEach(function (entry) {
-      for (var k = 1; k < entry.length; k += 2) {
-        var ps = entry[k + 1].slice();
-        for (var j = 1; j < ps.length; j++) ps[j] += ps[j - 1];
-        if (!terms.has(entry[k])) terms.set(entry[k], new Map());
-        terms.get(entry[k]).set(entry[0], ps);
+      var parts = entry.split(" "), doc = +parts[0];
+      for (var k = 1; k < parts.length; k += 2) {
+        if (!terms.has(parts[k])) terms.set(parts[k], new Map());
+        terms.get(parts[k]).set(doc, decodePositions(parts[k + 1]));
       }
     });
     return terms;
   }
 
+  var DIGITS = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_";
+  function decodePositions(s) {
+    var out = [], at = 0, n = 0, shift = 0;
+    for (var i = 0; i < s.length; i++) {
+      var d = DIGITS.indexOf(s[i]);
+      n += (d & 31) * Math.pow(2, shift);
+      if (d >= 32) { shift += 5; continue; }
+      at += n;
+      out.push(at);
+      n = 0;
+      shift = 0;
+    }
+    return out;
+  }
+
   var api = { normalize: normalize, tokens: tokens, slotOf: slotOf, parseQuery: parseQuery, rank: rank, excerpt: excerpt,
-    find: find, shardTerms: shardTerms };
+    find: find, shardTerms: shardTerms, decodePositions: decodePositions };
   if (typeof module === "object" && module.exports) module.exports = api;  // node: the tokenizer test
   var box = typeof document === "object" && document.getElementById("searchbox");
   if (box) setupSearch(box);

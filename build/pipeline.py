@@ -206,7 +206,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         for out_path, asset in plan.assets:
             writer.copy_file(out_path, asset.source)
         if opts.search_index:  # under public/: the secret scan below reads it as it reads the pages
-            for rel, data in search_files(post.search for post in plan.posts if post.search).items():
+            for rel, data in search_files(post.search for post in plan.posts if post.search):
                 writer.write_bytes(rel, data)
         scan_key = page_cache.scan_key(report.secrets)
         scanned = (

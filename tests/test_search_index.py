@@ -112,13 +112,13 @@ POSTS = {f"p{i:03}": f"post {i} アテンション number{i % 7} メロス{i}" *
 
 def test_assembly_is_deterministic_whatever_the_record_order():
     records = _records(POSTS)
-    assert search_files(records) == search_files(list(reversed(records)))
+    assert dict(search_files(records)) == dict(search_files(list(reversed(records))))
 
 
 def test_an_edit_changes_the_manifest_and_only_the_files_that_hold_what_changed():
     posts = {f"p{i:03}": " ".join(f"w{i}x{j} 語{j % 50}" for j in range(40)) for i in range(300)}
-    before = search_files(_records(posts))
-    after = search_files(_records({**posts, "p010": posts["p010"] + " 新しい段落"}))
+    before = dict(search_files(_records(posts)))
+    after = dict(search_files(_records({**posts, "p010": posts["p010"] + " 新しい段落"})))
     shards = len(json.loads(after[MANIFEST])["shards"])
     assert shards > 4
     changed = {k.removeprefix(DATA_DIR).split("-")[0] for k in before.keys() ^ after.keys()}
@@ -133,11 +133,13 @@ def test_edit_remove_and_rename_give_what_a_full_build_gives():
     del edited["p020"]
     edited["renamed"] = edited.pop("p030")
     incremental = [cached[n] if n in POSTS and POSTS[n] == edited[n] else _records({n: edited[n]})[0] for n in edited]
-    assert search_files(incremental) == search_files(_records(edited))
+    assert dict(search_files(incremental)) == dict(search_files(_records(edited)))
 
 
 def test_the_manifest_lists_every_file_and_the_documents_are_in_url_order():
-    files = search_files(_records(POSTS))
+    written = list(search_files(_records(POSTS)))
+    assert written[-1][0] == MANIFEST  # last: the files it names exist when it does
+    files = dict(written)
     manifest = json.loads(files[MANIFEST])
     listed = {DATA_DIR + n for n in manifest["shards"] + manifest["docs"]} | {MANIFEST}
     assert listed == set(files)
@@ -151,5 +153,5 @@ def test_the_manifest_lists_every_file_and_the_documents_are_in_url_order():
 
 
 def test_an_empty_site_has_an_empty_index():
-    manifest = json.loads(search_files([])[MANIFEST])
+    manifest = json.loads(dict(search_files([]))[MANIFEST])
     assert manifest["docs"] == [] and manifest["length"] == []

@@ -109,7 +109,7 @@ def test_queries_on_an_assembled_index(tmp_path):
     for i in range(30):  # filler, so that the shards are many and idf means something
         posts[f"filler{i}"] = (f"Filler {i}", (), f"ordinary prose number {i} 日本語の文章 {i}")
     records = [search_record(f"/posts/{n}/", title, "2025", tags, body) for n, (title, tags, body) in posts.items()]
-    for rel, data in search_files(records).items():
+    for rel, data in search_files(records):
         path = tmp_path / rel.removeprefix("search/data/")
         path.write_bytes(data)
     queries = ["ヒートマップ", "走れメロス", "邪智", "雨", "GPT-2 アテンション", "tokeni", "attention", "マップヒート"]

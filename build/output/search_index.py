@@ -1,6 +1,6 @@
 """The site's search index, assembled from the posts' search records (pages.search).
 
-    search_files(records) -> {site path: bytes}
+    search_files(records) -> (site path, bytes) for each file, the manifest last
 
 Files, all under `search/data/` and fetched only by the search page's script
 (theme/static/js/search.js):
@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from execblog.pages.search import BODY_BASE, SLOTS, TAGS_BASE, SearchRecord
 
@@ -42,25 +42,34 @@ SHARD_BYTES = 16 * 1024
 FORMAT = 1  # search.js reads this format
 
 
-def search_files(records: Iterable[SearchRecord]) -> dict[str, bytes]:
-    """Every file of the index (site path -> bytes), for the posts this build publishes."""
+def search_files(records: Iterable[SearchRecord]) -> Iterator[tuple[str, bytes]]:
+    """Every file of the index as (site path, bytes), the manifest last, for the posts this build
+    publishes. One file at a time: at 10,000 posts the index is tens of MB."""
     docs = sorted(records, key=lambda r: r.url)
     total = sum(r.size for r in docs)
     count = 1
     while count < SLOTS and total / count > SHARD_BYTES:
         count *= 2
     mask = count - 1
-    shards: list[list[str]] = [[] for _ in range(count)]
+    # pieces of each shard's text, referring to the records' fragments (no copies)
+    pieces: list[list[str]] = [[] for _ in range(count)]
     for doc, record in enumerate(docs):
         head = f'"{doc} '
         for s, frag in record.postings:
-            shards[s & mask].append(head + frag + '"')
-    files: dict[str, bytes] = {}
-    shard_names = [_named(files, f"t{k}", ("[" + ",".join(entries) + "]").encode()) for k, entries in enumerate(shards)]
-    doc_names = [
-        _named(files, f"d{k}", _json([[r.url, r.title, r.date, r.text] for r in docs[start : start + DOCS_PER_SHARD]]))
-        for k, start in enumerate(range(0, len(docs), DOCS_PER_SHARD))
-    ]
+            pieces[s & mask] += (head, frag, '",')
+    shard_names, doc_names = [], []
+    for k in range(count):
+        text = "".join(pieces[k])
+        pieces[k] = []
+        name, data = _named(f"t{k}", f"[{text[:-1]}]".encode())
+        shard_names.append(name)
+        yield DATA_DIR + name, data
+    for k, start in enumerate(range(0, len(docs), DOCS_PER_SHARD)):
+        name, data = _named(
+            f"d{k}", _json([[r.url, r.title, r.date, r.text] for r in docs[start : start + DOCS_PER_SHARD]])
+        )
+        doc_names.append(name)
+        yield DATA_DIR + name, data
     lengths = [r.length for r in docs]
     manifest = {
         "format": FORMAT,
@@ -72,14 +81,11 @@ def search_files(records: Iterable[SearchRecord]) -> dict[str, bytes]:
         "length": lengths,
         "average": round(sum(lengths) / len(lengths), 2) if lengths else 0,
     }
-    files[MANIFEST] = _json(manifest)
-    return files
+    yield MANIFEST, _json(manifest)
 
 
-def _named(files: dict[str, bytes], stem: str, data: bytes) -> str:
-    name = f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.json"
-    files[DATA_DIR + name] = data
-    return name
+def _named(stem: str, data: bytes) -> tuple[str, bytes]:
+    return f"{stem}-{hashlib.sha256(data).hexdigest()[:12]}.json", data
 
 
 def _json(value) -> bytes:

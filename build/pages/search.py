@@ -24,6 +24,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -82,6 +83,7 @@ def term_key(term: str) -> str:
     return term[0] if _TOKEN.match(term[0]).group(1) else term[:2]  # type: ignore[union-attr]
 
 
+@functools.lru_cache(maxsize=1 << 16)  # posts share most of their terms
 def slot(term: str) -> int:
     """FNV-1a (32 bit) of the key's UTF-8, modulo SLOTS (search.js: slotOf)."""
     h = 0x811C9DC5
@@ -156,4 +158,3 @@ def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_
 def visible_html(content_html: str) -> str:
     """The content without the chrome the converter adds around code cells (fold labels)."""
     return _SUMMARY.sub(" ", content_html) if "<summary>" in content_html else content_html
-

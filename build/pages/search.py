@@ -24,6 +24,7 @@ Pure: no I/O.
 
 from __future__ import annotations
 
+import array
 import functools
 import re
 import unicodedata
@@ -118,17 +119,18 @@ def encode_positions(positions: list[int]) -> str:
 
 @dataclass(frozen=True)
 class SearchRecord:
-    """What the index holds for one post. `postings`: (slot, fragment) in slot
-    order, the fragment being `term positions` (encode_positions) for each of the
-    post's terms in that slot (term order), space-separated: the index joins these
-    without parsing them, and a string per slot keeps the record small."""
+    """What the index holds for one post. `fragments[i]` holds the post's terms of slot
+    `slots[i]` (slot order) as `term positions` (encode_positions) space-separated, in
+    term order: the index joins these without parsing them. A string per slot and the
+    slots as an array keep the record small (10,000 of them stay in memory)."""
 
     url: str
     title: str
     date: str
     text: str  # the body's visible text, whitespace collapsed: excerpts are cut from it
     length: int  # body terms (BM25's document length)
-    postings: tuple[tuple[int, str], ...]
+    slots: array.array  # of "H"
+    fragments: tuple[str, ...]
     size: int  # the fragments' total length (the index's shard count follows it)
 
 
@@ -151,8 +153,9 @@ def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_
     for term in sorted(by_term):
         by_slot.setdefault(slot(term), []).append(f"{term} {encode_positions(by_term[term])}")
     length = (body[-1][1] - BODY_BASE + 1) if body else 0
-    postings = tuple((s, " ".join(by_slot[s])) for s in sorted(by_slot))
-    return SearchRecord(url, title, date, text, length, postings, sum(len(f) for _, f in postings))
+    slots = sorted(by_slot)
+    fragments = tuple(" ".join(by_slot[s]) for s in slots)
+    return SearchRecord(url, title, date, text, length, array.array("H", slots), fragments, sum(map(len, fragments)))
 
 
 def visible_html(content_html: str) -> str:

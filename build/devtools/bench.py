@@ -277,6 +277,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  no-op rebuild <= 0.2 s: {ours_noop[0]:.2f} s = {ours_noop[0] / hugo_s:.2f}x Hugo")
         print(f"  one-post rebuild <= 0.5 s: {ours_one[0]:.2f} s = {ours_one[0] / hugo_s:.2f}x Hugo")
         print(f"  one-post edit in serve, write to page on disk + reload signal <= 0.3 s: {ours_serve[0]:.2f} s")
+        print(search_index_size(work / "ours-public"))
         if args.posts > SCALE_BASE:
             scale(work, ours_full, ours_nosearch, hugo, ours, args.posts, args.site / "theme")
         else:
@@ -310,6 +311,16 @@ for k in range(repeat):
     build_site(opts)
     print(time.perf_counter() - start)
 """
+
+
+def search_index_size(public: Path) -> str:
+    """The search index's files: count, bytes, bytes gzip-compressed (as GitHub Pages serves them)."""
+    import gzip
+
+    files = [p for p in sorted((public / "search" / "data").glob("*")) if p.is_file()]
+    raw = sum(p.stat().st_size for p in files)
+    packed = sum(len(gzip.compress(p.read_bytes(), 6)) for p in files)
+    return f"  search index: {len(files)} files, {raw / 1024:.0f} KiB ({packed / 1024:.0f} KiB gzip)"
 
 
 def pagefind_command(site: Path, glob: str) -> list[str]:
@@ -363,7 +374,7 @@ def scale(
     )
     print(
         f"  peak memory at {n} posts <= 1024 MiB and <= Hugo's at {SCALE_BASE}: {big[1]} MiB = "
-        f"{big[1] / hugo_small[1]:.2f}x Hugo's {hugo_small[1]} MiB (Pagefind included; without search "
+        f"{big[1] / hugo_small[1]:.2f}x Hugo's {hugo_small[1]} MiB (search index included; without search "
         f"{big_nosearch[1]} MiB = {big_nosearch[1] / hugo_small[1]:.2f}x; "
         f"execblog at {SCALE_BASE}: {ours_small[1]} MiB)"
     )

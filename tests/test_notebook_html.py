@@ -344,9 +344,7 @@ def test_banner_notice_and_provenance(converter, tmp_path):
     # page furniture, not content: kept out of the search index too
     assert page.startswith('<div class="stand-in-banner" role="note">The outputs on this page')
     assert "<code>meta-llama/Llama-3-8B</code>" in page
-    assert (
-        '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in page
-    )
+    assert '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in page
     prov = page[page.index('<div class="provenance"') :]
     assert prov.startswith(
         '<div class="provenance"><dl><dt>Executed</dt>'

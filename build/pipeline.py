@@ -26,7 +26,7 @@ from execblog.incremental.posts import PostReadCache
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.incremental.views import ViewStore
 from execblog.output.render import PageRenderer
-from execblog.output.search_index import SearchIndexer
+from execblog.output.search_index import search_files
 from execblog.output.static_assets import ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
 from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
@@ -203,24 +203,12 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 )
             written += len(selection)
 
-        # Post pages first: the search indexer reads only them (and must not
-        # see a file half-written), and runs while the list pages are rendered.
-        first = ("post", "alias")
-        write([p for p in plan.pages if p.kind in first])
-        # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
-        indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
-        if indexed and opts.search_carry_over:
-            for rel, digest in writer.previous.items():
-                if rel.startswith("pagefind/"):
-                    writer.reuse(rel, digest)
-        indexer = SearchIndexer(writer, config) if indexed and not opts.search_carry_over else None
-        try:
-            write([p for p in plan.pages if p.kind not in first])
-            for out_path, asset in plan.assets:
-                writer.copy_file(out_path, asset.source)
-        finally:
-            if indexer:
-                indexer.finish()
+        write(plan.pages)
+        for out_path, asset in plan.assets:
+            writer.copy_file(out_path, asset.source)
+        if opts.search_index:  # under public/: the secret scan below reads it as it reads the pages
+            for rel, data in search_files(post.search for post in plan.posts if post.search):
+                writer.write_bytes(rel, data)
         scan_key = page_cache.scan_key(report.secrets)
         scanned = (
             [writer.stage / rel for rel in sorted(writer.fresh)]

@@ -198,7 +198,6 @@ class BuildOptions:
     future: bool = False
     base_url: str | None = None
     search_index: bool = True
-    search_carry_over: bool = False  # keep the last site's search index as it is (`serve` indexes after the reload)
     live_reload_script: str | None = None  # injected by `serve`
     quiet: bool = field(default=False, metadata=OUTPUT_NEUTRAL)
     # a process that builds again and again (`serve`): keeps the post views in memory between builds

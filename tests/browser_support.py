@@ -113,10 +113,6 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
     extensions_map = {
         **http.server.SimpleHTTPRequestHandler.extensions_map,
         ".wasm": "application/wasm",
-        ".pagefind": "application/octet-stream",
-        ".pf_meta": "application/octet-stream",
-        ".pf_fragment": "application/octet-stream",
-        ".pf_index": "application/octet-stream",
         ".xml": "application/xml",
         ".js": "text/javascript",
         ".mjs": "text/javascript",
@@ -338,7 +334,7 @@ WIRE_BYTES = """() => {
     // bytes on the wire (gzip, as GitHub Pages serves them) of the page, its CSS and its JS
     const nav = performance.getEntriesByType('navigation')[0];
     const res = performance.getEntriesByType('resource').filter(r => ['link', 'script', 'css'].includes(r.initiatorType)
-        && /\\.(css|js)(\\?|$)/.test(r.name) && !r.name.includes('/pagefind/'));
+        && /\\.(css|js)(\\?|$)/.test(r.name));
     return {html: nav.encodedBodySize, decoded: nav.decodedBodySize,
             assets: res.map(r => [r.name, r.encodedBodySize, r.decodedBodySize]),
             blocking: performance.getEntriesByType('resource')
@@ -690,7 +686,7 @@ class BuiltSite:
         return self.server.base_url + rel
 
     def html_files(self) -> list[Path]:
-        return sorted(p for p in self.out.rglob("*.html") if "pagefind" not in p.relative_to(self.out).parts)
+        return sorted(self.out.rglob("*.html"))
 
 
 _BUILT: dict[str, BuiltSite] = {}

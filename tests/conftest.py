@@ -78,6 +78,8 @@ MODULE_TIERS = {
     "test_lint.py": "pipeline",
     "test_models.py": "pipeline",
     "test_runner_sim.py": "pipeline",
+    "test_search_build.py": "pipeline",
+    "test_search_js.py": "pipeline",
     "test_serve.py": "pipeline",
     "test_shards.py": "pipeline",
     "test_site_build.py": "pipeline",

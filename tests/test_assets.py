@@ -164,7 +164,7 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     assert ".highlight" not in home_css and "copy-code" not in home_css
     assert "theme-toggle" in home_css and "[data-theme=dark]" in home_css
     # the search script only on the search page, the copy buttons only where there is code
-    assert "pagefind" in search_js and "pagefind" not in home_js and "pagefind" not in code_js
+    assert "parseQuery" in search_js and "parseQuery" not in home_js and "parseQuery" not in code_js
     assert "copy-code" in code_js and "copy-code" not in home_js
     assert "theme-toggle" in home_js and "theme-toggle" in code_js
     # one stylesheet per page kind: posts share theirs (the reader's cache serves it)

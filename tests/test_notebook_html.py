@@ -342,14 +342,12 @@ def test_banner_notice_and_provenance(converter, tmp_path):
     assert {"post.ipynb", "post.md"} <= {a.site_path for a in converted.assets}
     page = publish_html(converted)
     # page furniture, not content: kept out of the search index too
-    assert page.startswith('<div class="stand-in-banner" role="note" data-pagefind-ignore>The outputs on this page')
+    assert page.startswith('<div class="stand-in-banner" role="note">The outputs on this page')
     assert "<code>meta-llama/Llama-3-8B</code>" in page
-    assert (
-        '<div class="not-executed-notice" role="note" data-pagefind-ignore>Outputs are from an older run.</div>' in page
-    )
+    assert '<div class="not-executed-notice" role="note">Outputs are from an older run.</div>' in page
     prov = page[page.index('<div class="provenance"') :]
     assert prov.startswith(
-        '<div class="provenance" data-pagefind-ignore><dl><dt>Executed</dt>'
+        '<div class="provenance"><dl><dt>Executed</dt>'
         '<dd><time datetime="2024-05-06T07:08:09Z">2024-05-06 07:08 UTC</time></dd>'
     )
     for text in (

@@ -55,7 +55,7 @@ def _normalized(public: Path) -> dict[str, bytes]:
     out = {}
     for path in sorted(public.rglob("*")):
         rel = path.relative_to(public).as_posix()
-        if not path.is_file() or rel.startswith("pagefind/") or rel.endswith((".ipynb", ".execblog-manifest.json")):
+        if not path.is_file() or rel.endswith((".ipynb", ".execblog-manifest.json")):
             continue
         data = path.read_bytes()
         if rel.endswith(".html"):

@@ -122,7 +122,6 @@ OTHER_VALUES = {
     "shard": (1, 2),
     "resident": True,
     "warm_kernels": 2,
-    "search_carry_over": True,
 }
 # how the build runs, not what it writes
 NEUTRAL = {"site_dir", "quiet", "keep_going", "jobs", "resident", "warm_kernels"}

@@ -70,16 +70,6 @@ def test_two_different_files_for_one_path_stop_the_build(tmp_path):
     writer.abort()
 
 
-def test_files_a_tool_wrote_into_the_stage_are_adopted(tmp_path):
-    out = tmp_path / "public"
-    writer = SiteWriter(out)
-    (writer.stage / "pagefind").mkdir()
-    (writer.stage / "pagefind" / "index.js").write_text("x")
-    writer.adopt_tree("pagefind")
-    writer.commit()
-    assert "pagefind/index.js" in json.loads((out / MANIFEST).read_text())
-
-
 def _check(out: Path, site: Path) -> None:
     check_output_folder(out, site, [site / "posts", site / "theme", site / "site_config.yaml"])
 

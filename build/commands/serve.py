@@ -18,7 +18,6 @@ import os
 import signal
 import sys
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 from execblog.config import LAYOUTS_DIR
@@ -129,9 +128,9 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int, warm: bool
         warm_kernels=WARM_KERNELS if warm else 0,
     )
 
-    def rebuild(carry_over: bool = False) -> bool:
+    def rebuild() -> bool:
         try:
-            build_site(replace(opts, search_carry_over=carry_over))
+            build_site(opts)
             return True
         except BuildError as exc:
             print(f"error: {exc.format()}", file=sys.stderr, flush=True)
@@ -162,11 +161,8 @@ def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: s
     ]
     try:
         for _changes in watchfiles.watch(*watched, debounce=200):
-            # the pages first, with the last search index; the index follows, after the reload
-            built = rebuild(carry_over=True)
+            rebuild()  # the search index too: it is assembled from cached records in milliseconds
             reloader.bump()
-            if built:
-                rebuild()
     except KeyboardInterrupt:
         pass
     finally:

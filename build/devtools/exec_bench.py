@@ -122,7 +122,7 @@ site, out, repeat, warm = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 post, line = site / "posts" / f"{sys.argv[5]}.md", sys.argv[6]
 opts = BuildOptions(site_dir=site, out_dir=out, drafts=True, future=True, base_url="http://127.0.0.1:1313/",
                     live_reload_script=RELOAD_SCRIPT, resident=True, quiet=True, profile="offline",
-                    search_carry_over=True, warm_kernels=WARM_KERNELS if warm else 0)
+                    warm_kernels=WARM_KERNELS if warm else 0)
 build_site(opts)
 for k in range(repeat):
     if warm:

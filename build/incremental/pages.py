@@ -58,7 +58,7 @@ def context_key(site_dir: Path, config: SiteConfig, opts: BuildOptions, translat
     """What every page depends on: the package's code, the settings, the build's
     output options, the theme (templates, styles, scripts, strings) and the site's
     layouts, and the year (the footer's copyright)."""
-    options = sorted((k, v) for k, v in output_options(opts).items() if k != "search_carry_over")
+    options = sorted(output_options(opts).items())
     h = hashlib.sha256(repr((_FORMAT, package, config, options, datetime.now(UTC).year)).encode())
     h.update(translations.read_bytes())
     for root in (site_dir / "theme", site_dir / LAYOUTS_DIR):

@@ -168,15 +168,6 @@ class SiteWriter:
             os.makedirs(folder, exist_ok=True)
             self._folders.add(folder)
 
-    def adopt_tree(self, rel_dir: str) -> None:
-        """Record files that a tool (e.g. the search indexer) wrote into the stage."""
-        root = self.stage / rel_dir
-        for path in root.rglob("*"):
-            if path.is_file():
-                rel = path.relative_to(self.stage).as_posix()
-                self.written[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
-                self.fresh.add(rel)
-
     def commit(self) -> None:
         """Swap the staged site in. The previous one is left as `.<out>.old-*`
         and removed in the background by the next build."""

@@ -28,6 +28,7 @@ from execblog.hugo.related import Document, default_indices, related_pages
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, pager_path, paginate, urlize
 from execblog.i18n import Translator
 from execblog.pages.feed import absolute_urls
+from execblog.pages.search import SearchRecord, search_record, visible_html
 from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, series_order
 from execblog.pages.social_card import HEIGHT, WIDTH, SocialCards
 from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
@@ -87,6 +88,7 @@ class PostView:
     comments: bool = True  # front matter `comments`: the site's comment thread under this post
     social_image: SocialImage | None = None
     warnings: tuple[str, ...] = ()  # what converting the post found for its author to fix (printed by the build)
+    search: SearchRecord | None = None  # what the site's search index holds for this post
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -225,11 +227,22 @@ def post_view(
                 f"{post.shown_path}: the social card leaves out {card.missing!r}: no font it uses has "
                 "these characters. Reword the title, or give the post a `cover` image",
             )
+    url = urls.url(path)
+    visible = visible_html(summarized.content)
+    plain = metrics.plain if visible is summarized.content else text_metrics.strip_html(visible)
+    shown_description = post.description if post.params.get("description") else ""
+    record = search_record(
+        url,
+        post.title,
+        date_text,
+        post.terms.get("tags", ()),
+        html.unescape(f"{shown_description}\n{plain}" if shown_description else plain),
+    )
     return PostView(
         name=post.name,
         title=post.title,
         path=path,
-        url=urls.url(path),
+        url=url,
         permalink=urls.absolute(path),
         date=post.date,
         lastmod=post.lastmod,
@@ -264,6 +277,7 @@ def post_view(
         comments=post.comments,
         social_image=social,
         warnings=warnings,
+        search=record,
     )
 
 

@@ -1,0 +1,91 @@
+"""The search index as the build writes it: what it holds, exact after every incremental
+build, deterministic, and covered by the final secret scan."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from execblog.commands.cli import main
+from execblog.output.search_index import DATA_DIR, MANIFEST
+
+SECRET = "pw-" + "Qw8z" * 6  # not shaped like any known token: only the told value finds it
+
+
+def build(site, out: Path | None = None) -> int:
+    return main(["build", "-s", str(site.root), "-d", str(out or site.out), "--no-execute"])
+
+
+def index(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted((out / DATA_DIR).iterdir())}
+
+
+def documents(out: Path) -> list[list[str]]:
+    manifest = json.loads((out / MANIFEST).read_text())
+    return [d for name in manifest["docs"] for d in json.loads((out / DATA_DIR / name).read_text())]
+
+
+@pytest.fixture
+def blog(site):
+    site.post("a.md", "title: Attention 入門\ndate: 2025-01-02\ntags: [LLM]", "ヒートマップを描く。\n")
+    site.post("b.md", "title: B\ndate: 2025-01-03", "English prose about tokenizers.\n")
+    site.post("draft.md", "title: Draft\ndate: 2025-01-04\ndraft: true", "unpublished words\n")
+    return site
+
+
+def test_the_index_holds_the_published_posts_visible_text(blog):
+    assert build(blog) == 0
+    docs = {d[0]: d for d in documents(blog.out)}
+    assert set(docs) == {"/sub/posts/a/", "/sub/posts/b/"}  # no draft in a publish
+    url, title, date, text = docs["/sub/posts/a/"]
+    assert title == "Attention 入門" and date and text == "ヒートマップを描く。"
+    # no search data anywhere else, and nothing of Pagefind's
+    assert not (blog.out / "pagefind").exists()
+
+
+def test_every_incremental_build_gives_the_index_a_full_build_gives(blog, tmp_path):
+    assert build(blog) == 0
+    blog.post("a.md", "title: Attention 入門\ndate: 2025-01-02\ntags: [LLM]", "走れメロスを描く。\n")  # edit
+    (blog.root / "posts" / "b.md").rename(blog.root / "posts" / "c.md")  # rename
+    blog.post("d.md", "title: D\ndate: 2025-01-05", "new post\n")  # add
+    assert build(blog) == 0
+    fresh = tmp_path / "fresh"
+    shutil.copytree(blog.root, fresh, ignore=shutil.ignore_patterns("public", ".execblog", ".public.*"))
+    assert main(["build", "-s", str(fresh), "-d", str(tmp_path / "full"), "--no-execute"]) == 0
+    assert index(blog.out) == index(tmp_path / "full")
+    assert "/sub/posts/c/" in {d[0] for d in documents(blog.out)}
+
+
+def test_an_unchanged_rebuild_keeps_the_index_bytes_and_no_search_writes_none(blog, tmp_path):
+    assert build(blog) == 0
+    before = index(blog.out)
+    blog.post("e.md", "title: E\ndate: 2025-01-06", "another\n")
+    (blog.root / "posts" / "e.md").unlink()
+    assert build(blog) == 0
+    assert index(blog.out) == before
+    assert main(["build", "-s", str(blog.root), "-d", str(tmp_path / "n"), "--no-search"]) == 0
+    assert not (tmp_path / "n" / "search" / "data").exists()
+
+
+def test_a_told_secret_in_a_post_is_found_in_the_index_by_the_final_scan(blog, monkeypatch, capsys, tmp_path):
+    from execblog.execution.redact import scan_for_secrets
+
+    blog.post("leak.md", "title: Leak\ndate: 2025-01-07", f"the password is {SECRET}\n")
+    # the scan reads every file under public/: the index's files hold the post's text
+    unguarded = tmp_path / "unguarded"
+    assert build(blog, unguarded) == 0
+    found = scan_for_secrets([unguarded / DATA_DIR], {"DB_PASSWORD": SECRET})
+    assert any(f.path.name.startswith("d0-") for f in found), found
+    # told about the secret, the build refuses and leaves the last good site
+    assert build(blog) == 0
+    (blog.root / "site_config.yaml").write_text(
+        (blog.root / "site_config.yaml").read_text() + "execution:\n  secret_env: [DB_PASSWORD]\n"
+    )
+    monkeypatch.setenv("DB_PASSWORD", SECRET)
+    blog.post("leak.md", "title: Leak\ndate: 2025-01-07", f"the password is now {SECRET}\n")
+    assert build(blog) == 1
+    assert "a secret value is still present in the output" in capsys.readouterr().err
+    assert "password is now" not in json.dumps(documents(blog.out), ensure_ascii=False)

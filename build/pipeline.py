@@ -13,26 +13,22 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+# Only what a no-op build needs is imported here: the stages are imported once it is known
+# that something changed (a no-op build's time is mostly its imports).
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
-from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
 from execblog.errors import BuildError, printable
-from execblog.execution.progress import Progress
-from execblog.i18n import Translator
-from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
-from execblog.incremental.posts import PostReadCache
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
-from execblog.incremental.views import ViewStore
-from execblog.output.render import PageRenderer
-from execblog.output.search_index import SearchIndexer
-from execblog.output.static_assets import ThemeAssets
-from execblog.output.write import SiteWriter, check_output_folder
-from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
-from execblog.pages.social_card import SocialCards
+from execblog.output.write import check_output_folder
 from execblog.parallel import MIN_ITEMS, parallel_map
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
+
+if TYPE_CHECKING:
+    from execblog.convert.markdown import MarkdownOptions
+    from execblog.i18n import Translator
+    from execblog.pages.plan import PostView
 
 
 @dataclass
@@ -85,6 +81,16 @@ def build_site(opts: BuildOptions) -> BuildResult:
     if stamp.unchanged(opts.out_dir):
         log(opts, "nothing changed since the last build")
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
+
+    from execblog.execution.progress import Progress
+    from execblog.i18n import Translator
+    from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
+    from execblog.incremental.posts import PostReadCache
+    from execblog.output.render import PageRenderer
+    from execblog.output.search_index import SearchIndexer
+    from execblog.output.static_assets import ThemeAssets
+    from execblog.output.write import SiteWriter
+    from execblog.pages.plan import plan_site
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     all_posts = read_posts(
@@ -331,6 +337,8 @@ def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePos
 
 
 def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
+    from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions
+
     m = config.markup
     return MarkdownOptions(
         unsafe_html=m.unsafe_html,
@@ -519,6 +527,8 @@ def _post_views(
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site."""
+    from execblog.incremental.views import ViewStore
+
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
     keys = {item.source.name: _view_key(item, context) for item in executed}
@@ -550,7 +560,10 @@ def _post_views(
 
 def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
     """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert)."""
+    from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
+    from execblog.pages.plan import SiteUrls, post_view
+    from execblog.pages.social_card import SocialCards
 
     renderer = MarkdownRenderer(_markdown_options(config, t))
     converter = NotebookConverter(

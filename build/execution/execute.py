@@ -434,13 +434,13 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
     for plan in plans:
         post = plan.post
         decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
+        if decision.action == "skip" and not post.executable:  # most posts: nothing to say, nothing to resolve
+            results[plan.index] = ExecutedPost(source=post, status="plain")
+            continue
         path = relative(post.path, settings.site_dir)
         if decision.action == "skip":
-            if post.executable:
-                results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
-                rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
-            else:
-                results[plan.index] = ExecutedPost(source=post, status="plain")
+            results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
+            rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
         elif decision.action == "reuse":
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen", note=decision.reason)

@@ -22,6 +22,9 @@ from execblog.fsutil import relative_problem, swap_in
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
 
+# Removals of old sites still running, held so that a long-running process (`serve`) reaps them.
+_CLEANERS: list[subprocess.Popen] = []
+
 
 def check_output_folder(out_dir: Path, site_dir: Path, sources: list[Path]) -> None:
     """The output folder is replaced whole by every build: refuse one that is a
@@ -70,11 +73,19 @@ def _foreign_files(out_dir: Path, written: set[str]) -> set[str]:
     manifest does not list; links and other non-folders count as files."""
     written = written | {MANIFEST}
     found: set[str] = set()
-    for folder, dirs, files in os.walk(out_dir):  # links to folders are listed, not followed
-        here = Path(folder).relative_to(out_dir)
-        for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
-            rel = (here / name).as_posix()
-            if rel not in written:
+    # plain strings and one scandir per folder: this runs before every build, no-op ones included
+    stack = [""]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(os.path.join(out_dir, here) if here else out_dir))
+        except OSError:  # as os.walk: a folder that cannot be listed is passed over
+            continue
+        for entry in entries:
+            rel = here + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(rel + "/")
+            elif rel not in written:
                 top, sep, _ = rel.partition("/")
                 found.add(top + sep)
     return found
@@ -101,11 +112,23 @@ class SiteWriter:
         self.reused = 0
         self.stage.mkdir(parents=True)
         self._folders: set[str] = {str(self.stage)}
-        # The site replaced by the last build is deleted while this one works
-        # (removing thousands of folders is slow on some file systems), by a
-        # separate process: a thread would be copied into the forked workers.
+        # The sites replaced by earlier builds are deleted by a separate process
+        # (a thread would be copied into the forked workers) that outlives this
+        # build: removing thousands of folders takes longer than an incremental
+        # build on some file systems. A removal cut short is finished by a later build.
         trash = sorted(str(t) for t in self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
-        self._cleaner = subprocess.Popen(["rm", "-rf", "--", *trash]) if trash else None
+        self.cleaner = (
+            subprocess.Popen(
+                ["rm", "-rf", "--", *trash],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl+C on the build does not stop it half-way
+            )
+            if trash
+            else None
+        )
+        _CLEANERS[:] = [c for c in _CLEANERS if c.poll() is None] + ([self.cleaner] if self.cleaner else [])
 
     def write_bytes(self, rel: str, data: bytes) -> None:
         digest = hashlib.sha256(data).hexdigest()
@@ -179,15 +202,9 @@ class SiteWriter:
 
     def commit(self) -> None:
         """Swap the staged site in. The previous one is left as `.<out>.old-*`
-        and removed in the background by the next build."""
+        and removed in the background by the next build (`cleaner`, not waited for)."""
         (self.stage / MANIFEST).write_text(json.dumps(self.written, sort_keys=True, indent=0), encoding="utf-8")
         swap_in(self.stage, self.out_dir)  # the old site is left for the next build's cleaner
-        self._wait_cleaner()
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
-        self._wait_cleaner()
-
-    def _wait_cleaner(self) -> None:
-        if self._cleaner is not None:
-            self._cleaner.wait()

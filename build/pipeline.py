@@ -136,10 +136,16 @@ def build_site(opts: BuildOptions) -> BuildResult:
     for warning in conversion_warnings:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
-    writer = SiteWriter(opts.out_dir)
+    key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
+    page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
+    scan_key = page_cache.scan_key(report.secrets)
+    # Pagefind reads every post page from the stage: a build that indexes stages the whole site
+    # (and Pagefind refuses a site without pages to index: a blog with no posts yet has no index).
+    indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
+    # So does one whose secret scan reads every file; the others stage only what changes.
+    in_place = page_cache.scanned_with(scan_key) and not (indexed and not opts.search_carry_over)
+    writer = SiteWriter(opts.out_dir, in_place=in_place)
     try:
-        key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
-        page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
         assets = ThemeAssets(writer, site_dir, config, cache)
         pages = PageRenderer(
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
@@ -212,8 +218,6 @@ def build_site(opts: BuildOptions) -> BuildResult:
         # see a file half-written), and runs while the list pages are rendered.
         first = ("post", "alias")
         write([p for p in plan.pages if p.kind in first])
-        # Pagefind refuses a site without pages to index: a blog with no posts yet has no index.
-        indexed = opts.search_index and any(p.kind == "post" for p in plan.pages)
         if indexed and opts.search_carry_over:
             for rel, digest in writer.previous.items():
                 if rel.startswith("pagefind/"):
@@ -226,7 +230,6 @@ def build_site(opts: BuildOptions) -> BuildResult:
         finally:
             if indexer:
                 indexer.finish()
-        scan_key = page_cache.scan_key(report.secrets)
         scanned = (
             [writer.stage / rel for rel in sorted(writer.fresh)]
             if page_cache.scanned_with(scan_key)

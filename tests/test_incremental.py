@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from execblog.errors import BuildError
 from execblog.pipeline import BuildOptions, build_site
 
 from conftest import BASE_CONFIG, Site
@@ -38,11 +39,15 @@ def _build(site: Site, out: Path):
 
 
 def _same_tree(a: Path, b: Path) -> list[str]:
-    """Paths that differ between two built sites (missing on one side, or other bytes)."""
-    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    """Paths that differ between two built sites (files or folders missing on one side, or other bytes)."""
+    files_a = {p.relative_to(a).as_posix() + ("/" if p.is_dir() else "") for p in a.rglob("*")}
+    files_b = {p.relative_to(b).as_posix() + ("/" if p.is_dir() else "") for p in b.rglob("*")}
     differ = sorted(files_a ^ files_b)
-    differ += [rel for rel in sorted(files_a & files_b) if not filecmp.cmp(a / rel, b / rel, shallow=False)]
+    differ += [
+        rel
+        for rel in sorted(files_a & files_b)
+        if not rel.endswith("/") and not filecmp.cmp(a / rel, b / rel, shallow=False)
+    ]
     return differ
 
 
@@ -124,6 +129,22 @@ def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
         EDITS[edit](site.root / "posts")
         _build(site, site.out)
         assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+
+
+def test_an_incremental_build_stopped_by_the_secret_scan_leaves_the_last_site(tmp_path, monkeypatch):
+    token = "hf_" + "Qw8" * 12
+    monkeypatch.setenv("HF_TOKEN", token)
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    before = {p.relative_to(site.out).as_posix(): p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    _edit(site.root / "posts" / "p3.md", "More of post 3.", f"More of post 3: {token}")
+    with pytest.raises(BuildError) as err:
+        _build(site, site.out)
+    assert "a secret value is still present" in err.value.message and token not in err.value.message
+    after = {p.relative_to(site.out).as_posix(): p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in site.root.iterdir() if p.name.startswith(".public.")) == []
 
 
 def test_publish_after_a_publish_that_executed_is_a_no_op(tmp_path):

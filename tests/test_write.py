@@ -46,7 +46,8 @@ def test_a_second_build_replaces_the_site_and_reuses_unchanged_files(tmp_path):
     second = build(out, {"same.html": "same", "changed.html": "v2"})
     assert second.reused == 1 and (out / "same.html").stat().st_ino == inode  # hard-linked, not rewritten
     assert (out / "changed.html").read_text() == "v2" and not (out / "gone.html").exists()
-    third = build(out, {"same.html": "same"})  # each build removes the sites replaced before it, not the one it replaces
+    # each build removes the sites replaced before it, not the one it replaces
+    third = build(out, {"same.html": "same"})
     assert third.cleaner is not None
     third.cleaner.wait()  # in the background: the build does not wait for it
     old = [p for p in tmp_path.iterdir() if p.name.startswith(".public.old-")]

@@ -137,7 +137,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
     key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
-    page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
+    page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier, hold=opts.resident)
     scan_key = page_cache.scan_key(report.secrets)
     # Pagefind reads every post page from the stage: a build that indexes stages the whole site
     # (and Pagefind refuses a site without pages to index: a blog with no posts yet has no index).

@@ -131,6 +131,19 @@ def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
         assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
 
 
+def test_rebuilds_in_one_serve_process_stay_equal_to_a_full_build(tmp_path):
+    """`serve` keeps its caches in memory between builds (and writes the pages in place)."""
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    opts = BuildOptions(site_dir=site.root, out_dir=site.out, search_index=False, quiet=True, resident=True)
+    build_site(opts)
+    for edit in EDITS:
+        EDITS[edit](site.root / "posts")
+        result = build_site(BuildOptions(**{**opts.__dict__, "search_carry_over": True}))
+        assert result.files_reused > 0, edit
+        assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+
+
 def test_an_incremental_build_stopped_by_the_secret_scan_leaves_the_last_site(tmp_path, monkeypatch):
     token = "hf_" + "Qw8" * 12
     monkeypatch.setenv("HF_TOKEN", token)

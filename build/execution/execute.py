@@ -433,10 +433,10 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
 
     for plan in plans:
         post = plan.post
-        decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
-        if decision.action == "skip" and not post.executable:  # most posts: nothing to say, nothing to resolve
+        if not post.executable:  # most posts: decision.decide skips them, with nothing to say
             results[plan.index] = ExecutedPost(source=post, status="plain")
             continue
+        decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
         path = relative(post.path, settings.site_dir)
         if decision.action == "skip":
             results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import stat
 from pathlib import Path
 
 from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings
@@ -29,8 +30,9 @@ Entries = dict[str, tuple[tuple, SourcePost]]
 _HELD: dict[Path, Entries] = {}
 
 
-def _stat(path: Path) -> tuple:
-    st, lst = os.stat(path), os.lstat(path)
+def _stat(path: Path | str) -> tuple:
+    lst = os.lstat(path)
+    st = os.stat(path) if stat.S_ISLNK(lst.st_mode) else lst  # one call for a file that is no link
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, lst.st_mode, lst.st_mtime_ns)
 
 
@@ -43,7 +45,7 @@ def file_stamp(path: Path) -> tuple:
             for name in sorted(dirs + files):
                 entry = os.path.join(folder, name)
                 try:
-                    stamp.append((entry, _stat(Path(entry))))
+                    stamp.append((entry, _stat(entry)))
                 except OSError:  # a dangling link: its lstat still says what it is
                     stamp.append((entry, os.lstat(entry).st_mode))
     return tuple(stamp)
@@ -65,9 +67,13 @@ class PostReadCache:
                 saved = {}
         self.saved = saved
         self.changed = False
+        self._settings: dict[ReadSettings, str] = {}
 
     def read(self, path: Path, settings: ReadSettings, reader: PostReader) -> SourcePost:
-        stamp = (file_stamp(path), repr(settings), reader.__module__, reader.__qualname__)
+        said = self._settings.get(settings)
+        if said is None:
+            said = self._settings[settings] = repr(settings)  # the same for every post of a build
+        stamp = (file_stamp(path), said, reader.__module__, reader.__qualname__)
         hit = self.saved.get(str(path))
         if hit is not None and hit[0] == stamp:
             post = hit[1]

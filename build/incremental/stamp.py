@@ -82,7 +82,7 @@ class InputStamp:
         rewritten_at = tuple(str(r) for r in rewritten)
         fresh_at = (*rewritten_at, *(str(self.site_dir / p) for p in extra_inputs if p not in self.extra_inputs))
         for root in map(str, roots):
-            files = _files(root)
+            files = files_under(root)
             if files is None:
                 h.update(f"missing:{root}".encode())
                 continue
@@ -125,7 +125,7 @@ class InputStamp:
         atomic_write(self.path, json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}))
 
 
-def _files(root: str) -> list[tuple[str, os.stat_result]] | None:
+def files_under(root: str) -> list[tuple[str, os.stat_result]] | None:
     """The files at `root` (itself when a file, else every file under it; links
     to folders are not followed) with their stat, sorted; None when it is missing."""
     try:

@@ -130,7 +130,7 @@ class SiteWriter:
         # (a thread would be copied into the forked workers) that outlives this
         # build: removing thousands of folders takes longer than an incremental
         # build on some file systems. A removal cut short is finished by a later build.
-        trash = sorted(str(t) for t in self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
+        trash = sorted(str(t) for t in self.out_dir.parent.glob(self._trash_name("*").name))
         self.cleaner = (
             subprocess.Popen(
                 ["rm", "-rf", "--", *trash],
@@ -240,7 +240,13 @@ class SiteWriter:
                 made.add(folder)
             os.replace(os.path.join(self.stage, rel), target)
         self._put_manifest(self.written)
-        shutil.rmtree(self.stage, ignore_errors=True)
+        # The stage holds empty folders now; removing folders is slow on some file systems:
+        # it goes with the old sites, to the next build's cleaner.
+        os.rename(self.stage, self._trash_name())
+
+    def _trash_name(self, tag: str = "") -> Path:
+        """What a build leaves for the next one to remove (swap_in names the replaced site so)."""
+        return self.out_dir.parent / f".{self.out_dir.name}.old-{tag or uuid.uuid4().hex[:8]}"
 
     def _put_manifest(self, manifest: dict[str, str]) -> None:
         staged = self.stage / MANIFEST

@@ -22,7 +22,6 @@ from execblog.content.readers import read_posts
 from execblog.errors import BuildError, printable
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.output.write import check_output_folder
-from execblog.parallel import MIN_ITEMS, parallel_map
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
 
 if TYPE_CHECKING:
@@ -91,6 +90,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.static_assets import ThemeAssets
     from execblog.output.write import SiteWriter
     from execblog.pages.plan import plan_site
+    from execblog.parallel import parallel_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     all_posts = read_posts(
@@ -294,6 +294,7 @@ def _scan_secrets(
     the freeze is committed, and the next build runs the post again."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
+    from execblog.parallel import MIN_ITEMS, parallel_map
 
     # every file of a full build is read: the files are scanned on every core, in order
     files = [
@@ -531,6 +532,7 @@ def _post_views(
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site."""
     from execblog.incremental.views import ViewStore
+    from execblog.parallel import parallel_map
 
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())

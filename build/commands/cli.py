@@ -10,13 +10,16 @@ from pathlib import Path
 from typing import Any
 
 from execblog.errors import BuildError, printable
-from execblog.execution.keys import parse_assignments
 
 DEBUG_VAR = "EXECBLOG_DEBUG"  # set to 1 to see the traceback of an internal error
 
 
 def _parameters(values: list[str]) -> dict[str, Any]:
     """`-p name=value` options, typed like YAML scalars (execution.keys.parse_assignments)."""
+    if not values:
+        return {}
+    from execblog.execution.keys import parse_assignments
+
     try:
         return parse_assignments(values)
     except ValueError as exc:

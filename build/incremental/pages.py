@@ -105,8 +105,15 @@ def page_shape(page: Page) -> str:
 _FIELDS: dict[type, tuple[str, ...] | None] = {}
 
 
+# Types whose repr is their shape, looked up first: most values of a page are these.
+_LEAVES = frozenset({str, int, float, bool, type(None), datetime})
+
+
 def _shape(value: Any, out: list[str]) -> None:
     kind = type(value)
+    if kind in _LEAVES:
+        out.append(repr(value))
+        return
     names = _FIELDS.get(kind, ())
     if names == ():
         names = _FIELDS[kind] = (

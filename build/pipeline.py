@@ -83,7 +83,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
 
     from execblog.execution.progress import Progress
     from execblog.i18n import Translator
-    from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
+    from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
     from execblog.incremental.posts import PostReadCache
     from execblog.output.render import PageRenderer
     from execblog.output.search_index import SearchIndexer
@@ -205,7 +205,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
                     page.output,
                     PageRecord(
                         shapes[page.output],
-                        reads,
+                        by_post(reads),
                         use,
                         css.get(page.kind, "") if use else "",
                         assets.script_url(use.scripts) if use else "",

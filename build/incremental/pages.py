@@ -59,15 +59,11 @@ _HELD: dict[Path, dict[str, Any]] = {}
 @dataclass(frozen=True)
 class PageRecord:
     shape: str
-    reads: ReadsByPost  # given as the renderer's Reads (pairs of post and field), kept by post
+    reads: ReadsByPost  # the post fields its templates read (by_post of the renderer's Reads)
     use: PageUse | None  # what the page needs of the theme's assets (None: it links none)
     css: str  # the stylesheet URL the page linked
     js: str  # the script URL the page linked
     digest: str  # sha256 of the bytes written (the output manifest's)
-
-    def __post_init__(self) -> None:
-        if isinstance(self.reads, (set, frozenset)):
-            object.__setattr__(self, "reads", by_post(self.reads))
 
 
 def by_post(reads: Reads) -> ReadsByPost:

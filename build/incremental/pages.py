@@ -85,7 +85,7 @@ def context_key(site_dir: Path, config: SiteConfig, opts: BuildOptions, translat
     h = hashlib.sha256(repr((_FORMAT, package, config, options, datetime.now(UTC).year)).encode())
     h.update(translations.read_bytes())
     for root in (site_dir / "theme", site_dir / LAYOUTS_DIR):
-        for f, st in files_under(str(root)) if root.is_dir() else ():
+        for f, st in (files_under(str(root)) or []) if root.is_dir() else []:
             h.update(f"{f}:{st.st_size}:{st.st_mtime_ns}\n".encode())
     return h.hexdigest()
 

@@ -137,11 +137,18 @@ def test_rebuilds_in_one_serve_process_stay_equal_to_a_full_build(tmp_path):
     _posts(site)
     opts = BuildOptions(site_dir=site.root, out_dir=site.out, search_index=False, quiet=True, resident=True)
     build_site(opts)
-    for edit in EDITS:
-        EDITS[edit](site.root / "posts")
+    root = site.root
+    site_edits = {
+        "theme template": lambda: _edit(root / "theme/templates/single.html", "<footer", "<!-- edited --><footer"),
+        "i18n file": lambda: _edit(root / "theme/i18n/ja.yaml", "archives: アーカイブ", "archives: 記事一覧"),
+        "site config": lambda: _edit(root / "site_config.yaml", "title: Test Blog", "title: Renamed Blog"),
+    }
+    edits = {**{name: lambda edit=edit: edit(root / "posts") for name, edit in EDITS.items()}, **site_edits}
+    for name, edit in edits.items():
+        edit()
         result = build_site(BuildOptions(**{**opts.__dict__, "search_carry_over": True}))
-        assert result.files_reused > 0, edit
-        assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+        assert result.files_reused > 0 or name in site_edits, name
+        assert _same_tree(site.out, _full_build(site, tmp_path)) == [], name
 
 
 def test_an_incremental_build_stopped_by_the_secret_scan_leaves_the_last_site(tmp_path, monkeypatch):

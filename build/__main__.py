@@ -1,5 +1,5 @@
 """`python -m execblog ...`: the command line (see execblog.commands.cli)."""
 
-from execblog.commands.cli import main
+from execblog.commands.cli import run
 
-raise SystemExit(main())
+run()

@@ -13,26 +13,21 @@ import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
+# Only what a no-op build needs is imported here: the stages are imported once it is known
+# that something changed (a no-op build's time is mostly its imports).
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
-from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions, MarkdownRenderer
 from execblog.errors import BuildError, printable
-from execblog.execution.progress import Progress
-from execblog.i18n import Translator
-from execblog.incremental.pages import PageCache, PageRecord, context_key, page_shape
-from execblog.incremental.posts import PostReadCache
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
-from execblog.incremental.views import ViewStore
-from execblog.output.render import PageRenderer
-from execblog.output.search_index import search_files
-from execblog.output.static_assets import ThemeAssets
-from execblog.output.write import SiteWriter, check_output_folder
-from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
-from execblog.pages.social_card import SocialCards
-from execblog.parallel import MIN_ITEMS, parallel_map
+from execblog.output.write import check_output_folder
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
+
+if TYPE_CHECKING:
+    from execblog.convert.markdown import MarkdownOptions
+    from execblog.i18n import Translator
+    from execblog.pages.plan import PostView
 
 
 @dataclass
@@ -86,6 +81,17 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, "nothing changed since the last build")
         return BuildResult(unchanged=True, seconds=time.perf_counter() - start)
 
+    from execblog.execution.progress import Progress
+    from execblog.i18n import Translator
+    from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
+    from execblog.incremental.posts import PostReadCache
+    from execblog.output.render import PageRenderer
+    from execblog.output.search_index import search_files
+    from execblog.output.static_assets import ThemeAssets
+    from execblog.output.write import SiteWriter
+    from execblog.pages.plan import plan_site
+    from execblog.parallel import parallel_map
+
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     all_posts = read_posts(
         site_dir / "posts", config.zone, config.author, config.taxonomies.values(), read_with=read_cache.read
@@ -130,10 +136,13 @@ def build_site(opts: BuildOptions) -> BuildResult:
     for warning in conversion_warnings:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
-    writer = SiteWriter(opts.out_dir)
+    key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
+    page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier, hold=opts.resident)
+    scan_key = page_cache.scan_key(report.secrets)
+    # A build whose secret scan reads every file stages the whole site; the others stage only what changes.
+    in_place = page_cache.scanned_with(scan_key)
+    writer = SiteWriter(opts.out_dir, in_place=in_place)
     try:
-        key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
-        page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
         assets = ThemeAssets(writer, site_dir, config, cache)
         pages = PageRenderer(
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
@@ -194,7 +203,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
                     page.output,
                     PageRecord(
                         shapes[page.output],
-                        reads,
+                        by_post(reads),
                         use,
                         css_url,
                         assets.script_url(use.scripts) if use else "",
@@ -209,7 +218,6 @@ def build_site(opts: BuildOptions) -> BuildResult:
         if opts.search_index:  # under public/: the secret scan below reads it as it reads the pages
             for rel, data in search_files(post.search for post in plan.posts if post.search):
                 writer.write_bytes(rel, data)
-        scan_key = page_cache.scan_key(report.secrets)
         scanned = (
             [writer.stage / rel for rel in sorted(writer.fresh)]
             if page_cache.scanned_with(scan_key)
@@ -274,6 +282,7 @@ def _scan_secrets(
     the freeze is committed, and the next build runs the post again."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
+    from execblog.parallel import MIN_ITEMS, parallel_map
 
     # every file of a full build is read: the files are scanned on every core, in order
     files = [
@@ -320,6 +329,8 @@ def _select_posts(posts: list[SourcePost], opts: BuildOptions) -> list[SourcePos
 
 
 def _markdown_options(config: SiteConfig, t: Translator) -> MarkdownOptions:
+    from execblog.convert.markdown import CALLOUT_TYPES, MarkdownOptions
+
     m = config.markup
     return MarkdownOptions(
         unsafe_html=m.unsafe_html,
@@ -509,6 +520,9 @@ def _post_views(
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site."""
+    from execblog.incremental.views import ViewStore
+    from execblog.parallel import parallel_map
+
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
     keys = {item.source.name: _view_key(item, context) for item in executed}
@@ -540,7 +554,10 @@ def _post_views(
 
 def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
     """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert)."""
+    from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
+    from execblog.pages.plan import SiteUrls, post_view
+    from execblog.pages.social_card import SocialCards
 
     renderer = MarkdownRenderer(_markdown_options(config, t))
     converter = NotebookConverter(

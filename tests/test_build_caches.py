@@ -13,6 +13,7 @@ import pytest
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.incremental.posts import PostReadCache
+from execblog.incremental.store import EntryStore
 from execblog.incremental.views import ViewStore
 from execblog.output.purge import Stylesheet, parsed_stylesheet
 
@@ -89,6 +90,43 @@ def test_view_store_gives_back_what_was_saved_and_nothing_from_a_damaged_file(tm
     assert ViewStore(path).load() == {"a": ("key", "a view")}
     path.write_bytes(b"not a pickle")
     assert ViewStore(path).load() == {}
+
+
+def test_entry_store_writes_what_changed_beside_the_base_and_folds_it_in_later(tmp_path):
+    path = tmp_path / "views.pickle"
+    entries = {f"post{i}": (f"key{i}", f"view {i}") for i in range(100)}
+    EntryStore(path).save(entries)
+    base = path.read_bytes()
+    store = EntryStore(path)
+    loaded = store.load()
+    assert loaded == entries
+    loaded["post1"] = ("key1b", "view 1, edited")
+    del loaded["post2"]
+    store.save(loaded)
+    assert path.read_bytes() == base  # one edit: the base stays, the journal says what changed
+    assert EntryStore(path).load() == loaded
+    inode = store.journal_path.stat().st_ino
+    store.save(loaded)  # nothing new: nothing written (a write replaces the file)
+    assert store.journal_path.stat().st_ino == inode
+    many = {name: (key + "c", value) for name, (key, value) in loaded.items()}
+    store.save(many)
+    assert not store.journal_path.exists() and EntryStore(path).load() == many
+
+
+def test_entry_store_ignores_a_journal_of_another_base_and_anything_damaged(tmp_path):
+    path = tmp_path / "posts.pickle"
+    store = EntryStore(path, "code-1")
+    store.save({"a": ("k1", "A")})
+    store.save({"a": ("k2", "A2")})
+    journal = store.journal_path.read_bytes()
+    store.save({f"n{i}": ("k", i) for i in range(50)})  # a new base
+    store.journal_path.write_bytes(journal)  # as a crash between the base and the journal's removal leaves it
+    assert EntryStore(path, "code-1").load() == {f"n{i}": ("k", i) for i in range(50)}
+    assert EntryStore(path, "code-2").load() == {}  # another context
+    store.journal_path.write_bytes(b"not a pickle")
+    assert EntryStore(path, "code-1").load() == {f"n{i}": ("k", i) for i in range(50)}
+    path.write_bytes(b"not a pickle")
+    assert EntryStore(path, "code-1").load() == {}
 
 
 CSS = ".a{color:red}\n@media (min-width:1px){.b{color:blue}}\n.c .d{margin:0}\n"

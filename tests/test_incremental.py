@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from execblog.errors import BuildError
 from execblog.pipeline import BuildOptions, build_site
 
 from conftest import BASE_CONFIG, Site
@@ -38,22 +39,26 @@ def _build(site: Site, out: Path):
 
 
 def _same_tree(a: Path, b: Path) -> list[str]:
-    """Paths that differ between two built sites (missing on one side, or other bytes)."""
-    files_a = {p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file()}
-    files_b = {p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file()}
+    """Paths that differ between two built sites (files or folders missing on one side, or other bytes)."""
+    files_a = {p.relative_to(a).as_posix() + ("/" if p.is_dir() else "") for p in a.rglob("*")}
+    files_b = {p.relative_to(b).as_posix() + ("/" if p.is_dir() else "") for p in b.rglob("*")}
     differ = sorted(files_a ^ files_b)
-    differ += [rel for rel in sorted(files_a & files_b) if not filecmp.cmp(a / rel, b / rel, shallow=False)]
+    differ += [
+        rel
+        for rel in sorted(files_a & files_b)
+        if not rel.endswith("/") and not filecmp.cmp(a / rel, b / rel, shallow=False)
+    ]
     return differ
 
 
-def _full_build(site: Site, tmp_path: Path) -> Path:
+def _full_build(site: Site, tmp_path: Path, search: bool = False) -> Path:
     """The same sources built from nothing (no cache, no previous site)."""
     fresh = tmp_path / "fresh"
     shutil.rmtree(fresh, ignore_errors=True)
     fresh.mkdir()
     for name in ("posts", "theme", "site_config.yaml"):
         (shutil.copytree if (site.root / name).is_dir() else shutil.copy2)(site.root / name, fresh / name)
-    build_site(BuildOptions(site_dir=fresh, out_dir=fresh / "public", search_index=False, quiet=True))
+    build_site(BuildOptions(site_dir=fresh, out_dir=fresh / "public", search_index=search, quiet=True))
     return fresh / "public"
 
 
@@ -124,6 +129,42 @@ def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
         EDITS[edit](site.root / "posts")
         _build(site, site.out)
         assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+
+
+def test_rebuilds_in_one_serve_process_stay_equal_to_a_full_build(tmp_path):
+    """`serve` keeps its caches in memory between builds (and writes the pages and the search index in place)."""
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    opts = BuildOptions(site_dir=site.root, out_dir=site.out, quiet=True, resident=True)
+    build_site(opts)
+    root = site.root
+    site_edits = {
+        "theme template": lambda: _edit(root / "theme/templates/single.html", "<footer", "<!-- edited --><footer"),
+        "i18n file": lambda: _edit(root / "theme/i18n/ja.yaml", "archives: アーカイブ", "archives: 記事一覧"),
+        "site config": lambda: _edit(root / "site_config.yaml", "title: Test Blog", "title: Renamed Blog"),
+    }
+    edits = {**{name: lambda edit=edit: edit(root / "posts") for name, edit in EDITS.items()}, **site_edits}
+    for name, edit in edits.items():
+        edit()
+        result = build_site(opts)
+        assert result.files_reused > 0 or name in site_edits, name
+        assert _same_tree(site.out, _full_build(site, tmp_path, search=True)) == [], name
+
+
+def test_an_incremental_build_stopped_by_the_secret_scan_leaves_the_last_site(tmp_path, monkeypatch):
+    token = "hf_" + "Qw8" * 12
+    monkeypatch.setenv("HF_TOKEN", token)
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    before = {p.relative_to(site.out).as_posix(): p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    _edit(site.root / "posts" / "p3.md", "More of post 3.", f"More of post 3: {token}")
+    with pytest.raises(BuildError) as err:
+        _build(site, site.out)
+    assert "a secret value is still present" in err.value.message and token not in err.value.message
+    after = {p.relative_to(site.out).as_posix(): p.read_bytes() for p in site.out.rglob("*") if p.is_file()}
+    assert after == before
+    assert sorted(p.name for p in site.root.iterdir() if p.name.startswith(".public.")) == []
 
 
 def test_publish_after_a_publish_that_executed_is_a_no_op(tmp_path):

@@ -407,3 +407,16 @@ def test_bokeh_figures_are_document_json_for_bokehjs_never_their_script(converte
     assert "</script><script>alert(1)</script>" in json.dumps(item["doc"])  # the title, as data
     # the CustomJS figure is not drawn (BokehJS would run its code): said so, with no image saved
     assert "alert(2)" not in html and "application/vnd.bokehjs_exec.v0+json" in html.split("output-bokeh")[-1]
+
+
+def test_image_sizes_are_pillows_whether_or_not_pillow_is_asked(tmp_path):
+    from PIL import Image
+
+    from execblog.convert.notebook import _raster_size
+
+    for name, fmt in (("wide.png", "PNG"), ("wide.jpg", "JPEG"), ("wide.gif", "GIF")):
+        Image.new("RGB", (37, 11)).save(tmp_path / name, format=fmt)
+        assert _raster_size(tmp_path / name) == (37, 11), name
+    (tmp_path / "cut.png").write_bytes((tmp_path / "wide.png").read_bytes()[:20])
+    assert _raster_size(tmp_path / "cut.png") is None  # a header cut short: no size, as Pillow says
+    assert _raster_size(tmp_path / "missing.png") is None

@@ -166,6 +166,19 @@ def test_cli_errors_are_clear(tmp_path):
     assert empty.returncode == 1 and "no site_config.yaml" in empty.stderr
 
 
+def test_the_command_ends_with_the_builds_code_and_everything_written(site):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    cmd = [sys.executable, "-m", "execblog", "build", "-s", str(site.root), "-d", str(site.out), "--no-search"]
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0 and "built 1 posts" in done.stderr  # the log is flushed before the process ends
+    assert "A" in site.read("posts/a/index.html")
+    again = subprocess.run(cmd, capture_output=True, text=True)
+    assert again.returncode == 0 and "nothing changed" in again.stderr
+    (site.root / "posts" / "a.md").write_text("---\ntitle: [\n---\n")
+    broken = subprocess.run(cmd, capture_output=True, text=True)
+    assert broken.returncode == 1 and "a.md:2" in broken.stderr
+
+
 def test_new_post_scaffold_builds(site):
     from execblog.commands.new import new_post
 

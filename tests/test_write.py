@@ -3,7 +3,9 @@ reused; the writer never takes a folder it did not make."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -16,8 +18,8 @@ def files(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
 
 
-def build(out: Path, pages: dict[str, str]) -> SiteWriter:
-    writer = SiteWriter(out)
+def build(out: Path, pages: dict[str, str], in_place: bool = False) -> SiteWriter:
+    writer = SiteWriter(out, in_place=in_place)
     for rel, text in pages.items():
         writer.write_text(rel, text)
     writer.commit()
@@ -44,7 +46,10 @@ def test_a_second_build_replaces_the_site_and_reuses_unchanged_files(tmp_path):
     second = build(out, {"same.html": "same", "changed.html": "v2"})
     assert second.reused == 1 and (out / "same.html").stat().st_ino == inode  # hard-linked, not rewritten
     assert (out / "changed.html").read_text() == "v2" and not (out / "gone.html").exists()
-    build(out, {"same.html": "same"})  # each build removes the sites replaced before it, not the one it replaces
+    # each build removes the sites replaced before it, not the one it replaces
+    third = build(out, {"same.html": "same"})
+    assert third.cleaner is not None
+    third.cleaner.wait()  # in the background: the build does not wait for it
     old = [p for p in tmp_path.iterdir() if p.name.startswith(".public.old-")]
     assert len(old) == 1 and (old[0] / "changed.html").read_text() == "v2"
 
@@ -58,6 +63,85 @@ def test_abort_leaves_the_last_good_site_untouched(tmp_path):
     writer.abort()
     assert files(out) == before
     assert [p.name for p in tmp_path.iterdir()] == ["public"]
+
+
+SITE_V1 = {"same.html": "same", "changed.html": "v1", "gone/index.html": "old", "posts/a/index.html": "a"}
+SITE_V2 = {"same.html": "same", "changed.html": "v2", "posts/a/index.html": "a", "posts/b/index.html": "new"}
+
+
+def test_an_in_place_commit_gives_the_site_a_whole_build_gives(tmp_path):
+    build(tmp_path / "whole", SITE_V1)
+    build(tmp_path / "whole", SITE_V2)
+    out = tmp_path / "public"
+    build(out, SITE_V1)
+    inode = (out / "same.html").stat().st_ino
+    writer = SiteWriter(out, in_place=True)
+    writer.reuse("same.html", json.loads((out / MANIFEST).read_text())["same.html"])
+    for rel, text in SITE_V2.items():
+        writer.write_text(rel, text)
+    assert (out / "changed.html").read_text() == "v1"  # nothing changes before the commit
+    writer.commit()
+    assert files(out) == files(tmp_path / "whole")  # the removed page's folder is gone too
+    assert writer.fresh == {"changed.html", "posts/b/index.html"} and writer.reused == 2
+    assert (out / "same.html").stat().st_ino == inode  # untouched
+    assert not [p.name for p in tmp_path.iterdir() if ".public.staging-" in p.name]
+    _check(out, tmp_path / "site")  # the next build takes the folder as its own
+
+
+def test_an_in_place_build_that_fails_leaves_the_last_site_untouched(tmp_path):
+    out = tmp_path / "public"
+    build(out, SITE_V1)
+    before = files(out)
+    writer = SiteWriter(out, in_place=True)
+    for rel, text in SITE_V2.items():
+        writer.write_text(rel, text)
+    writer.abort()
+    assert files(out) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["public"]
+
+
+def test_an_in_place_commit_cut_short_is_repaired_by_the_next_build(tmp_path, monkeypatch):
+    out = tmp_path / "public"
+    build(out, SITE_V1)
+    real_replace, calls = os.replace, []
+
+    def crash_after_the_first_move(src, dst):
+        calls.append(dst)
+        if len(calls) == 3:  # the manifest of the commit, one page moved in, then the crash
+            raise KeyboardInterrupt
+        real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", crash_after_the_first_move)
+    with pytest.raises(KeyboardInterrupt):
+        build(out, SITE_V2, in_place=True)
+    monkeypatch.setattr(os, "replace", real_replace)
+    _check(out, tmp_path / "site")  # the page moved in is not taken for a stranger's file
+    writer = SiteWriter(out, in_place=True)
+    # the page moved in before the crash (changed.html) is not vouched for by the manifest: written again
+    digest = {rel: hashlib.sha256(text.encode()).hexdigest() for rel, text in SITE_V2.items()}
+    assert {rel for rel in SITE_V2 if writer.reuse(rel, digest[rel])} == {"same.html", "posts/a/index.html"}
+    for rel, text in SITE_V2.items():
+        writer.write_text(rel, text)
+    writer.commit()
+    build(tmp_path / "whole", SITE_V2)
+    assert files(out) == files(tmp_path / "whole")
+
+
+def test_in_place_without_a_last_site_swaps_the_whole_site_in(tmp_path):
+    out = tmp_path / "public"
+    writer = build(out, SITE_V1, in_place=True)
+    assert not writer.in_place and set(files(out)) == {*SITE_V1, MANIFEST}
+
+
+def test_a_link_in_the_last_site_is_never_taken_as_its_file(tmp_path):
+    out = tmp_path / "public"
+    build(out, SITE_V1)
+    (tmp_path / "elsewhere.html").write_text("same")
+    (out / "same.html").unlink()
+    (out / "same.html").symlink_to(tmp_path / "elsewhere.html")
+    writer = build(out, SITE_V1, in_place=True)
+    assert writer.in_place and "same.html" in writer.fresh
+    assert not (out / "same.html").is_symlink() and (out / "same.html").read_text() == "same"
 
 
 def test_two_different_files_for_one_path_stop_the_build(tmp_path):

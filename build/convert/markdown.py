@@ -24,7 +24,6 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from latex2mathml.converter import convert_to_element as latex_to_element
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -712,6 +711,9 @@ def _lexer(lang: str):
 
 
 def _mathml(tex: str, display: bool) -> str:
+    # imported on the first formula: loading its symbol tables costs a build without math ~30 ms
+    from latex2mathml.converter import convert_to_element as latex_to_element
+
     try:
         out = mathml(latex_to_element(tex.strip(), display="block" if display else "inline"))
     except Exception:  # malformed TeX: show the source rather than fail the build

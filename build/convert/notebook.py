@@ -929,7 +929,20 @@ def _declared_size(meta: Any) -> tuple[int, int] | None:
     return None
 
 
+_PNG_HEAD = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
+
 def _raster_size(path: Path) -> tuple[int, int] | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+    except OSError:
+        return None
+    # A PNG's size is in its first chunk: Pillow (tens of milliseconds to import) only for the others.
+    if head.startswith(_PNG_HEAD) and len(head) == 24:
+        width, height = int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+        if width and height:
+            return width, height
     from PIL import Image
 
     try:

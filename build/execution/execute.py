@@ -433,14 +433,14 @@ def execute_posts(posts: Sequence[SourcePost], settings: ExecutionSettings) -> E
 
     for plan in plans:
         post = plan.post
+        if not post.executable:  # most posts: decision.decide skips them, with nothing to say
+            results[plan.index] = ExecutedPost(source=post, status="plain")
+            continue
         decision = decide(_facts(plan, store), _policy(post, settings, gpu_available))
         path = relative(post.path, settings.site_dir)
         if decision.action == "skip":
-            if post.executable:
-                results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
-                rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
-            else:
-                results[plan.index] = ExecutedPost(source=post, status="plain")
+            results[plan.index] = ExecutedPost(source=post, status="not-executed", notebook=plan.notebook)
+            rows[plan.index] = SummaryRow(post.name, "not-executed", note="execute: false")
         elif decision.action == "reuse":
             results[plan.index] = _restored(plan, "frozen", None)
             rows[plan.index] = SummaryRow(post.name, "frozen", note=decision.reason)

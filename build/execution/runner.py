@@ -26,13 +26,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import contextlib
 import copy
-import ctypes
 import json
-import logging
 import math
 import os
 import queue
@@ -57,7 +54,9 @@ from execblog.execution.redact import Redactor, UnredactableSecret
 from execblog.notebook import tags
 from execblog.records import SourcePost
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # asyncio is imported where a kernel runs: a build with nothing to run does without it
+    import asyncio
+
     from execblog.execution.warm import WarmPool
 
 PROVENANCE_TAG = tags.PROVENANCE
@@ -182,6 +181,8 @@ def become_subreaper() -> bool:
     """Orphans of our descendants become our children instead of init's (Linux; no privileges needed)."""
     if not sys.platform.startswith("linux"):
         return False
+    import ctypes
+
     try:
         return ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
     except (OSError, AttributeError):
@@ -516,6 +517,8 @@ class Runner:
 
     # -- one post ------------------------------------------------------------------------------------
     def _run(self, request: RunRequest, kernel: KernelProcess) -> RunOutcome:
+        import logging
+
         import nbformat
         import papermill
         from nbclient.exceptions import CellTimeoutError, DeadKernelError
@@ -728,6 +731,8 @@ class Runner:
 
 # --- helpers ----------------------------------------------------------------------------------------
 def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    import asyncio
+
     pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
     for task in pending:
         task.cancel()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections import defaultdict
@@ -12,6 +13,7 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 
 
+@functools.lru_cache(maxsize=4096)  # a site asks for the same few tags' slugs thousands of times per build
 def urlize(text: str) -> str:
     """A URL path segment the way Hugo's `urlize` makes one: lower case,
     spaces to '-', characters unsafe in paths dropped, other letters kept."""

@@ -7,30 +7,32 @@ did not change.
 bundle, the stat of every file in its folder: the post's resources), the read
 settings, the reader and `context` (the package's code) are the same; otherwise
 it calls `reader`. Errors are never cached: a post with bad front matter is read,
-and reported, every time. `save()` writes what this build read, replacing the
-file atomically. A long-running process (`serve`) keeps it in memory
-(`hold=True`) and writes the file on its first build only.
+and reported, every time. `save()` records what this build read, in an EntryStore
+(incremental/store.py: a build that read one post again writes that one). A
+long-running process (`serve`) keeps it in memory (`hold=True`) and writes the
+file on its first build only.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
+import stat
 from pathlib import Path
 
 from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings
-from execblog.fsutil import atomic_write
+from execblog.incremental.store import EntryStore
 from execblog.records import SourcePost
 
-_FORMAT = 1  # bump when the file's layout changes
+_FORMAT = 2  # bump when an entry's layout changes
 
 Entries = dict[str, tuple[tuple, SourcePost]]
 
 _HELD: dict[Path, Entries] = {}
 
 
-def _stat(path: Path) -> tuple:
-    st, lst = os.stat(path), os.lstat(path)
+def _stat(path: Path | str) -> tuple:
+    lst = os.lstat(path)
+    st = os.stat(path) if stat.S_ISLNK(lst.st_mode) else lst  # one call for a file that is no link
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, lst.st_mode, lst.st_mtime_ns)
 
 
@@ -43,7 +45,7 @@ def file_stamp(path: Path) -> tuple:
             for name in sorted(dirs + files):
                 entry = os.path.join(folder, name)
                 try:
-                    stamp.append((entry, _stat(Path(entry))))
+                    stamp.append((entry, _stat(entry)))
                 except OSError:  # a dangling link: its lstat still says what it is
                     stamp.append((entry, os.lstat(entry).st_mode))
     return tuple(stamp)
@@ -55,19 +57,20 @@ class PostReadCache:
         self.context = context
         self.hold = hold
         self.current: Entries = {}
+        self.store = EntryStore(path, f"{_FORMAT}:{context}")
         saved = _HELD.get(path)
         self.from_memory = saved is not None
         if saved is None:
-            try:
-                found = pickle.loads(path.read_bytes())
-                saved = found["posts"] if found.get("format") == _FORMAT and found.get("context") == context else {}
-            except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
-                saved = {}
+            saved = self.store.load()
         self.saved = saved
         self.changed = False
+        self._settings: dict[ReadSettings, str] = {}
 
     def read(self, path: Path, settings: ReadSettings, reader: PostReader) -> SourcePost:
-        stamp = (file_stamp(path), repr(settings), reader.__module__, reader.__qualname__)
+        said = self._settings.get(settings)
+        if said is None:
+            said = self._settings[settings] = repr(settings)  # the same for every post of a build
+        stamp = (file_stamp(path), said, reader.__module__, reader.__qualname__)
         hit = self.saved.get(str(path))
         if hit is not None and hit[0] == stamp:
             post = hit[1]
@@ -83,5 +86,4 @@ class PostReadCache:
             _HELD[self.path] = dict(self.current)
         if (self.hold and self.from_memory) or (not self.changed and self.current.keys() == self.saved.keys()):
             return
-        data = {"format": _FORMAT, "context": self.context, "posts": self.current}
-        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        self.store.save(self.current)

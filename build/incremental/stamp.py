@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -58,7 +60,7 @@ class InputStamp:
         except (OSError, ValueError):
             self.saved = {}
         self.extra_inputs: list[str] = self.saved.get("extra_inputs", [])
-        self._seen: dict[Path, str] = {}  # file -> its line in the digest, as the build found it
+        self._seen: dict[str, str] = {}  # file -> its line in the digest, as the build found it
         self._seen_all = False
         self.digest = self._digest(self.extra_inputs)
 
@@ -76,21 +78,19 @@ class InputStamp:
         ]
         roots += [self.site_dir / p for p in extra_inputs]
         roots += _model_cache_files()
-        fresh_roots = [*rewritten, *(self.site_dir / p for p in extra_inputs if p not in self.extra_inputs)]
-        for root in roots:
-            if root.is_file():
-                files = [root]
-            elif root.is_dir():
-                files = sorted(p for p in root.rglob("*") if p.is_file())
-            else:
+        # plain strings: a no-op build's time is mostly this walk
+        rewritten_at = tuple(str(r) for r in rewritten)
+        fresh_at = (*rewritten_at, *(str(self.site_dir / p) for p in extra_inputs if p not in self.extra_inputs))
+        for root in map(str, roots):
+            files = files_under(root)
+            if files is None:
                 h.update(f"missing:{root}".encode())
                 continue
-            for f in files:
-                st = f.stat()
+            for f, st in files:
                 line = f"{f}:{st.st_size}:{st.st_mtime_ns}\n"
-                if f in self._seen and not any(f.is_relative_to(r) for r in rewritten):
+                if f in self._seen and not _under(f, rewritten_at):
                     line = self._seen[f]  # changed while the build ran: stays out of date
-                elif not self._seen_all or any(f.is_relative_to(r) for r in fresh_roots):
+                elif not self._seen_all or _under(f, fresh_at):
                     self._seen[f] = line  # the start, an input first declared by this build, or one it wrote
                 else:
                     line = f"{f}:new\n"  # added while the build ran
@@ -123,6 +123,40 @@ class InputStamp:
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)
         atomic_write(self.path, json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}))
+
+
+def files_under(root: str) -> list[tuple[str, os.stat_result]] | None:
+    """The files at `root` (itself when a file, else every file under it; links
+    to folders are not followed) with their stat, sorted; None when it is missing."""
+    try:
+        st = os.stat(root)
+    except OSError:
+        return None
+    if stat.S_ISREG(st.st_mode):
+        return [(root, st)]
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    found: list[tuple[str, os.stat_result]] = []
+    stack = [root]
+    while stack:
+        try:
+            entries = list(os.scandir(stack.pop()))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+                elif entry.is_file():
+                    found.append((entry.path, entry.stat()))
+            except OSError:  # gone since it was listed, or a dangling link
+                continue
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _under(path: str, roots: tuple[str, ...]) -> bool:
+    return any(path == r or path.startswith(r + os.sep) for r in roots)
 
 
 def _canonical(value: Any) -> Any:

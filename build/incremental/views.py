@@ -1,12 +1,12 @@
-"""The post views of the last build, in one file: what lets a build convert only the posts that changed.
+"""The post views of the last build: what lets a build convert only the posts that changed.
 
 `ViewStore(path).load()` gives {post name: (view key, PostView)} as the last build
 left it (empty when the file is missing, unreadable or of another format);
-`save(views)` replaces the file whole and atomically. One file read in one call
-costs a fraction of a file per post (a thousand opens, a thousand unpicklings of
-the same classes). A long-running process (`serve`) keeps what it loaded or saved
-in memory (`hold=True`): it reads nothing from disk on the next build, and writes
-the file on its first build only (a later process converts the posts edited since).
+`save(views)` records the views given, in an EntryStore (incremental/store.py): a
+build that converted one post writes that one view. A long-running process (`serve`)
+keeps what it loaded or saved in memory (`hold=True`): it reads nothing from disk on
+the next build, and writes the files on its first build only (a later process
+converts the posts edited since).
 
 The key (pipeline._view_key) covers everything a view is made from, so a view
 whose key matches is the view a conversion would make now.
@@ -14,13 +14,10 @@ whose key matches is the view a conversion would make now.
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
-from execblog.fsutil import atomic_write
+from execblog.incremental.store import EntryStore
 from execblog.pages.plan import PostView
-
-_FORMAT = 1  # bump when the file's layout changes
 
 Views = dict[str, tuple[str, PostView]]
 
@@ -33,17 +30,14 @@ class ViewStore:
         self.path = path
         self.hold = hold
         self.from_memory = False
+        self.store = EntryStore(path)
 
     def load(self) -> Views:
         held = _HELD.get(self.path)
         self.from_memory = held is not None
         if held is not None:
             return dict(held)
-        try:
-            saved = pickle.loads(self.path.read_bytes())
-            views = saved["views"] if saved.get("format") == _FORMAT else {}
-        except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
-            views = {}
+        views = self.store.load()
         if self.hold:
             _HELD[self.path] = dict(views)
         return views
@@ -53,4 +47,4 @@ class ViewStore:
             _HELD[self.path] = dict(views)
             if self.from_memory:
                 return  # not on disk between a long-running process's rebuilds: it would delay each reload
-        atomic_write(self.path, pickle.dumps({"format": _FORMAT, "views": views}, protocol=pickle.HIGHEST_PROTOCOL))
+        self.store.save(views)

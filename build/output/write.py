@@ -3,11 +3,15 @@
 The new site is assembled in a staging folder beside the output folder; files
 whose bytes did not change are hard-linked from the previous site (cheap), the
 rest are written. Only when everything succeeded is the staging folder swapped
-in, so a failed build never destroys the last good site.
+in, so a failed build never destroys the last good site. An incremental build
+(`SiteWriter(in_place=True)`) stages only the files that change and moves them
+into the site at the commit: making a thousand folders and links, and removing
+the old ones, costs more than the rest of a one-post rebuild.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -21,6 +25,9 @@ from execblog.errors import BuildError
 from execblog.fsutil import relative_problem, swap_in
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
+
+# Removals of old sites still running, held so that a long-running process (`serve`) reaps them.
+_CLEANERS: list[subprocess.Popen] = []
 
 
 def check_output_folder(out_dir: Path, site_dir: Path, sources: list[Path]) -> None:
@@ -70,11 +77,19 @@ def _foreign_files(out_dir: Path, written: set[str]) -> set[str]:
     manifest does not list; links and other non-folders count as files."""
     written = written | {MANIFEST}
     found: set[str] = set()
-    for folder, dirs, files in os.walk(out_dir):  # links to folders are listed, not followed
-        here = Path(folder).relative_to(out_dir)
-        for name in files + [d for d in dirs if (Path(folder) / d).is_symlink()]:
-            rel = (here / name).as_posix()
-            if rel not in written:
+    # plain strings and one scandir per folder: this runs before every build, no-op ones included
+    stack = [""]
+    while stack:
+        here = stack.pop()
+        try:
+            entries = list(os.scandir(os.path.join(out_dir, here) if here else out_dir))
+        except OSError:  # as os.walk: a folder that cannot be listed is passed over
+            continue
+        for entry in entries:
+            rel = here + entry.name
+            if entry.is_dir(follow_symlinks=False):
+                stack.append(rel + "/")
+            elif rel not in written:
                 top, sep, _ = rel.partition("/")
                 found.add(top + sep)
     return found
@@ -92,24 +107,61 @@ def _checked(rel: str) -> str:
 
 
 class SiteWriter:
-    def __init__(self, out_dir: Path):
+    """The site being written. By default it is assembled whole in the stage and swapped in
+    at `commit`. With `in_place` (an incremental build: most files stay as they are), the stage
+    holds only the files whose bytes change and `commit` moves them into the output folder,
+    removes what the site no longer has, then writes the manifest: nothing of the last site
+    changes before `commit`, and a commit cut short (a crash) leaves every file it did not reach
+    as the last build wrote it, listed by a manifest that the next build trusts only for those
+    (see `_commit_in_place`). `in_place` falls back to the whole swap when the output folder
+    holds no site of ours."""
+
+    def __init__(self, out_dir: Path, in_place: bool = False):
         self.out_dir = out_dir.resolve()
         self.stage = self.out_dir.parent / f".{self.out_dir.name}.staging-{uuid.uuid4().hex[:8]}"
         self.previous: dict[str, str] = _read_manifest(self.out_dir) or {}
+        self.in_place = in_place and bool(self.previous)
         self.written: dict[str, str] = {}
-        self.fresh: set[str] = set()  # files whose bytes this build wrote (the rest are links to the last site's)
+        self.fresh: set[str] = set()  # files whose bytes this build wrote (the rest are the last site's)
         self.reused = 0
         self.stage.mkdir(parents=True)
         self._folders: set[str] = {str(self.stage)}
-        # The site replaced by the last build is deleted while this one works
-        # (removing thousands of folders is slow on some file systems), by a
-        # separate process: a thread would be copied into the forked workers.
-        trash = sorted(str(t) for t in self.out_dir.parent.glob(f".{self.out_dir.name}.old-*"))
-        self._cleaner = subprocess.Popen(["rm", "-rf", "--", *trash]) if trash else None
+        # The sites replaced by earlier builds are deleted by a separate process
+        # (a thread would be copied into the forked workers) that outlives this
+        # build: removing thousands of folders takes longer than an incremental
+        # build on some file systems. A removal cut short is finished by a later build.
+        trash = sorted(str(t) for t in self.out_dir.parent.glob(self._trash_name("*").name))
+        self.cleaner = (
+            subprocess.Popen(
+                ["rm", "-rf", "--", *trash],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,  # Ctrl+C on the build does not stop it half-way
+            )
+            if trash
+            else None
+        )
+        _CLEANERS[:] = [c for c in _CLEANERS if c.poll() is None] + ([self.cleaner] if self.cleaner else [])
 
     def write_bytes(self, rel: str, data: bytes) -> None:
+        rel = _checked(rel)
         digest = hashlib.sha256(data).hexdigest()
-        self._place(rel, digest, lambda target: target.write_bytes(data))
+        if rel in self.written:
+            if self.written[rel] != digest:
+                raise BuildError(
+                    f"two different pages or files would be written to {rel}",
+                    hint="an `aliases:` entry or a bundle file uses a URL that another page has",
+                )
+            return
+        if self._take_previous(rel, digest):
+            return
+        target = os.path.join(self.stage, rel)
+        self._folder(os.path.dirname(target))
+        with open(target, "wb") as f:
+            f.write(data)
+        self.written[rel] = digest
+        self.fresh.add(rel)
 
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
@@ -118,44 +170,24 @@ class SiteWriter:
         data = source.read_bytes()
         self.write_bytes(rel, data)
 
-    def _place(self, rel: str, digest: str, write) -> None:
-        rel = _checked(rel)
-        if rel in self.written:
-            if self.written[rel] != digest:
-                raise BuildError(
-                    f"two different pages or files would be written to {rel}",
-                    hint="an `aliases:` entry or a bundle file uses a URL that another page has",
-                )
-            return
-        target = self.stage / rel
-        self._folder(str(target.parent))
-        old = self.out_dir / rel
-        if self.previous.get(rel) == digest and old.is_file() and not old.is_symlink():
-            try:
-                os.link(old, target, follow_symlinks=False)
-                self.reused += 1
-                self.written[rel] = digest
-                return
-            except OSError:
-                pass
-        write(target)
-        self.written[rel] = digest
-        self.fresh.add(rel)
-
     def reuse(self, rel: str, digest: str) -> bool:
         """Take the last site's file `rel` as it is, when the last build wrote it with `digest`
         (the incremental build knows the page would come out the same); False when it cannot."""
         rel = _checked(rel)
-        if rel in self.written or self.previous.get(rel) != digest:
+        return rel not in self.written and self._take_previous(rel, digest)
+
+    def _take_previous(self, rel: str, digest: str) -> bool:
+        if self.previous.get(rel) != digest:
             return False
         # plain strings and one lstat: this runs for every unchanged page of an incremental build
         old = os.path.join(self.out_dir, rel)
-        target = os.path.join(self.stage, rel)
         try:
             if not stat.S_ISREG(os.lstat(old).st_mode):  # a link is never taken as the last site's file
                 return False
-            self._folder(os.path.dirname(target))
-            os.link(old, target, follow_symlinks=False)
+            if not self.in_place:
+                target = os.path.join(self.stage, rel)
+                self._folder(os.path.dirname(target))
+                os.link(old, target, follow_symlinks=False)
         except OSError:
             return False
         self.reused += 1
@@ -169,16 +201,61 @@ class SiteWriter:
             self._folders.add(folder)
 
     def commit(self) -> None:
-        """Swap the staged site in. The previous one is left as `.<out>.old-*`
-        and removed in the background by the next build."""
+        """Put the new site in place. The whole swap leaves the previous site as
+        `.<out>.old-*`, removed in the background by the next build (`cleaner`, not waited for)."""
+        if self.in_place:
+            self._commit_in_place()
+            return
         (self.stage / MANIFEST).write_text(json.dumps(self.written, sort_keys=True, indent=0), encoding="utf-8")
         swap_in(self.stage, self.out_dir)  # the old site is left for the next build's cleaner
-        self._wait_cleaner()
+
+    def _commit_in_place(self) -> None:
+        """First a manifest that lists every file the site may hold during the commit (so none
+        is taken for a stranger's), with no digest for those about to change (so none is reused
+        before it is written again); then the removals and the moves; then the real manifest.
+        Each manifest is written in the stage and renamed in: never half a file."""
+        gone = sorted(set(self.previous) - set(self.written))
+        during = {**self.previous, **{rel: "" for rel in self.fresh}}
+        self._put_manifest(during)
+        for rel in gone:
+            path = os.path.join(self.out_dir, rel)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+            _prune(os.path.dirname(path), self.out_dir)
+        made: set[str] = set()
+        for rel in sorted(self.fresh):
+            target = os.path.join(self.out_dir, rel)
+            folder = os.path.dirname(target)
+            if folder not in made:
+                os.makedirs(folder, exist_ok=True)
+                made.add(folder)
+            os.replace(os.path.join(self.stage, rel), target)
+        self._put_manifest(self.written)
+        # The stage holds empty folders now; removing folders is slow on some file systems:
+        # it goes with the old sites, to the next build's cleaner.
+        os.rename(self.stage, self._trash_name())
+
+    def _trash_name(self, tag: str = "") -> Path:
+        """What a build leaves for the next one to remove (swap_in names the replaced site so)."""
+        return self.out_dir.parent / f".{self.out_dir.name}.old-{tag or uuid.uuid4().hex[:8]}"
+
+    def _put_manifest(self, manifest: dict[str, str]) -> None:
+        staged = self.stage / MANIFEST
+        staged.write_text(json.dumps(manifest, sort_keys=True, indent=0), encoding="utf-8")
+        os.replace(staged, self.out_dir / MANIFEST)
 
     def abort(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)
-        self._wait_cleaner()
 
-    def _wait_cleaner(self) -> None:
-        if self._cleaner is not None:
-            self._cleaner.wait()
+
+def _prune(folder: str, root: str | Path) -> None:
+    """Remove `folder` and its parents up to `root` (excluded) while they are empty."""
+    root = os.fspath(root)
+    while folder != root and folder.startswith(root + os.sep):
+        try:
+            os.rmdir(folder)
+        except FileNotFoundError:
+            pass
+        except OSError:  # not empty: the parents are not empty either
+            return
+        folder = os.path.dirname(folder)

@@ -32,6 +32,7 @@ from execblog.records import Cover, ExecutionFrontMatter, SourcePost
 
 _Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_FENCE_LINE = "---\n"
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -70,12 +71,13 @@ def read_post(
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
     text = safe_yaml.decode_text(path.read_bytes(), path) if text is None else text
     fm_text, body, body_line = split_front_matter(text, path)
-    data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
+    # Parsed with the opening "---", so the marks are the file's lines (0-based)
+    data, node = safe_yaml.load_with_node(_FENCE_LINE + fm_text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise BuildError("front matter must be a mapping of keys to values", path, 2)
-    fm = _FrontMatter(data, fm_text, path)
+    fm = _FrontMatter(data, fm_text, path, node)
 
     name = bundle_dir.name if bundle_dir else path.stem
     title = fm.str_("title")
@@ -193,11 +195,12 @@ class _FrontMatter:
     are an error. Values are converted by config.typed_value, the validator
     site_config.yaml uses; a list key given one value is a list of that value."""
 
-    def __init__(self, data: dict[str, Any], text: str, path: Path):
+    def __init__(self, data: dict[str, Any], text: str, path: Path, node: yaml.Node | None = None):
+        """`node`: `text` as composed with the opening fence (read_post's parse), else composed here."""
         self.data = data
         self.path = path
-        # The opening "---" makes the marks the file's lines (0-based).
-        node = yaml.compose("---\n" + text, Loader=_Loader)
+        if node is None:  # the opening "---" makes the marks the file's lines (0-based)
+            node = yaml.compose(_FENCE_LINE + text, Loader=_Loader)
         self.nodes: dict[str, tuple[str, yaml.Node, yaml.Node]] = {}  # lower-case key -> (as written, key, value)
         for key_node, value_node in node.value if isinstance(node, yaml.MappingNode) else ():
             written = str(key_node.value)

@@ -7,13 +7,15 @@ skipped (a no-op rebuild, posts whose conversion is cached).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import shutil
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
@@ -25,14 +27,17 @@ from execblog.incremental.pages import PageCache, PageRecord, context_key, page_
 from execblog.incremental.posts import PostReadCache
 from execblog.incremental.stamp import CACHE_DIR, InputStamp, package_fingerprint
 from execblog.incremental.views import ViewStore
-from execblog.output.render import PageRenderer
+from execblog.output.render import PageRenderer, Reads
 from execblog.output.search_index import SearchIndexer
-from execblog.output.static_assets import ThemeAssets
+from execblog.output.static_assets import PageUse, ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
-from execblog.pages.plan import PostView, SiteUrls, plan_site, post_view
+from execblog.pages.plan import Page, PostView, SiteUrls, plan_site, post_view
 from execblog.pages.social_card import SocialCards
 from execblog.parallel import MIN_ITEMS, parallel_map
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
+
+if TYPE_CHECKING:
+    from execblog.execution.redact import SecretFinding
 
 
 @dataclass
@@ -131,6 +136,9 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
+    # Rendered pages go from the workers to this folder beside the stage and are moved in
+    # once written whole: the parent handles each page's small record, never its text.
+    scratch = writer.stage.with_name(writer.stage.name + ".pages")
     try:
         key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
         page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
@@ -139,67 +147,94 @@ def build_site(opts: BuildOptions) -> BuildResult:
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
         )
 
-        def render(page):
+        scratch.mkdir()
+        from execblog.execution.redact import Redactor, scan_data
+
+        redactor = Redactor(report.secrets)  # made once here, inherited by the workers
+        serial = itertools.count()
+        page_findings: list[SecretFinding] = []
+        page_scanned: set[str] = set()  # pages whose final bytes a worker scanned
+
+        def render(job: tuple[Page, Path]) -> tuple[PageUse | None, Reads]:
+            """In a worker: the page rendered and staged as is (asset URLs still placeholders)."""
+            page, staged = job
             text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text, assets.use(text), reads
+            staged.write_bytes(text.encode("utf-8"))
+            return assets.use(text), reads
+
+        def finish(job: tuple[Path, str, str, str]) -> tuple[str, list[SecretFinding]]:
+            """In a worker: the staged page with its asset URLs, hashed and checked for secrets."""
+            staged, rel, css_url, js_url = job
+            data = assets.fill_page(staged.read_bytes(), css_url, js_url)
+            staged.write_bytes(data)
+            return hashlib.sha256(data).hexdigest(), scan_data(redactor, writer.stage / rel, data)
+
+        def asset_urls(use: PageUse | None, css_url: str) -> tuple[str, str]:
+            return (css_url, assets.script_url(use.scripts)) if use is not None else ("", "")
 
         written = 0
 
-        def write(selection):
+        def write(selection: list[Page]) -> None:
             nonlocal written
             # A kind's stylesheet is known once all its pages are rendered (or known from the last
             # build), so each call takes whole kinds.
-            shapes = {page.output: page_shape(page) for page in selection}
-            kept = {
-                page.output: record
-                for page in selection
-                if (record := page_cache.reusable(page, shapes[page.output])) is not None
+            shapes = [page_shape(page) for page in selection]
+            kept = [
+                record
+                if (record := page_cache.reusable(page, shape)) is not None
                 and writer.previous.get(page.output) == record.digest
-            }
-            todo = [page for page in selection if page.output not in kept]
-            rendered = dict(
-                zip(
-                    (p.output for p in todo),
-                    parallel_map(render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))),
-                    strict=True,
-                )
+                else None
+                for page, shape in zip(selection, shapes, strict=True)
+            ]
+            rendered: dict[int, tuple[Path, PageUse | None, Reads]] = {}
+
+            def run(indexes: list[int], done=None) -> None:
+                jobs = [(selection[i], scratch / str(next(serial))) for i in indexes]
+                for i, job, (use, reads) in zip(indexes, jobs, parallel_map(render, jobs, done), strict=True):
+                    rendered[i] = (job[1], use, reads)
+
+            run(
+                [i for i, record in enumerate(kept) if record is None],
+                lambda n: progress.count("writing pages", written + n, len(plan.pages)),
             )
             by_kind: dict[str, set[str]] = {}
-            for page in selection:
-                use = kept[page.output].use if page.output in kept else rendered[page.output][1]
+            for i, page in enumerate(selection):
+                use = rendered[i][1] if i in rendered else kept[i].use  # type: ignore[union-attr]
                 if use is not None:
                     by_kind.setdefault(page.kind, set()).update(use.tokens)
             css = assets.stylesheets(by_kind)
             # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
-            stale = [
-                page
-                for page in selection
-                if page.output in kept
-                and (kept_use := kept[page.output].use) is not None
-                and (kept[page.output].css, kept[page.output].js)
-                != (css[page.kind], assets.script_url(kept_use.scripts))
-            ]
-            rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
-            for page in selection:
-                if page.output not in rendered and writer.reuse(page.output, kept[page.output].digest):
-                    page_cache.record(page.output, kept[page.output])
-                    continue
-                text, use, reads = rendered[page.output] if page.output in rendered else render(page)
-                data = assets.fill_page(text, use, css.get(page.kind, "")).encode("utf-8")
-                writer.write_bytes(page.output, data)
-                page_cache.record(
-                    page.output,
-                    PageRecord(
-                        shapes[page.output],
-                        reads,
-                        use,
-                        css.get(page.kind, "") if use else "",
-                        assets.script_url(use.scripts) if use else "",
-                        hashlib.sha256(data).hexdigest(),
-                    ),
-                )
+            run(
+                [
+                    i
+                    for i, record in enumerate(kept)
+                    if record is not None
+                    and record.use is not None
+                    and (record.css, record.js) != (css[selection[i].kind], assets.script_url(record.use.scripts))
+                ]
+            )
+            finishing = []
+            for i, page in enumerate(selection):
+                record = kept[i]
+                if i not in rendered and record is not None and writer.reuse(page.output, record.digest):
+                    page_cache.record(page.output, record)
+                elif i not in rendered:  # the last site's file is gone after all
+                    run([i])
+                    finishing.append(i)
+                else:
+                    finishing.append(i)
+            # the asset URLs (and their files) are made here, before the workers put them in
+            urls = {i: asset_urls(rendered[i][1], css.get(selection[i].kind, "")) for i in finishing}
+            jobs = [(rendered[i][0], selection[i].output, *urls[i]) for i in finishing]
+            for i, (digest, findings) in zip(finishing, parallel_map(finish, jobs), strict=True):
+                page = selection[i]
+                staged, use, reads = rendered[i]
+                writer.move_in(page.output, digest, staged)
+                page_findings.extend(findings)
+                page_scanned.add(page.output)
+                page_cache.record(page.output, PageRecord(shapes[i], reads, use, *urls[i], digest))
             written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
@@ -222,7 +257,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 indexer.finish()
         scan_key = page_cache.scan_key(report.secrets)
         scanned = (
-            [writer.stage / rel for rel in sorted(writer.fresh)]
+            [writer.stage / rel for rel in sorted(writer.fresh) if rel not in page_scanned]
             if page_cache.scanned_with(scan_key)
             else [writer.stage]
         )
@@ -232,6 +267,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
             site_dir / config.execution.freeze_dir,
             report.executed,
             {view.name: writer.stage / view.path for view in views},
+            found=page_findings,
+            skip={writer.stage / rel for rel in page_scanned},
         )
         writer.commit()
         page_cache.save(scan_key)
@@ -240,6 +277,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
         raise
     finally:
         progress.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
     if not failures:
         stamp.save(
             posts,
@@ -277,26 +315,36 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
 
 
 def _scan_secrets(
-    paths: list[Path], secrets, freeze_dir: Path, executed: list[str], folders: dict[str, Path] | None = None
+    paths: list[Path],
+    secrets,
+    freeze_dir: Path,
+    executed: list[str],
+    folders: dict[str, Path] | None = None,
+    found: list[SecretFinding] | None = None,
+    skip: set[Path] | None = None,
 ) -> None:
     """Last line of defence: no secret value may reach the site or the freeze.
     A freeze entry this build wrote (`executed`) whose entry or page folder
     (`folders`: post name -> its folder under `paths`) holds one is removed:
-    the freeze is committed, and the next build runs the post again."""
+    the freeze is committed, and the next build runs the post again.
+    `found`: what the render workers found in the pages they wrote, the files
+    `skip` (left out of the scan here: their bytes were scanned as written)."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
 
-    # every file of a full build is read: the files are scanned on every core, in order
+    skip = skip or set()
+    # every other file of a full build is read: the files are scanned on every core, in order
     files = [
         f
         for p in [*paths, freeze_dir]
         if p.exists()
-        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file()))
+        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and q not in skip))
     ]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     findings = sorted(
-        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found},
+        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found}
+        | set(found or ()),
         key=lambda f: (str(f.path), f.line or 0, f.what),
     )
     if not findings:

@@ -114,6 +114,13 @@ class SiteWriter:
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
 
+    def move_in(self, rel: str, digest: str, staged: Path) -> None:
+        """Place at `rel` the file a render worker wrote to `staged` (beside the stage, on its
+        file system), whose sha256 is `digest`, as write_bytes would place its bytes; `staged` is
+        gone afterwards."""
+        self._place(rel, digest, lambda target: os.replace(staged, target))
+        staged.unlink(missing_ok=True)  # taken from the last site, or already written with these bytes
+
     def copy_file(self, rel: str, source: Path) -> None:
         data = source.read_bytes()
         self.write_bytes(rel, data)

@@ -12,6 +12,7 @@ case-insensitive as in Hugo; a list key given one value is a one-item list.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import re
 import typing
@@ -187,6 +188,17 @@ def _confined_input(base: Path, rel: str, post: SourcePost) -> Path:
         raise BuildError(exc.message, exc.path, front_matter_line(post, "inputs"), exc.hint) from None
 
 
+@functools.cache
+def _execution_keys() -> tuple[tuple[str, Any, Any], ...]:
+    """(name, type, default) of the ExecutionFrontMatter keys read as they are (type hints are slow to resolve)."""
+    hints = typing.get_type_hints(ExecutionFrontMatter)
+    return tuple(
+        (f.name, hints[f.name], f.default)
+        for f in dataclasses.fields(ExecutionFrontMatter)
+        if f.name not in ("timeout", "cell_timeout", "parameters")
+    )
+
+
 class _FrontMatter:
     """Typed access to front matter values, with the line of each key for errors.
 
@@ -271,12 +283,7 @@ class _FrontMatter:
 
     def execution(self) -> ExecutionFrontMatter:
         """The keys the execution stage interprets (records.ExecutionFrontMatter)."""
-        hints = typing.get_type_hints(ExecutionFrontMatter)
-        values = {
-            f.name: self.typed(f.name, hints[f.name], f.default)
-            for f in dataclasses.fields(ExecutionFrontMatter)
-            if f.name not in ("timeout", "cell_timeout", "parameters")
-        }
+        values = {name: self.typed(name, tp, default) for name, tp, default in _execution_keys()}
         parameters = self.typed("parameters", dict[str, Any], {})
         for name in parameters:
             if not isinstance(name, str) or not name.isidentifier():

@@ -7,15 +7,13 @@ skipped (a no-op rebuild, posts whose conversion is cached).
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from execblog.config import CONFIG_FILE, LAYOUTS_DIR, Profile, SiteConfig, load_config
 from execblog.content.readers import read_posts
@@ -33,7 +31,7 @@ from execblog.output.static_assets import PageUse, ThemeAssets
 from execblog.output.write import SiteWriter, check_output_folder
 from execblog.pages.plan import Page, PostView, SiteUrls, plan_site, post_view
 from execblog.pages.social_card import SocialCards
-from execblog.parallel import MIN_ITEMS, parallel_map
+from execblog.parallel import MIN_ITEMS, parallel_map, two_stage_map
 from execblog.records import BuildOptions, ExecutedPost, SourcePost
 
 if TYPE_CHECKING:
@@ -53,6 +51,15 @@ class BuildResult:
     stand_in_posts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+
+
+class Finished(NamedTuple):
+    """A page as a render worker leaves it (see build_site's `finish`)."""
+
+    digest: str  # sha256 of its bytes
+    findings: list[SecretFinding]  # secrets in them
+    linked: bool  # put in the stage as the last site's file
+    data: bytes | None  # None: put in the stage by the worker; else for the parent to write
 
 
 def log(opts: BuildOptions, message: str) -> None:
@@ -136,9 +143,6 @@ def build_site(opts: BuildOptions) -> BuildResult:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
     writer = SiteWriter(opts.out_dir)
-    # Rendered pages go from the workers to this folder beside the stage and are moved in
-    # once written whole: the parent handles each page's small record, never its text.
-    scratch = writer.stage.with_name(writer.stage.name + ".pages")
     try:
         key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
         page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier)
@@ -147,32 +151,33 @@ def build_site(opts: BuildOptions) -> BuildResult:
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
         )
 
-        scratch.mkdir()
         from execblog.execution.redact import Redactor, scan_data
 
         redactor = Redactor(report.secrets)  # made once here, inherited by the workers
-        serial = itertools.count()
         page_findings: list[SecretFinding] = []
-        page_scanned: set[str] = set()  # pages whose final bytes a worker scanned
+        page_scanned: set[str] = set()  # pages whose final bytes were scanned as they were written
+        claimed: set[str] = set()  # pages the workers write into the stage themselves
 
-        def render(job: tuple[Page, Path]) -> tuple[PageUse | None, Reads]:
-            """In a worker: the page rendered and staged as is (asset URLs still placeholders)."""
-            page, staged = job
+        def render(page: Page) -> tuple[tuple[PageUse | None, Reads], bytes]:
+            """In a worker: ((what the parent needs), the page's bytes with asset URL placeholders)."""
             text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            staged.write_bytes(text.encode("utf-8"))
-            return assets.use(text), reads
+            return (assets.use(text), reads), text.encode("utf-8")
 
-        def finish(job: tuple[Path, str, str, str]) -> tuple[str, list[SecretFinding]]:
-            """In a worker: the staged page with its asset URLs, hashed and checked for secrets."""
-            staged, rel, css_url, js_url = job
-            data = assets.fill_page(staged.read_bytes(), css_url, js_url)
-            staged.write_bytes(data)
-            return hashlib.sha256(data).hexdigest(), scan_data(redactor, writer.stage / rel, data)
+        def finish(page: Page, data: bytes, urls: tuple[str, str]) -> Finished:
+            """In a worker: the page with its asset URLs, checked for secrets and, when claimed,
+            put in the stage; only a page the parent must write itself comes back whole."""
+            data = assets.fill_page(data, *urls)
+            digest = hashlib.sha256(data).hexdigest()
+            findings = scan_data(redactor, writer.stage / page.output, data)
+            if page.output in claimed:
+                return Finished(digest, findings, writer.put(page.output, data, digest), None)
+            return Finished(digest, findings, False, data)
 
-        def asset_urls(use: PageUse | None, css_url: str) -> tuple[str, str]:
-            return (css_url, assets.script_url(use.scripts)) if use is not None else ("", "")
+        def asset_urls(page: Page, use: PageUse | None, css: dict[str, str]) -> tuple[str, str]:
+            """(stylesheet URL, script URL) of a page; the parent makes them (and their files)."""
+            return (css.get(page.kind, ""), assets.script_url(use.scripts)) if use is not None else ("", "")
 
         written = 0
 
@@ -180,61 +185,67 @@ def build_site(opts: BuildOptions) -> BuildResult:
             nonlocal written
             # A kind's stylesheet is known once all its pages are rendered (or known from the last
             # build), so each call takes whole kinds.
-            shapes = [page_shape(page) for page in selection]
-            kept = [
-                record
-                if (record := page_cache.reusable(page, shape)) is not None
+            shapes = {page.output: page_shape(page) for page in selection}
+            kept = {
+                page.output: record
+                for page in selection
+                if (record := page_cache.reusable(page, shapes[page.output])) is not None
                 and writer.previous.get(page.output) == record.digest
-                else None
-                for page, shape in zip(selection, shapes, strict=True)
-            ]
-            rendered: dict[int, tuple[Path, PageUse | None, Reads]] = {}
+            }
+            todo = [page for page in selection if page.output not in kept]
+            claimed.clear()
+            claimed.update(writer.claim([page.output for page in todo]))
+            css: dict[str, str] = {}
 
-            def run(indexes: list[int], done=None) -> None:
-                jobs = [(selection[i], scratch / str(next(serial))) for i in indexes]
-                for i, job, (use, reads) in zip(indexes, jobs, parallel_map(render, jobs, done), strict=True):
-                    rendered[i] = (job[1], use, reads)
+            def between(public: list[tuple[PageUse | None, Reads]]) -> list[tuple[str, str]]:
+                by_kind: dict[str, set[str]] = {}
+                uses = [(page, use) for page, (use, _) in zip(todo, public, strict=True)]
+                uses += [(page, kept[page.output].use) for page in selection if page.output in kept]
+                for page, use in uses:
+                    if use is not None:
+                        by_kind.setdefault(page.kind, set()).update(use.tokens)
+                css.update(assets.stylesheets(by_kind))
+                return [asset_urls(page, use, css) for page, (use, _) in zip(todo, public, strict=True)]
 
-            run(
-                [i for i, record in enumerate(kept) if record is None],
+            public, finished = two_stage_map(
+                lambda i: render(todo[i]),
+                between,
+                lambda i, data, urls: finish(todo[i], data, urls[i]),
+                range(len(todo)),
                 lambda n: progress.count("writing pages", written + n, len(plan.pages)),
             )
-            by_kind: dict[str, set[str]] = {}
-            for i, page in enumerate(selection):
-                use = rendered[i][1] if i in rendered else kept[i].use  # type: ignore[union-attr]
-                if use is not None:
-                    by_kind.setdefault(page.kind, set()).update(use.tokens)
-            css = assets.stylesheets(by_kind)
+            results = {
+                page.output: (use, reads, done) for page, (use, reads), done in zip(todo, public, finished, strict=True)
+            }
+
+            def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:
+                """A page rendered once its kind's stylesheet is known (no claim: the parent writes it)."""
+                (use, reads), data = render(page)
+                return use, reads, finish(page, data, asset_urls(page, use, css))
+
             # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
-            run(
-                [
-                    i
-                    for i, record in enumerate(kept)
-                    if record is not None
-                    and record.use is not None
-                    and (record.css, record.js) != (css[selection[i].kind], assets.script_url(record.use.scripts))
-                ]
-            )
-            finishing = []
-            for i, page in enumerate(selection):
-                record = kept[i]
-                if i not in rendered and record is not None and writer.reuse(page.output, record.digest):
-                    page_cache.record(page.output, record)
-                elif i not in rendered:  # the last site's file is gone after all
-                    run([i])
-                    finishing.append(i)
+            stale = [
+                page
+                for page in selection
+                if page.output in kept
+                and (record := kept[page.output]).use is not None
+                and (record.css, record.js) != (css[page.kind], assets.script_url(record.use.scripts))
+            ]
+            claimed.clear()
+            results.update(zip((page.output for page in stale), parallel_map(again, stale), strict=True))
+            for page in selection:
+                rel = page.output
+                if rel not in results and writer.reuse(rel, kept[rel].digest):
+                    page_cache.record(rel, kept[rel])
+                    continue
+                use, reads, done = results[rel] if rel in results else again(page)
+                if done.data is None:
+                    writer.record(rel, done.digest, done.linked)
                 else:
-                    finishing.append(i)
-            # the asset URLs (and their files) are made here, before the workers put them in
-            urls = {i: asset_urls(rendered[i][1], css.get(selection[i].kind, "")) for i in finishing}
-            jobs = [(rendered[i][0], selection[i].output, *urls[i]) for i in finishing]
-            for i, (digest, findings) in zip(finishing, parallel_map(finish, jobs), strict=True):
-                page = selection[i]
-                staged, use, reads = rendered[i]
-                writer.move_in(page.output, digest, staged)
-                page_findings.extend(findings)
-                page_scanned.add(page.output)
-                page_cache.record(page.output, PageRecord(shapes[i], reads, use, *urls[i], digest))
+                    writer.write_bytes(rel, done.data)
+                page_findings.extend(done.findings)
+                page_scanned.add(rel)
+                page_cache.record(rel, PageRecord(shapes[rel], reads, use, *asset_urls(page, use, css), done.digest))
             written += len(selection)
 
         # Post pages first: the search indexer reads only them (and must not
@@ -277,7 +288,6 @@ def build_site(opts: BuildOptions) -> BuildResult:
         raise
     finally:
         progress.stop()
-        shutil.rmtree(scratch, ignore_errors=True)
     if not failures:
         stamp.save(
             posts,

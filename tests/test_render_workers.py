@@ -1,6 +1,7 @@
-"""The render workers fill, hash, check and stage each page themselves, the build's
-parent only moving the file in: what the parent's final scan guaranteed still holds,
-whether the pages are rendered in this process (a small site) or in forked workers."""
+"""The render workers fill in each page's asset links, check it for secrets and put it
+in the stage themselves, the build's parent only recording it: what the parent's final
+scan guaranteed still holds, whether the pages are rendered in this process (a small
+site) or in forked workers."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from execblog.errors import BuildError
@@ -114,12 +115,25 @@ class SiteWriter:
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
 
-    def move_in(self, rel: str, digest: str, staged: Path) -> None:
-        """Place at `rel` the file a render worker wrote to `staged` (beside the stage, on its
-        file system), whose sha256 is `digest`, as write_bytes would place its bytes; `staged` is
-        gone afterwards."""
-        self._place(rel, digest, lambda target: os.replace(staged, target))
-        staged.unlink(missing_ok=True)  # taken from the last site, or already written with these bytes
+    def claim(self, rels: list[str]) -> set[str]:
+        """Of the paths `rels` (checked as every written path is), those that no file has yet and
+        that occur once: forked workers may `put` them, the parent then `record`s each."""
+        checked = [_checked(rel) for rel in rels]
+        once = {rel for rel, n in Counter(checked).items() if n == 1}
+        return {rel for rel in once if rel not in self.written}
+
+    def put(self, rel: str, data: bytes, digest: str) -> bool:
+        """In a worker: the file part of write_bytes for a claimed `rel`; True when the last
+        site's file was taken (hard-linked) instead of writing `data`."""
+        return self._put(rel, digest, lambda target: target.write_bytes(data))
+
+    def record(self, rel: str, digest: str, linked: bool) -> None:
+        """Note a file a worker put (see `claim`)."""
+        self.written[rel] = digest
+        if linked:
+            self.reused += 1
+        else:
+            self.fresh.add(rel)
 
     def copy_file(self, rel: str, source: Path) -> None:
         data = source.read_bytes()
@@ -134,20 +148,20 @@ class SiteWriter:
                     hint="an `aliases:` entry or a bundle file uses a URL that another page has",
                 )
             return
+        self.record(rel, digest, self._put(rel, digest, write))
+
+    def _put(self, rel: str, digest: str, write) -> bool:
         target = self.stage / rel
         self._folder(str(target.parent))
         old = self.out_dir / rel
         if self.previous.get(rel) == digest and old.is_file() and not old.is_symlink():
             try:
                 os.link(old, target, follow_symlinks=False)
-                self.reused += 1
-                self.written[rel] = digest
-                return
+                return True
             except OSError:
                 pass
         write(target)
-        self.written[rel] = digest
-        self.fresh.add(rel)
+        return False
 
     def reuse(self, rel: str, digest: str) -> bool:
         """Take the last site's file `rel` as it is, when the last build wrote it with `digest`

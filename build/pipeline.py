@@ -179,6 +179,17 @@ def build_site(opts: BuildOptions) -> BuildResult:
             """(stylesheet URL, script URL) of a page; the parent makes them (and their files)."""
             return (css.get(page.kind, ""), assets.script_url(use.scripts)) if use is not None else ("", "")
 
+        uses: dict[PageUse, PageUse] = {}
+        pairs: dict[tuple[str, str], tuple[str, str]] = {}
+
+        def shared(use: PageUse | None, reads: Reads) -> tuple[PageUse | None, Reads]:
+            """A worker's answer with its parts the same objects as other pages' equal ones: a site's
+            pages hold a dozen distinct uses and share their posts' fields, kept for every page."""
+            return (
+                uses.setdefault(use, use) if use is not None else None,
+                frozenset(pairs.setdefault(pair, pair) for pair in reads),
+            )
+
         written = 0
 
         def write(selection: list[Page]) -> None:
@@ -215,7 +226,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 lambda n: progress.count("writing pages", written + n, len(plan.pages)),
             )
             results = {
-                page.output: (use, reads, done) for page, (use, reads), done in zip(todo, public, finished, strict=True)
+                page.output: (*shared(use, reads), done)
+                for page, (use, reads), done in zip(todo, public, finished, strict=True)
             }
 
             def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:

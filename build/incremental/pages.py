@@ -182,4 +182,4 @@ class PageCache:
     def save(self, scan_key: tuple[bytes, str]) -> None:
         """Record this build's pages, once its site (checked for `scan_key`'s secrets) is in place."""
         data = {"key": self.key, "pages": self.pages, "view_keys": self.view_keys, "scan": scan_key}
-        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(self.path, lambda f: pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL))

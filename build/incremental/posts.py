@@ -84,4 +84,4 @@ class PostReadCache:
         if (self.hold and self.from_memory) or (not self.changed and self.current.keys() == self.saved.keys()):
             return
         data = {"format": _FORMAT, "context": self.context, "posts": self.current}
-        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(self.path, lambda f: pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL))

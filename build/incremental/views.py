@@ -53,4 +53,6 @@ class ViewStore:
             _HELD[self.path] = dict(views)
             if self.from_memory:
                 return  # not on disk between a long-running process's rebuilds: it would delay each reload
-        atomic_write(self.path, pickle.dumps({"format": _FORMAT, "views": views}, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(
+            self.path, lambda f: pickle.dump({"format": _FORMAT, "views": views}, f, protocol=pickle.HIGHEST_PROTOCOL)
+        )

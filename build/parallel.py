@@ -118,8 +118,8 @@ def two_stage_map(
                 conn.send(("first", pending[conn]))
         count = 0
         while pending:
-            for conn in wait(list(pending)):
-                assert isinstance(conn, Connection)
+            for ready in wait(list(pending)):
+                conn = next(c for c in pending if c is ready)
                 chunk = pending.pop(conn)
                 for i, value in zip(chunk, _answer(conn), strict=True):
                     public[i] = value

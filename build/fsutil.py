@@ -19,7 +19,9 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from execblog.errors import BuildError
 
@@ -73,15 +75,19 @@ def confine(
     return path
 
 
-def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> None:
-    """Replace `path` by `data` (text is written as UTF-8): written to a
+def atomic_write(path: Path, data: bytes | str | Callable[[BinaryIO], object], mode: int = 0o644) -> None:
+    """Replace `path` by `data` (text is written as UTF-8; a function is called with the
+    open file, e.g. to pickle a big cache without holding its bytes): written to a
     temporary file beside it, then renamed over it. Parent folders are made."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if callable(data):
+                data(f)
+            else:
+                f.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(tmp, mode)  # mkstemp makes it private; caches and the freeze are shared, Jupyter may be another user
         os.replace(tmp, path)
     except BaseException:

@@ -5,6 +5,13 @@ Workers are forked after the caller has set everything up, so they inherit the
 compiled templates and the configured renderer instead of rebuilding them, and
 the function may be a closure. Small inputs stay in-process: forking costs more
 than it saves below a few dozen items.
+
+`parallel_map(fn, items)` is one pass. `two_stage_map(first, between, second,
+items)` is two passes over the same items where the second needs what the parent
+learns from all of the first (a page kind's stylesheet from all its pages): each
+item's second pass runs in the worker that ran its first, which keeps the item's
+bulky part (`first`'s private result, e.g. the page's bytes) in that worker, so
+only small results cross processes.
 """
 
 from __future__ import annotations
@@ -12,10 +19,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
-from typing import TypeVar
+from multiprocessing.connection import Connection, wait
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+P = TypeVar("P")  # what `first` returns to the parent
+S = TypeVar("S")  # what `between` gives every `second`
 
 MIN_ITEMS = 64
 _task: Callable | None = None
@@ -39,7 +49,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int],
     global _task
     jobs = cpu_count()
     results: list[R] = []
-    if jobs < 2 or len(items) < MIN_ITEMS or "fork" not in multiprocessing.get_all_start_methods():
+    if not _forking(jobs, items):
         for item in items:
             results.append(fn(item))
             if done:
@@ -56,3 +66,120 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int],
             return results
     finally:
         _task = None
+
+
+_stages: tuple[Callable, Callable, Sequence] | None = None
+
+
+def _forking(jobs: int, items: Sequence) -> bool:
+    return jobs >= 2 and len(items) >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods()
+
+
+def two_stage_map(
+    first: Callable[[T], tuple[P, Any]],
+    between: Callable[[list[P]], S],
+    second: Callable[[T, Any, S], R],
+    items: Sequence[T],
+    done: Callable[[int], None] | None = None,
+) -> tuple[list[P], list[R]]:
+    """`first(item)` gives (public, private) for every item; then, in this process,
+    `shared = between(publics)`; then `second(item, private, shared)` for every item,
+    in the process that ran its `first`. Returns (publics, seconds), both in order;
+    `done(n)` as in parallel_map, for the first pass."""
+    global _stages
+    jobs = cpu_count()
+    if not _forking(jobs, items):
+        firsts = []
+        for item in items:
+            firsts.append(first(item))
+            if done:
+                done(len(firsts))
+        publics = [public for public, _ in firsts]
+        shared = between(publics)
+        return publics, [second(item, private, shared) for item, (_, private) in zip(items, firsts, strict=True)]
+    _stages = (first, second, items)
+    context = multiprocessing.get_context("fork")
+    workers = []
+    try:
+        for _ in range(jobs):
+            mine, theirs = context.Pipe()
+            process = context.Process(target=_stage_worker, args=(theirs,), daemon=True)
+            process.start()
+            theirs.close()
+            workers.append((process, mine))
+        size = max(1, len(items) // (jobs * 8))
+        chunks = [list(range(i, min(i + size, len(items)))) for i in range(0, len(items), size)]
+        chunks.reverse()  # popped from the end: in order
+        public: list = [None] * len(items)
+        pending: dict[Connection, list[int]] = {}
+        for _, conn in workers:
+            if chunks:
+                pending[conn] = chunks.pop()
+                conn.send(("first", pending[conn]))
+        count = 0
+        while pending:
+            for ready in wait(list(pending)):
+                conn = next(c for c in pending if c is ready)
+                chunk = pending.pop(conn)
+                for i, value in zip(chunk, _answer(conn), strict=True):
+                    public[i] = value
+                count += len(chunk)
+                if done:
+                    done(count)
+                if chunks:
+                    pending[conn] = chunks.pop()
+                    conn.send(("first", pending[conn]))
+        shared = between(public)
+        for _, conn in workers:
+            conn.send(("second", shared))
+        results: list = [None] * len(items)
+        for _, conn in workers:
+            for i, value in _answer(conn):
+                results[i] = value
+        return public, results
+    finally:
+        _stages = None
+        for process, conn in workers:
+            conn.close()
+            process.join(timeout=5)
+            if process.is_alive():  # the parent failed in between: the worker waits for nothing
+                process.terminate()
+                process.join()
+
+
+def _answer(conn: Connection) -> Any:
+    try:
+        status, value = conn.recv()
+    except EOFError:
+        raise RuntimeError("a build worker process stopped without an answer (out of memory?)") from None
+    if status == "error":
+        raise value
+    return value
+
+
+def _stage_worker(conn: Connection) -> None:
+    """A forked worker of two_stage_map: first passes over the chunks it is sent, then the second
+    pass over every item it holds."""
+    assert _stages is not None
+    first, second, items = _stages
+    held: dict[int, Any] = {}
+    try:
+        while True:
+            try:
+                what, value = conn.recv()
+            except EOFError:  # the parent stopped
+                return
+            if what == "first":
+                out = []
+                for i in value:
+                    public, held[i] = first(items[i])
+                    out.append(public)
+                conn.send(("ok", out))
+            else:
+                conn.send(("ok", [(i, second(items[i], held.pop(i), value)) for i in sorted(held)]))
+                return
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        try:
+            conn.send(("error", exc))
+        except Exception:  # not picklable
+            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))

@@ -10,10 +10,11 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 # Only what a no-op build needs is imported here: the stages are imported once it is known
 # that something changed (a no-op build's time is mostly its imports).
@@ -26,8 +27,11 @@ from execblog.records import BuildOptions, ExecutedPost, SourcePost
 
 if TYPE_CHECKING:
     from execblog.convert.markdown import MarkdownOptions
+    from execblog.execution.redact import SecretFinding
     from execblog.i18n import Translator
-    from execblog.pages.plan import PostView
+    from execblog.output.render import Reads
+    from execblog.output.static_assets import PageUse
+    from execblog.pages.plan import Page, PostView
 
 
 @dataclass
@@ -43,6 +47,15 @@ class BuildResult:
     stand_in_posts: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
+
+
+class Finished(NamedTuple):
+    """A page as a render worker leaves it (see build_site's `finish`)."""
+
+    digest: str  # sha256 of its bytes
+    findings: list[SecretFinding]  # secrets in them
+    linked: bool  # put in the stage as the last site's file
+    data: bytes | None  # None: put in the stage by the worker; else for the parent to write
 
 
 def log(opts: BuildOptions, message: str) -> None:
@@ -90,7 +103,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.static_assets import ThemeAssets
     from execblog.output.write import SiteWriter
     from execblog.pages.plan import plan_site
-    from execblog.parallel import parallel_map
+    from execblog.parallel import parallel_map, two_stage_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     all_posts = read_posts(
@@ -148,15 +161,39 @@ def build_site(opts: BuildOptions) -> BuildResult:
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
         )
 
-        def render(page):
+        from execblog.execution.redact import Redactor, scan_data
+
+        redactor = Redactor(report.secrets)  # made once here, inherited by the workers
+        page_findings: list[SecretFinding] = []
+        page_scanned: set[str] = set()  # pages whose final bytes were scanned as they were written
+        claimed: set[str] = set()  # pages the workers write into the stage themselves
+
+        def render(page: Page) -> tuple[tuple[PageUse | None, Reads], bytes]:
+            """In a worker: ((what the parent needs), the page's bytes with asset URL placeholders)."""
             text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return text, assets.use(text), reads
+            return (assets.use(text), reads), text.encode("utf-8")
+
+        def finish(page: Page, data: bytes, urls: tuple[str, str]) -> Finished:
+            """In a worker: the page with its asset URLs, checked for secrets and, when claimed,
+            put in the stage; only a page the parent must write itself comes back whole."""
+            data = assets.fill_page(data, *urls)
+            digest = hashlib.sha256(data).hexdigest()
+            findings = scan_data(redactor, writer.stage / page.output, data)
+            if page.output in claimed:
+                return Finished(digest, findings, writer.put(page.output, data, digest), None)
+            return Finished(digest, findings, False, data)
+
+        def asset_urls(page: Page, use: PageUse | None, css: dict[str, dict[frozenset[str], str]]) -> tuple[str, str]:
+            """(stylesheet URL, script URL) of a page; the parent makes them (and their files)."""
+            return (css[page.kind][use.tokens], assets.script_url(use.scripts)) if use is not None else ("", "")
+
+        uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
 
         written = 0
 
-        def write(selection):
+        def write(selection: Sequence[Page]) -> None:
             nonlocal written
             # A kind's stylesheet is known once all its pages are rendered (or known from the last
             # build), so each call takes whole kinds.
@@ -168,47 +205,61 @@ def build_site(opts: BuildOptions) -> BuildResult:
                 and writer.previous.get(page.output) == record.digest
             }
             todo = [page for page in selection if page.output not in kept]
-            rendered = dict(
-                zip(
-                    (p.output for p in todo),
-                    parallel_map(render, todo, lambda n: progress.count("writing pages", written + n, len(plan.pages))),
-                    strict=True,
-                )
+            claimed.clear()
+            claimed.update(writer.claim([page.output for page in todo]))
+            css: dict[str, dict[frozenset[str], str]] = {}
+
+            def between(public: list[tuple[PageUse | None, Reads]]) -> list[tuple[str, str]]:
+                by_kind: dict[str, list[frozenset[str]]] = {}
+                used = [(page, use) for page, (use, _) in zip(todo, public, strict=True)]
+                used += [(page, kept[page.output].use) for page in selection if page.output in kept]
+                for page, use in used:
+                    if use is not None:
+                        by_kind.setdefault(page.kind, []).append(use.tokens)
+                css.update(assets.stylesheets(by_kind))
+                return [asset_urls(page, use, css) for page, (use, _) in zip(todo, public, strict=True)]
+
+            public, finished = two_stage_map(
+                lambda i: render(todo[i]),
+                between,
+                lambda i, data, urls: finish(todo[i], data, urls[i]),
+                range(len(todo)),
+                lambda n: progress.count("writing pages", written + n, len(plan.pages)),
             )
-            by_kind: dict[str, list[frozenset[str]]] = {}
-            for page in selection:
-                use = kept[page.output].use if page.output in kept else rendered[page.output][1]
-                if use is not None:
-                    by_kind.setdefault(page.kind, []).append(use.tokens)
-            css = assets.stylesheets(by_kind)
+            results = {
+                page.output: (uses.setdefault(use, use) if use is not None else None, reads, done)
+                for page, (use, reads), done in zip(todo, public, finished, strict=True)
+            }
+
+            def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:
+                """A page rendered once its kind's stylesheet is known (no claim: the parent writes it)."""
+                (use, reads), data = render(page)
+                return use, reads, finish(page, data, asset_urls(page, use, css))
+
             # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
             stale = [
                 page
                 for page in selection
                 if page.output in kept
-                and (kept_use := kept[page.output].use) is not None
-                and (kept[page.output].css, kept[page.output].js)
-                != (css[page.kind][kept_use.tokens], assets.script_url(kept_use.scripts))
+                and (record := kept[page.output]).use is not None
+                and (record.css, record.js) != asset_urls(page, record.use, css)
             ]
-            rendered.update(zip((p.output for p in stale), parallel_map(render, stale), strict=True))
+            claimed.clear()
+            results.update(zip((page.output for page in stale), parallel_map(again, stale), strict=True))
             for page in selection:
-                if page.output not in rendered and writer.reuse(page.output, kept[page.output].digest):
-                    page_cache.record(page.output, kept[page.output])
+                rel = page.output
+                if rel not in results and writer.reuse(rel, kept[rel].digest):
+                    page_cache.record(rel, kept[rel])
                     continue
-                text, use, reads = rendered[page.output] if page.output in rendered else render(page)
-                css_url = css[page.kind][use.tokens] if use else ""
-                data = assets.fill_page(text, use, css_url).encode("utf-8")
-                writer.write_bytes(page.output, data)
+                use, reads, done = results[rel] if rel in results else again(page)
+                if done.data is None:
+                    writer.record(rel, done.digest, done.linked)
+                else:
+                    writer.write_bytes(rel, done.data)
+                page_findings.extend(done.findings)
+                page_scanned.add(rel)
                 page_cache.record(
-                    page.output,
-                    PageRecord(
-                        shapes[page.output],
-                        by_post(reads),
-                        use,
-                        css_url,
-                        assets.script_url(use.scripts) if use else "",
-                        hashlib.sha256(data).hexdigest(),
-                    ),
+                    rel, PageRecord(shapes[rel], by_post(reads), use, *asset_urls(page, use, css), done.digest)
                 )
             written += len(selection)
 
@@ -219,7 +270,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
             for rel, data in search_files(post.search for post in plan.posts if post.search):
                 writer.write_bytes(rel, data)
         scanned = (
-            [writer.stage / rel for rel in sorted(writer.fresh)]
+            [writer.stage / rel for rel in sorted(writer.fresh) if rel not in page_scanned]
             if page_cache.scanned_with(scan_key)
             else [writer.stage]
         )
@@ -229,6 +280,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
             site_dir / config.execution.freeze_dir,
             report.executed,
             {view.name: writer.stage / view.path for view in views},
+            found=page_findings,
+            skip={writer.stage / rel for rel in page_scanned},
         )
         writer.commit()
         page_cache.save(scan_key)
@@ -274,27 +327,37 @@ def _report_failures(failures: list[str], shown: set[str]) -> None:
 
 
 def _scan_secrets(
-    paths: list[Path], secrets, freeze_dir: Path, executed: list[str], folders: dict[str, Path] | None = None
+    paths: list[Path],
+    secrets,
+    freeze_dir: Path,
+    executed: list[str],
+    folders: dict[str, Path] | None = None,
+    found: list[SecretFinding] | None = None,
+    skip: set[Path] | None = None,
 ) -> None:
     """Last line of defence: no secret value may reach the site or the freeze.
     A freeze entry this build wrote (`executed`) whose entry or page folder
     (`folders`: post name -> its folder under `paths`) holds one is removed:
-    the freeze is committed, and the next build runs the post again."""
+    the freeze is committed, and the next build runs the post again.
+    `found`: what the render workers found in the pages they wrote, the files
+    `skip` (left out of the scan here: their bytes were scanned as written)."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
     from execblog.parallel import MIN_ITEMS, parallel_map
 
-    # every file of a full build is read: the files are scanned on every core, in order
+    skip = skip or set()
+    # every other file of a full build is read: the files are scanned on every core, in order
     files = [
         f
         for p in [*paths, freeze_dir]
         if p.exists()
-        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file()))
+        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and q not in skip))
     ]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     findings = sorted(
-        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found},
+        {f for found in parallel_map(lambda chunk: scan_for_secrets(chunk, secrets), chunks) for f in found}
+        | set(found or ()),
         key=lambda f: (str(f.path), f.line or 0, f.what),
     )
     if not findings:

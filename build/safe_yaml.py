@@ -3,6 +3,7 @@
     decode_text(data, path) -> str        UTF-8 text, or BuildError naming the line
     check_size(node, path, line_offset)   refuses alias bombs (BuildError)
     load(text, path, line_offset) -> Any  composed, bounded, then constructed
+    load_with_node(...) -> (value, node)  the same, with the composed node (for key lines)
     syntax_error(exc, text, path, line_offset) -> BuildError   a YAML syntax error at its line
 
 `line_offset` is the number of lines of the file before `text` (1 for front
@@ -163,6 +164,11 @@ def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: 
 def load(text: str, path: Path, line_offset: int = 0) -> Any:
     """Parse, bound (check_size) and construct one YAML document; a syntax
     error, an alias bomb or an impossible date is a BuildError at its line."""
+    return load_with_node(text, path, line_offset)[0]
+
+
+def load_with_node(text: str, path: Path, line_offset: int = 0) -> tuple[Any, yaml.Node | None]:
+    """`load`, and the composed node too (its marks give each key's line): one parse for both."""
     check_length(text, path)
     loader = Loader(text)
     try:
@@ -172,7 +178,7 @@ def load(text: str, path: Path, line_offset: int = 0) -> Any:
             raise syntax_error(exc, text, path, line_offset) from None
         check_size(node, path, line_offset)
         try:
-            return loader.construct_document(node) if node is not None else None
+            return (loader.construct_document(node) if node is not None else None), node
         except BadValue as exc:
             raise BuildError(str(exc), path, exc.line + 1 + line_offset, exc.hint) from None
         except yaml.MarkedYAMLError as exc:  # e.g. a mapping as a key: parsed, but not a value

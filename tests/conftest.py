@@ -75,6 +75,7 @@ MODULE_TIERS = {
     "test_execute.py": "pipeline",
     "test_gpu_profile.py": "pipeline",
     "test_incremental.py": "pipeline",
+    "test_render_workers.py": "pipeline",
     "test_lint.py": "pipeline",
     "test_models.py": "pipeline",
     "test_runner_sim.py": "pipeline",

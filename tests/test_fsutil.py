@@ -48,3 +48,20 @@ def _folder(path, text):
     path.mkdir()
     (path / "f").write_text(text)
     return path
+
+
+def test_atomic_write_streams_through_a_function_and_keeps_the_old_file_when_it_fails(tmp_path):
+    import pickle
+
+    path = tmp_path / "cache" / "big.pickle"
+    atomic_write(path, lambda f: pickle.dump({"n": list(range(1000))}, f))
+    assert pickle.loads(path.read_bytes()) == {"n": list(range(1000))}
+
+    def broken(f):
+        f.write(b"half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(path, broken)
+    assert pickle.loads(path.read_bytes()) == {"n": list(range(1000))}
+    assert [p.name for p in path.parent.iterdir()] == ["big.pickle"]  # no temporary file left

@@ -12,6 +12,7 @@ case-insensitive as in Hugo; a list key given one value is a one-item list.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import glob
 import re
 import typing
@@ -32,6 +33,7 @@ from execblog.records import Cover, ExecutionFrontMatter, SourcePost
 
 _Loader = safe_yaml.Loader
 _FENCE = re.compile(r"^(---|\.\.\.)\s*$")
+_FENCE_LINE = "---\n"
 
 
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
@@ -70,12 +72,13 @@ def read_post(
     inside(path, site_dir, "the post file", hint="move the post into posts/ instead of linking to it")
     text = safe_yaml.decode_text(path.read_bytes(), path) if text is None else text
     fm_text, body, body_line = split_front_matter(text, path)
-    data = safe_yaml.load(fm_text, path, line_offset=1)  # +1: the opening ---
+    # Parsed with the opening "---", so the marks are the file's lines (0-based)
+    data, node = safe_yaml.load_with_node(_FENCE_LINE + fm_text, path)
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise BuildError("front matter must be a mapping of keys to values", path, 2)
-    fm = _FrontMatter(data, fm_text, path)
+    fm = _FrontMatter(data, fm_text, path, node)
 
     name = bundle_dir.name if bundle_dir else path.stem
     title = fm.str_("title")
@@ -185,6 +188,17 @@ def _confined_input(base: Path, rel: str, post: SourcePost) -> Path:
         raise BuildError(exc.message, exc.path, front_matter_line(post, "inputs"), exc.hint) from None
 
 
+@functools.cache
+def _execution_keys() -> tuple[tuple[str, Any, Any], ...]:
+    """(name, type, default) of the ExecutionFrontMatter keys read as they are (type hints are slow to resolve)."""
+    hints = typing.get_type_hints(ExecutionFrontMatter)
+    return tuple(
+        (f.name, hints[f.name], f.default)
+        for f in dataclasses.fields(ExecutionFrontMatter)
+        if f.name not in ("timeout", "cell_timeout", "parameters")
+    )
+
+
 class _FrontMatter:
     """Typed access to front matter values, with the line of each key for errors.
 
@@ -193,11 +207,12 @@ class _FrontMatter:
     are an error. Values are converted by config.typed_value, the validator
     site_config.yaml uses; a list key given one value is a list of that value."""
 
-    def __init__(self, data: dict[str, Any], text: str, path: Path):
+    def __init__(self, data: dict[str, Any], text: str, path: Path, node: yaml.Node | None = None):
+        """`node`: `text` as composed with the opening fence (read_post's parse), else composed here."""
         self.data = data
         self.path = path
-        # The opening "---" makes the marks the file's lines (0-based).
-        node = yaml.compose("---\n" + text, Loader=_Loader)
+        if node is None:  # the opening "---" makes the marks the file's lines (0-based)
+            node = yaml.compose(_FENCE_LINE + text, Loader=_Loader)
         self.nodes: dict[str, tuple[str, yaml.Node, yaml.Node]] = {}  # lower-case key -> (as written, key, value)
         for key_node, value_node in node.value if isinstance(node, yaml.MappingNode) else ():
             written = str(key_node.value)
@@ -268,12 +283,7 @@ class _FrontMatter:
 
     def execution(self) -> ExecutionFrontMatter:
         """The keys the execution stage interprets (records.ExecutionFrontMatter)."""
-        hints = typing.get_type_hints(ExecutionFrontMatter)
-        values = {
-            f.name: self.typed(f.name, hints[f.name], f.default)
-            for f in dataclasses.fields(ExecutionFrontMatter)
-            if f.name not in ("timeout", "cell_timeout", "parameters")
-        }
+        values = {name: self.typed(name, tp, default) for name, tp, default in _execution_keys()}
         parameters = self.typed("parameters", dict[str, Any], {})
         for name in parameters:
             if not isinstance(name, str) or not name.isidentifier():

@@ -395,11 +395,10 @@ class Redactor:
     def _found(self, chunks: list[str], markup: bool) -> list[str]:
         joined = "".join(chunks)
         normalised = normalise(joined, markup=markup)
-        found = [
-            what
-            for text, view in ((joined, "raw"), (normalised, "normalised"), (_SPACE_RE.sub("", normalised), "loose"))
-            for _s, _e, what in self._matches(text, view)
-        ]
+        views = [(joined, "raw"), (normalised, "normalised")]
+        if self._loose[0] is not None:  # the loose view looks for secret values only (no token shapes)
+            views.append((_SPACE_RE.sub("", normalised), "loose"))
+        found = [what for text, view in views for _s, _e, what in self._matches(text, view)]
         return list(dict.fromkeys(found))
 
     # -- notebooks -----------------------------------------------------------------------------------
@@ -677,14 +676,17 @@ def scan_for_secrets(
             data = file.read_bytes()
         except OSError:
             continue
-        found = [
-            SecretFinding(file, data.count(b"\n", 0, offset) + 1, what)
-            for offset, what in redactor._bytes_secrets(data)
-        ]
-        if not found:
-            found = [SecretFinding(file, None, what) for what in _document_secrets(redactor, file.suffix, data)]
-        findings += found
+        findings += scan_data(redactor, file, data)
     return sorted(set(findings), key=lambda f: (str(f.path), f.line or 0, f.what))
+
+
+def scan_data(redactor: Redactor, file: Path, data: bytes) -> list[SecretFinding]:
+    """`scan_for_secrets` of one file whose bytes are `data` (e.g. a page, before it is
+    written as `file`): what the redactor's secrets and patterns find there."""
+    found = [
+        SecretFinding(file, data.count(b"\n", 0, offset) + 1, what) for offset, what in redactor._bytes_secrets(data)
+    ]
+    return found or [SecretFinding(file, None, what) for what in _document_secrets(redactor, file.suffix, data)]
 
 
 def _document_secrets(redactor: Redactor, suffix: str, data: bytes) -> list[str]:

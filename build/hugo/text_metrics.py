@@ -170,6 +170,15 @@ def _strip_tags(s: str) -> str:
     quoted attribute values (which may hold `>`) skipped; `<` that does not
     open a tag is text. A malformed tag (quote or `<` in an attribute name)
     drops the rest, as Go does."""
+    # Rendered content is almost always well-formed tags and text: one regex pass
+    # removes them, and a `<` left over means something else (a comment, a raw text
+    # element, a stray or malformed `<`), which the scan below handles as Go does.
+    fast = _WELL_FORMED_TAG.sub("", s)
+    return fast if "<" not in fast else _scan_tags(s)
+
+
+def _scan_tags(s: str) -> str:
+    """_strip_tags one tag at a time: Go's state machine, every case."""
     out: list[str] = []
     i, n = 0, len(s)
     all_text = True
@@ -223,6 +232,15 @@ def _strip_tags(s: str) -> str:
 _TAG_REST = re.compile(
     r"""(?:[ \t\n\f\r]*[^ \t\n\f\r=>'"<]+(?:[ \t\n\f\r]*=[ \t\n\f\r]*(?:"[^"]*"|'[^']*'|(?!["'])[^ \t\n\f\r>]*))?)*"""
     r"[ \t\n\f\r]*>"
+)
+
+
+# A whole well-formed tag as the scan reads it: the name taken greedily (atomic: a
+# shorter name must not let the rest match where Go's would not), neither opening
+# nor closing a raw text element, then _TAG_REST.
+_WELL_FORMED_TAG = re.compile(
+    r"</?(?!(?i:script|style|textarea|title)(?![A-Za-z0-9]|[:-][A-Za-z0-9]))"
+    r"(?>[A-Za-z](?:[A-Za-z0-9]|[:-][A-Za-z0-9])*)" + _TAG_REST.pattern
 )
 
 

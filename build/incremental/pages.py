@@ -218,6 +218,6 @@ class PageCache:
     def save(self, scan_key: tuple[bytes, str]) -> None:
         """Record this build's pages, once its site (checked for `scan_key`'s secrets) is in place."""
         data = {"format": _FORMAT, "key": self.key, "pages": self.pages, "view_keys": self.view_keys, "scan": scan_key}
-        atomic_write(self.path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(self.path, lambda f: pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL))
         if self.hold:
             _HELD[self.path] = data

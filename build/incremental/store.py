@@ -103,7 +103,7 @@ class EntryStore:
 
     def _write(self, path: Path, data: dict[str, Any]) -> None:
         data = {"format": _FORMAT, "context": self.context, **data}
-        atomic_write(path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        atomic_write(path, lambda f: pickle.dump(data, f, protocol=pickle.HIGHEST_PROTOCOL))
 
 
 def _same(old: Entry | None, new: Entry) -> bool:

@@ -20,6 +20,7 @@ at-rules (`@font-face`, `@keyframes`, ...) are kept.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 import os
@@ -54,20 +55,27 @@ def html_tokens(text: str) -> set[str]:
         if match.group(1).lower() == "script" and _script_type(match.group(2)) in _JS_TYPES:
             found |= script_tokens(match.group(3))
     stripped = _COMMENT.sub("", _SCRIPT.sub(lambda m: f"<{m.group(1)}{m.group(2)}>", text))
-    for tag, attrs in set(_TAG.findall(stripped)):  # code is mostly the same few <span class=...> tags
-        found.add("tag:" + tag.lower())
-        for name, value in _ATTR.findall(attrs):
-            name = name.lower()
-            found.add("attr:" + name)
-            if name in ("class", "id") and value:
-                value = html.unescape(value.strip("\"'"))
-                if name == "id":
-                    found.add("id:" + value)
-                else:
-                    found.update("class:" + c for c in value.split())
+    for tag in set(_TAG.findall(stripped)):  # code is mostly the same few <span class=...> tags
+        found.update(_tag_tokens(*tag))
     if "tag:table" in found:
         found.add("tag:tbody")  # the parser adds it to a table written without one
     return found
+
+
+@functools.lru_cache(maxsize=8192)  # pages of a site share most of their tags: each is read once
+def _tag_tokens(tag: str, attrs: str) -> tuple[str, ...]:
+    """The tokens of one start tag (name, attributes as written)."""
+    found = ["tag:" + tag.lower()]
+    for name, value in _ATTR.findall(attrs):
+        name = name.lower()
+        found.append("attr:" + name)
+        if name in ("class", "id") and value:
+            value = html.unescape(value.strip("\"'"))
+            if name == "id":
+                found.append("id:" + value)
+            else:
+                found.extend("class:" + c for c in value.split())
+    return tuple(found)
 
 
 def script_tokens(js: str) -> set[str]:

@@ -75,6 +75,8 @@ class PageRenderer:
             trim_blocks=True,
             lstrip_blocks=True,
             bytecode_cache=_bytecode_cache(cache_dir) if cache_dir is not None else None,
+            # one Environment per build: a template is read once, not checked on disk at each include
+            auto_reload=False,
         )
         # JSON-LD with Japanese text as characters, not 6-byte \u escapes
         self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}

@@ -2,8 +2,9 @@
 use them, and everything else in theme/static copied as is.
 
 Pages are rendered with placeholders for the stylesheet and script URLs
-(`ThemeAssets.urls`); `use(text)` reads what a rendered page holds, and
-`stylesheets`, `script_url` and `fill_page` write the assets and put their URLs in:
+(`ThemeAssets.urls`); `use(text)` reads what a rendered page holds,
+`stylesheets(by_kind)` and `script_url(scripts)` write the assets, and
+`fill_page(data, css_url, js_url)` puts their URLs in:
 
 - one stylesheet per page kind (home, post, term, ...): the theme CSS plus the
   code styles (light, and dark under `[data-theme=dark]`, see convert/highlight.py),
@@ -44,6 +45,7 @@ from execblog.pages.plan import SiteUrls
 # Placeholders the templates receive as `static.css` / `static.js`: URL-safe, so escaping keeps them as they are.
 CSS_SLOT = "execblog-asset-slot-css"
 JS_SLOT = "execblog-asset-slot-js"
+_CSS_SLOT_BYTES, _JS_SLOT_BYTES = CSS_SLOT.encode(), JS_SLOT.encode()
 _NEEDS = re.compile(r"\A\s*//\s*needs:(.*)")
 _VENDOR_REF = re.compile(r"execblog-vendor:([\w.-]+)")
 # Libraries taken from an installed Python package: file -> (package, path inside it).
@@ -136,12 +138,15 @@ class ThemeAssets:
             self._script_urls[scripts] = self._write("js/main", "js", bundle.encode("utf-8"))
         return self._script_urls[scripts]
 
-    def fill_page(self, text: str, use: PageUse | None, css_url: str) -> str:
-        """One page's text with its stylesheet's URL (see `stylesheets`) and its script's."""
-        if use is None:
-            return text
+    @staticmethod
+    def fill_page(data: bytes, css_url: str, js_url: str) -> bytes:
+        """A page's UTF-8 bytes, as rendered, with its stylesheet's URL (see `stylesheets`) and its
+        script's (`script_url`) put in. Pure (the URLs, and their files, are made before): it runs
+        in the render workers. A page without asset links (`use` None) is written as rendered."""
         # the first occurrence is the <head>'s link; a page's text could quote the placeholder later on
-        return text.replace(CSS_SLOT, css_url, 1).replace(JS_SLOT, self.script_url(use.scripts), 1)
+        return data.replace(_CSS_SLOT_BYTES, css_url.encode("utf-8"), 1).replace(
+            _JS_SLOT_BYTES, js_url.encode("utf-8"), 1
+        )
 
     def _library(self, name: str) -> str:
         """The URL of a library a theme script names, written once."""

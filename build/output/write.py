@@ -19,6 +19,7 @@ import shutil
 import stat
 import subprocess
 import uuid
+from collections import Counter
 from pathlib import Path
 
 from execblog.errors import BuildError
@@ -154,17 +155,36 @@ class SiteWriter:
                     hint="an `aliases:` entry or a bundle file uses a URL that another page has",
                 )
             return
+        self.record(rel, digest, self.put(rel, data, digest))
+
+    def write_text(self, rel: str, text: str) -> None:
+        self.write_bytes(rel, text.encode("utf-8"))
+
+    def claim(self, rels: list[str]) -> set[str]:
+        """Of the paths `rels` (checked as every written path is), those that no file has yet and
+        that occur once: forked workers may `put` them, the parent then `record`s each."""
+        checked = [_checked(rel) for rel in rels]
+        once = {rel for rel, n in Counter(checked).items() if n == 1}
+        return {rel for rel in once if rel not in self.written}
+
+    def put(self, rel: str, data: bytes, digest: str) -> bool:
+        """The file part of write_bytes, for a checked `rel` (in a render worker: a claimed one):
+        True when the last site's file is taken instead of writing `data`. Bookkeeping is `record`'s."""
         if self._take_previous(rel, digest):
-            return
+            return True
         target = os.path.join(self.stage, rel)
         self._folder(os.path.dirname(target))
         with open(target, "wb") as f:
             f.write(data)
-        self.written[rel] = digest
-        self.fresh.add(rel)
+        return False
 
-    def write_text(self, rel: str, text: str) -> None:
-        self.write_bytes(rel, text.encode("utf-8"))
+    def record(self, rel: str, digest: str, linked: bool) -> None:
+        """Note a file `put` placed (`linked`: the last site's file was taken as it is)."""
+        self.written[rel] = digest
+        if linked:
+            self.reused += 1
+        else:
+            self.fresh.add(rel)
 
     def copy_file(self, rel: str, source: Path) -> None:
         data = source.read_bytes()
@@ -174,9 +194,13 @@ class SiteWriter:
         """Take the last site's file `rel` as it is, when the last build wrote it with `digest`
         (the incremental build knows the page would come out the same); False when it cannot."""
         rel = _checked(rel)
-        return rel not in self.written and self._take_previous(rel, digest)
+        if rel in self.written or not self._take_previous(rel, digest):
+            return False
+        self.record(rel, digest, True)
+        return True
 
     def _take_previous(self, rel: str, digest: str) -> bool:
+        """Whether the last site's file `rel` has `digest` and is kept (hard-linked into a whole stage)."""
         if self.previous.get(rel) != digest:
             return False
         # plain strings and one lstat: this runs for every unchanged page of an incremental build
@@ -190,8 +214,6 @@ class SiteWriter:
                 os.link(old, target, follow_symlinks=False)
         except OSError:
             return False
-        self.reused += 1
-        self.written[rel] = digest
         return True
 
     def _folder(self, folder: str) -> None:

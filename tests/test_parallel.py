@@ -1,0 +1,70 @@
+"""execblog.parallel.two_stage_map: two passes over items, the second in the process
+that ran the first, with what the parent made of all first results in between."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from execblog import parallel
+from execblog.errors import BuildError
+from execblog.parallel import MIN_ITEMS, two_stage_map
+
+SIZES = [3, MIN_ITEMS * 3]  # kept in this process, and forked workers
+
+
+@pytest.fixture(params=["serial", "forked"])
+def cores(request, monkeypatch):
+    if request.param == "forked":
+        if parallel.cpu_count() < 2:
+            monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    else:
+        monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
+    return request.param
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_results_in_order_with_the_parents_summary_of_all_first_passes(cores, n):
+    seen = []
+
+    def first(x):
+        return x * 2, (x, os.getpid())  # public, private
+
+    def between(public):
+        assert public == [x * 2 for x in range(n)]
+        return sum(public)
+
+    def second(x, private, total):
+        assert private[0] == x
+        return x, total, private[1] == os.getpid()  # the same process as the first pass
+
+    public, results = two_stage_map(first, between, second, list(range(n)), seen.append)
+    assert public == [x * 2 for x in range(n)]
+    assert results == [(x, n * (n - 1), True) for x in range(n)]
+    assert seen[-1] == n and seen == sorted(seen)
+
+
+@pytest.mark.parametrize("n", SIZES)
+@pytest.mark.parametrize("stage", ["first", "second"])
+def test_an_error_in_either_pass_reaches_the_caller_as_raised(cores, n, stage):
+    def fail(x):
+        raise BuildError(f"item {x} is bad", hint="fix it")
+
+    def first(x):
+        return (fail(x) if stage == "first" and x == n - 1 else x), None
+
+    def second(x, private, shared):
+        return fail(x) if stage == "second" and x == 1 else x
+
+    with pytest.raises(BuildError, match="is bad"):
+        two_stage_map(first, lambda public: None, second, list(range(n)))
+
+
+def test_the_private_part_never_leaves_its_worker(cores):
+    """A private result that cannot be pickled is fine: it is never sent anywhere."""
+    n = MIN_ITEMS * 2
+    public, results = two_stage_map(
+        lambda x: (x, lambda: x), lambda public: 1, lambda x, private, one: private() + one, list(range(n))
+    )
+    assert results == [x + 1 for x in range(n)]

@@ -11,8 +11,8 @@ from execblog.execution.redact import (
     encoded_forms,
     normalise,
     scan_for_secrets,
-    secret_env_values,
 )
+from execblog.execution.secret_env import secret_env_values
 
 HF = "hf_" + "Qw9" * 12
 GHP = "ghp_" + "a1B2" * 9

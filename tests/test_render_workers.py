@@ -69,6 +69,19 @@ def test_a_secret_added_to_a_kept_site_is_found_in_pages_the_build_did_not_rende
     assert SECRET in site.read("posts/old/index.html")  # the last good site is kept as it was
 
 
+def test_a_secret_told_after_a_build_is_looked_for_even_when_no_file_changed(site, monkeypatch, capsys):
+    """The no-op check counts the secrets the build is told about: a new one (or a new value)
+    is not "nothing changed", and the site is checked for it."""
+    site.post("old.md", "title: Old\ndate: 2025-01-01", f"An old note: {SECRET}.\n")
+    assert site.build() == 0
+    assert site.build() == 0 and "nothing changed" in capsys.readouterr().err
+    monkeypatch.setenv("BLOG_API_TOKEN", SECRET)
+    assert site.build() == 1
+    err = capsys.readouterr().err
+    assert "posts/old/index.html" in err and "BLOG_API_TOKEN is present" in err and SECRET not in err
+    assert SECRET not in (site.root / ".cache" / "last-build.json").read_text()
+
+
 def test_pages_come_out_whole_with_their_asset_links_and_nothing_is_left_beside_them(site):
     _posts(site, MANY)
     assert site.build() == 0

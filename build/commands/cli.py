@@ -178,7 +178,7 @@ def _merge_freeze(args) -> int:
         raise BuildError(
             f"no such folder: {', '.join(missing)}", hint="pass the folder the shard artifacts were downloaded to"
         )
-    from execblog.execution.redact import secret_env_values
+    from execblog.execution.secret_env import secret_env_values
 
     secrets = secret_env_values(os.environ, config.execution.secret_env)
     merged = merge_freezes(list(args.sources), config.site_dir / config.execution.freeze_dir, secrets)

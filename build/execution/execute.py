@@ -55,7 +55,7 @@ from execblog.execution.keys import (
     resolve_parameters,
 )
 from execblog.execution.progress import Progress, SummaryRow, format_summary
-from execblog.execution.redact import Redactor, secret_env_values
+from execblog.execution.redact import Redactor
 from execblog.execution.runner import (
     INJECTED_TAG,
     SECRET_FIX,
@@ -70,6 +70,7 @@ from execblog.execution.runner import (
     one_line,
     relative,
 )
+from execblog.execution.secret_env import secret_env_values
 from execblog.notebook.cell_options import key_source
 from execblog.records import ExecutedPost, ExecutionStatus, SourcePost
 

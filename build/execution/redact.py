@@ -61,15 +61,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
+from execblog.execution.secret_env import MIN_SECRET_LENGTH
 from execblog.notebook.mimetypes import TABLE
 
 MARKER = "[REDACTED:{}]"
-SECRET_NAME_PARTS = ("TOKEN", "KEY", "SECRET", "PASSWORD")
-# Short or common values would turn every "true" in an output into a marker.
-MIN_SECRET_LENGTH = 6
 # An encoded fragment shorter than this could turn up by chance in image data.
 MIN_ENCODED_LENGTH = 8
-_NOT_SECRET_VALUES = frozenset({"true", "false", "none", "null", "enabled", "disabled"})
 
 # (kind, pattern). Boundaries keep ordinary words ("task-list-…") from matching.
 TOKEN_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -107,23 +104,6 @@ _BINARY_MIMETYPES = TABLE.redacted_as("binary-image")
 # Notebook keys whose text is markup: tags and character references are normalised away.
 _MARKUP_MIMETYPES = TABLE.redacted_as("markup")
 _MARKUP_SUFFIXES = frozenset({".html", ".htm", ".xhtml", ".xml", ".svg", ".md"})
-
-
-def is_secret_name(name: str, extra_names: Iterable[str] = ()) -> bool:
-    upper = name.upper()
-    return any(part in upper for part in SECRET_NAME_PARTS) or name in set(extra_names)
-
-
-def secret_env_values(environ: Mapping[str, str], extra_names: Iterable[str] = ()) -> dict[str, str]:
-    """The secret variables of an environment: name -> value."""
-    extra = set(extra_names)
-    return {
-        name: value
-        for name, value in environ.items()
-        if is_secret_name(name, extra)
-        and len(value.strip()) >= MIN_SECRET_LENGTH
-        and value.strip().lower() not in _NOT_SECRET_VALUES
-    }
 
 
 # --- the encodings of a secret -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from execblog import __version__
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
+from execblog.execution.secret_env import secret_env_values
 from execblog.fsutil import atomic_write
 from execblog.output.write import MANIFEST
 from execblog.records import BuildOptions, SourcePost, output_options
@@ -60,6 +61,12 @@ class InputStamp:
         except (OSError, ValueError):
             self.saved = {}
         self.extra_inputs: list[str] = self.saved.get("extra_inputs", [])
+        # The secrets the build is told about, salted and hashed (never stored as they are): the
+        # last site was checked for those; a new or changed one makes the build scan again.
+        salt = self.saved.get("salt")
+        self.salt = salt if isinstance(salt, str) else os.urandom(16).hex()
+        told = secret_env_values(os.environ, config.execution.secret_env)
+        self.secrets = hashlib.sha256((self.salt + repr(sorted(told.items()))).encode()).hexdigest()
         self._seen: dict[str, str] = {}  # file -> its line in the digest, as the build found it
         self._seen_all = False
         self.digest = self._digest(self.extra_inputs)
@@ -104,7 +111,7 @@ class InputStamp:
         valid_until = self.saved.get("valid_until")
         if valid_until and datetime.now(UTC).timestamp() >= valid_until:
             return False  # a future-dated post has become due
-        return self.saved.get("digest") == self.digest
+        return self.saved.get("digest") == self.digest and self.saved.get("secrets") == self.secrets
 
     def save(self, posts: list[SourcePost], valid_until: float | None, rewritten: tuple[Path, ...] = ()) -> None:
         """Record the inputs of a successful build; `valid_until` is when the
@@ -122,7 +129,8 @@ class InputStamp:
         # inputs first declared in this build: fingerprint them now (else the start's)
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)
-        atomic_write(self.path, json.dumps({"digest": digest, "extra_inputs": extra, "valid_until": valid_until}))
+        saved = {"digest": digest, "extra_inputs": extra, "valid_until": valid_until}
+        atomic_write(self.path, json.dumps({**saved, "salt": self.salt, "secrets": self.secrets}))
 
 
 def files_under(root: str) -> list[tuple[str, os.stat_result]] | None:

@@ -141,6 +141,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
             cache / "views.pickle",
             lambda n: progress.count("converting posts", n, len(executed)),
             hold=opts.resident,
+            search=opts.search_index,
         )
     except BaseException:
         progress.stop()
@@ -576,13 +577,15 @@ def _post_views(
     store_path: Path,
     done=None,
     hold: bool = False,
+    search: bool = True,
 ) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post. Also returns each post's view key and, for the
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
-    this process for the next build (`serve`); `known`: the names of every post in the site."""
+    this process for the next build (`serve`); `known`: the names of every post in the site;
+    `search`: each view holds its post's search record (views are cached with or without one)."""
     from execblog.incremental.views import ViewStore
     from execblog.parallel import parallel_map
 
@@ -601,25 +604,33 @@ def _post_views(
     todo = [item for item in executed if not reusable(item.source.name)]
     fresh: dict[str, PostView] = {}
     if todo:
-        convert = _converter(config, t, store_path.parent / "notebooks")
+        convert = _converter(config, t, store_path.parent / "notebooks", search)
         fresh = dict(zip((item.source.name for item in todo), parallel_map(convert, todo, done), strict=True))
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
+    # views cached by a build without search get their search record once, when a build needs it
+    lacking = [i for i, view in enumerate(views) if search and view.search is None]
+    if lacking:
+        from execblog.pages.plan import with_search_record
+
+        for i, view in zip(lacking, parallel_map(with_search_record, [views[i] for i in lacking]), strict=True):
+            views[i] = view
     # posts this build leaves out (drafts in a publish) keep their views for the next build that shows them
     current = {n: v for n, v in saved.items() if n in known} | {
         n: (keys[n], v) for n, v in zip(names, views, strict=True)
     }
-    if todo or current.keys() != saved.keys():
+    if todo or lacking or current.keys() != saved.keys():
         store.save(current)
     earlier = {name: saved[name] for name in fresh if name in saved}
     return views, len(fresh), keys, earlier
 
 
-def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
-    """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert)."""
+def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: bool):
+    """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert).
+    `search`: the view holds the post's search record too."""
     from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
-    from execblog.pages.plan import SiteUrls, post_view
+    from execblog.pages.plan import SiteUrls, post_view, with_search_record
     from execblog.pages.social_card import SocialCards
 
     renderer = MarkdownRenderer(_markdown_options(config, t))
@@ -643,7 +654,8 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path):
 
     def convert(item: ExecutedPost) -> PostView:
         try:
-            return post_view(converter.convert(item), config, t, urls, cards)
+            view = post_view(converter.convert(item), config, t, urls, cards)
+            return with_search_record(view) if search else view
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post

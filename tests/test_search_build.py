@@ -28,6 +28,14 @@ def documents(out: Path) -> list[list[str]]:
     return [d for name in manifest["docs"] for d in json.loads((out / DATA_DIR / name).read_text())]
 
 
+def full_build(site, tmp_path: Path) -> Path:
+    """The site's sources built from nothing (no cache, no previous site): its output folder."""
+    fresh = tmp_path / "fresh"
+    shutil.copytree(site.root, fresh, ignore=shutil.ignore_patterns("public", ".cache", ".execblog", ".public.*"))
+    assert main(["build", "-s", str(fresh), "-d", str(tmp_path / "full"), "--no-execute"]) == 0
+    return tmp_path / "full"
+
+
 @pytest.fixture
 def blog(site):
     site.post("a.md", "title: Attention 入門\ndate: 2025-01-02\ntags: [LLM]", "ヒートマップを描く。\n")
@@ -53,10 +61,17 @@ def test_every_incremental_build_gives_the_index_a_full_build_gives(blog, tmp_pa
     blog.post("d.md", "title: D\ndate: 2025-01-05", "new post\n")  # add
     assert build(blog) == 0
     fresh = tmp_path / "fresh"
-    shutil.copytree(blog.root, fresh, ignore=shutil.ignore_patterns("public", ".execblog", ".public.*"))
-    assert main(["build", "-s", str(fresh), "-d", str(tmp_path / "full"), "--no-execute"]) == 0
-    assert index(blog.out) == index(tmp_path / "full")
+    assert index(blog.out) == index(full_build(blog, tmp_path))
     assert "/sub/posts/c/" in {d[0] for d in documents(blog.out)}
+
+
+def test_a_build_with_search_after_one_without_gives_the_full_index(blog, tmp_path):
+    """Views cached by a `--no-search` build hold no search records: the next build makes them."""
+    assert main(["build", "-s", str(blog.root), "-d", str(blog.out), "--no-execute", "--no-search"]) == 0
+    assert not (blog.out / DATA_DIR).exists()
+    assert build(blog) == 0
+    assert index(blog.out) == index(full_build(blog, tmp_path))
+    assert len(documents(blog.out)) == 2
 
 
 def test_an_unchanged_rebuild_keeps_the_index_bytes_and_no_search_writes_none(blog, tmp_path):

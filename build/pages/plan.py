@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -228,16 +228,6 @@ def post_view(
                 "these characters. Reword the title, or give the post a `cover` image",
             )
     url = urls.url(path)
-    visible = visible_html(summarized.content)
-    plain = metrics.plain if visible is summarized.content else text_metrics.strip_html(visible)
-    shown_description = post.description if post.params.get("description") else ""
-    record = search_record(
-        url,
-        post.title,
-        date_text,
-        post.terms.get("tags", ()),
-        html.unescape(f"{shown_description}\n{plain}" if shown_description else plain),
-    )
     return PostView(
         name=post.name,
         title=post.title,
@@ -277,8 +267,17 @@ def post_view(
         comments=post.comments,
         social_image=social,
         warnings=warnings,
-        search=record,
     )
+
+
+def with_search_record(view: PostView) -> PostView:
+    """The view with what the site's search index holds for the post (pages.search): made only
+    by builds with search, then cached with the view."""
+    plain = text_metrics.strip_html(visible_html(view.content_html))
+    shown = view.description if view.params.get("description") else ""
+    tags = tuple(link.name for link in view.terms.get("tags", ()))
+    text = html.unescape(f"{shown}\n{plain}" if shown else plain)
+    return replace(view, search=search_record(view.url, view.title, view.date_text, tags, text))
 
 
 def sort_posts(posts: list[PostView]) -> list[PostView]:

@@ -60,7 +60,6 @@ def test_every_incremental_build_gives_the_index_a_full_build_gives(blog, tmp_pa
     (blog.root / "posts" / "b.md").rename(blog.root / "posts" / "c.md")  # rename
     blog.post("d.md", "title: D\ndate: 2025-01-05", "new post\n")  # add
     assert build(blog) == 0
-    fresh = tmp_path / "fresh"
     assert index(blog.out) == index(full_build(blog, tmp_path))
     assert "/sub/posts/c/" in {d[0] for d in documents(blog.out)}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pstats
 import subprocess
 import sys
 from email.utils import parsedate_to_datetime
@@ -177,6 +178,17 @@ def test_the_command_ends_with_the_builds_code_and_everything_written(site):
     (site.root / "posts" / "a.md").write_text("---\ntitle: [\n---\n")
     broken = subprocess.run(cmd, capture_output=True, text=True)
     assert broken.returncode == 1 and "a.md:2" in broken.stderr
+
+
+def test_the_command_can_be_profiled(site, tmp_path):
+    """The command skips the interpreter's teardown, but not under a profiler, which writes its
+    results then."""
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    out = tmp_path / "build.prof"
+    cmd = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "execblog", "build", "-s", str(site.root)]
+    done = subprocess.run([*cmd, "-d", str(site.out), "--no-search"], capture_output=True, text=True)
+    assert done.returncode == 0 and "built 1 posts" in done.stderr
+    assert "build_site" in str(pstats.Stats(str(out)).stats)
 
 
 def test_new_post_scaffold_builds(site):

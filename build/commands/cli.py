@@ -222,6 +222,8 @@ def run() -> NoReturn:
         code = exc.code if isinstance(exc.code, int) else 1 if exc.code else 0
         if exc.code is not None and not isinstance(exc.code, int):
             print(exc.code, file=sys.stderr)
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(code)  # a profiler or coverage tool writes its results at the interpreter's exit
     atexit._run_exitfuncs()
     sys.stdout.flush()
     sys.stderr.flush()

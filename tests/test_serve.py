@@ -31,6 +31,19 @@ def wait_for(url: str, timeout: float = 60) -> str:
             time.sleep(0.2)
 
 
+def test_a_port_in_use_is_said_before_building(site):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        cmd = [sys.executable, "-m", "execblog.commands.cli", "serve", "-s", str(site.root), "--port", str(port)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert f"cannot serve on 127.0.0.1:{port}" in done.stderr and "--port" in done.stderr
+    assert not (site.root / ".cache" / "serve").exists()  # nothing built for a server that cannot start
+
+
 def test_serve_shows_drafts_and_reloads_on_change(site):
     site.post("draft.md", "title: Draft One\ndate: 2025-01-01\ndraft: true", "first version\n")
     port = free_port()

@@ -149,9 +149,16 @@ def serve(site_dir: Path, out_dir: Path | None, bind: str, port: int, warm: bool
 def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: str, rebuild) -> int:
     import watchfiles
 
-    rebuild()
     reloader = _Reloader()
-    server = _Server((bind, port), _handler(out_dir, reloader))
+    # The port is taken before the first build: a port in use is said at once, and no process
+    # the build starts (a spare kernel's sockets) can take it meanwhile. Requests wait for the build.
+    try:
+        server = _Server((bind, port), _handler(out_dir, reloader))
+    except OSError as exc:
+        raise BuildError(
+            f"cannot serve on {bind}:{port}: {exc.strerror or exc}", hint="pick another port with --port, e.g. --port 1314"
+        ) from None
+    rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"serving {out_dir.name} on {base_url} (drafts and future posts included); Ctrl+C to stop", file=sys.stderr)
     watched = [

@@ -156,7 +156,8 @@ def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: s
         server = _Server((bind, port), _handler(out_dir, reloader))
     except OSError as exc:
         raise BuildError(
-            f"cannot serve on {bind}:{port}: {exc.strerror or exc}", hint="pick another port with --port, e.g. --port 1314"
+            f"cannot serve on {bind}:{port}: {exc.strerror or exc}",
+            hint="pick another port with --port, e.g. --port 1314",
         ) from None
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -142,3 +142,19 @@ def test_a_search_fetches_the_manifest_its_shards_and_its_documents_from_the_sit
     docs = fetched & set(manifest["docs"])
     assert len(shards) == 1 and len(docs) == 1  # one character: one shard; one result: one document file
     assert fetched == {"index.json"} | shards | docs
+
+
+def test_the_count_is_every_match_and_more_results_come_on_request(browser, served):
+    server, _ = served
+    page, probe, dialogs, results = search(browser, server, "F1")  # titles F1, F10-F19: a prefix of 11 posts
+    assert len(results) == 10 and "11 件" in page.locator("#searchStatus").inner_text()
+    more = page.locator("#searchMore")
+    assert more.is_visible()
+    more.click()
+    page.wait_for_function("document.querySelectorAll('#searchResults li').length === 11")
+    assert not more.is_visible()
+    # the first new result has the focus: a keyboard reader goes on from there
+    assert page.evaluate("document.activeElement.closest('li') === document.querySelectorAll('#searchResults li')[10]")
+    page.locator("#searchInput").fill("雨")  # a new query starts again at ten
+    page.wait_for_function("document.querySelectorAll('#searchResults li').length === 1")
+    assert not more.is_visible() and not probe.problems()

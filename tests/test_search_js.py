@@ -33,7 +33,12 @@ out.excerpts = input.excerpts.map(([text, q]) => s.excerpt(text, s.parseQuery(q)
     const m = read("index.json");
     const file = async (name, shard) => shard ? s.shardTerms(read(name)) : read(name);
     out.results = [];
-    for (const q of input.queries) out.results.push(await s.find(q, m, file));
+    out.totals = [];
+    for (const q of input.queries) {
+      const found = await s.find(q, m, file, input.limit);
+      out.results.push(found.items);
+      out.totals.push(found.total);
+    }
   }
   process.stdout.write(JSON.stringify(out));
 })();
@@ -127,3 +132,16 @@ def test_queries_on_an_assembled_index(tmp_path):
     assert found["マップヒート"] == [] and found["xyzzy"] == []
     first = out["results"][0][0]
     assert first["title"] == "可視化" and "<mark>ヒートマップ</mark>" in first["excerpt"]
+
+
+def test_the_count_is_every_match_and_a_larger_limit_shows_more(tmp_path):
+    records = [search_record(f"/posts/p{i:02d}/", f"Post {i}", "2025", (), f"common word {i}") for i in range(25)]
+    records.append(search_record("/posts/other/", "Other", "2025", (), "nothing shared"))
+    for rel, data in search_files(records):
+        (tmp_path / rel.removeprefix("search/data/")).write_bytes(data)
+    base = {"strings": [], "terms": [], "slots": SLOTS, "excerpts": [], "dir": str(tmp_path), "queries": ["common"]}
+    first = run_node(base)
+    assert first["totals"] == [25] and len(first["results"][0]) == 10  # "25 件", ten shown
+    more = run_node({**base, "limit": 20})
+    assert more["totals"] == [25] and len(more["results"][0]) == 20
+    assert [r["url"] for r in more["results"][0][:10]] == [r["url"] for r in first["results"][0]]

@@ -163,9 +163,10 @@
     return html + esc(text.slice(i, end)) + (end < text.length ? " …" : "");
   }
 
-  // The 10 best results for query `q` under manifest `m`: [{url, title, date, excerpt}].
+  // The `limit` (10) best results for query `q` under manifest `m`: {total: how many posts
+  // match, items: [{url, title, date, excerpt}]}.
   // `file(name, isShard)`: a promise of a data file, a shard as shardTerms made it.
-  function find(q, m, file) {
+  function find(q, m, file, limit) {
     var units = parseQuery(q), n = m.shards.length;
     var wanted = {};
     units.forEach(function (u) { unitTerms(u).forEach(function (t) { wanted[slotOf(t, m.slots) % n] = true; }); });
@@ -180,13 +181,14 @@
         },
       };
       var info = { count: m.length.length, length: m.length, average: m.average, fields: m.fields };
-      var hits = rank(units, index, info).slice(0, 10);
+      var ranked = rank(units, index, info), hits = ranked.slice(0, limit || 10);
       return Promise.all(hits.map(function (h) { return file(m.docs[Math.floor(h.doc / m.per)], false); }))
         .then(function (docs) {
-          return hits.map(function (h, i) {
+          var items = hits.map(function (h, i) {
             var d = docs[i][h.doc % m.per];
             return { url: d[0], title: d[1], date: d[2], excerpt: excerpt(d[3], units) };
           });
+          return { total: ranked.length, items: items };
         });
     });
   }
@@ -231,6 +233,8 @@
     var input = document.getElementById("searchInput");
     var list = document.getElementById("searchResults");
     var status = document.getElementById("searchStatus");
+    var more = document.getElementById("searchMore");
+    var limit = 10;  // results shown; "more" shows 10 more of the same query
     var base = box.dataset.index.replace(/[^/]*$/, "");
     var manifest = null, files = {}, seq = 0;
 
@@ -254,11 +258,13 @@
     }
     function search(q) {
       // a shard gone (the site was published since the manifest was read): read it again, once
-      return loadManifest().then(function (m) { return find(q, m, file); }).catch(function () {
-        return loadManifest(true).then(function (m) { return find(q, m, file); });
+      return loadManifest().then(function (m) { return find(q, m, file, limit); }).catch(function () {
+        return loadManifest(true).then(function (m) { return find(q, m, file, limit); });
       });
     }
-    function show(q, items) {
+    function show(q, found) {
+      var items = found.items;
+      more.hidden = found.total <= items.length;
       if (!items.length) {
         list.innerHTML = "";
         status.textContent = box.dataset.noResults.replace("{query}", q);
@@ -266,21 +272,25 @@
         return;
       }
       status.classList.remove("no-results");
-      status.textContent = box.dataset.results.replace("{count}", items.length);
+      status.textContent = box.dataset.results.replace("{count}", found.total);
       list.innerHTML = items.map(function (d) {
         var date = d.date ? '<p class="result-date">' + esc(d.date) + "</p>" : "";
         return '<li class="search-result"><h2 class="result-title"><a href="' + esc(d.url) + '">' + esc(d.title) +
           "</a></h2>" + date + '<p class="result-excerpt">' + d.excerpt + "</p></li>";
       }).join("");
     }
-    function run() {
+    function run(keepLimit) {
       var q = input.value.trim();
       var typed = input.value;
       var mine = ++seq;
+      if (keepLimit !== true) limit = 10;
       history.replaceState(null, "", location.pathname + (q ? "?q=" + encodeURIComponent(q) : ""));
-      if (!q) { list.innerHTML = ""; status.textContent = ""; status.classList.remove("no-results"); return; }
-      search(typed.replace(/^\s+/, "")).then(function (items) {
-        if (mine === seq) show(q, items);
+      if (!q) {
+        list.innerHTML = ""; status.textContent = ""; status.classList.remove("no-results"); more.hidden = true;
+        return;
+      }
+      return search(typed.replace(/^\s+/, "")).then(function (found) {
+        if (mine === seq) show(q, found);
       }).catch(function (err) {
         if (mine !== seq) return;
         status.textContent = box.dataset.error;
@@ -290,6 +300,15 @@
     var timer = null;
     input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 120); });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); clearTimeout(timer); run(); });
+    more.addEventListener("click", function () {
+      var next = list.children.length;  // the first new result gets the focus, for keyboard readers
+      limit += 10;
+      var done = run(true);
+      if (done) done.then(function () {
+        var link = list.children[next] && list.children[next].querySelector("a");
+        if (link) link.focus();
+      });
+    });
     var initial = new URLSearchParams(location.search).get("q");
     if (initial) { input.value = initial; run(); }
   }

@@ -369,6 +369,20 @@ def _whole_assets_copy(blog, dest):
         page.write_text(text, encoding="utf-8")
 
 
+def _assert_same_look(fresh, ours: str, theirs: str, scheme: str, viewport) -> None:
+    """The two pages look the same, pixel for pixel but a few antialiased pixels."""
+    from PIL import ImageChops
+
+    mine, problems = _screenshot(fresh, ours, scheme, viewport)
+    assert not problems, (ours, problems)
+    other, problems = _screenshot(fresh, theirs, scheme, viewport)
+    assert not problems, (theirs, problems)
+    assert mine.size == other.size, (ours, mine.size, other.size)
+    diff = ImageChops.difference(mine, other).convert("L").point(lambda v: 255 if v > 48 else 0)
+    changed = diff.histogram()[255]
+    assert changed <= 50, (ours, scheme, viewport, changed, diff.getbbox())
+
+
 def _screenshot(context, url, scheme, viewport):
     import io
 
@@ -394,20 +408,11 @@ def test_fitted_assets_look_the_same_as_the_whole_stylesheet(blog, fresh, tmp_pa
     """Home, a post with code, math and a TOC, a notebook post with outputs and a
     tag page, pixel for pixel against the same pages given the whole stylesheet
     and every script (only antialiasing noise is tolerated)."""
-    from PIL import ImageChops
-
     whole = tmp_path / "whole"
     _whole_assets_copy(blog, whole)
     with SiteServer(whole, "/ml-blog/") as server:
         for rel in SCREENSHOT_PAGES:
-            fitted, problems = _screenshot(fresh, blog.url(rel), scheme, viewport)
-            assert not problems, (rel, problems)
-            before, problems = _screenshot(fresh, server.base_url + rel, scheme, viewport)
-            assert not problems, (rel, problems)
-            assert fitted.size == before.size, (rel, fitted.size, before.size)
-            diff = ImageChops.difference(fitted, before).convert("L").point(lambda v: 255 if v > 48 else 0)
-            changed = diff.histogram()[255]
-            assert changed <= 50, (rel, scheme, viewport, changed, diff.getbbox())  # a few antialiased pixels
+            _assert_same_look(fresh, blog.url(rel), server.base_url + rel, scheme, viewport)
 
 
 # --- the lean code markup and minified stylesheets change nothing visible --------------------
@@ -484,18 +489,9 @@ def repo_site(tmp_path_factory):
 def test_lean_code_markup_looks_the_same_as_pygments_own(blog, repo_site, fresh, tmp_path, scheme, viewport):
     """Posts with code, notebook outputs, tables, math, callouts, a series box and related
     posts, pixel for pixel against the same pages with Pygments' markup and stylesheet."""
-    from PIL import ImageChops
-
     for name, site in (("fixture", blog), ("repo", repo_site)):
         reference = tmp_path / name
         assert _pygments_copy(site, reference) >= 5
         with SiteServer(reference, "/ml-blog/") as server:
             for rel in MARKUP_PAGES[name]:
-                ours, problems = _screenshot(fresh, site.url(rel), scheme, viewport)
-                assert not problems, (rel, problems)
-                theirs, problems = _screenshot(fresh, server.base_url + rel, scheme, viewport)
-                assert not problems, (rel, problems)
-                assert ours.size == theirs.size, (rel, ours.size, theirs.size)
-                diff = ImageChops.difference(ours, theirs).convert("L").point(lambda v: 255 if v > 48 else 0)
-                changed = diff.histogram()[255]
-                assert changed <= 50, (rel, scheme, viewport, changed, diff.getbbox())
+                _assert_same_look(fresh, site.url(rel), server.base_url + rel, scheme, viewport)

@@ -16,12 +16,14 @@ the next build after a crash) go through the two helpers here, the only ones:
 
 from __future__ import annotations
 
+import gc
 import os
+import pickle
 import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from execblog.errors import BuildError
 
@@ -112,3 +114,23 @@ def swap_in(new: Path, final: Path) -> Path | None:
             os.rename(old, final)
         raise
     return old
+
+
+def read_cache(path: Path) -> Any | None:
+    """What a build cache file holds, or None when it is missing or cannot be read back
+    (damaged, written by another version of the code): a cache is never trusted, only used."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    # Unpickling makes hundreds of thousands of objects: the cyclic collector would walk
+    # the growing heap again and again, to find no garbage.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(data)
+    except Exception:  # noqa: BLE001 - any way a foreign or damaged pickle fails is "no cache"
+        return None
+    finally:
+        if enabled:
+            gc.enable()

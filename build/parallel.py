@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 from collections.abc import Callable, Sequence
 from multiprocessing.connection import Connection, wait
 from typing import Any, TypeVar
@@ -179,7 +180,14 @@ def _stage_worker(conn: Connection) -> None:
                 conn.send(("ok", [(i, second(items[i], held.pop(i), value)) for i in sorted(held)]))
                 return
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
-        try:
-            conn.send(("error", exc))
-        except Exception:  # not picklable
-            conn.send(("error", RuntimeError(f"{type(exc).__name__}: {exc}")))
+        conn.send(("error", _portable(exc)))
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """`exc` if the parent can rebuild it from a pickle (an exception whose __init__ takes other
+    arguments than its args cannot be), else a RuntimeError that names it."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:
+        return RuntimeError(f"{type(exc).__name__}: {exc}")

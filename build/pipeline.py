@@ -10,7 +10,6 @@ import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -191,80 +190,71 @@ def build_site(opts: BuildOptions) -> BuildResult:
             return (css[page.kind][use.tokens], assets.script_url(use.scripts)) if use is not None else ("", "")
 
         uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
+        # A page kept from the last build is reused when its shape and what it read are the same.
+        shapes = {page.output: page_shape(page) for page in plan.pages}
+        kept = {
+            page.output: record
+            for page in plan.pages
+            if (record := page_cache.reusable(page, shapes[page.output])) is not None
+            and writer.previous.get(page.output) == record.digest
+        }
+        todo = [page for page in plan.pages if page.output not in kept]
+        claimed.update(writer.claim([page.output for page in todo]))
+        # A kind's stylesheets are known once all its pages are rendered (or known from the last build).
+        css: dict[str, dict[frozenset[str], str]] = {}
+        urls: dict[str, tuple[str, str]] = {}  # page -> (stylesheet URL, script URL)
 
-        written = 0
+        def between(public: list[tuple[PageUse | None, Reads]]) -> list[tuple[str, str]]:
+            by_kind: dict[str, list[frozenset[str]]] = {}
+            used = [(page, use) for page, (use, _) in zip(todo, public, strict=True)]
+            used += [(page, record.use) for page in plan.pages if (record := kept.get(page.output))]
+            for page, use in used:
+                if use is not None:
+                    by_kind.setdefault(page.kind, []).append(use.tokens)
+            css.update(assets.stylesheets(by_kind))
+            urls.update((page.output, asset_urls(page, use, css)) for page, use in used)
+            return [urls[page.output] for page in todo]
 
-        def write(selection: Sequence[Page]) -> None:
-            nonlocal written
-            # A kind's stylesheet is known once all its pages are rendered (or known from the last
-            # build), so each call takes whole kinds.
-            shapes = {page.output: page_shape(page) for page in selection}
-            kept = {
-                page.output: record
-                for page in selection
-                if (record := page_cache.reusable(page, shapes[page.output])) is not None
-                and writer.previous.get(page.output) == record.digest
-            }
-            todo = [page for page in selection if page.output not in kept]
-            claimed.clear()
-            claimed.update(writer.claim([page.output for page in todo]))
-            css: dict[str, dict[frozenset[str], str]] = {}
+        public, finished = two_stage_map(
+            lambda i: render(todo[i]),
+            between,
+            lambda i, data, page_urls: finish(todo[i], data, page_urls[i]),
+            range(len(todo)),
+            lambda n: progress.count("writing pages", n, len(plan.pages)),
+        )
+        results = {
+            page.output: (uses.setdefault(use, use) if use is not None else None, reads, done)
+            for page, (use, reads), done in zip(todo, public, finished, strict=True)
+        }
 
-            def between(public: list[tuple[PageUse | None, Reads]]) -> list[tuple[str, str]]:
-                by_kind: dict[str, list[frozenset[str]]] = {}
-                used = [(page, use) for page, (use, _) in zip(todo, public, strict=True)]
-                used += [(page, kept[page.output].use) for page in selection if page.output in kept]
-                for page, use in used:
-                    if use is not None:
-                        by_kind.setdefault(page.kind, []).append(use.tokens)
-                css.update(assets.stylesheets(by_kind))
-                return [asset_urls(page, use, css) for page, (use, _) in zip(todo, public, strict=True)]
+        def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:
+            """A kept page rendered again, with the asset URLs its record's use has now (the parent writes it)."""
+            (use, reads), data = render(page)
+            return use, reads, finish(page, data, urls[page.output])
 
-            public, finished = two_stage_map(
-                lambda i: render(todo[i]),
-                between,
-                lambda i, data, urls: finish(todo[i], data, urls[i]),
-                range(len(todo)),
-                lambda n: progress.count("writing pages", written + n, len(plan.pages)),
-            )
-            results = {
-                page.output: (uses.setdefault(use, use) if use is not None else None, reads, done)
-                for page, (use, reads), done in zip(todo, public, finished, strict=True)
-            }
-
-            def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:
-                """A page rendered once its kind's stylesheet is known (no claim: the parent writes it)."""
-                (use, reads), data = render(page)
-                return use, reads, finish(page, data, asset_urls(page, use, css))
-
-            # a page linking an asset that changed (another page of its kind needs more rules) is rendered again
-            stale = [
-                page
-                for page in selection
-                if page.output in kept
-                and (record := kept[page.output]).use is not None
-                and (record.css, record.js) != asset_urls(page, record.use, css)
-            ]
-            claimed.clear()
-            results.update(zip((page.output for page in stale), parallel_map(again, stale), strict=True))
-            for page in selection:
-                rel = page.output
-                if rel not in results and writer.reuse(rel, kept[rel].digest):
-                    page_cache.record(rel, kept[rel])
-                    continue
-                use, reads, done = results[rel] if rel in results else again(page)
-                if done.data is None:
-                    writer.record(rel, done.digest, done.linked)
-                else:
-                    writer.write_bytes(rel, done.data)
-                page_findings.extend(done.findings)
-                page_scanned.add(rel)
-                page_cache.record(
-                    rel, PageRecord(shapes[rel], by_post(reads), use, *asset_urls(page, use, css), done.digest)
-                )
-            written += len(selection)
-
-        write(plan.pages)
+        # a kept page linking an asset that changed (another page of its kind needs more rules) is rendered again
+        stale = [
+            page
+            for page in plan.pages
+            if (record := kept.get(page.output))
+            and record.use is not None
+            and (record.css, record.js) != urls[page.output]
+        ]
+        claimed.clear()
+        results.update(zip((page.output for page in stale), parallel_map(again, stale), strict=True))
+        for page in plan.pages:
+            rel = page.output
+            if rel not in results and writer.reuse(rel, kept[rel].digest):
+                page_cache.record(rel, kept[rel])
+                continue
+            use, reads, done = results[rel] if rel in results else again(page)
+            if done.data is None:
+                writer.record(rel, done.digest, done.linked)
+            else:
+                writer.write_bytes(rel, done.data)
+            page_findings.extend(done.findings)
+            page_scanned.add(rel)
+            page_cache.record(rel, PageRecord(shapes[rel], by_post(reads), use, *urls[rel], done.digest))
         for out_path, asset in plan.assets:
             writer.copy_file(out_path, asset.source)
         if opts.search_index:  # under public/: the secret scan below reads it as it reads the pages

@@ -68,3 +68,25 @@ def test_the_private_part_never_leaves_its_worker(cores):
         lambda x: (x, lambda: x), lambda public: 1, lambda x, private, one: private() + one, list(range(n))
     )
     assert results == [x + 1 for x in range(n)]
+
+
+class _Unrebuildable(Exception):
+    """An exception pickle cannot rebuild: its __init__ wants more than its args."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+@pytest.mark.parametrize("n", SIZES)
+def test_an_error_the_parent_cannot_rebuild_still_says_what_failed(cores, n):
+    def first(x):
+        if x == n - 1:
+            raise _Unrebuildable("the template broke", 7)
+        return x, None
+
+    # in this process it is raised as it is; from a worker, as a RuntimeError that names it
+    with pytest.raises((_Unrebuildable, RuntimeError), match="the template broke") as caught:
+        two_stage_map(first, lambda public: None, lambda x, private, shared: x, list(range(n)))
+    if isinstance(caught.value, RuntimeError):
+        assert "_Unrebuildable" in str(caught.value)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from execblog.config import LAYOUTS_DIR, SiteConfig
-from execblog.fsutil import atomic_write
+from execblog.fsutil import atomic_write, read_cache
 from execblog.incremental.stamp import files_under
 from execblog.output.render import Reads
 from execblog.output.static_assets import PageUse
@@ -165,12 +165,9 @@ class PageCache:
         self.previous_keys: dict[str, str] = {}
         self._scan: tuple[bytes, str] | None = None
         held = _HELD.get(self.path) if hold else None
-        try:
-            saved = held if held is not None else pickle.loads(self.path.read_bytes())
-            if saved["format"] == _FORMAT and saved["key"] == key:
-                self.previous, self.previous_keys, self._scan = saved["pages"], saved["view_keys"], saved["scan"]
-        except (OSError, ValueError, KeyError, TypeError, EOFError, AttributeError, pickle.UnpicklingError):
-            pass
+        saved = held if held is not None else read_cache(self.path)
+        if isinstance(saved, dict) and saved.get("format") == _FORMAT and saved.get("key") == key:
+            self.previous, self.previous_keys, self._scan = saved["pages"], saved["view_keys"], saved["scan"]
         self.hold = hold
         self._same: dict[tuple[str, str], bool] = {}
 

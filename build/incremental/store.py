@@ -16,14 +16,13 @@ ignored beside any other. A file that is missing, damaged, or of another format 
 
 from __future__ import annotations
 
-import gc
 import os
 import pickle
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from execblog.fsutil import atomic_write
+from execblog.fsutil import atomic_write, read_cache
 
 _FORMAT = 1  # bump when the files' layout changes
 _JOURNAL_MIN = 32  # a journal may always hold this many entries before it is folded in
@@ -77,21 +76,7 @@ class EntryStore:
         self.journal_path.unlink(missing_ok=True)  # names the base replaced: ignored if left by a crash
 
     def _read(self, path: Path) -> dict[str, Any] | None:
-        try:
-            data = path.read_bytes()
-        except OSError:
-            return None
-        # Unpickling makes hundreds of thousands of objects: the cyclic collector would walk
-        # the growing heap again and again, to find no garbage.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            found = pickle.loads(data)
-        except (ValueError, KeyError, TypeError, EOFError, AttributeError, ImportError, pickle.UnpicklingError):
-            return None
-        finally:
-            if enabled:
-                gc.enable()
+        found = read_cache(path)
         if (
             not isinstance(found, dict)
             or found.get("format") != _FORMAT

@@ -23,7 +23,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import os
 import pickle
 import re
 from collections.abc import Iterable
@@ -33,6 +32,8 @@ from pathlib import Path
 import cssselect
 import tinycss2
 from cssselect import parser as sel
+
+from execblog.fsutil import atomic_write, read_cache
 
 ALWAYS = frozenset({"tag:html", "tag:head", "tag:body"})
 _NESTED = {"media", "supports", "layer", "container", "document"}
@@ -168,19 +169,14 @@ def parsed_stylesheet(css: str, cache_dir: Path | None = None) -> Stylesheet:
         return Stylesheet(css)
     key = hashlib.sha256(Path(__file__).read_bytes() + b"\0" + css.encode("utf-8", "surrogatepass")).hexdigest()
     path = cache_dir / f"stylesheet-{key[:32]}.pickle"
-    try:
-        found = pickle.loads(path.read_bytes())
-        if isinstance(found, Stylesheet):
-            return found
-    except (OSError, ValueError, EOFError, TypeError, AttributeError, pickle.UnpicklingError):
-        pass
+    found = read_cache(path)
+    if isinstance(found, Stylesheet):
+        return found
     sheet = Stylesheet(css)
     cache_dir.mkdir(parents=True, exist_ok=True)
     for old in cache_dir.glob("stylesheet-*.pickle"):  # one theme's at a time
         old.unlink(missing_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(pickle.dumps(sheet, protocol=pickle.HIGHEST_PROTOCOL))
-    os.replace(tmp, path)
+    atomic_write(path, lambda f: pickle.dump(sheet, f, protocol=pickle.HIGHEST_PROTOCOL))
     return sheet
 
 

@@ -141,3 +141,20 @@ def test_the_cached_stylesheet_fits_pages_as_a_fresh_parse_does(tmp_path):
     changed = parsed_stylesheet(CSS.replace(".a{", ".e{"), tmp_path)
     assert ".e{" in changed.fit({"class:e"}) and ".a{" not in changed.fit({"class:a"})
     assert len(os.listdir(tmp_path)) == 1  # one theme's stylesheet kept
+
+
+# A damaged pickle frame (OverflowError) and a class from a module another version had (ImportError).
+DAMAGED = [b"not a pickle", b"\x80\x05\x95\xff\xff\xff\xff\xff\xff\xff\x7f.", b"\x80\x04c gone.module\nThing\n)\x81."]
+
+
+@pytest.mark.parametrize("data", DAMAGED, ids=["text", "frame", "module"])
+def test_a_build_over_damaged_caches_rebuilds_as_from_nothing(site, data):
+    site.post("a.md", "title: A\ndate: 2025-01-01", "Body.\n")
+    assert site.build() == 0
+    caches = [p for p in (site.root / ".cache").rglob("*.pickle*") if p.is_file()]
+    assert len(caches) >= 3  # posts, views, pages (and the parsed stylesheet)
+    for cache in caches:
+        cache.write_bytes(data)
+    site.post("a.md", "title: A\ndate: 2025-01-01", "Body, edited.\n")
+    assert site.build() == 0
+    assert "Body, edited." in site.read("posts/a/index.html")

@@ -44,6 +44,14 @@ def test_a_port_in_use_is_said_before_building(site):
     assert not (site.root / ".cache" / "serve").exists()  # nothing built for a server that cannot start
 
 
+def test_an_address_not_of_this_machine_is_said_with_its_fix(site):
+    site.post("a.md", "title: A\ndate: 2025-01-01")
+    cmd = [sys.executable, "-m", "execblog.commands.cli", "serve", "-s", str(site.root), "--bind", "192.0.2.1"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "cannot serve on 192.0.2.1:" in done.stderr and "--bind" in done.stderr and "--port" not in done.stderr
+
+
 def test_serve_shows_drafts_and_reloads_on_change(site):
     site.post("draft.md", "title: Draft One\ndate: 2025-01-01\ndraft: true", "first version\n")
     port = free_port()

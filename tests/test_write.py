@@ -125,6 +125,8 @@ def test_an_in_place_commit_cut_short_is_repaired_by_the_next_build(tmp_path, mo
     writer.commit()
     build(tmp_path / "whole", SITE_V2)
     assert files(out) == files(tmp_path / "whole")
+    # what the cut-short commit left is named for the cleaner, not left as a stage forever
+    assert not list(tmp_path.glob(".public.staging-*"))
 
 
 def test_in_place_without_a_last_site_swaps_the_whole_site_in(tmp_path):

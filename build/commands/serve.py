@@ -13,6 +13,7 @@ does not pay for them; serve kills them when it stops.
 
 from __future__ import annotations
 
+import errno
 import http.server
 import os
 import signal
@@ -155,9 +156,12 @@ def _serve_site(site_dir: Path, out_dir: Path, bind: str, port: int, base_url: s
     try:
         server = _Server((bind, port), _handler(out_dir, reloader))
     except OSError as exc:
+        in_use = exc.errno == errno.EADDRINUSE
         raise BuildError(
             f"cannot serve on {bind}:{port}: {exc.strerror or exc}",
-            hint="pick another port with --port, e.g. --port 1314",
+            hint="pick another port with --port, e.g. --port 1314"
+            if in_use
+            else "bind to an address of this machine with --bind, e.g. --bind 127.0.0.1",
         ) from None
     rebuild()
     threading.Thread(target=server.serve_forever, daemon=True).start()

@@ -235,7 +235,11 @@ class SiteWriter:
         """First a manifest that lists every file the site may hold during the commit (so none
         is taken for a stranger's), with no digest for those about to change (so none is reused
         before it is written again); then the removals and the moves; then the real manifest.
-        Each manifest is written in the stage and renamed in: never half a file."""
+        Each manifest is written in the stage and renamed in: never half a file. The stage is first
+        renamed to what the next build's cleaner removes, so a commit cut short leaves nothing else."""
+        trash = self._trash_name()
+        os.rename(self.stage, trash)
+        self.stage = trash
         gone = sorted(set(self.previous) - set(self.written))
         during = {**self.previous, **{rel: "" for rel in self.fresh}}
         self._put_manifest(during)
@@ -254,8 +258,7 @@ class SiteWriter:
             os.replace(os.path.join(self.stage, rel), target)
         self._put_manifest(self.written)
         # The stage holds empty folders now; removing folders is slow on some file systems:
-        # it goes with the old sites, to the next build's cleaner.
-        os.rename(self.stage, self._trash_name())
+        # it is left, with the old sites, to the next build's cleaner.
 
     def _trash_name(self, tag: str = "") -> Path:
         """What a build leaves for the next one to remove (swap_in names the replaced site so)."""

@@ -1,13 +1,13 @@
 """YAML written by authors (front matter, site_config.yaml), read with bounds.
 
     decode_text(data, path) -> str        UTF-8 text, or BuildError naming the line
-    check_size(node, path, line_offset)   refuses alias bombs (BuildError)
-    load(text, path, line_offset) -> Any  composed, bounded, then constructed
+    check_size(node, path)                refuses alias bombs (BuildError)
+    load(text, path) -> Any               composed, bounded, then constructed
     load_with_node(...) -> (value, node)  the same, with the composed node (for key lines)
-    syntax_error(exc, text, path, line_offset) -> BuildError   a YAML syntax error at its line
+    syntax_error(exc, text, path) -> BuildError   a YAML syntax error at its line
 
-`line_offset` is the number of lines of the file before `text` (1 for front
-matter, after its opening `---`): every error names the line of the file.
+Every error names the line of `text`; a caller whose text starts later in its file
+(front matter) keeps the file's lines in `text` (content.read puts the opening `---` back).
 
 PyYAML shares the node an alias points to, so composing `a: &a [*b, *b, ...]`
 costs little; it is every later walk of the data (JSON for the freeze key,
@@ -93,7 +93,7 @@ def decode_text(data: bytes, path: Path) -> str:
         ) from None
 
 
-def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None:
+def check_size(node: yaml.Node | None, path: Path) -> None:
     """Refuse YAML whose aliases expand past MAX_EXPANDED_NODES (or refer to themselves)."""
     sizes: dict[int, int] = {}
     active: set[int] = set()
@@ -103,7 +103,7 @@ def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise _too_big(n, path, line_offset, "an alias refers to the value that contains it")
+            raise _too_big(n, path, "an alias refers to the value that contains it")
         active.add(key)
         total = 1
         if isinstance(n, yaml.SequenceNode):
@@ -115,7 +115,7 @@ def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None
         for child in children:
             total += size(child)
             if total > MAX_EXPANDED_NODES:
-                raise _too_big(n, path, line_offset, f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values")
+                raise _too_big(n, path, f"its aliases expand to more than {MAX_EXPANDED_NODES:,} values")
         active.discard(key)
         sizes[key] = total
         return total
@@ -124,14 +124,14 @@ def check_size(node: yaml.Node | None, path: Path, line_offset: int = 0) -> None
         try:
             size(node)
         except RecursionError:
-            raise _too_big(node, path, line_offset, "it is nested too deeply") from None
+            raise _too_big(node, path, "it is nested too deeply") from None
 
 
-def _too_big(node: yaml.Node, path: Path, line_offset: int, why: str) -> BuildError:
+def _too_big(node: yaml.Node, path: Path, why: str) -> BuildError:
     return BuildError(
         f"YAML refused: {why}",
         path,
-        node.start_mark.line + 1 + line_offset,
+        node.start_mark.line + 1,
         "write the values out instead of repeating anchors (&name) and aliases (*name)",
     )
 
@@ -146,7 +146,7 @@ def check_length(text: str, path: Path) -> None:
         )
 
 
-def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: int = 0) -> BuildError:
+def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path) -> BuildError:
     """The error to raise for a YAML syntax error in `text`, at the line where
     what was left open starts (a bracket, a key) when PyYAML knows it, else
     where parsing broke, but not past the last line written (PyYAML often
@@ -156,18 +156,18 @@ def syntax_error(exc: yaml.MarkedYAMLError, text: str, path: Path, line_offset: 
     return BuildError(
         f"invalid YAML: {exc.problem}",
         path,
-        line + line_offset,
+        line,
         "check indentation, and quote values containing ':' or '#'",
     )
 
 
-def load(text: str, path: Path, line_offset: int = 0) -> Any:
+def load(text: str, path: Path) -> Any:
     """Parse, bound (check_size) and construct one YAML document; a syntax
     error, an alias bomb or an impossible date is a BuildError at its line."""
-    return load_with_node(text, path, line_offset)[0]
+    return load_with_node(text, path)[0]
 
 
-def load_with_node(text: str, path: Path, line_offset: int = 0) -> tuple[Any, yaml.Node | None]:
+def load_with_node(text: str, path: Path) -> tuple[Any, yaml.Node | None]:
     """`load`, and the composed node too (its marks give each key's line): one parse for both."""
     check_length(text, path)
     loader = Loader(text)
@@ -175,15 +175,15 @@ def load_with_node(text: str, path: Path, line_offset: int = 0) -> tuple[Any, ya
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            raise syntax_error(exc, text, path, line_offset) from None
-        check_size(node, path, line_offset)
+            raise syntax_error(exc, text, path) from None
+        check_size(node, path)
         try:
             return (loader.construct_document(node) if node is not None else None), node
         except BadValue as exc:
-            raise BuildError(str(exc), path, exc.line + 1 + line_offset, exc.hint) from None
+            raise BuildError(str(exc), path, exc.line + 1, exc.hint) from None
         except yaml.MarkedYAMLError as exc:  # e.g. a mapping as a key: parsed, but not a value
-            raise syntax_error(exc, text, path, line_offset) from None
+            raise syntax_error(exc, text, path) from None
         except RecursionError:
-            raise _too_big(node, path, line_offset, "it is nested too deeply") from None
+            raise _too_big(node, path, "it is nested too deeply") from None
     finally:
         loader.dispose()

@@ -64,11 +64,11 @@ def test_fit_keeps_matching_rules_in_order_and_drops_empty_media():
         @font-face { font-family: X; src: url(x.woff2) }
         .weird:unknown-thing( { color: pink }
     """)
-    css = sheet.fit({"class:a", "tag:html"})
+    css = sheet.write(sheet.used({"class:a", "tag:html"}))
     assert "color: blue" not in css and "color: black" not in css and "(max-width" not in css
     assert css.index("--c") < css.index("color: red") < css.index("@media print") < css.index("@font-face")
     assert ".a .c" not in css  # needs .c too
-    assert ".a .c" in sheet.fit({"class:a", "class:c"})
+    assert ".a .c" in sheet.write(sheet.used({"class:a", "class:c"}))
 
 
 # --- on a built site ------------------------------------------------------------------------
@@ -124,7 +124,7 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     assert site.build() == 0
     public = site.out
     full = Stylesheet(full_css(site.root / "theme" / "static", load_config(site.root)))
-    whole = minify_css(full.fit(full.tokens | {"tag:html"}))  # every rule, written as served
+    whole = minify_css(full.write(full.used(full.tokens | {"tag:html"})))  # every rule, written as served
     sizes = {}
     for rel in (
         "index.html",

@@ -144,10 +144,6 @@ class Stylesheet:
         self.tokens = frozenset(_all_tokens(self.items))
         self._rules = tuple(_flatten(self.items))
 
-    def fit(self, tokens: Iterable[str]) -> str:
-        """The rules that may apply to a page holding `tokens`, in their order."""
-        return self.write(self.used(tokens))
-
     def used(self, tokens: Iterable[str]) -> frozenset[int]:
         """Which rules (by position) may apply to a page holding `tokens`."""
         present = frozenset(tokens)

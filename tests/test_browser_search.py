@@ -158,3 +158,24 @@ def test_the_count_is_every_match_and_more_results_come_on_request(browser, serv
     page.locator("#searchInput").fill("雨")  # a new query starts again at ten
     page.wait_for_function("document.querySelectorAll('#searchResults li').length === 1")
     assert not more.is_visible() and not probe.problems()
+
+
+def test_no_search_while_an_input_method_composes_and_the_query_is_shown_as_typed(browser, served):
+    server, _ = served
+    page, probe = open_page(browser, server.base_url + "search/")
+    box = page.locator("#searchInput")
+    # an IME's unconverted text (きかいg) is not searched; the converted word is, at compositionend
+    page.evaluate("""() => { const i = document.getElementById('searchInput'); i.value = 'あめg';
+        i.dispatchEvent(new InputEvent('input', {isComposing: true, bubbles: true})); }""")
+    page.wait_for_timeout(500)
+    assert page.locator("#searchStatus").inner_text() == ""
+    page.evaluate("""() => { const i = document.getElementById('searchInput'); i.value = '雨';
+        i.dispatchEvent(new CompositionEvent('compositionend', {bubbles: true})); }""")
+    page.wait_for_selector("#searchResults li")
+    assert posts(
+        page.evaluate("[...document.querySelectorAll('#searchResults a')].map(a => ({href: a.getAttribute('href')}))")
+    ) == ["rain"]
+    box.fill("a$`b")  # `$` patterns in a query are text, not replacement patterns
+    page.wait_for_selector("#searchStatus.no-results")
+    assert page.locator("#searchStatus").inner_text() == "「a$`b」に該当する記事はありません"
+    assert not probe.problems()

@@ -103,6 +103,15 @@ def test_code_cell_fold_labels_are_not_text():
     assert "Show code" not in visible_html(html) and "print(1)" in visible_html(html)
 
 
+def test_words_in_neighbouring_blocks_stay_apart_in_the_search_text():
+    from execblog.hugo.text_metrics import strip_html
+
+    html = "<table><tr><td>alpha</td><td>beta</td></tr></table><ul><li>one</li><li>two</li></ul>"
+    html += "<h2>Head</h2><p>x<em>y</em></p>"
+    assert strip_html(visible_html(html)).split() == ["alpha", "beta", "one", "two", "Head", "xy"]
+    assert strip_html(html).split() == ["alphabetaonetwoHeadxy"]  # word counts keep Hugo's joins
+
+
 def _records(posts: dict[str, str]):
     return [search_record(f"/posts/{name}/", name.title(), "2025", (), body) for name, body in posts.items()]
 

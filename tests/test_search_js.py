@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from execblog.output.search_index import search_files
+from execblog.output.search_index import FORMAT, search_files
 from execblog.pages.search import SLOTS, encode_positions, normalize, search_record, slot, tokens
 
 SEARCH_JS = Path(__file__).resolve().parents[1] / "theme" / "static" / "js" / "search.js"
@@ -24,6 +24,7 @@ const input = JSON.parse(fs.readFileSync(0, "utf8"));
 const out = {};
 out.tokens = input.strings.map(t => s.tokens(s.normalize(t)).map(x => [x[0], x[1]]));
 out.normalized = input.strings.map(t => s.normalize(t));
+out.format = s.FORMAT;
 out.slots = input.terms.map(t => s.slotOf(t, input.slots));
 out.decoded = (input.encoded || []).map(e => s.decodePositions(e));
 out.excerpts = input.excerpts.map(([text, q]) => s.excerpt(text, s.parseQuery(q)));
@@ -141,6 +142,7 @@ def test_the_count_is_every_match_and_a_larger_limit_shows_more(tmp_path):
         (tmp_path / rel.removeprefix("search/data/")).write_bytes(data)
     base = {"strings": [], "terms": [], "slots": SLOTS, "excerpts": [], "dir": str(tmp_path), "queries": ["common"]}
     first = run_node(base)
+    assert first["format"] == FORMAT  # the script reads the index the build writes
     assert first["totals"] == [25] and len(first["results"][0]) == 10  # "25 件", ten shown
     more = run_node({**base, "limit": 20})
     assert more["totals"] == [25] and len(more["results"][0]) == 20

@@ -33,13 +33,13 @@ from collections.abc import Iterable, Iterator
 
 from execblog.pages.search import BODY_BASE, SLOTS, TAGS_BASE, SearchRecord
 
-__all__ = ["DATA_DIR", "DOCS_PER_SHARD", "MANIFEST", "SHARD_BYTES", "search_files"]
+__all__ = ["DATA_DIR", "DOCS_PER_SHARD", "FORMAT", "MANIFEST", "SHARD_BYTES", "search_files"]
 
 DATA_DIR = "search/data/"
 MANIFEST = DATA_DIR + "index.json"
 DOCS_PER_SHARD = 8
 SHARD_BYTES = 16 * 1024
-FORMAT = 1  # search.js reads this format
+FORMAT = 1  # search.js reads this format (its FORMAT): a page's script refuses another
 
 
 def search_files(records: Iterable[SearchRecord]) -> Iterator[tuple[str, bytes]]:

@@ -3,7 +3,7 @@
 The site's search index (output.search_index) is assembled from these records
 every build; the record is cached with the post's converted view, so editing one
 post tokenizes one post. theme/static/js/search.js tokenizes queries with the
-same rules (tests/test_search_tokens.py checks that both agree):
+same rules (tests/test_search_js.py checks that both agree):
 
 - text is normalised with NFKC, then lower-cased;
 - a run of letters and digits of a spaced script (Latin, Greek, Hangul...) is one
@@ -56,6 +56,11 @@ CJK = (
 _TOKEN = re.compile(f"([{CJK}]+)|[^\\W_{CJK}]+")
 # Code-cell chrome in the converted HTML: the fold buttons' labels ("Show code").
 _SUMMARY = re.compile(r"<summary>.*?</summary>", re.S)
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:p|div|li|ul|ol|dl|dt|dd|h[1-6]|pre|table|thead|tbody|tr|td|th|caption|blockquote|figure|figcaption"
+    r"|details|section|article|aside|header|footer|nav|br|hr|math|mtd|mtr)[\s/>])",
+    re.I,
+)
 
 
 def normalize(text: str) -> str:
@@ -159,5 +164,8 @@ def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_
 
 
 def visible_html(content_html: str) -> str:
-    """The content without the chrome the converter adds around code cells (fold labels)."""
-    return _SUMMARY.sub(" ", content_html) if "<summary>" in content_html else content_html
+    """The content without the chrome the converter adds around code cells (fold labels), with a
+    space before each block's tags: Hugo's tag stripping (word counts) joins `<td>a</td><td>b</td>`
+    into one word, which search would then never find."""
+    html = _SUMMARY.sub(" ", content_html) if "<summary>" in content_html else content_html
+    return _BLOCK_TAG.sub(" <", html)

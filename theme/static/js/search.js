@@ -3,7 +3,7 @@
 // then only the shards of the query's terms and the documents of the results shown.
 (function () {
   "use strict";
-  // --- terms: the rules of build/pages/search.py (tests/test_search_tokens.py compares both) ---
+  // --- terms: the rules of build/pages/search.py (tests/test_search_js.py compares both) ---
   var CJK = "\u3005-\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff" +
     "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u{20000}-\u{3134f}";
   var TOKEN = new RegExp("([" + CJK + "]+)|(?:(?![" + CJK + "])[\\p{L}\\p{N}])+", "gu");
@@ -117,6 +117,11 @@
     return out.sort(function (x, y) { return (y.phrase - x.phrase) || (y.score - x.score) || (x.doc - y.doc); });
   }
 
+  // `template` with `slot` replaced by `value` as written (String.replace would read `$&` in it)
+  function fill(template, slot, value) {
+    return template.split(slot).join(value);
+  }
+
   function esc(s) {
     return s.replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
   }
@@ -163,10 +168,13 @@
     return html + esc(text.slice(i, end)) + (end < text.length ? " …" : "");
   }
 
+  var FORMAT = 1;  // the index files this script reads (build/output/search_index.py: FORMAT)
+
   // The `limit` (10) best results for query `q` under manifest `m`: {total: how many posts
   // match, items: [{url, title, date, excerpt}]}.
   // `file(name, isShard)`: a promise of a data file, a shard as shardTerms made it.
   function find(q, m, file, limit) {
+    if (m.format !== FORMAT) return Promise.reject(new Error("search index format " + m.format + ", not " + FORMAT));
     var units = parseQuery(q), n = m.shards.length;
     var wanted = {};
     units.forEach(function (u) { unitTerms(u).forEach(function (t) { wanted[slotOf(t, m.slots) % n] = true; }); });
@@ -223,7 +231,7 @@
   }
 
   var api = { normalize: normalize, tokens: tokens, slotOf: slotOf, parseQuery: parseQuery, rank: rank, excerpt: excerpt,
-    find: find, shardTerms: shardTerms, decodePositions: decodePositions };
+    find: find, shardTerms: shardTerms, decodePositions: decodePositions, FORMAT: FORMAT };
   if (typeof module === "object" && module.exports) module.exports = api;  // node: the tokenizer test
   var box = typeof document === "object" && document.getElementById("searchbox");
   if (box) setupSearch(box);
@@ -267,12 +275,12 @@
       more.hidden = found.total <= items.length;
       if (!items.length) {
         list.innerHTML = "";
-        status.textContent = box.dataset.noResults.replace("{query}", q);
+        status.textContent = fill(box.dataset.noResults, "{query}", q);
         status.classList.add("no-results");
         return;
       }
       status.classList.remove("no-results");
-      status.textContent = box.dataset.results.replace("{count}", found.total);
+      status.textContent = fill(box.dataset.results, "{count}", String(found.total));
       list.innerHTML = items.map(function (d) {
         var date = d.date ? '<p class="result-date">' + esc(d.date) + "</p>" : "";
         return '<li class="search-result"><h2 class="result-title"><a href="' + esc(d.url) + '">' + esc(d.title) +
@@ -298,7 +306,12 @@
       });
     }
     var timer = null;
-    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 120); });
+    // not while an input method is composing (きかいg): its text is not what the reader means yet
+    input.addEventListener("input", function (ev) {
+      clearTimeout(timer);
+      if (!ev.isComposing) timer = setTimeout(run, 120);
+    });
+    input.addEventListener("compositionend", function () { clearTimeout(timer); timer = setTimeout(run, 120); });
     form.addEventListener("submit", function (ev) { ev.preventDefault(); clearTimeout(timer); run(); });
     more.addEventListener("click", function () {
       var next = list.children.length;  // the first new result gets the focus, for keyboard readers

@@ -15,7 +15,7 @@ from lxml import html as lhtml
 from execblog.config import load_config
 from execblog.execution.progress import Progress
 from execblog.output.purge import Stylesheet, html_tokens, selector_requirements
-from execblog.output.static_assets import full_css, minify_css
+from execblog.output.static_assets import SMALL_RULE, full_css, minify_css
 from execblog.parallel import parallel_map
 
 
@@ -212,18 +212,25 @@ def test_parallel_map_reports_each_result_in_order():
     assert seen == list(range(1, 101))
 
 
-def test_a_post_needing_rules_most_posts_do_not_gets_a_sheet_of_its_own(site):
+def test_a_post_needing_large_rules_most_posts_do_not_gets_a_sheet_of_its_own(site):
+    # a site's own component: one rule larger than SMALL_RULE, one smaller
+    big = ".feature-box{" + ";".join(f"--part-{i}:{i}px" for i in range(40)) + "}"
+    small = ".feature-note{color:red}"
+    assert len(big) > SMALL_RULE > len(small)
+    (site.root / "theme" / "static" / "css" / "zz-site.css").write_text(big + "\n" + small + "\n")
     for i in range(3):
         site.post(f"prose{i}.md", f"title: Prose {i}\ndate: 2025-04-1{i}", "Only words here.\n")
-    site.post("code.md", "title: Code\ndate: 2025-04-15", POST)
+    body = "## A box {.feature-box}\n\n## A note {.feature-note}\n\nText.\n"
+    site.post("box.md", "title: Box\ndate: 2025-04-15", body)
     assert site.build() == 0
     prose = {_assets(site.out, site.out / f"posts/prose{i}/index.html")[0] for i in range(3)}
-    (code_css, _) = _assets(site.out, site.out / "posts/code/index.html")
-    assert len(prose) == 1 and ".highlight pre{" not in next(iter(prose))  # the kind's sheet: what most posts need
-    assert ".highlight pre{" in code_css and code_css not in prose
-    # once most posts have code, the kind's sheet has its rules and every post links it
+    (box_css, _) = _assets(site.out, site.out / "posts/box/index.html")
+    # the kind's sheet: what most posts need, and the small rules of the others (cheaper than a sheet)
+    assert len(prose) == 1 and ".feature-box{" not in next(iter(prose)) and ".feature-note{" in next(iter(prose))
+    assert ".feature-box{" in box_css and box_css not in prose  # a large rule one post needs: its own sheet
+    # once most posts have the box, the kind's sheet has its rule and every post links it
     for i in range(2):
-        site.post(f"more{i}.md", f"title: More {i}\ndate: 2025-04-2{i}", POST)
+        site.post(f"more{i}.md", f"title: More {i}\ndate: 2025-04-2{i}", body)
     assert site.build() == 0
     sheets = {_assets(site.out, page)[0] for page in (site.out / "posts").glob("*/index.html")}
-    assert len(sheets) == 1 and ".highlight pre{" in next(iter(sheets))
+    assert len(sheets) == 1 and ".feature-box{" in next(iter(sheets))

@@ -8,9 +8,10 @@ Pages are rendered with placeholders for the stylesheet and script URLs
 
 - one stylesheet per page kind (home, post, term, ...): the theme CSS plus the
   code styles (light, and dark under `[data-theme=dark]`, see convert/highlight.py),
-  keeping the rules that may apply to at least half the pages of the kind (see
-  `purge`), so a reader's cache serves it from page to page; a page that needs a
-  rule beyond those gets a stylesheet fitted to it alone;
+  keeping the rules that may apply to at least half the pages of the kind and the
+  small ones any of its pages may use (see `purge`), so a reader's cache serves it
+  from page to page; a page that needs a large rule beyond those gets a stylesheet
+  fitted to it alone;
 - one script per set of theme scripts a page needs: a file in theme/static/js
   whose first line is `// needs: SELECTORS` is included where one of the
   selectors may match, any other file on every page.
@@ -45,6 +46,9 @@ from execblog.pages.plan import SiteUrls
 # Placeholders the templates receive as `static.css` / `static.js`: URL-safe, so escaping keeps them as they are.
 CSS_SLOT = "execblog-asset-slot-css"
 JS_SLOT = "execblog-asset-slot-js"
+# A rule this small goes in its page kind's shared stylesheet even when few of its pages need it:
+# fitting a page a sheet of its own for it would cost its readers the whole sheet on every visit.
+SMALL_RULE = 160  # bytes, minified: a code colour's rule, a figure caption's; not a component's
 _CSS_SLOT_BYTES, _JS_SLOT_BYTES = CSS_SLOT.encode(), JS_SLOT.encode()
 _NEEDS = re.compile(r"\A\s*//\s*needs:(.*)")
 _VENDOR_REF = re.compile(r"execblog-vendor:([\w.-]+)")
@@ -87,6 +91,7 @@ class ThemeAssets:
         self.relevant = frozenset(needed)
         self._written: dict[bytes, str] = {}
         self._script_urls: dict[tuple[int, ...], str] = {}
+        self._sizes: dict[int, int] = {}  # a rule's bytes, written alone (see stylesheets)
         for path in sorted(static_dir.rglob("*")):
             rel = path.relative_to(static_dir).as_posix()
             if path.is_file() and not rel.startswith(("css/", "js/", "vendor/")):
@@ -113,19 +118,27 @@ class ThemeAssets:
         """Page kind -> {a page's tokens: the URL of its stylesheet}, written here. `by_kind`: the
         tokens of each page of the kind (see PageUse).
 
-        A kind's stylesheet holds the rules at least half of its pages need, so a reader's
-        cache serves it from page to page; a page that needs a rule it lacks gets a sheet
-        fitted to that page instead (shared by the pages that need the same rules). A page
-        links one stylesheet, an ordered part of the theme's: the cascade is the whole one's."""
+        A kind's stylesheet holds the rules at least half of its pages need and every small rule
+        (SMALL_RULE) any of them needs, so a reader's cache serves it from page to page; a page
+        that needs a large rule it lacks (a feature few pages use) gets a sheet fitted to that page
+        instead (shared by the pages that need the same rules). A page links one stylesheet, an
+        ordered part of the theme's: the cascade is the whole one's."""
         urls: dict[str, dict[frozenset[str], str]] = {}
         for kind, pages in sorted(by_kind.items()):
             needs = {tokens: self.stylesheet.used(tokens) for tokens in set(pages)}
             counts = Counter(rule for tokens in pages for rule in needs[tokens])
-            common = frozenset(rule for rule, n in counts.items() if 2 * n >= len(pages))
+            common = frozenset(
+                rule for rule, n in counts.items() if 2 * n >= len(pages) or self._rule_bytes(rule) <= SMALL_RULE
+            )
             urls[kind] = {
                 tokens: self._stylesheet(common if rules <= common else rules) for tokens, rules in needs.items()
             }
         return urls
+
+    def _rule_bytes(self, rule: int) -> int:
+        if rule not in self._sizes:
+            self._sizes[rule] = len(minify_css(self.stylesheet.write(frozenset({rule}))))
+        return self._sizes[rule]
 
     def _stylesheet(self, rules: frozenset[int]) -> str:
         return self._write("css/stylesheet", "css", minify_css(self.stylesheet.write(rules)).encode("utf-8"))

@@ -59,6 +59,8 @@ STRINGS = [
     "𠮷野家 𩸽",
     "tab\tnew\nline\u3000ideographic space",
     "<img src=x onerror=alert(1)></script>",
+    "ΟΔΟΣ οδοσήμανση İSTANBUL İstanbul",
+    "\U00031350\U00032000 CJK extensions H and J",
 ]
 
 

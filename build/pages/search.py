@@ -50,7 +50,7 @@ SLOTS = 4096  # a term's slot (hash of its key): shards are unions of slots
 # Keep in step with CJK in search.js.
 CJK = (
     "\u3005-\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff"
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f"
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003347f"
 )
 # a CJK run, or a run of letters and digits (Python's \w without "_") that are not CJK
 _TOKEN = re.compile(f"([{CJK}]+)|[^\\W_{CJK}]+")
@@ -64,8 +64,9 @@ _BLOCK_TAG = re.compile(
 
 
 def normalize(text: str) -> str:
-    """NFKC, then lower case (String.prototype.normalize("NFKC").toLowerCase() in JS)."""
-    return unicodedata.normalize("NFKC", text).lower()
+    """NFKC, then lower case (String.prototype.normalize("NFKC").toLowerCase() in JS), with a final
+    sigma as any sigma (ΟΔΟΣ typed is a prefix of οδοσήμανση) and İ's dot dropped (İstanbul)."""
+    return unicodedata.normalize("NFKC", text).lower().replace("ς", "σ").replace("i\u0307", "i")
 
 
 def tokens(normalized: str, base: int = 0) -> list[tuple[str, int]]:

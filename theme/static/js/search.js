@@ -5,11 +5,11 @@
   "use strict";
   // --- terms: the rules of build/pages/search.py (tests/test_search_js.py compares both) ---
   var CJK = "\u3005-\u3007\u3041-\u3096\u309d-\u309f\u30a1-\u30fa\u30fc-\u30ff\u31f0-\u31ff" +
-    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u{20000}-\u{3134f}";
+    "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff66-\uff9f\u{20000}-\u{3347f}";
   var TOKEN = new RegExp("([" + CJK + "]+)|(?:(?![" + CJK + "])[\\p{L}\\p{N}])+", "gu");
   var IS_CJK = new RegExp("^[" + CJK + "]", "u");
 
-  function normalize(s) { return s.normalize("NFKC").toLowerCase(); }
+  function normalize(s) { return s.normalize("NFKC").toLowerCase().replace(/ς/g, "σ").replace(/i\u0307/g, "i"); }
 
   // [term, position, start, end] of normalised text (start/end: UTF-16 offsets); a CJK run
   // gives one bigram per character (its last character alone), one position each.

@@ -53,7 +53,7 @@ class Finished(NamedTuple):
 
     digest: str  # sha256 of its bytes
     findings: list[SecretFinding]  # secrets in them
-    linked: bool  # put in the stage as the last site's file
+    linked: bool  # the last site's file was taken (hard-linked into a whole stage, left in place otherwise)
     data: bytes | None  # None: put in the stage by the worker; else for the parent to write
 
 

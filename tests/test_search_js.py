@@ -149,3 +149,22 @@ def test_the_count_is_every_match_and_a_larger_limit_shows_more(tmp_path):
     more = run_node({**base, "limit": 20})
     assert more["totals"] == [25] and len(more["results"][0]) == 20
     assert [r["url"] for r in more["results"][0][:10]] == [r["url"] for r in first["results"][0]]
+
+
+def test_hits_are_marked_where_normalisation_joins_or_splits_characters():
+    cases = [
+        ("前に ﾃﾞｨﾌｭｰｼﾞｮﾝ の話", "ディフュージョン"),  # halfwidth kana with sound marks: one character each
+        ("かけ\u3099る", "がる"),  # a decomposed voiced mark, as some editors save it
+        ("ΟΔΟΣ closed", "οδοσ"),  # a final sigma
+        ("about ½ of it", "1"),  # one character that normalises to three
+    ]
+    base = {"strings": [], "terms": [], "slots": SLOTS}
+    out = run_node({**base, "excerpts": [list(case) for case in cases]})
+    assert out["excerpts"] == [
+        "前に <mark>ﾃﾞｨﾌｭｰｼﾞｮﾝ</mark> の話",
+        "かけ\u3099る",  # がる is not there: け + ゙ is げ
+        "<mark>ΟΔΟΣ</mark> closed",
+        "about <mark>½</mark> of it",
+    ]
+    out = run_node({**base, "excerpts": [["かけ\u3099る", "げる"]]})
+    assert out["excerpts"] == ["か<mark>け\u3099る</mark>"]

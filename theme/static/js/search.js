@@ -126,18 +126,21 @@
     return s.replace(/[&<>"']/g, function (c) { return "&#" + c.charCodeAt(0) + ";"; });
   }
 
+  // A character with the marks that normalisation joins to it (か + ゙, ﾃ + ﾞ, e + ́).
+  var SEGMENT = /[\s\S][\p{M}\uff9e\uff9f]*/gu;
+
   // The text around the first hit, escaped, the hits in <mark>. Matching runs on the text
-  // normalised character by character, mapped back to the text as written.
+  // normalised segment by segment (SEGMENT), mapped back to the text as written: a hit
+  // starts where its first segment starts and ends where its last one ends.
   function excerpt(text, units, width) {
     width = width || 160;
-    var norm = "", from = [], at = 0;
-    Array.from(text).forEach(function (ch) {
-      var n = normalize(ch);
-      for (var k = 0; k < n.length; k++) from.push(at);
+    var norm = "", starts = [], ends = [], at = 0;
+    (text.match(SEGMENT) || []).forEach(function (seg) {
+      var n = normalize(seg);
+      for (var k = 0; k < n.length; k++) { starts.push(at); ends.push(at + seg.length); }
       norm += n;
-      at += ch.length;
+      at += seg.length;
     });
-    from.push(text.length);
     var toks = tokens(norm, 0), terms = new Map(), byPos = [];
     toks.forEach(function (t) {
       if (!terms.has(t[0])) terms.set(t[0], new Map([[0, []]]));
@@ -151,7 +154,7 @@
     var ranges = [];
     units.forEach(function (u) {
       (occurrences(u, local).get(0) || []).forEach(function (p) {
-        ranges.push([from[byPos[p][2]], from[byPos[p + u.span - 1][3]]]);
+        ranges.push([starts[byPos[p][2]], ends[byPos[p + u.span - 1][3] - 1]]);
       });
     });
     ranges.sort(function (x, y) { return x[0] - y[0] || y[1] - x[1]; });

@@ -104,7 +104,10 @@ def two_stage_map(
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
-            process = context.Process(target=_stage_worker, args=(theirs,), daemon=True)
+            # the parent's ends made so far go to the child only to be closed there: a copy held
+            # open in a worker would keep another worker waiting once the parent lets go
+            parents = tuple(conn for _, conn in workers) + (mine,)
+            process = context.Process(target=_stage_worker, args=(theirs, parents), daemon=True)
             process.start()
             theirs.close()
             workers.append((process, mine))
@@ -158,9 +161,11 @@ def _answer(conn: Connection) -> Any:
     return value
 
 
-def _stage_worker(conn: Connection) -> None:
+def _stage_worker(conn: Connection, parents: tuple[Connection, ...]) -> None:
     """A forked worker of two_stage_map: first passes over the chunks it is sent, then the second
-    pass over every item it holds."""
+    pass over every item it holds. `parents`: the parent's pipe ends it inherited, closed here."""
+    for end in parents:
+        end.close()
     assert _stages is not None
     first, second, items = _stages
     held: dict[int, Any] = {}

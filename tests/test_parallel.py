@@ -90,3 +90,24 @@ def test_an_error_the_parent_cannot_rebuild_still_says_what_failed(cores, n):
         two_stage_map(first, lambda public: None, lambda x, private, shared: x, list(range(n)))
     if isinstance(caught.value, RuntimeError):
         assert "_Unrebuildable" in str(caught.value)
+
+
+def test_after_an_error_the_workers_end_on_their_own(monkeypatch):
+    """Each worker closes the parent's pipe ends it inherited: when the parent lets go after an
+    error, every worker sees its pipe closed and ends, none has to be killed."""
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    killed = []
+    terminate = parallel.multiprocessing.process.BaseProcess.terminate
+    monkeypatch.setattr(
+        parallel.multiprocessing.process.BaseProcess, "terminate", lambda self: killed.append(self) or terminate(self)
+    )
+    n = MIN_ITEMS * 3
+
+    def first(x):
+        if x == n - 1:
+            raise ValueError("the last item is bad")
+        return x, None
+
+    with pytest.raises(ValueError, match="the last item is bad"):
+        two_stage_map(first, lambda public: None, lambda x, private, shared: x, list(range(n)))
+    assert killed == []

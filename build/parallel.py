@@ -100,7 +100,7 @@ def two_stage_map(
         return publics, [second(item, private, shared) for item, (_, private) in zip(items, firsts, strict=True)]
     _stages = (first, second, items)
     context = multiprocessing.get_context("fork")
-    workers = []
+    workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
@@ -143,12 +143,12 @@ def two_stage_map(
         return public, results
     finally:
         _stages = None
-        for process, conn in workers:
+        for worker, conn in workers:
             conn.close()
-            process.join(timeout=5)
-            if process.is_alive():  # the parent failed in between: the worker waits for nothing
-                process.terminate()
-                process.join()
+            worker.join(timeout=5)
+            if worker.is_alive():  # a worker that does not end when its pipe closes
+                worker.terminate()
+                worker.join()
 
 
 def _answer(conn: Connection) -> Any:

@@ -50,6 +50,18 @@ class Site:
     def read(self, rel: str) -> str:
         return (self.out / rel).read_text(encoding="utf-8")
 
+    def build_from_nothing(self, where: Path, search: bool = False) -> Path:
+        """The same sources (posts, theme, config) built in `where`, with no cache and no previous
+        site: the output folder, to compare an incremental build with."""
+        from execblog.pipeline import BuildOptions, build_site
+
+        shutil.rmtree(where, ignore_errors=True)
+        where.mkdir(parents=True)
+        for name in ("posts", "theme", "site_config.yaml"):
+            (shutil.copytree if (self.root / name).is_dir() else shutil.copy2)(self.root / name, where / name)
+        build_site(BuildOptions(site_dir=where, out_dir=where / "public", search_index=search, quiet=True))
+        return where / "public"
+
 
 @pytest.fixture
 def site(tmp_path: Path) -> Site:

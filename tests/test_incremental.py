@@ -5,7 +5,6 @@ show what changed are rendered again."""
 from __future__ import annotations
 
 import filecmp
-import shutil
 from pathlib import Path
 
 import pytest
@@ -51,17 +50,6 @@ def _same_tree(a: Path, b: Path) -> list[str]:
     return differ
 
 
-def _full_build(site: Site, tmp_path: Path, search: bool = False) -> Path:
-    """The same sources built from nothing (no cache, no previous site)."""
-    fresh = tmp_path / "fresh"
-    shutil.rmtree(fresh, ignore_errors=True)
-    fresh.mkdir()
-    for name in ("posts", "theme", "site_config.yaml"):
-        (shutil.copytree if (site.root / name).is_dir() else shutil.copy2)(site.root / name, fresh / name)
-    build_site(BuildOptions(site_dir=fresh, out_dir=fresh / "public", search_index=search, quiet=True))
-    return fresh / "public"
-
-
 def _edit(path: Path, old: str, new: str) -> None:
     text = path.read_text(encoding="utf-8")
     assert old in text, old
@@ -92,7 +80,7 @@ def test_edit_gives_the_full_builds_site(tmp_path, edit):
     EDITS[edit](site.root / "posts")
     result = _build(site, site.out)
     assert not result.unchanged
-    assert _same_tree(site.out, _full_build(site, tmp_path)) == []
+    assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
     # and the pages that do not show the change were taken from the last site, not rendered again
     assert result.files_reused > 0
 
@@ -118,7 +106,7 @@ def test_prose_edit_renders_only_the_pages_that_show_the_post(tmp_path):
     assert "posts/p6/index.html" in rewritten and "index.html" in rewritten and "archives/index.html" in rewritten
     assert not [rel for rel in rewritten if rel.startswith("posts/p") and not rel.startswith("posts/p6/")]
     assert "tags/t0/index.html" not in rewritten  # a tag p6 does not have
-    assert _same_tree(site.out, _full_build(site, tmp_path)) == []
+    assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
 
 
 def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
@@ -128,7 +116,7 @@ def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
     for edit in ("title", "body", "tags", "added", "date"):
         EDITS[edit](site.root / "posts")
         _build(site, site.out)
-        assert _same_tree(site.out, _full_build(site, tmp_path)) == [], edit
+        assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == [], edit
 
 
 def test_rebuilds_in_one_serve_process_stay_equal_to_a_full_build(tmp_path):
@@ -148,7 +136,7 @@ def test_rebuilds_in_one_serve_process_stay_equal_to_a_full_build(tmp_path):
         edit()
         result = build_site(opts)
         assert result.files_reused > 0 or name in site_edits, name
-        assert _same_tree(site.out, _full_build(site, tmp_path, search=True)) == [], name
+        assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh", search=True)) == [], name
 
 
 def test_an_incremental_build_stopped_by_the_secret_scan_leaves_the_last_site(tmp_path, monkeypatch):

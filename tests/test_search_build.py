@@ -4,7 +4,6 @@ build, deterministic, and covered by the final secret scan."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -26,14 +25,6 @@ def index(out: Path) -> dict[str, bytes]:
 def documents(out: Path) -> list[list[str]]:
     manifest = json.loads((out / MANIFEST).read_text())
     return [d for name in manifest["docs"] for d in json.loads((out / DATA_DIR / name).read_text())]
-
-
-def full_build(site, tmp_path: Path) -> Path:
-    """The site's sources built from nothing (no cache, no previous site): its output folder."""
-    fresh = tmp_path / "fresh"
-    shutil.copytree(site.root, fresh, ignore=shutil.ignore_patterns("public", ".cache", ".execblog", ".public.*"))
-    assert main(["build", "-s", str(fresh), "-d", str(tmp_path / "full"), "--no-execute"]) == 0
-    return tmp_path / "full"
 
 
 @pytest.fixture
@@ -60,7 +51,7 @@ def test_every_incremental_build_gives_the_index_a_full_build_gives(blog, tmp_pa
     (blog.root / "posts" / "b.md").rename(blog.root / "posts" / "c.md")  # rename
     blog.post("d.md", "title: D\ndate: 2025-01-05", "new post\n")  # add
     assert build(blog) == 0
-    assert index(blog.out) == index(full_build(blog, tmp_path))
+    assert index(blog.out) == index(blog.build_from_nothing(tmp_path / "fresh", search=True))
     assert "/sub/posts/c/" in {d[0] for d in documents(blog.out)}
 
 
@@ -69,7 +60,7 @@ def test_a_build_with_search_after_one_without_gives_the_full_index(blog, tmp_pa
     assert main(["build", "-s", str(blog.root), "-d", str(blog.out), "--no-execute", "--no-search"]) == 0
     assert not (blog.out / DATA_DIR).exists()
     assert build(blog) == 0
-    assert index(blog.out) == index(full_build(blog, tmp_path))
+    assert index(blog.out) == index(blog.build_from_nothing(tmp_path / "fresh", search=True))
     assert len(documents(blog.out)) == 2
 
 

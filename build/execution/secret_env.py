@@ -5,6 +5,7 @@ fingerprint them without importing the scanner."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Mapping
 
 SECRET_NAME_PARTS = ("TOKEN", "KEY", "SECRET", "PASSWORD")
@@ -28,3 +29,8 @@ def secret_env_values(environ: Mapping[str, str], extra_names: Iterable[str] = (
         and len(value.strip()) >= MIN_SECRET_LENGTH
         and value.strip().lower() not in _NOT_SECRET_VALUES
     }
+
+
+def secrets_digest(secrets: Mapping[str, str], salt: bytes) -> str:
+    """What a cache records of the secrets a site was checked for: salted and hashed, never the values."""
+    return hashlib.sha256(salt + repr(sorted(secrets.items())).encode()).hexdigest()

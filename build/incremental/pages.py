@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from execblog.config import LAYOUTS_DIR, SiteConfig
+from execblog.execution.secret_env import secrets_digest
 from execblog.fsutil import atomic_write, read_cache
 from execblog.incremental.stamp import files_under
 from execblog.output.render import Reads
@@ -206,7 +207,7 @@ class PageCache:
     def scan_key(self, secrets: Mapping[str, str]) -> tuple[bytes, str]:
         """What the last site was checked for: the secrets, salted and hashed (never stored as they are)."""
         salt = self._scan[0] if self._scan else os.urandom(16)
-        return salt, hashlib.sha256(salt + repr(sorted(secrets.items())).encode()).hexdigest()
+        return salt, secrets_digest(secrets, salt)
 
     def scanned_with(self, scan_key: tuple[bytes, str]) -> bool:
         """Whether the last site was checked for the same secrets, so that only new files need a check."""

@@ -15,7 +15,7 @@ from typing import Any
 from execblog import __version__
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
-from execblog.execution.secret_env import secret_env_values
+from execblog.execution.secret_env import secret_env_values, secrets_digest
 from execblog.fsutil import atomic_write
 from execblog.output.write import MANIFEST
 from execblog.records import BuildOptions, SourcePost, output_options
@@ -63,10 +63,12 @@ class InputStamp:
         self.extra_inputs: list[str] = self.saved.get("extra_inputs", [])
         # The secrets the build is told about, salted and hashed (never stored as they are): the
         # last site was checked for those; a new or changed one makes the build scan again.
-        salt = self.saved.get("salt")
-        self.salt = salt if isinstance(salt, str) else os.urandom(16).hex()
+        try:
+            self.salt = bytes.fromhex(self.saved.get("salt", "")) or os.urandom(16)
+        except (TypeError, ValueError):  # a damaged stamp: a new salt, so no match
+            self.salt = os.urandom(16)
         told = secret_env_values(os.environ, config.execution.secret_env)
-        self.secrets = hashlib.sha256((self.salt + repr(sorted(told.items()))).encode()).hexdigest()
+        self.secrets = secrets_digest(told, self.salt)
         self._seen: dict[str, str] = {}  # file -> its line in the digest, as the build found it
         self._seen_all = False
         self.digest = self._digest(self.extra_inputs)
@@ -130,7 +132,7 @@ class InputStamp:
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)
         saved = {"digest": digest, "extra_inputs": extra, "valid_until": valid_until}
-        atomic_write(self.path, json.dumps({**saved, "salt": self.salt, "secrets": self.secrets}))
+        atomic_write(self.path, json.dumps({**saved, "salt": self.salt.hex(), "secrets": self.secrets}))
 
 
 def files_under(root: str) -> list[tuple[str, os.stat_result]] | None:

@@ -77,7 +77,10 @@ def _page(tmp_path, front: str, cards: SocialCards | None):
     )
     page = next(p for p in plan_site([view], site, t).pages if p.kind == "post")
     renderer = PageRenderer(site, t, ROOT / "theme", {"css": "/sub/main.css", "js": "/sub/main.js"})
-    return view, Preview(renderer.render(page)).tags
+    text = renderer.render(page)
+    # the browser tab and search results name the post, then the site (PaperMod's "title | site")
+    assert f"<title>{TITLE} | {site.title}</title>" in text
+    return view, Preview(text).tags
 
 
 def test_link_previews_read_the_card(tmp_path):

@@ -288,6 +288,7 @@ def sort_posts(posts: list[PostView]) -> list[PostView]:
 # -- template contexts: one type per template, what the template may use besides the globals -------------
 @dataclass(frozen=True)
 class SingleContext:  # single.html
+    title: str  # the post's title: the head names the page "title | site"
     post: PostView
     newer: PostView | None
     older: PostView | None
@@ -392,6 +393,7 @@ def post_pages(site: Site, planned: Sequence[Page]) -> list[Page]:
             "single.html",
             post.path + "index.html",
             SingleContext(
+                post.title,
                 post,
                 posts[i - 1] if i > 0 else None,
                 posts[i + 1] if i + 1 < len(posts) else None,

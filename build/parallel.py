@@ -6,7 +6,8 @@ compiled templates and the configured renderer instead of rebuilding them, and
 the function may be a closure. Small inputs stay in-process: forking costs more
 than it saves below a few dozen items.
 
-`parallel_map(fn, items)` is one pass. `two_stage_map(first, between, second,
+`parallel_map(fn, items)` is one pass. `Background(fn)` runs one job (the search index) in a
+forked process while the caller does the rest (the pages). `two_stage_map(first, between, second,
 items)` is two passes over the same items where the second needs what the parent
 learns from all of the first (a page kind's stylesheet from all its pages): each
 item's second pass runs in the worker that ran its first, which keeps the item's
@@ -149,6 +150,60 @@ def two_stage_map(
             if worker.is_alive():  # a worker that does not end when its pipe closes
                 worker.terminate()
                 worker.join()
+
+
+class Background:
+    """`fn()` in a forked process while the caller goes on (in this process at once when `fork` is
+    False or there is one core); `result()` waits for its value or raises its error, `cancel()` ends it
+    unfinished (a failed build must stop a job writing into what it removes). Call one of them."""
+
+    def __init__(self, fn: Callable[[], R], fork: bool = True):
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+        self._value: Any = None
+        if not (fork and cpu_count() >= 2 and "fork" in multiprocessing.get_all_start_methods()):
+            self._value = fn()
+            return
+        context = multiprocessing.get_context("fork")
+        mine, theirs = context.Pipe(duplex=False)
+        self._process = context.Process(target=_background, args=(fn, theirs, mine), daemon=True)
+        self._process.start()
+        theirs.close()  # only the child writes: its end closing is the parent's EOF
+        self._conn = mine
+
+    def result(self) -> Any:
+        if self._conn is None:
+            return self._value
+        try:
+            return _answer(self._conn)
+        finally:
+            self._end(timeout=5)
+
+    def cancel(self) -> None:
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+        self._end(timeout=None)
+
+    def _end(self, timeout: float | None) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._process is not None:
+            self._process.join(timeout)
+            if self._process.is_alive():
+                self._process.terminate()
+                self._process.join()
+            self._process = None
+
+
+def _background(fn: Callable[[], Any], conn: Connection, parent: Connection) -> None:
+    parent.close()
+    try:
+        value = fn()
+    except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        conn.send(("error", _portable(exc)))
+    else:
+        conn.send(("ok", value))
 
 
 def _answer(conn: Connection) -> Any:

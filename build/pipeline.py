@@ -102,7 +102,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.static_assets import ThemeAssets
     from execblog.output.write import SiteWriter
     from execblog.pages.plan import plan_site
-    from execblog.parallel import parallel_map, two_stage_map
+    from execblog.parallel import MIN_ITEMS, Background, parallel_map, two_stage_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     all_posts = read_posts(
@@ -155,6 +155,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
     # A build whose secret scan reads every file stages the whole site; the others stage only what changes.
     in_place = page_cache.scanned_with(scan_key)
     writer = SiteWriter(opts.out_dir, in_place=in_place)
+    index: Background | None = None
     try:
         assets = ThemeAssets(writer, site_dir, config, cache)
         pages = PageRenderer(
@@ -188,6 +189,19 @@ def build_site(opts: BuildOptions) -> BuildResult:
         def asset_urls(page: Page, use: PageUse | None, css: dict[str, dict[frozenset[str], str]]) -> tuple[str, str]:
             """(stylesheet URL, script URL) of a page; the parent makes them (and their files)."""
             return (css[page.kind][use.tokens], assets.script_url(use.scripts)) if use is not None else ("", "")
+
+        def index_files() -> list[tuple[str, str, bool, list[SecretFinding] | None]]:
+            """The search index put in the stage: (path, digest, linked, findings), a file written anew
+            checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
+            done = []
+            for rel, data in search_files(post.search for post in plan.posts if post.search):
+                digest, linked = writer.place(rel, data)
+                done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
+            return done
+
+        # The index and the pages do not depend on each other: a process of its own assembles it meanwhile.
+        if opts.search_index:
+            index = Background(index_files, fork=len(plan.posts) >= MIN_ITEMS)
 
         uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
         # A page kept from the last build is reused when its shape and what it read are the same.
@@ -257,9 +271,12 @@ def build_site(opts: BuildOptions) -> BuildResult:
             page_cache.record(rel, PageRecord(shapes[rel], by_post(reads), use, *urls[rel], done.digest))
         for out_path, asset in plan.assets:
             writer.copy_file(out_path, asset.source)
-        if opts.search_index:  # under public/: the secret scan below reads it as it reads the pages
-            for rel, data in search_files(post.search for post in plan.posts if post.search):
-                writer.write_bytes(rel, data)
+        if index is not None:
+            for rel, digest, linked, findings in index.result():
+                writer.adopt(rel, digest, linked)
+                if findings is not None:
+                    page_findings.extend(findings)
+                    page_scanned.add(rel)
         scanned = (
             [writer.stage / rel for rel in sorted(writer.fresh) if rel not in page_scanned]
             if page_cache.scanned_with(scan_key)
@@ -277,6 +294,8 @@ def build_site(opts: BuildOptions) -> BuildResult:
         writer.commit()
         page_cache.save(scan_key)
     except BaseException:
+        if index is not None:
+            index.cancel()  # before the stage it writes into is removed
         writer.abort()
         raise
     finally:
@@ -594,7 +613,7 @@ def _post_views(
     todo = [item for item in executed if not reusable(item.source.name)]
     fresh: dict[str, PostView] = {}
     if todo:
-        convert = _converter(config, t, store_path.parent / "notebooks", search)
+        convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
         fresh = dict(zip((item.source.name for item in todo), parallel_map(convert, todo, done), strict=True))
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
@@ -615,11 +634,13 @@ def _post_views(
     return views, len(fresh), keys, earlier
 
 
-def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: bool):
+def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: bool, context: str):
     """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert).
-    `search`: the view holds the post's search record too."""
+    `search`: the view holds the post's search record too; `context`: what the views are made in
+    (package and site configuration), for the code blocks kept from a post's last conversion."""
     from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
+    from execblog.incremental.highlights import HighlightMemo
     from execblog.pages.plan import SiteUrls, post_view, with_search_record
     from execblog.pages.social_card import SocialCards
 
@@ -636,6 +657,7 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
         ),
     )
     urls = SiteUrls(config.base_url)
+    highlighted = HighlightMemo(notebooks_dir / "highlight", context)
     cards = (
         SocialCards(notebooks_dir.parent / "cards", config.title, config.social_cards.figure)
         if config.social_cards.enabled
@@ -644,7 +666,10 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
 
     def convert(item: ExecutedPost) -> PostView:
         try:
-            view = post_view(converter.convert(item), config, t, urls, cards)
+            earlier = highlighted.load(item.source.name)
+            with renderer.reusing(earlier) as blocks:
+                view = post_view(converter.convert(item), config, t, urls, cards)
+            highlighted.save(item.source.name, blocks, earlier)
             return with_search_record(view) if search else view
         except BuildError:
             raise

@@ -124,3 +124,28 @@ def test_a_code_block_keeps_its_text_for_copying_and_word_counts():
     assert '</span>(<span class="s">' in out and "&#39;it&#39;&#39;s &lt;b&gt; &amp; &#34;q&#34;&#39;" in out
     text = html.unescape(re.sub(r"<[^>]+>", "", out))
     assert text == "print('it''s <b> & \"q\"')\n"
+
+
+def test_a_block_a_past_conversion_highlighted_is_taken_from_it_and_a_changed_one_is_not(tmp_path):
+    """What lets a build converting one edited post skip making a lexer for code that did not change."""
+    from execblog.incremental.highlights import HighlightMemo
+
+    r = MarkdownRenderer(MarkdownOptions())
+    text = "```python\nx = 1\n```\n\n```python\ny = 2\n```\n"
+    with r.reusing({}) as first:
+        fresh = r.render(text).html
+    assert len(first) == 2
+    memo = HighlightMemo(tmp_path / "memo", "site options")
+    memo.save("posts/a", first, {})
+    earlier = memo.load("posts/a")
+    assert earlier == first and HighlightMemo(tmp_path / "memo", "other options").load("posts/a") == {}
+    # the same markup, taken from the memo: marked to tell it apart
+    marked = {key: value.replace("<span", '<span data-memo=""', 1) for key, value in earlier.items()}
+    with r.reusing(marked) as again:
+        reused = r.render(text).html
+    assert reused.count("data-memo") == 2 and reused.replace(' data-memo=""', "") == fresh
+    with r.reusing(marked) as now:
+        edited = r.render(text.replace("y = 2", "y = 3")).html
+    assert edited.count("data-memo") == 1 and "3" in edited
+    # what the post's file is rewritten with holds only the blocks it has now
+    assert again.keys() == first.keys() and len(now) == 2 and len(now.keys() & first.keys()) == 1

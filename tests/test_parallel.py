@@ -4,6 +4,7 @@ that ran the first, with what the parent made of all first results in between.""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -111,3 +112,45 @@ def test_after_an_error_the_workers_end_on_their_own(monkeypatch):
     with pytest.raises(ValueError, match="the last item is bad"):
         two_stage_map(first, lambda public: None, lambda x, private, shared: x, list(range(n)))
     assert killed == []
+
+
+def test_a_background_job_runs_in_its_own_process_while_the_caller_goes_on(cores, tmp_path):
+    gate = tmp_path / "go"
+
+    def job():
+        for _ in range(500):  # waits for the caller's next step: it runs beside it, not after
+            if gate.exists():
+                break
+            time.sleep(0.01)
+        return os.getpid(), gate.exists()
+
+    if cores == "serial":  # one core: at once, here
+        gate.write_text("")
+        assert parallel.Background(job).result() == (os.getpid(), True)
+        return
+    running = parallel.Background(job)
+    gate.write_text("")
+    pid, saw_gate = running.result()
+    assert pid != os.getpid() and saw_gate
+
+
+def test_a_background_error_is_raised_by_result(cores):
+    def job():
+        raise BuildError("the index broke", hint="fix it")
+
+    with pytest.raises(BuildError, match="the index broke"):
+        parallel.Background(job).result()
+
+
+def test_a_cancelled_background_job_writes_nothing_after(monkeypatch, tmp_path):
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    late = tmp_path / "late"
+
+    def job():
+        time.sleep(1)
+        late.write_text("written after the caller gave up")
+
+    running = parallel.Background(job)
+    running.cancel()
+    time.sleep(1.5)
+    assert not late.exists()

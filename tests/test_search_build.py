@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from execblog import parallel
 from execblog.commands.cli import main
 from execblog.output.search_index import DATA_DIR, MANIFEST
+from execblog.parallel import MIN_ITEMS
 
 SECRET = "pw-" + "Qw8z" * 6  # not shaped like any known token: only the told value finds it
 
@@ -27,18 +29,25 @@ def documents(out: Path) -> list[list[str]]:
     return [d for name in manifest["docs"] for d in json.loads((out / DATA_DIR / name).read_text())]
 
 
-@pytest.fixture
-def blog(site):
+@pytest.fixture(params=["few", "many"])
+def blog(site, request, monkeypatch):
+    """A blog of a few posts (the index is made in the build's process) or of many (in a process of
+    its own, beside the page workers, as on a machine of two or more cores)."""
     site.post("a.md", "title: Attention 入門\ndate: 2025-01-02\ntags: [LLM]", "ヒートマップを描く。\n")
     site.post("b.md", "title: B\ndate: 2025-01-03", "English prose about tokenizers.\n")
     site.post("draft.md", "title: Draft\ndate: 2025-01-04\ndraft: true", "unpublished words\n")
+    if request.param == "many":
+        monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+        for i in range(MIN_ITEMS):
+            site.post(f"filler/{i}.md", f"title: Filler {i}\ndate: 2024-02-{i % 28 + 1:02d}", f"filler words {i}\n")
     return site
 
 
 def test_the_index_holds_the_published_posts_visible_text(blog):
     assert build(blog) == 0
     docs = {d[0]: d for d in documents(blog.out)}
-    assert set(docs) == {"/sub/posts/a/", "/sub/posts/b/"}  # no draft in a publish
+    assert {"/sub/posts/a/", "/sub/posts/b/"} <= set(docs)
+    assert "/sub/posts/draft/" not in docs  # no draft in a publish
     url, title, date, text = docs["/sub/posts/a/"]
     assert title == "Attention 入門" and date and text == "ヒートマップを描く。"
     # no search data anywhere else, and nothing of Pagefind's
@@ -61,7 +70,7 @@ def test_a_build_with_search_after_one_without_gives_the_full_index(blog, tmp_pa
     assert not (blog.out / DATA_DIR).exists()
     assert build(blog) == 0
     assert index(blog.out) == index(blog.build_from_nothing(tmp_path / "fresh", search=True))
-    assert len(documents(blog.out)) == 2
+    assert "/sub/posts/b/" in {d[0] for d in documents(blog.out)}
 
 
 def test_an_unchanged_rebuild_keeps_the_index_bytes_and_no_search_writes_none(blog, tmp_path):
@@ -94,3 +103,17 @@ def test_a_told_secret_in_a_post_is_found_in_the_index_by_the_final_scan(blog, m
     assert build(blog) == 1
     assert "a secret value is still present in the output" in capsys.readouterr().err
     assert "password is now" not in json.dumps(documents(blog.out), ensure_ascii=False)
+
+
+def test_a_build_failing_while_the_index_is_made_leaves_the_last_site_and_nothing_else(blog, capsys):
+    assert build(blog) == 0
+    before = {p.relative_to(blog.out): p.read_bytes() for p in blog.out.rglob("*") if p.is_file()}
+    blog.post("a.md", "title: Attention 入門\ndate: 2025-01-02\ntags: [LLM]", "edited\n")
+    (blog.root / "layouts").mkdir(exist_ok=True)
+    (blog.root / "layouts" / "single.html").write_text("{{ post.title.no_such.field }}", encoding="utf-8")
+    assert build(blog) == 1
+    assert "template error" in capsys.readouterr().err
+    after = {p.relative_to(blog.out): p.read_bytes() for p in blog.out.rglob("*") if p.is_file()}
+    assert after == before
+    # the index's process was stopped before the stage it writes into was removed: no stage is left
+    assert not list(blog.out.parent.glob(f".{blog.out.name}.staging-*"))

@@ -19,9 +19,12 @@ markup gives the same numbers. Highlighted code has its own lean markup
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import re
 import unicodedata
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from markdown_it import MarkdownIt
@@ -358,6 +361,7 @@ class MarkdownRenderer:
         md.inline.ruler.push("figure_ref", _figure_ref)
         self._install_renderers(md)
         self.md = md
+        self._memo: tuple[Mapping[str, str], dict[str, str]] | None = None  # see `reusing`
 
     # -- renderers ---------------------------------------------------------------
     def _install_renderers(self, md: MarkdownIt) -> None:
@@ -430,7 +434,30 @@ class MarkdownRenderer:
         env["has_code"] = True
         return f"<pre><code>{_escape_text(tokens[idx].content)}</code></pre>\n"
 
+    @contextmanager
+    def reusing(self, earlier: Mapping[str, str]) -> Iterator[dict[str, str]]:
+        """Within the block, a code block found in `earlier` (what a past `reusing` collected, for
+        the same options) is taken from it instead of highlighted again; yields the dict collecting
+        every block highlighted within. Making a lexer compiles its regular expressions (Python's:
+        ~50 ms), so a process converting one edited post would pay that for code it did not change."""
+        used: dict[str, str] = {}
+        self._memo = (earlier, used)
+        try:
+            yield used
+        finally:
+            self._memo = None
+
     def highlight_code(self, code: str, lang: str, lexer_name: str | None = None) -> str:
+        """A code block as the theme shows it (see `_highlight`), from `reusing`'s blocks when it has it."""
+        if self._memo is None:
+            return self._highlight(code, lang, lexer_name)
+        earlier, used = self._memo
+        key = hashlib.sha256(f"{lang}\0{lexer_name}\0{code}".encode()).hexdigest()
+        found = earlier.get(key)
+        used[key] = found if isinstance(found, str) else self._highlight(code, lang, lexer_name)
+        return used[key]
+
+    def _highlight(self, code: str, lang: str, lexer_name: str | None) -> str:
         """A code block as the theme shows it: Pygments spans inside
         `div.highlight > pre > code` when the language is known, a plain
         `pre > code` otherwise (as Hugo does), with the language kept for the

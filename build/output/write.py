@@ -27,6 +27,8 @@ from execblog.fsutil import relative_problem, swap_in
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
 
+_COLLISION_HINT = "an `aliases:` entry or a bundle file uses a URL that another page has"
+
 # Removals of old sites still running, held so that a long-running process (`serve`) reaps them.
 _CLEANERS: list[subprocess.Popen] = []
 
@@ -150,10 +152,7 @@ class SiteWriter:
         digest = hashlib.sha256(data).hexdigest()
         if rel in self.written:
             if self.written[rel] != digest:
-                raise BuildError(
-                    f"two different pages or files would be written to {rel}",
-                    hint="an `aliases:` entry or a bundle file uses a URL that another page has",
-                )
+                raise BuildError(f"two different pages or files would be written to {rel}", hint=_COLLISION_HINT)
             return
         self.record(rel, digest, self.put(rel, data, digest))
 
@@ -177,6 +176,18 @@ class SiteWriter:
         with open(target, "wb") as f:
             f.write(data)
         return False
+
+    def place(self, rel: str, data: bytes) -> tuple[str, bool]:
+        """write_bytes' file part for a process of its own (the search index job): (digest, linked),
+        which the parent then gives `adopt`."""
+        digest = hashlib.sha256(data).hexdigest()
+        return digest, self.put(_checked(rel), data, digest)
+
+    def adopt(self, rel: str, digest: str, linked: bool) -> None:
+        """Record a file another process `place`d, refusing a path another file of this build took."""
+        if self.written.get(rel, digest) != digest:
+            raise BuildError(f"two different files would be written to {rel}", hint=_COLLISION_HINT)
+        self.record(rel, digest, linked)
 
     def record(self, rel: str, digest: str, linked: bool) -> None:
         """Note a file `put` placed (`linked`: the last site's file was taken as it is)."""

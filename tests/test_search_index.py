@@ -74,7 +74,7 @@ def decode_positions(text: str) -> list[int]:
 def _postings(record) -> dict[str, list[int]]:
     """term -> absolute positions, read back from the record's fragments."""
     out = {}
-    for fragment in record.fragments:
+    for fragment in record.parts():
         values = fragment.split(" ")
         for term, positions in zip(values[::2], values[1::2], strict=True):
             out[term] = decode_positions(positions)

@@ -55,7 +55,7 @@ def search_files(records: Iterable[SearchRecord]) -> Iterator[tuple[str, bytes]]
     pieces: list[list[str]] = [[] for _ in range(count)]
     for doc, record in enumerate(docs):
         head = f'"{doc} '
-        for s, frag in zip(record.slots, record.fragments, strict=True):
+        for s, frag in zip(record.slots, record.parts(), strict=True):
             pieces[s & mask] += (head, frag, '",')
     shard_names, doc_names = [], []
     for k in range(count):

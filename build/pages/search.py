@@ -46,6 +46,7 @@ __all__ = [
 TAGS_BASE = 1000  # title tokens past this many are not indexed
 BODY_BASE = 2000
 SLOTS = 4096  # a term's slot (hash of its key): shards are unions of slots
+FRAGMENT_END = "\x1f"  # between a record's slot fragments: terms are words, never control characters
 
 # Keep in step with CJK in search.js.
 CJK = (
@@ -125,10 +126,11 @@ def encode_positions(positions: list[int]) -> str:
 
 @dataclass(frozen=True)
 class SearchRecord:
-    """What the index holds for one post. `fragments[i]` holds the post's terms of slot
-    `slots[i]` (slot order) as `term positions` (encode_positions) space-separated, in
-    term order: the index joins these without parsing them. A string per slot and the
-    slots as an array keep the record small (10,000 of them stay in memory)."""
+    """What the index holds for one post. `fragments`, split at FRAGMENT_END (`parts()`), holds for
+    each slot `slots[i]` (slot order) the post's terms of that slot as `term positions`
+    (encode_positions) space-separated, in term order: the index joins these without parsing
+    them. One string for all slots and the slots as an array keep the record small and quick to
+    load (10,000 of them are cached and held in memory, a string per slot was 100 objects each)."""
 
     url: str
     title: str
@@ -136,8 +138,12 @@ class SearchRecord:
     text: str  # the body's visible text, whitespace collapsed: excerpts are cut from it
     length: int  # body terms (BM25's document length)
     slots: array.array  # of "H"
-    fragments: tuple[str, ...]
+    fragments: str
     size: int  # the fragments' total length (the index's shard count follows it)
+
+    def parts(self) -> list[str]:
+        """The fragment of each slot, in the order of `slots`."""
+        return self.fragments.split(FRAGMENT_END)
 
 
 def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_body: str) -> SearchRecord:
@@ -160,8 +166,10 @@ def search_record(url: str, title: str, date: str, tags: tuple[str, ...], plain_
         by_slot.setdefault(slot(term), []).append(f"{term} {encode_positions(by_term[term])}")
     length = (body[-1][1] - BODY_BASE + 1) if body else 0
     slots = sorted(by_slot)
-    fragments = tuple(" ".join(by_slot[s]) for s in slots)
-    return SearchRecord(url, title, date, text, length, array.array("H", slots), fragments, sum(map(len, fragments)))
+    fragments = [" ".join(by_slot[s]) for s in slots]
+    return SearchRecord(
+        url, title, date, text, length, array.array("H", slots), FRAGMENT_END.join(fragments), sum(map(len, fragments))
+    )
 
 
 def visible_html(content_html: str) -> str:

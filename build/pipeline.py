@@ -141,6 +141,7 @@ def build_site(opts: BuildOptions) -> BuildResult:
             lambda n: progress.count("converting posts", n, len(executed)),
             hold=opts.resident,
             search=opts.search_index,
+            edited=read_cache.read_again,
         )
     except BaseException:
         progress.stop()
@@ -587,6 +588,7 @@ def _post_views(
     done=None,
     hold: bool = False,
     search: bool = True,
+    edited: set[str] | frozenset[str] = frozenset(),
 ) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
@@ -594,14 +596,24 @@ def _post_views(
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site;
-    `search`: each view holds its post's search record (views are cached with or without one)."""
+    `search`: each view holds its post's search record (views are cached with or without one);
+    `edited`: the posts read from their files again, which most likely convert again."""
     from execblog.incremental.views import ViewStore
-    from execblog.parallel import parallel_map
+    from execblog.parallel import MIN_ITEMS, Background, parallel_map
 
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
     keys = {item.source.name: _view_key(item, context) for item in executed}
     store = ViewStore(store_path, hold)
+    convert = None
+    early_items = [item for item in executed if item.source.name in edited]
+    early: Background | None = None
+    if early_items and len(early_items) < MIN_ITEMS and not store.held:
+        # A few edited posts: a process of its own converts them while the last build's views load
+        # (the load takes as long as converting a post). A result is used once the keys say the post
+        # needed converting, an error only then: the same views and errors as converting after the load.
+        convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
+        early = Background(lambda: [_outcome(convert, item) for item in early_items])
     saved = store.load()
 
     def reusable(name: str) -> bool:
@@ -612,9 +624,21 @@ def _post_views(
 
     todo = [item for item in executed if not reusable(item.source.name)]
     fresh: dict[str, PostView] = {}
-    if todo:
-        convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-        fresh = dict(zip((item.source.name for item in todo), parallel_map(convert, todo, done), strict=True))
+    if early is not None:
+        needed = {item.source.name for item in todo}
+        for item, (view, error) in zip(early_items, early.result(), strict=True):
+            if item.source.name in needed:
+                if error is not None:
+                    raise error
+                fresh[item.source.name] = view
+    rest = [item for item in todo if item.source.name not in fresh]
+    converted_early = len(fresh)
+    if rest:
+        convert = convert or _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
+        counted = (lambda n: done(converted_early + n)) if done else None
+        fresh.update(zip((item.source.name for item in rest), parallel_map(convert, rest, counted), strict=True))
+    elif fresh and done:
+        done(len(fresh))
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
     # views cached by a build without search get their search record once, when a build needs it
@@ -681,6 +705,15 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
             ) from exc
 
     return convert
+
+
+def _outcome(convert, item: ExecutedPost) -> tuple[PostView | None, BaseException | None]:
+    """(view, None) or (None, the error converting `item` raised), for a conversion whose error counts
+    only if the post turns out to need converting."""
+    try:
+        return convert(item), None
+    except BuildError as exc:
+        return None, exc
 
 
 def _view_key(item: ExecutedPost, context) -> str:

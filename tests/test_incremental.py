@@ -109,6 +109,21 @@ def test_prose_edit_renders_only_the_pages_that_show_the_post(tmp_path):
     assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
 
 
+def test_only_posts_whose_text_changed_count_as_converted(tmp_path):
+    """Posts read from their files again are converted early, beside the views' load; one whose
+    text is the same (a file saved unchanged) keeps its view and is not counted as converted."""
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    _build(site, site.out)
+    p2, p4 = site.root / "posts" / "p2.md", site.root / "posts" / "p4.md"
+    p2.write_text(p2.read_text(encoding="utf-8"), encoding="utf-8")  # saved again, unchanged
+    _edit(p4, "More of post 4.", "More of post 4, edited.")
+    result = _build(site, site.out)
+    assert result.posts_converted == 1
+    assert "More of post 4, edited." in (site.out / "posts" / "p4" / "index.html").read_text(encoding="utf-8")
+    assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
+
+
 def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
     site = Site(tmp_path / "site", CONFIG)
     _posts(site)

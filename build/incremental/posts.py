@@ -64,6 +64,7 @@ class PostReadCache:
             saved = self.store.load()
         self.saved = saved
         self.changed = False
+        self.read_again: set[str] = set()  # names of the posts read from their files (edited, or new)
         self._settings: dict[ReadSettings, str] = {}
 
     def read(self, path: Path, settings: ReadSettings, reader: PostReader) -> SourcePost:
@@ -77,6 +78,7 @@ class PostReadCache:
         else:
             post = reader(path, settings)
             self.changed = True
+            self.read_again.add(post.name)
         self.current[str(path)] = (stamp, post)
         return post
 

@@ -32,6 +32,11 @@ class ViewStore:
         self.from_memory = False
         self.store = EntryStore(path)
 
+    @property
+    def held(self) -> bool:
+        """Whether `load` gives what this process holds, without reading the file."""
+        return self.path in _HELD
+
     def load(self) -> Views:
         held = _HELD.get(self.path)
         self.from_memory = held is not None

@@ -14,6 +14,7 @@ from babel import Locale
 
 from execblog import safe_yaml
 from execblog.errors import BuildError
+from execblog.hugo.dates import inherited
 
 
 def available_languages(site_dir: Path) -> set[str]:
@@ -55,4 +56,6 @@ class Translator:
 
 @cache
 def _plural_rule(language: str):
-    return Locale.parse(language.replace("-", "_")).plural_form
+    # The locale's own data holds its rule: Locale.plural_form would merge all of its data first (~15 ms).
+    locale = Locale.parse(language.replace("-", "_"))
+    return inherited(str(locale), "plural_form") or locale.plural_form

@@ -17,6 +17,16 @@ def test_plural_forms_follow_cldr():
     assert (ja("words", 1), ja("words", 92), ja("reading_time", 3)) == ("1 文字", "92 文字", "3 分")
 
 
+def test_the_plural_rule_read_from_the_locale_is_babels_for_every_locale():
+    """The rule comes from the locale's own CLDR data (or its parent's), not Babel's merged data."""
+    from babel import Locale, localedata
+
+    from execblog.i18n import _plural_rule
+
+    for name in localedata.locale_identifiers():
+        assert _plural_rule(name).rules == Locale.parse(name).plural_form.rules, name
+
+
 def test_both_languages_have_every_string():
     ja, en = Translator(ROOT, "ja"), Translator(ROOT, "en")
     assert set(ja.table) == set(en.table)

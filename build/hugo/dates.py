@@ -257,6 +257,15 @@ def _raw_locale(name: str) -> dict[str, Any] | None:
         return pickle.load(f)
 
 
+def inherited(locale: str, key: str) -> Any:
+    """A CLDR locale's top-level `key` (e.g. "plural_form") from the locale or the nearest parent
+    that has it, as Babel's merged data gives it, without merging all of the locale's data."""
+    for data in _chain(locale):
+        if key in data:
+            return data[key]
+    return None
+
+
 def _parent(name: str) -> str | None:
     from babel import localedata
     from babel.core import get_global

@@ -63,6 +63,15 @@ def log(opts: BuildOptions, message: str) -> None:
 
 
 def build_site(opts: BuildOptions) -> BuildResult:
+    from execblog.incremental.store import finish
+
+    try:
+        return _build_site(opts)
+    finally:
+        finish()  # the caches written beside the build are in place before it returns, failed or not
+
+
+def _build_site(opts: BuildOptions) -> BuildResult:
     start = time.perf_counter()
     site_dir = opts.site_dir.resolve()
     if not site_dir.is_dir():

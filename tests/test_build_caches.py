@@ -13,7 +13,7 @@ import pytest
 from execblog.content.readers import read_posts
 from execblog.errors import BuildError
 from execblog.incremental.posts import PostReadCache
-from execblog.incremental.store import EntryStore
+from execblog.incremental.store import EntryStore, finish
 from execblog.incremental.views import ViewStore
 from execblog.output.purge import Stylesheet, parsed_stylesheet
 
@@ -96,6 +96,7 @@ def test_entry_store_writes_what_changed_beside_the_base_and_folds_it_in_later(t
     path = tmp_path / "views.pickle"
     entries = {f"post{i}": (f"key{i}", f"view {i}") for i in range(100)}
     EntryStore(path).save(entries)
+    finish()  # a whole file is written by a process of its own
     base = path.read_bytes()
     store = EntryStore(path)
     loaded = store.load()
@@ -110,7 +111,24 @@ def test_entry_store_writes_what_changed_beside_the_base_and_folds_it_in_later(t
     assert store.journal_path.stat().st_ino == inode
     many = {name: (key + "c", value) for name, (key, value) in loaded.items()}
     store.save(many)
+    finish()
     assert not store.journal_path.exists() and EntryStore(path).load() == many
+
+
+def test_saving_a_whole_store_leaves_the_builds_text_as_small_as_it_was(tmp_path, monkeypatch):
+    """Pickling a string keeps a UTF-8 copy of it inside the string; the build's process holds the
+    posts' text for the whole build, so a whole file is pickled by a process of its own."""
+    import sys
+
+    from execblog import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    texts = {f"post{i}": (f"key{i}", "走れメロス " * 50 + str(i)) for i in range(100)}
+    before = sum(sys.getsizeof(text) for _, text in texts.values())
+    EntryStore(tmp_path / "views.pickle").save(texts)
+    finish()
+    assert sum(sys.getsizeof(text) for _, text in texts.values()) == before
+    assert EntryStore(tmp_path / "views.pickle").load() == texts
 
 
 def test_entry_store_ignores_a_journal_of_another_base_and_anything_damaged(tmp_path):

@@ -115,12 +115,9 @@ class InputStamp:
             return False  # a future-dated post has become due
         return self.saved.get("digest") == self.digest and self.saved.get("secrets") == self.secrets
 
-    def save(self, posts: list[SourcePost], valid_until: float | None, rewritten: tuple[Path, ...] = ()) -> None:
-        """Record the inputs of a successful build; `valid_until` is when the
-        next future-dated post becomes due (the build is stale from then on);
-        `rewritten`: the freeze entries this build wrote, taken as they are now,
-        so a publish after one that executed is a no-op."""
-        extra = sorted(
+    def declared(self, posts: list[SourcePost]) -> list[str]:
+        """The files the posts declare as their inputs, as `save` records them."""
+        return sorted(
             {
                 str(path.relative_to(self.site_dir))
                 for p in posts
@@ -128,6 +125,12 @@ class InputStamp:
                 if path.is_relative_to(self.site_dir)
             }
         )
+
+    def save(self, extra: list[str], valid_until: float | None, rewritten: tuple[Path, ...] = ()) -> None:
+        """Record the inputs of a successful build: `extra`, the posts' `declared` inputs;
+        `valid_until`, when the next future-dated post becomes due (the build is stale from then
+        on); `rewritten`: the freeze entries this build wrote, taken as they are now, so a publish
+        after one that executed is a no-op."""
         # inputs first declared in this build: fingerprint them now (else the start's)
         same = extra == self.extra_inputs and not rewritten
         digest = self.digest if same else self._digest(extra, rewritten)

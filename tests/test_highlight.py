@@ -12,7 +12,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from execblog.convert.highlight import code_style
+from execblog.convert.highlight import _STATES, code_style, lexed
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
 
 SAMPLES = {
@@ -124,3 +124,25 @@ def test_a_code_block_keeps_its_text_for_copying_and_word_counts():
     assert '</span>(<span class="s">' in out and "&#39;it&#39;&#39;s &lt;b&gt; &amp; &#34;q&#34;&#39;" in out
     text = html.unescape(re.sub(r"<[^>]+>", "", out))
     assert text == "print('it''s <b> & \"q\"')\n"
+
+
+# Lexers whose every state is lexed as one expression (python, ipython3, javascript, ...), in part
+# rule by rule (bash: a here-document's rule refers back to a group), or by Pygments itself (c, json).
+LEXED = sorted(SAMPLES) + ["yaml", "rust", "ruby", "sql", "toml", "markdown", "latex", "rst"]
+
+
+@pytest.mark.parametrize("lang", LEXED)
+def test_code_is_split_into_the_tokens_pygments_gives(lang):
+    lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    # every sample in every language: text a lexer does not expect takes its error and line-reset paths
+    texts = list(SAMPLES.values()) + ["".join(SAMPLES.values()), "", "\n", "x", "'unterminated\n\"also", "\t\x00é漢"]
+    for text in texts:
+        assert list(lexed(lexer, text)) == list(lexer.get_tokens(text)), (lang, text[:40])
+
+
+def test_the_python_lexer_takes_the_joined_path():
+    """Else the comparison above would compare Pygments with itself."""
+    lexer = get_lexer_by_name("python", stripnl=False, ensurenl=False)
+    list(lexed(lexer, SAMPLES["python"]))
+    states = _STATES.get(type(lexer))
+    assert states and all(state.match is not None for state in states.values())

@@ -17,15 +17,28 @@ a span inherits the block's colour and font). Then:
 So a page shows what Pygments' markup and stylesheet show, in fewer bytes. The text
 is escaped as Go's html.EscapeString (what Hugo's Chroma writes): Hugo's word counts
 are taken over the HTML, entities included.
+
+`lexed(lexer, code)` yields what `lexer.get_tokens(code)` yields. For a plain
+`RegexLexer` (Python, IPython, Bash, most others) it tries each state's rules as one
+regular expression instead of one after the other: Pygments takes the first rule
+that matches at the position, and so does an alternation `rule1|rule2|...`, so the
+tokens are the same; the first rule's regex then runs once, in C, instead of a
+Python loop calling each rule's in turn (lexing was the build's largest cost).
+A state whose rules cannot be joined (a backreference, a flag that cannot be
+scoped) is lexed rule by rule, as Pygments does.
 """
 
 from __future__ import annotations
 
 import functools
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
 
+from pygments.filter import apply_filters
 from pygments.formatters import HtmlFormatter
-from pygments.lexer import Lexer
-from pygments.token import STANDARD_TYPES, Token, _TokenType
+from pygments.lexer import Lexer, RegexLexer
+from pygments.token import STANDARD_TYPES, Error, Token, Whitespace, _TokenType
 
 Look = frozenset[tuple[str, str]]  # CSS (property, value) pairs
 
@@ -115,7 +128,7 @@ class CodeStyle:
                 out.append(f'<span class="{current}">{body}</span>' if current else body)
                 text.clear()
 
-        for ttype, value in lexer.get_tokens(code):
+        for ttype, value in lexed(lexer, code):
             cls = self.class_of(ttype)
             if value.isspace() and cls not in self._shows_on_space:
                 space += value
@@ -167,3 +180,149 @@ def _css(declarations: dict[str, str]) -> str:
 def code_style(light: str, dark: str, css_class: str = "highlight") -> CodeStyle:
     """One `CodeStyle` per pair of styles (building one reads every token type of both)."""
     return CodeStyle(light, dark, css_class)
+
+
+# --- lexing -------------------------------------------------------------------------------------
+# Flags a group can set or clear for its part of a pattern; the others must be the same in every rule.
+_SCOPABLE = re.I | re.M | re.S | re.X
+_FLAG_LETTERS = ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x"))
+_LEADING_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")  # `(?i)` at the start: in the compiled pattern's flags
+# A reference to a group by number or name would point elsewhere once the rules are joined.
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
+
+# A state's rule as the loop uses it: (the rule's own match, action, new state, whether the action
+# is a token type or nothing, so the joined match serves and the rule's own match is not needed).
+_Rule = tuple[Callable, Any, Any, bool]
+
+
+class _State:
+    """One state of a lexer class: `match` tries all its rules at once, and `rules[k]` is the rule
+    whose empty end group is group k of `match`; None when they cannot be joined (`in_turn` then)."""
+
+    def __init__(self, rules: list[tuple[Callable, Any, Any]], base_flags: int):
+        self.match: Callable | None = None
+        self.rules: dict[int, _Rule] = {}
+        self.in_turn = [(rexmatch, action, new_state, _plain(action)) for rexmatch, action, new_state in rules]
+        parts, group, by_group = [], 0, {}
+        for rexmatch, action, new_state, plain in self.in_turn:
+            pattern = getattr(rexmatch, "__self__", None)
+            if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+                return
+            body = pattern.pattern
+            if _GROUP_REFERENCE.search(body):
+                return
+            while leading := _LEADING_FLAGS.match(body):
+                body = body[leading.end() :]
+            on, off = pattern.flags & ~base_flags, base_flags & ~pattern.flags
+            if (on | off) & ~_SCOPABLE:
+                return
+            if pattern.flags & re.X:
+                body += "\n"  # a comment on the last line of a verbose pattern ends before the `)`
+            if on or off:
+                body = f"(?{_letters(on)}{'-' + _letters(off) if off else ''}:{body})"
+            # the rule, then an empty group: the last group to close, so `lastindex` names the rule
+            parts.append(f"(?:{body})()")
+            group += pattern.groups + 1
+            by_group[group] = (rexmatch, action, new_state, plain)
+        try:
+            joined = re.compile("|".join(parts), base_flags)
+        except re.error:  # e.g. two rules naming a group alike
+            return
+        if joined.groups == group:
+            self.match, self.rules = joined.match, by_group
+
+
+def _letters(flags: int) -> str:
+    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
+
+
+def _plain(action: Any) -> bool:
+    return action is None or type(action) is _TokenType
+
+
+# Per lexer class, its states as they are first entered (in each process).
+_STATES: dict[type, dict[str, _State]] = {}
+
+
+def lexed(lexer: Lexer, code: str) -> Iterator[tuple[_TokenType, str]]:
+    """`lexer.get_tokens(code)`: the same (token type, text) pairs."""
+    cls = type(lexer)
+    if not (
+        isinstance(lexer, RegexLexer)
+        and cls.get_tokens_unprocessed is RegexLexer.get_tokens_unprocessed
+        and cls.get_tokens is Lexer.get_tokens
+    ):
+        return lexer.get_tokens(code)
+    text = lexer._preprocess_lexer_input(code)
+    return apply_filters(_regex_tokens(lexer, text), lexer.filters, lexer)
+
+
+def _regex_tokens(lexer: RegexLexer, text: str) -> Iterator[tuple[_TokenType, str]]:
+    """RegexLexer.get_tokens_unprocessed(text), positions left out, with each state's rules joined."""
+    tokendefs = lexer._tokens
+    states = _STATES.setdefault(type(lexer), {})
+    base_flags = re.compile("", lexer.flags).flags
+
+    def state(name: str) -> _State:
+        found = states.get(name)
+        if found is None:
+            found = states[name] = _State(tokendefs[name], base_flags)
+        return found
+
+    pos = 0
+    stack = ["root"]
+    current = state("root")
+    while True:
+        joined = current.match
+        if joined is not None:
+            m = joined(text, pos)
+            if m:
+                rexmatch, action, new_state, plain = current.rules[m.lastindex]
+                if not plain:
+                    m = rexmatch(text, pos)
+        else:
+            m = None
+            for rule in current.in_turn:
+                m = rule[0](text, pos)
+                if m:
+                    _, action, new_state, plain = rule
+                    break
+        if m:
+            if plain:
+                if action is not None:
+                    yield action, m.group()
+            else:
+                for _, ttype, value in action(lexer, m):
+                    yield ttype, value
+            pos = m.end()
+            if new_state is not None:
+                # Pygments' state transitions, as RegexLexer.get_tokens_unprocessed makes them
+                if isinstance(new_state, tuple):
+                    for name in new_state:
+                        if name == "#pop":
+                            if len(stack) > 1:
+                                stack.pop()
+                        elif name == "#push":
+                            stack.append(stack[-1])
+                        else:
+                            stack.append(name)
+                elif isinstance(new_state, int):
+                    if abs(new_state) >= len(stack):
+                        del stack[1:]
+                    else:
+                        del stack[new_state:]
+                elif new_state == "#push":
+                    stack.append(stack[-1])
+                else:
+                    raise AssertionError(f"wrong state def: {new_state!r}")
+                current = state(stack[-1])
+        elif pos >= len(text):
+            return
+        elif text[pos] == "\n":  # no rule matches: at the end of a line, back to the root state
+            stack = ["root"]
+            current = state("root")
+            yield Whitespace, "\n"
+            pos += 1
+        else:
+            yield Error, text[pos]
+            pos += 1

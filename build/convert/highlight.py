@@ -19,20 +19,22 @@ is escaped as Go's html.EscapeString (what Hugo's Chroma writes): Hugo's word co
 are taken over the HTML, entities included.
 
 `lexed(lexer, code)` yields what `lexer.get_tokens(code)` yields. For a plain
-`RegexLexer` (Python, IPython, Bash, most others) it tries each state's rules as one
-regular expression instead of one after the other: Pygments takes the first rule
-that matches at the position, and so does an alternation `rule1|rule2|...`, so the
-tokens are the same; the first rule's regex then runs once, in C, instead of a
-Python loop calling each rule's in turn (lexing was the build's largest cost).
-A state whose rules cannot be joined (a backreference, a flag that cannot be
-scoped) is lexed rule by rule, as Pygments does.
+`RegexLexer` (Python, IPython, Bash, most others) it tries, at each position, only
+the rules of the state that can match text starting with the character there, in
+their order: Pygments takes the first rule that matches, and a rule left out cannot
+match, so the tokens are the same. Which characters a rule's match can start with is
+read from the regex's parse tree (Python's own parser); a rule it cannot tell is
+tried at every character. Pygments tries every rule in turn, a regex call each,
+about thirty per token of Python: lexing was the largest cost of a build.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator
+import re._constants as _sre
+import re._parser as _sre_parse
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from pygments.filter import apply_filters
@@ -183,61 +185,18 @@ def code_style(light: str, dark: str, css_class: str = "highlight") -> CodeStyle
 
 
 # --- lexing -------------------------------------------------------------------------------------
-# Flags a group can set or clear for its part of a pattern; the others must be the same in every rule.
-_SCOPABLE = re.I | re.M | re.S | re.X
-_FLAG_LETTERS = ((re.I, "i"), (re.M, "m"), (re.S, "s"), (re.X, "x"))
-_LEADING_FLAGS = re.compile(r"\(\?[aiLmsux]+\)")  # `(?i)` at the start: in the compiled pattern's flags
-# A reference to a group by number or name would point elsewhere once the rules are joined.
-_GROUP_REFERENCE = re.compile(r"\\[1-9]|\(\?P=|\(\?\(")
-
-# A state's rule as the loop uses it: (the rule's own match, action, new state, whether the action
-# is a token type or nothing, so the joined match serves and the rule's own match is not needed).
-_Rule = tuple[Callable, Any, Any, bool]
+# A state's rule as the loop uses it: (the rule's match, action, new state).
+_Rule = tuple[Callable, Any, Any]
 
 
 class _State:
-    """One state of a lexer class: `match` tries all its rules at once, and `rules[k]` is the rule
-    whose empty end group is group k of `match`; None when they cannot be joined (`in_turn` then)."""
+    """One state of a lexer class: its rules, and `at[c]`, those of them that can match text
+    starting with the ASCII character c, in their order."""
 
-    def __init__(self, rules: list[tuple[Callable, Any, Any]], base_flags: int):
-        self.match: Callable | None = None
-        self.rules: dict[int, _Rule] = {}
-        self.in_turn = [(rexmatch, action, new_state, _plain(action)) for rexmatch, action, new_state in rules]
-        parts, group, by_group = [], 0, {}
-        for rexmatch, action, new_state, plain in self.in_turn:
-            pattern = getattr(rexmatch, "__self__", None)
-            if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
-                return
-            body = pattern.pattern
-            if _GROUP_REFERENCE.search(body):
-                return
-            while leading := _LEADING_FLAGS.match(body):
-                body = body[leading.end() :]
-            on, off = pattern.flags & ~base_flags, base_flags & ~pattern.flags
-            if (on | off) & ~_SCOPABLE:
-                return
-            if pattern.flags & re.X:
-                body += "\n"  # a comment on the last line of a verbose pattern ends before the `)`
-            if on or off:
-                body = f"(?{_letters(on)}{'-' + _letters(off) if off else ''}:{body})"
-            # the rule, then an empty group: the last group to close, so `lastindex` names the rule
-            parts.append(f"(?:{body})()")
-            group += pattern.groups + 1
-            by_group[group] = (rexmatch, action, new_state, plain)
-        try:
-            joined = re.compile("|".join(parts), base_flags)
-        except re.error:  # e.g. two rules naming a group alike
-            return
-        if joined.groups == group:
-            self.match, self.rules = joined.match, by_group
-
-
-def _letters(flags: int) -> str:
-    return "".join(letter for flag, letter in _FLAG_LETTERS if flags & flag)
-
-
-def _plain(action: Any) -> bool:
-    return action is None or type(action) is _TokenType
+    def __init__(self, rules: list[_Rule]):
+        self.rules = [tuple(rule) for rule in rules]
+        firsts = [_first_characters(rexmatch) for rexmatch, _action, _new_state in rules]
+        self.at = [tuple(r for r, first in zip(self.rules, firsts, strict=True) if c in first) for c in range(128)]
 
 
 # Per lexer class, its states as they are first entered (in each process).
@@ -258,40 +217,33 @@ def lexed(lexer: Lexer, code: str) -> Iterator[tuple[_TokenType, str]]:
 
 
 def _regex_tokens(lexer: RegexLexer, text: str) -> Iterator[tuple[_TokenType, str]]:
-    """RegexLexer.get_tokens_unprocessed(text), positions left out, with each state's rules joined."""
+    """RegexLexer.get_tokens_unprocessed(text), positions left out, trying only the rules that can
+    match at each character."""
     tokendefs = lexer._tokens
     states = _STATES.setdefault(type(lexer), {})
-    base_flags = re.compile("", lexer.flags).flags
 
     def state(name: str) -> _State:
         found = states.get(name)
         if found is None:
-            found = states[name] = _State(tokendefs[name], base_flags)
+            found = states[name] = _State(tokendefs[name])
         return found
 
-    pos = 0
+    pos, end = 0, len(text)
     stack = ["root"]
     current = state("root")
     while True:
-        joined = current.match
-        if joined is not None:
-            m = joined(text, pos)
+        # at the end, and at a character beyond ASCII, every rule (one that matches nothing may match there)
+        rules = current.at[c] if pos < end and (c := ord(text[pos])) < 128 else current.rules
+        m = None
+        for rule in rules:
+            m = rule[0](text, pos)
             if m:
-                rexmatch, action, new_state, plain = current.rules[m.lastindex]
-                if not plain:
-                    m = rexmatch(text, pos)
-        else:
-            m = None
-            for rule in current.in_turn:
-                m = rule[0](text, pos)
-                if m:
-                    _, action, new_state, plain = rule
-                    break
+                break
         if m:
-            if plain:
-                if action is not None:
-                    yield action, m.group()
-            else:
+            _, action, new_state = rule
+            if type(action) is _TokenType:
+                yield action, m.group()
+            elif action is not None:
                 for _, ttype, value in action(lexer, m):
                     yield ttype, value
             pos = m.end()
@@ -316,7 +268,7 @@ def _regex_tokens(lexer: RegexLexer, text: str) -> Iterator[tuple[_TokenType, st
                 else:
                     raise AssertionError(f"wrong state def: {new_state!r}")
                 current = state(stack[-1])
-        elif pos >= len(text):
+        elif pos >= end:
             return
         elif text[pos] == "\n":  # no rule matches: at the end of a line, back to the root state
             stack = ["root"]
@@ -326,3 +278,94 @@ def _regex_tokens(lexer: RegexLexer, text: str) -> Iterator[tuple[_TokenType, st
         else:
             yield Error, text[pos]
             pos += 1
+
+
+# --- the characters a rule's match can start with -------------------------------------------------
+_ASCII = frozenset(range(128))
+_CATEGORY_CLASSES = {
+    _sre.CATEGORY_DIGIT: r"\d",
+    _sre.CATEGORY_NOT_DIGIT: r"\D",
+    _sre.CATEGORY_SPACE: r"\s",
+    _sre.CATEGORY_NOT_SPACE: r"\S",
+    _sre.CATEGORY_WORD: r"\w",
+    _sre.CATEGORY_NOT_WORD: r"\W",
+}
+_REPEATS = (_sre.MAX_REPEAT, _sre.MIN_REPEAT, _sre.POSSESSIVE_REPEAT)
+
+
+def _first_characters(rexmatch: Callable) -> frozenset[int]:
+    """The ASCII characters a match of the rule can start with: all of them when it can match
+    nothing (then it matches anywhere), and when its regex holds what this does not model, so a
+    rule is left out at a character only when it cannot match there."""
+    pattern = getattr(rexmatch, "__self__", None)
+    if not isinstance(pattern, re.Pattern) or not isinstance(pattern.pattern, str):
+        return _ASCII
+    try:
+        first, empty = _sequence(_sre_parse.parse(pattern.pattern, pattern.flags), pattern.flags)
+    except Exception:  # noqa: BLE001 - a construct not modelled here (or another Python's parse tree)
+        return _ASCII
+    return _ASCII if empty else frozenset(first)
+
+
+def _sequence(items: Iterable, flags: int) -> tuple[set[int], bool]:
+    """(the first characters of a sequence of parse-tree nodes, whether it can match nothing)."""
+    found: set[int] = set()
+    for op, av in items:
+        first, empty = _node(op, av, flags)
+        found |= first
+        if not empty:
+            return found, False
+    return found, True
+
+
+def _node(op: Any, av: Any, flags: int) -> tuple[set[int], bool]:
+    if op is _sre.LITERAL or op is _sre.NOT_LITERAL:
+        return set(_class_members(((op, av),), flags)), False
+    if op is _sre.IN:
+        return set(_class_members(tuple(av), flags)), False
+    if op is _sre.ANY:
+        return set(_ASCII), False
+    if op is _sre.AT or op is _sre.ASSERT or op is _sre.ASSERT_NOT:  # an anchor or a look-around: no character
+        return set(), True
+    if op is _sre.SUBPATTERN:
+        _group, add, remove, sub = av
+        return _sequence(sub, (flags | add) & ~remove)
+    if op is _sre.ATOMIC_GROUP:
+        return _sequence(av, flags)
+    if op is _sre.BRANCH:
+        found: set[int] = set()
+        empty = False
+        for alternative in av[1]:
+            first, can_be_empty = _sequence(alternative, flags)
+            found |= first
+            empty = empty or can_be_empty
+        return found, empty
+    if op in _REPEATS:
+        low, _high, sub = av
+        first, empty = _sequence(sub, flags)
+        return first, empty or low == 0
+    raise ValueError(f"not modelled: {op}")  # a group reference, a conditional
+
+
+@functools.cache
+def _class_members(items: tuple, flags: int) -> frozenset[int]:
+    """The ASCII characters that one character or class of a parse tree matches, found by compiling
+    it alone with the pattern's flags: Python decides, case folding included."""
+    parts = []
+    for op, av in items:
+        if op is _sre.NEGATE or op is _sre.NOT_LITERAL:
+            parts.append("^")
+        if op is _sre.LITERAL or op is _sre.NOT_LITERAL:
+            parts.append(_escaped(av))
+        elif op is _sre.RANGE:
+            parts.append(f"{_escaped(av[0])}-{_escaped(av[1])}")
+        elif op is _sre.CATEGORY and av in _CATEGORY_CLASSES:
+            parts.append(_CATEGORY_CLASSES[av])
+        elif op is not _sre.NEGATE:
+            raise ValueError(f"not modelled: {op} {av}")
+    one = re.compile("[" + "".join(parts) + "]", flags & (re.IGNORECASE | re.ASCII))
+    return frozenset(c for c in range(128) if one.fullmatch(chr(c)))
+
+
+def _escaped(code: int) -> str:
+    return f"\\U{code:08x}"  # any character, and safe in a class (`]`, `^`, `-`, `\\`)

@@ -6,6 +6,12 @@ compiled templates and the configured renderer instead of rebuilding them, and
 the function may be a closure. Small inputs stay in-process: forking costs more
 than it saves below a few dozen items.
 
+What exists when the workers are forked is frozen for the garbage collector
+(gc.freeze) until they are done: a worker's full collection would otherwise walk
+every object it inherited (a site's posts and pages), writing to each and so
+copying the memory it shares with the parent (a quarter of a second, at times,
+in the middle of a stage), and the parent's would walk them again too.
+
 `parallel_map(fn, items)` is one pass. `Background(fn)` runs one job (the search index) in a
 forked process while the caller does the rest (the pages). `two_stage_map(first, between, second,
 items)` is two passes over the same items where the second needs what the parent
@@ -17,6 +23,7 @@ only small results cross processes.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import pickle
@@ -58,6 +65,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int],
                 done(len(results))
         return results
     _task = lambda i: fn(items[i])  # noqa: E731 - inherited by the forked workers
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(jobs) as pool:
             chunk = max(1, len(items) // (jobs * 8))
@@ -67,6 +75,7 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int],
                     done(len(results))
             return results
     finally:
+        gc.unfreeze()
         _task = None
 
 
@@ -102,6 +111,7 @@ def two_stage_map(
     _stages = (first, second, items)
     context = multiprocessing.get_context("fork")
     workers: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    gc.freeze()
     try:
         for _ in range(jobs):
             mine, theirs = context.Pipe()
@@ -143,6 +153,7 @@ def two_stage_map(
                 results[i] = value
         return public, results
     finally:
+        gc.unfreeze()
         _stages = None
         for worker, conn in workers:
             conn.close()
@@ -198,6 +209,7 @@ class Background:
 
 def _background(fn: Callable[[], Any], conn: Connection, parent: Connection) -> None:
     parent.close()
+    gc.freeze()  # its collections leave what it inherited alone (see the module docstring)
     try:
         value = fn()
     except BaseException as exc:  # noqa: BLE001 - reported to the parent, which raises it

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from execblog.convert.markdown import MarkdownOptions
     from execblog.execution.redact import SecretFinding
     from execblog.i18n import Translator
-    from execblog.output.render import Reads
+    from execblog.incremental.pages import ReadsByPost
     from execblog.output.static_assets import PageUse
     from execblog.pages.plan import Page, PostView
 
@@ -186,12 +186,16 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         page_scanned: set[str] = set()  # pages whose final bytes were scanned as they were written
         claimed: set[str] = set()  # pages the workers write into the stage themselves
 
-        def render(page: Page) -> tuple[tuple[PageUse | None, Reads], bytes]:
-            """In a worker: ((what the parent needs), the page's bytes with asset URL placeholders)."""
+        uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
+
+        def render(page: Page) -> tuple[tuple[PageUse | None, ReadsByPost], bytes]:
+            """In a worker: ((what the parent needs), the page's bytes with asset URL placeholders).
+            Pages share their uses and field lists: one object each, sent once in a batch of pages."""
             text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
-            return (assets.use(text), reads), text.encode("utf-8")
+            use = assets.use(text)
+            return (uses.setdefault(use, use) if use is not None else None, by_post(reads)), text.encode("utf-8")
 
         def finish(page: Page, data: bytes, urls: tuple[str, str]) -> Finished:
             """In a worker: the page with its asset URLs, checked for secrets and, when claimed,
@@ -220,7 +224,6 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         if opts.search_index:
             index = Background(index_files, fork=len(plan.posts) >= MIN_ITEMS)
 
-        uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
         # A page kept from the last build is reused when its shape and what it read are the same.
         shapes = {page.output: page_shape(page) for page in plan.pages}
         kept = {
@@ -235,7 +238,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         css: dict[str, dict[frozenset[str], str]] = {}
         urls: dict[str, tuple[str, str]] = {}  # page -> (stylesheet URL, script URL)
 
-        def between(public: list[tuple[PageUse | None, Reads]]) -> list[tuple[str, str]]:
+        def between(public: list[tuple[PageUse | None, ReadsByPost]]) -> list[tuple[str, str]]:
             by_kind: dict[str, list[frozenset[str]]] = {}
             used = [(page, use) for page, (use, _) in zip(todo, public, strict=True)]
             used += [(page, record.use) for page in plan.pages if (record := kept.get(page.output))]
@@ -258,7 +261,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             for page, (use, reads), done in zip(todo, public, finished, strict=True)
         }
 
-        def again(page: Page) -> tuple[PageUse | None, Reads, Finished]:
+        def again(page: Page) -> tuple[PageUse | None, ReadsByPost, Finished]:
             """A kept page rendered again, with the asset URLs its record's use has now (the parent writes it)."""
             (use, reads), data = render(page)
             return use, reads, finish(page, data, urls[page.output])
@@ -285,7 +288,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
                 writer.write_bytes(rel, done.data)
             page_findings.extend(done.findings)
             page_scanned.add(rel)
-            page_cache.record(rel, PageRecord(shapes[rel], by_post(reads), use, *urls[rel], done.digest))
+            page_cache.record(rel, PageRecord(shapes[rel], reads, use, *urls[rel], done.digest))
         for out_path, asset in plan.assets:
             writer.copy_file(out_path, asset.source)
         if index is not None:

@@ -12,7 +12,7 @@ from pygments import highlight
 from pygments.formatters import HtmlFormatter
 from pygments.lexers import get_lexer_by_name
 
-from execblog.convert.highlight import code_style
+from execblog.convert.highlight import _first_characters, code_style, lexed
 from execblog.convert.markdown import MarkdownOptions, MarkdownRenderer
 
 SAMPLES = {
@@ -149,3 +149,41 @@ def test_a_block_a_past_conversion_highlighted_is_taken_from_it_and_a_changed_on
     assert edited.count("data-memo") == 1 and "3" in edited
     # what the post's file is rewritten with holds only the blocks it has now
     assert again.keys() == first.keys() and len(now) == 2 and len(now.keys() & first.keys()) == 1
+
+
+# Lexers Pygments lexes rule by rule (python, ipython3, bash, javascript, ...), some whose rules
+# refer back to groups or use case-insensitive classes, and some that lex their own way (c, json).
+LEXED = sorted(SAMPLES) + ["yaml", "rust", "ruby", "sql", "toml", "markdown", "latex", "rst", "php", "fortran"]
+
+
+def _texts() -> list[str]:
+    # every sample in every language: text a lexer does not expect takes its error and line-reset paths
+    return list(SAMPLES.values()) + ["".join(SAMPLES.values()), "", "\n", "x", "'open\n\"also", "\t\x00é漢 ſ K"]
+
+
+@pytest.mark.parametrize("lang", LEXED)
+def test_code_is_split_into_the_tokens_pygments_gives(lang):
+    lexer = get_lexer_by_name(lang, stripnl=False, ensurenl=False)
+    for text in _texts():
+        assert list(lexed(lexer, text)) == list(lexer.get_tokens(text)), (lang, text[:40])
+
+
+@pytest.mark.parametrize("lang", [lang for lang in LEXED if lang not in ("c", "json")])
+def test_a_rule_is_left_out_only_where_it_cannot_match(lang):
+    """Wherever a rule of any state matches, the character there is one it is tried at."""
+    lexer = get_lexer_by_name(lang)
+    for rules in lexer._tokens.values():
+        for rexmatch, _action, _new_state in rules:
+            first = _first_characters(rexmatch)
+            for text in _texts():
+                for pos, ch in enumerate(text):
+                    if ord(ch) < 128 and ord(ch) not in first:
+                        assert not rexmatch(text, pos), (lang, rexmatch.__self__.pattern, text[pos : pos + 20])
+
+
+def test_most_rules_are_left_out_at_a_character_of_python():
+    """Else the comparisons above would compare Pygments with itself."""
+    lexer = get_lexer_by_name("python", stripnl=False, ensurenl=False)
+    root = lexer._tokens["root"]
+    tried = [sum(ord(ch) in _first_characters(rexmatch) for rexmatch, *_ in root) for ch in "x =1('#"]
+    assert max(tried) < len(root) / 3, tried

@@ -27,6 +27,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from linkify_it import LinkifyIt
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -340,6 +341,7 @@ class MarkdownRenderer:
         opts = self.options
         md = MarkdownIt("commonmark", {"html": True, "linkify": True, "typographer": False, "xhtmlOut": False})
         md.enable(["table", "strikethrough", "linkify"])
+        md.linkify = _Linkify()
         md.options["strikethrough_single_tilde"] = True  # goldmark takes `~x~` too
         if opts.typographer:
             for ch in "'\".":
@@ -729,6 +731,30 @@ def _has_scheme_text(block: Token, link_open: Token) -> bool:
     children = block.children or []
     i = children.index(link_open)
     return i + 1 < len(children) and children[i + 1].content.startswith("http://")
+
+
+class _Linkify(LinkifyIt):
+    """linkify-it with a faster `pretest`, the check markdown-it runs on every paragraph before
+    looking for links in it. linkify-it's is one search for `(schema test)|(host test)|@`; this one
+    gives the same answer from its parts, cheapest first: an `@`, the host test, then the schema
+    test only where a schema's name (`http:`, `//`, ...) occurs, which it needs. (The joined
+    expression is tried at every position of the text, and it starts with a large case-insensitive
+    character class: over a site's prose it cost a fifth of converting the posts.)"""
+
+    def _compile(self) -> None:
+        super()._compile()
+        schema, host = self.re["schema_test"], self.re["host_fuzzy_test"]
+        head = "(^|(?!_)(?:[><\uff5c]|" + self.re["src_ZPCc"] + "))("
+        self._parts = None
+        if self.re["pretest"] == f"({schema})|({host})|@" and schema.startswith(head) and schema.endswith(")"):
+            names = schema[len(head) : -1]
+            self._parts = tuple(re.compile(p, re.IGNORECASE).search for p in (host, names, schema))
+
+    def pretest(self, text: str) -> bool:
+        if self._parts is None:  # another linkify-it than the one this was written for
+            return super().pretest(text)
+        host, names, schema = self._parts
+        return "@" in text or bool(host(text)) or bool(names(text) and schema(text))
 
 
 @functools.cache

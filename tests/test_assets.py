@@ -14,7 +14,7 @@ from lxml import html as lhtml
 
 from execblog.config import load_config
 from execblog.execution.progress import Progress
-from execblog.output.purge import Stylesheet, html_tokens, selector_requirements
+from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements, with_ids_from_scripts
 from execblog.output.static_assets import SMALL_RULE, full_css, minify_css
 from execblog.parallel import parallel_map
 
@@ -29,6 +29,11 @@ def test_selector_requirements():
     assert selector_requirements(".a:hover .b::before, #x") == [frozenset({"class:a", "class:b"}), frozenset({"id:x"})]
     assert selector_requirements("thead :is(th.c, td.c)") == [frozenset({"tag:thead", "class:c"})]
     assert selector_requirements("*, ::before") == [frozenset(), frozenset()]
+    # an id on a named element: that element must carry one (a page's title h1 and a figure's id are not an h1[id])
+    assert selector_requirements(".c h2[id], figure#f") == [
+        frozenset({"class:c", "tag:h2", "attr:id", "id-on:h2"}),
+        frozenset({"tag:figure", "id:f", "id-on:figure"}),
+    ]
     assert selector_requirements("a:unknown-thing(") is None  # unreadable: the rule is kept
 
 
@@ -51,8 +56,18 @@ def test_html_tokens_reads_markup_not_text_or_comments():
         "tag:td",
         "tag:tbody",
         "attr:data-theme-name",
+        "id-on:p",
     } <= found
     assert not {"class:no", "class:commented", "class:q", "tag:em", "tag:div", "class:hidden-word"} & found
+    assert "id-on:table" not in found
+
+
+def test_a_script_that_sets_ids_may_set_one_on_any_element():
+    page = html_tokens("<h1>Title</h1><p id='x'>text</p>")
+    assert "id-on:h1" not in page and "id-on:p" in page
+    script = script_tokens('document.querySelector(".title").id = "t";')
+    assert "id-on:h1" in with_ids_from_scripts(page | script)
+    assert "id-on:h1" not in with_ids_from_scripts(page | script_tokens('document.body.className = "x";'))
 
 
 def test_fit_keeps_matching_rules_in_order_and_drops_empty_media():
@@ -69,6 +84,21 @@ def test_fit_keeps_matching_rules_in_order_and_drops_empty_media():
     assert css.index("--c") < css.index("color: red") < css.index("@media print") < css.index("@font-face")
     assert ".a .c" not in css  # needs .c too
     assert ".a .c" in sheet.write(sheet.used({"class:a", "class:c"}))
+
+
+def test_a_rule_keeps_the_selectors_its_pages_may_match():
+    sheet = Stylesheet("""
+        .a, .b > p, :is(.c, .d) { color: red }
+        .e::-moz-selection, .a::selection { color: blue }
+        .b, .e { color: green }
+    """)
+    used = sheet.used({"class:a"})
+    assert sheet.write(used, {"class:a", "tag:p", "class:c"}) == (
+        ".a,:is(.c, .d){color: red}\n.e::-moz-selection, .a::selection{color: blue}\n"
+    )
+    # without the pages' tokens (one rule's size), and for pages that may match all: the rule as written
+    assert sheet.write(used) == sheet.write(used, sheet.tokens)
+    assert sheet.write(used).startswith(".a, .b > p, :is(.c, .d){")
 
 
 # --- on a built site ------------------------------------------------------------------------
@@ -100,12 +130,16 @@ def _assets(public: Path, page: Path) -> tuple[str, str]:
     return read(href), read(src)
 
 
-def _rules(css: str) -> set[str]:
-    return {
-        tinycss2.serialize(r.prelude).strip()
-        for r in tinycss2.parse_stylesheet(css, True, True)
-        if r.type == "qualified-rule"
-    }
+def _selectors(css: str) -> list[tuple[str, str]]:
+    """(selector, its declarations) for each selector of each top-level rule of `css`."""
+    found = []
+    for rule in tinycss2.parse_stylesheet(css, True, True):
+        if rule.type == "qualified-rule":
+            parts: list[list] = [[]]
+            for token in rule.prelude:
+                parts.append([]) if token.type == "literal" and token.value == "," else parts[-1].append(token)
+            found += [(tinycss2.serialize(p).strip(), tinycss2.serialize(rule.content)) for p in parts]
+    return found
 
 
 def test_minify_css_keeps_what_a_browser_reads():
@@ -139,21 +173,20 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
         page = public / rel
         css, _ = _assets(public, page)
         sizes[rel] = len(css)
-        served = _rules(css)
+        served = set(_selectors(css))
         doc = lhtml.fromstring(page.read_bytes())
-        for rule in tinycss2.parse_stylesheet(whole, True, True):
-            if rule.type != "qualified-rule":
+        for selector, declarations in _selectors(whole):
+            (parsed,) = cssselect.parse(selector)
+            if parsed.pseudo_element:
                 continue
-            selectors = tinycss2.serialize(rule.prelude).strip()
-            for selector in cssselect.parse(selectors):
-                if selector.pseudo_element:
-                    continue
-                try:
-                    matched = doc.xpath(cssselect.HTMLTranslator().selector_to_xpath(selector))
-                except cssselect.ExpressionError:  # :hover and the like: nothing to match statically
-                    continue
-                if matched:
-                    assert selectors in served, f"{rel}: `{selectors}` matches {matched[0].tag} but was dropped"
+            try:
+                matched = doc.xpath(cssselect.HTMLTranslator().selector_to_xpath(parsed))
+            except cssselect.ExpressionError:  # :hover and the like: nothing to match statically
+                continue
+            if matched:
+                assert (selector, declarations) in served, (
+                    f"{rel}: `{selector}` matches {matched[0].tag} but was dropped"
+                )
     code_css, code_js = _assets(public, public / "posts/code/index.html")
     home_css, home_js = _assets(public, public / "index.html")
     _, search_js = _assets(public, public / "search/index.html")
@@ -220,16 +253,22 @@ def test_a_post_needing_large_rules_most_posts_do_not_gets_a_sheet_of_its_own(si
     (site.root / "theme" / "static" / "css" / "zz-site.css").write_text(big + "\n" + small + "\n")
     for i in range(3):
         site.post(f"prose{i}.md", f"title: Prose {i}\ndate: 2025-04-1{i}", "Only words here.\n")
+    site.post("note.md", "title: Note\ndate: 2025-04-14", "## A note {.feature-note}\n\nText.\n")
     body = "## A box {.feature-box}\n\n## A note {.feature-note}\n\nText.\n"
     site.post("box.md", "title: Box\ndate: 2025-04-15", body)
     assert site.build() == 0
-    prose = {_assets(site.out, site.out / f"posts/prose{i}/index.html")[0] for i in range(3)}
+    prose = {_assets(site.out, site.out / f"posts/{name}/index.html")[0] for name in ("prose0", "prose1", "note")}
     (box_css, _) = _assets(site.out, site.out / "posts/box/index.html")
     # the kind's sheet: what most posts need, and the small rules of the others (cheaper than a sheet)
     assert len(prose) == 1 and ".feature-box{" not in next(iter(prose)) and ".feature-note{" in next(iter(prose))
     assert ".feature-box{" in box_css and box_css not in prose  # a large rule one post needs: its own sheet
+    # a small rule only pages with a sheet of their own need is not in the kind's
+    site.post("note.md", "title: Note\ndate: 2025-04-14", "Text.\n")
+    assert site.build() == 0
+    prose_css, box_css = (_assets(site.out, site.out / f"posts/{name}/index.html")[0] for name in ("note", "box"))
+    assert ".feature-note{" not in prose_css and ".feature-note{" in box_css
     # once most posts have the box, the kind's sheet has its rule and every post links it
-    for i in range(2):
+    for i in range(3):
         site.post(f"more{i}.md", f"title: More {i}\ndate: 2025-04-2{i}", body)
     assert site.build() == 0
     sheets = {_assets(site.out, page)[0] for page in (site.out / "posts").glob("*/index.html")}

@@ -1,14 +1,19 @@
 """Fit the theme's stylesheet to the pages that use it.
 
 A page's *tokens* are what a selector can ask of it: element names, classes,
-ids and attribute names, as `tag:x`, `class:x`, `id:x`, `attr:x`. They are read
+ids and attribute names, as `tag:x`, `class:x`, `id:x`, `attr:x`, and the
+elements that carry an id, as `id-on:x` (so `h2[id]` needs an h2 with an id,
+not an h2 and an id anywhere: the page's title is an h1). They are read
 from the rendered HTML (tags outside scripts and comments, plus the elements a
 browser always adds) and from the scripts the page runs, whose every word may
 become a class, id, element or attribute at run time (`dataset.fooBar` sets
-`data-foo-bar`).
+`data-foo-bar`); a script that names `id` may put one on any element.
 
 A selector can only match if every token it requires is present, so a rule is
-kept when one of its selectors requires nothing the pages lack. Pseudo-classes,
+kept when one of its selectors requires nothing the pages lack, and written
+with only those of its selectors (a selector list is split only where every
+selector is one a browser reads alike alone: no vendor pseudo-class, whose
+unknown name would void the whole rule). Pseudo-classes,
 `:not()` and `:has()` only narrow a match and are not required; `:is()` and
 `:where()` require what all their alternatives share. A selector the parser does
 not understand keeps its rule. The test is therefore sound (it never drops a rule
@@ -36,6 +41,7 @@ from cssselect import parser as sel
 from execblog.fsutil import atomic_write, read_cache
 
 ALWAYS = frozenset({"tag:html", "tag:head", "tag:body"})
+ID_ON = "id-on:"  # + an element name: such an element carries an id
 _NESTED = {"media", "supports", "layer", "container", "document"}
 
 # A start tag's attributes run to the first `>` outside quotes (written unrolled: it is the build's hot loop).
@@ -47,6 +53,7 @@ _ATTR = re.compile(r"([^\s=/>\"']+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s>]+))?")
 _WORD = re.compile(r"[A-Za-z_][\w-]*")
 _DATASET = re.compile(r"dataset\.([A-Za-z_]\w*)")
 _JS_TYPES = ("", "text/javascript", "module", "application/javascript")
+_SCRIPT_IDS = "script:sets-ids"  # see with_ids_from_scripts
 
 
 def html_tokens(text: str) -> set[str]:
@@ -60,7 +67,15 @@ def html_tokens(text: str) -> set[str]:
         found.update(_tag_tokens(*tag))
     if "tag:table" in found:
         found.add("tag:tbody")  # the parser adds it to a table written without one
-    return found
+    return with_ids_from_scripts(found)
+
+
+def with_ids_from_scripts(tokens: set[str]) -> set[str]:
+    """`tokens` (a page's and its scripts') with `id-on:` every element, where a script
+    may set an id (`script_tokens` marks it): it can set one on an element it does not name."""
+    if _SCRIPT_IDS in tokens:
+        tokens |= {ID_ON + t[4:] for t in tokens if t.startswith("tag:")}
+    return tokens
 
 
 @functools.lru_cache(maxsize=8192)  # pages of a site share most of their tags: each is read once
@@ -70,6 +85,8 @@ def _tag_tokens(tag: str, attrs: str) -> tuple[str, ...]:
     for name, value in _ATTR.findall(attrs):
         name = name.lower()
         found.append("attr:" + name)
+        if name == "id":
+            found.append(ID_ON + found[0][4:])
         if name in ("class", "id") and value:
             value = html.unescape(value.strip("\"'"))
             if name == "id":
@@ -86,6 +103,8 @@ def script_tokens(js: str) -> set[str]:
     attrs = {"data-" + re.sub(r"[A-Z]", lambda m: "-" + m.group(0).lower(), w) for w in _DATASET.findall(js)}
     found = {f"{kind}:{w}" for w in words for kind in ("class", "id")}
     found |= {f"{kind}:{w.lower()}" for w in words for kind in ("tag", "attr")}
+    if "attr:id" in found:  # it may set an id on any element, one it creates or one of the page
+        found |= {ID_ON + w.lower() for w in words} | {_SCRIPT_IDS}
     return found | {"attr:" + a for a in attrs}
 
 
@@ -113,9 +132,10 @@ def _required(node) -> set[str]:
     if isinstance(node, sel.Class):
         return _required(node.selector) | {"class:" + node.class_name}
     if isinstance(node, sel.Hash):
-        return _required(node.selector) | {"id:" + node.id}
+        return _required(node.selector) | {"id:" + node.id} | _id_on(node.selector)
     if isinstance(node, sel.Attrib):
-        return _required(node.selector) | {"attr:" + node.attrib.lower()}
+        found = _required(node.selector) | {"attr:" + node.attrib.lower()}
+        return found | _id_on(node.selector) if node.attrib.lower() == "id" else found
     if isinstance(node, (sel.Matching, sel.SpecificityAdjustment)):
         alternatives = [_required(s) for s in node.selector_list]
         shared = set.intersection(*alternatives) if alternatives else set()
@@ -124,10 +144,31 @@ def _required(node) -> set[str]:
     return _required(inner) if inner is not None else set()
 
 
+def _id_on(node) -> set[str]:
+    """`id-on:x` when the compound selector `node` (before an id) names element x."""
+    while not isinstance(node, sel.Element):
+        node = getattr(node, "selector", None)
+        if node is None or isinstance(node, sel.CombinedSelector):
+            return set()
+    return {ID_ON + node.element.lower()} if node.element and node.element != "*" else set()
+
+
 @dataclass(frozen=True)
 class _Rule:
     requires: tuple[frozenset[str], ...] | None  # one set per selector; None: always kept
     text: str
+    # the selectors as written, one per `requires`, and the `{...}` after them; () when the list is kept whole
+    selectors: tuple[str, ...] = ()
+    block: str = ""
+
+    def fitted(self, tokens: frozenset[str] | None) -> str:
+        """The rule with the selectors that may match a page holding `tokens` (None: all)."""
+        if tokens is None or not self.selectors or self.requires is None:
+            return self.text
+        kept = [s for s, need in zip(self.selectors, self.requires, strict=True) if need <= tokens]
+        if len(kept) == len(self.selectors):
+            return self.text
+        return ",".join(kept) + self.block if kept else ""
 
 
 @dataclass(frozen=True)
@@ -153,9 +194,11 @@ class Stylesheet:
             if rule.requires is None or any(need <= present for need in rule.requires)
         )
 
-    def write(self, rules: frozenset[int]) -> str:
-        """The text of rules chosen by position (see `used`), in their order."""
-        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules)) + "\n"
+    def write(self, rules: frozenset[int], tokens: Iterable[str] | None = None) -> str:
+        """The text of rules chosen by position (see `used`), in their order; given the
+        `tokens` of the pages it is for, each with only the selectors that may match one."""
+        present = frozenset(tokens) if tokens is not None else None
+        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules, present)) + "\n"
 
 
 def parsed_stylesheet(css: str, cache_dir: Path | None = None) -> Stylesheet:
@@ -182,8 +225,11 @@ def _parse(nodes) -> tuple[_Rule | _Block, ...]:
         if node.type == "qualified-rule":
             prelude = tinycss2.serialize(node.prelude).strip()
             requires = selector_requirements(prelude)
-            text = prelude + "{" + tinycss2.serialize(node.content).strip() + "}"
-            items.append(_Rule(tuple(requires) if requires is not None else None, text))
+            block = "{" + tinycss2.serialize(node.content).strip() + "}"
+            selectors = _selectors(node.prelude)
+            if requires is None or len(selectors) != len(requires) or ":-" in prelude:
+                selectors = ()  # kept whole: see the module's docstring
+            items.append(_Rule(tuple(requires) if requires is not None else None, prelude + block, selectors, block))
         elif node.type == "at-rule" and node.lower_at_keyword in _NESTED and node.content is not None:
             head = f"@{node.at_keyword} {tinycss2.serialize(node.prelude).strip()}".strip()
             inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
@@ -192,6 +238,17 @@ def _parse(nodes) -> tuple[_Rule | _Block, ...]:
             items.append(_Rule(None, node.serialize()))
         # parse errors: the browser would drop them too
     return tuple(items)
+
+
+def _selectors(prelude) -> tuple[str, ...]:
+    """A selector list's selectors as written (split at its top-level commas)."""
+    parts: list[list] = [[]]
+    for token in prelude:
+        if token.type == "literal" and token.value == ",":
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    return tuple(tinycss2.serialize(part).strip() for part in parts)
 
 
 def _all_tokens(items) -> set[str]:
@@ -212,13 +269,13 @@ def _flatten(items) -> list[_Rule]:
     return rules
 
 
-def _write(items, positions, chosen: frozenset[int]) -> list[str]:
+def _write(items, positions, chosen: frozenset[int], tokens: frozenset[str] | None) -> list[str]:
     kept = []
     for item in items:
         if isinstance(item, _Block):
-            inner = _write(item.body, positions, chosen)
+            inner = _write(item.body, positions, chosen, tokens)
             if inner:
                 kept.append(item.head + "{" + "".join(inner) + "}")
-        elif next(positions) in chosen:
-            kept.append(item.text)
+        elif next(positions) in chosen and (text := item.fitted(tokens)):
+            kept.append(text)
     return kept

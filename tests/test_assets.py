@@ -199,6 +199,9 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     # the search script only on the search page, the copy buttons only where there is code
     assert "parseQuery" in search_js and "parseQuery" not in home_js and "parseQuery" not in code_js
     assert "copy-code" in code_js and "copy-code" not in home_js
+    # heading links only where the content has a heading (every post has its title's h1)
+    _, prose_js = _assets(public, public / "posts/prose/index.html")
+    assert '"anchor"' in code_js and '"anchor"' not in prose_js and "copy-code" not in prose_js
     assert "theme-toggle" in home_js and "theme-toggle" in code_js
     # one stylesheet per page kind: posts share theirs (the reader's cache serves it)
     assert _assets(public, public / "posts/prose/index.html")[0] == code_css

@@ -21,6 +21,12 @@ that could apply) though not exact, and kept rules stay in their order, so the
 cascade is the one of the whole stylesheet. At-rules with rules inside (`@media`,
 `@supports`, `@layer`) are filtered the same way and dropped when empty; other
 at-rules (`@font-face`, `@keyframes`, ...) are kept.
+
+A custom property (`--x: ...`) shows only where something reads it: a `var(--x)`
+of the kept rules (or of a custom property they read), of the page itself (a
+`style`), or a script that names `--x` (`getPropertyValue("--x")`), as `var:--x`
+tokens. Its declarations are dropped elsewhere; a script that builds such a name
+(`"--" + name`) keeps them all.
 """
 
 from __future__ import annotations
@@ -54,11 +60,16 @@ _WORD = re.compile(r"[A-Za-z_][\w-]*")
 _DATASET = re.compile(r"dataset\.([A-Za-z_]\w*)")
 _JS_TYPES = ("", "text/javascript", "module", "application/javascript")
 _SCRIPT_IDS = "script:sets-ids"  # see with_ids_from_scripts
+VAR = "var:"  # + a custom property's name: something reads it
+_ANY_VAR = VAR + "*"  # a script builds names of custom properties: any may be read
+_VAR_REF = re.compile(r"var\(\s*(--[\w-]+)")
+_CUSTOM_NAME = re.compile(r"--[A-Za-z_][\w-]*")
+_BUILT_NAME = re.compile(r"[\"'`]--[\"'`]")
 
 
 def html_tokens(text: str) -> set[str]:
     """The tokens of a rendered page (its inline scripts included)."""
-    found = set(ALWAYS)
+    found = set(ALWAYS) | {VAR + name for name in _VAR_REF.findall(text)}
     for match in _SCRIPT.finditer(text):
         if match.group(1).lower() == "script" and _script_type(match.group(2)) in _JS_TYPES:
             found |= script_tokens(match.group(3))
@@ -105,6 +116,9 @@ def script_tokens(js: str) -> set[str]:
     found |= {f"{kind}:{w.lower()}" for w in words for kind in ("tag", "attr")}
     if "attr:id" in found:  # it may set an id on any element, one it creates or one of the page
         found |= {ID_ON + w.lower() for w in words} | {_SCRIPT_IDS}
+    found |= {VAR + name for name in _CUSTOM_NAME.findall(js)}
+    if _BUILT_NAME.search(js):
+        found.add(_ANY_VAR)
     return found | {"attr:" + a for a in attrs}
 
 
@@ -154,21 +168,39 @@ def _id_on(node) -> set[str]:
 
 
 @dataclass(frozen=True)
+class _Declaration:
+    text: str
+    custom: str  # the custom property it sets; "" for any other
+    reads: frozenset[str]  # the custom properties its value reads
+
+
+@dataclass(frozen=True)
 class _Rule:
     requires: tuple[frozenset[str], ...] | None  # one set per selector; None: always kept
     text: str
     # the selectors as written, one per `requires`, and the `{...}` after them; () when the list is kept whole
     selectors: tuple[str, ...] = ()
     block: str = ""
+    reads: frozenset[str] = frozenset()  # the custom properties it reads, besides its custom ones'
+    declarations: tuple[_Declaration, ...] = ()  # where it sets a custom property; else ()
 
-    def fitted(self, tokens: frozenset[str] | None) -> str:
-        """The rule with the selectors that may match a page holding `tokens` (None: all)."""
-        if tokens is None or not self.selectors or self.requires is None:
+    def fitted(self, tokens: frozenset[str] | None, shown: frozenset[str] | None = None) -> str:
+        """The rule with the selectors that may match a page holding `tokens` (None: all),
+        and the custom properties in `shown` (None: all)."""
+        kept = list(self.selectors)
+        if tokens is not None and self.selectors and self.requires is not None:
+            kept = [s for s, need in zip(self.selectors, self.requires, strict=True) if need <= tokens]
+            if not kept:
+                return ""
+        block = self.block
+        if shown is not None and any(d.custom and d.custom not in shown for d in self.declarations):
+            declarations = [d.text for d in self.declarations if not d.custom or d.custom in shown]
+            if not declarations:
+                return ""
+            block = "{" + ";".join(declarations) + "}"
+        if len(kept) == len(self.selectors) and block == self.block:
             return self.text
-        kept = [s for s, need in zip(self.selectors, self.requires, strict=True) if need <= tokens]
-        if len(kept) == len(self.selectors):
-            return self.text
-        return ",".join(kept) + self.block if kept else ""
+        return (",".join(kept) if self.selectors else self.text[: -len(self.block)]) + block
 
 
 @dataclass(frozen=True)
@@ -182,8 +214,10 @@ class Stylesheet:
 
     def __init__(self, css: str):
         self.items = _parse(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
-        self.tokens = frozenset(_all_tokens(self.items))
         self._rules = tuple(_flatten(self.items))
+        custom = {d.custom for rule in self._rules for d in rule.declarations if d.custom}
+        self.tokens = frozenset(_all_tokens(self.items) | {VAR + name for name in custom} | {_ANY_VAR})
+        self._read_by_heads = frozenset(_heads_reads(self.items))
 
     def used(self, tokens: Iterable[str]) -> frozenset[int]:
         """Which rules (by position) may apply to a page holding `tokens`."""
@@ -198,7 +232,26 @@ class Stylesheet:
         """The text of rules chosen by position (see `used`), in their order; given the
         `tokens` of the pages it is for, each with only the selectors that may match one."""
         present = frozenset(tokens) if tokens is not None else None
-        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules, present)) + "\n"
+        shown = self._shown(rules, present) if present is not None and _ANY_VAR not in present else None
+        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules, present, shown)) + "\n"
+
+    def _shown(self, rules: frozenset[int], tokens: frozenset[str]) -> frozenset[str]:
+        """The custom properties something reads on pages holding `tokens`, given the chosen rules."""
+        kept = [rule for i, rule in enumerate(self._rules) if i in rules and rule.fitted(tokens)]
+        shown = {t[len(VAR) :] for t in tokens if t.startswith(VAR)} | self._read_by_heads
+        values: dict[str, set[str]] = {}
+        for rule in kept:
+            shown |= rule.reads
+            for d in rule.declarations:
+                if d.custom:
+                    values.setdefault(d.custom, set()).update(d.reads)
+        todo = list(shown)
+        while todo:  # a shown property's value shows the ones it reads
+            for name in values.get(todo.pop(), ()):
+                if name not in shown:
+                    shown.add(name)
+                    todo.append(name)
+        return frozenset(shown)
 
 
 def parsed_stylesheet(css: str, cache_dir: Path | None = None) -> Stylesheet:
@@ -229,13 +282,19 @@ def _parse(nodes) -> tuple[_Rule | _Block, ...]:
             selectors = _selectors(node.prelude)
             if requires is None or len(selectors) != len(requires) or ":-" in prelude:
                 selectors = ()  # kept whole: see the module's docstring
-            items.append(_Rule(tuple(requires) if requires is not None else None, prelude + block, selectors, block))
+            declarations = _declarations(node.content)
+            reads = frozenset(_VAR_REF.findall(block))
+            if declarations:
+                reads = frozenset().union(*(d.reads for d in declarations if not d.custom))
+            requires_ = tuple(requires) if requires is not None else None
+            items.append(_Rule(requires_, prelude + block, selectors, block, reads, declarations))
         elif node.type == "at-rule" and node.lower_at_keyword in _NESTED and node.content is not None:
             head = f"@{node.at_keyword} {tinycss2.serialize(node.prelude).strip()}".strip()
             inner = tinycss2.parse_rule_list(node.content, skip_comments=True, skip_whitespace=True)
             items.append(_Block(head, _parse(inner)))
-        elif node.type == "at-rule":
-            items.append(_Rule(None, node.serialize()))
+        elif node.type == "at-rule":  # `@property --x`: read as if used
+            text = node.serialize()
+            items.append(_Rule(None, text, reads=frozenset(_CUSTOM_NAME.findall(text))))
         # parse errors: the browser would drop them too
     return tuple(items)
 
@@ -249,6 +308,31 @@ def _selectors(prelude) -> tuple[str, ...]:
         else:
             parts[-1].append(token)
     return tuple(tinycss2.serialize(part).strip() for part in parts)
+
+
+def _declarations(content) -> tuple[_Declaration, ...]:
+    """A block's declarations where it sets a custom property; () where it sets none, or
+    holds anything besides declarations (nested rules): it is then written as it is."""
+    nodes = tinycss2.parse_blocks_contents(content, skip_whitespace=True, skip_comments=True)
+    if not all(n.type == "declaration" for n in nodes) or not any(n.name.startswith("--") for n in nodes):
+        return ()
+    return tuple(
+        _Declaration(
+            f"{n.name}:{tinycss2.serialize(n.value).strip()}" + ("!important" if n.important else ""),
+            n.name if n.name.startswith("--") else "",
+            frozenset(_VAR_REF.findall(tinycss2.serialize(n.value))),
+        )
+        for n in nodes
+    )
+
+
+def _heads_reads(items) -> set[str]:
+    """Custom properties named in at-rules' preludes (`@container style(--x: 1)`)."""
+    found: set[str] = set()
+    for item in items:
+        if isinstance(item, _Block):
+            found |= set(_CUSTOM_NAME.findall(item.head)) | _heads_reads(item.body)
+    return found
 
 
 def _all_tokens(items) -> set[str]:
@@ -269,13 +353,13 @@ def _flatten(items) -> list[_Rule]:
     return rules
 
 
-def _write(items, positions, chosen: frozenset[int], tokens: frozenset[str] | None) -> list[str]:
+def _write(items, positions, chosen: frozenset[int], tokens: frozenset[str] | None, shown) -> list[str]:
     kept = []
     for item in items:
         if isinstance(item, _Block):
-            inner = _write(item.body, positions, chosen, tokens)
+            inner = _write(item.body, positions, chosen, tokens, shown)
             if inner:
                 kept.append(item.head + "{" + "".join(inner) + "}")
-        elif next(positions) in chosen and (text := item.fitted(tokens)):
+        elif next(positions) in chosen and (text := item.fitted(tokens, shown)):
             kept.append(text)
     return kept

@@ -16,7 +16,7 @@ from lxml import html as lhtml
 from execblog.config import load_config
 from execblog.execution.progress import Progress
 from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements, with_ids_from_scripts
-from execblog.output.static_assets import SMALL_RULE, full_css, minify_css
+from execblog.output.static_assets import SMALL_RULE, full_css, minify_css, minify_js
 from execblog.parallel import parallel_map
 
 
@@ -173,6 +173,21 @@ def test_minify_css_keeps_what_a_browser_reads():
     assert minify_css(css) == (
         '.a>.b,.c :not(p){color :red;content:"x: y, z ; } /* kept */";font-family:"Segoe UI",serif}'
         "@media (hover:none){.d{margin:0 auto}}\n"
+    )
+
+
+def test_minify_js_keeps_what_a_browser_runs():
+    js = """// needs: .x
+    var a = b / c / d; // division, then a regular expression and strings that hold comment marks
+    var re = /\\/\\/ not a comment/g, s = "// kept", t = `a  /* b */`; /* a comment */
+    function f() {
+      return
+        1;  // the line break ends the return
+    }
+    """
+    assert (
+        minify_js(js)
+        == 'var a=b/c/d;var re=/\\/\\/ not a comment/g,s="// kept",t=`a  /* b */`;function f(){return\n1;}\n'
     )
 
 

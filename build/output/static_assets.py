@@ -36,6 +36,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import rjsmin
+
 from execblog.config import SiteConfig
 from execblog.convert.highlight import code_style
 from execblog.errors import BuildError
@@ -266,7 +268,6 @@ def _squeeze(css: str) -> str:
 
 
 def minify_js(js: str) -> str:
-    """Whole-line comments and indentation out (the theme's script has no
-    multi-line strings, so lines are kept as they are otherwise)."""
-    lines = (line.strip() for line in js.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+    """Comments and the whitespace no token needs out (rjsmin: strings, regular expressions
+    and the line breaks that end a statement are kept as they are)."""
+    return rjsmin.jsmin(js).strip() + "\n"

@@ -157,9 +157,12 @@ def test_theme_toggle_switches_and_survives_reload(blog, fresh):
     before = colours(page)
     toggle = page.locator("#theme-toggle")
     assert toggle.get_attribute("aria-pressed") == "false"
+    # its icon is the theme it switches to: the moon in light, the sun in dark
+    assert toggle.locator(".icon-moon").is_visible() and not toggle.locator(".icon-sun").is_visible()
     toggle.click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     assert toggle.get_attribute("aria-pressed") == "true"
+    assert toggle.locator(".icon-sun").is_visible() and not toggle.locator(".icon-moon").is_visible()
     assert colours(page)["body"] != before["body"]
     page.reload()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"

@@ -91,6 +91,7 @@ def test_custom_properties_are_sent_where_something_reads_them():
     sheet = Stylesheet("""
         :root { --a: red; --b: var(--c); --c: blue; --d: green; --e: 1px !important; color-scheme: light }
         .x { color: var(--a) }  .y { color: var(--b) }  .only-vars { --f: 1 }
+        .dark { --a: white; --c: black; --d: gray }
     """)
     fit = lambda tokens: sheet.write(sheet.used(tokens), tokens)  # noqa: E731
     css = fit({"tag:html", "class:x"})
@@ -104,6 +105,27 @@ def test_custom_properties_are_sent_where_something_reads_them():
     # a script that builds the names may read any of them
     anyone = html_tokens("<p>") | script_tokens('el.style.getPropertyValue("--" + name)')
     assert fit(anyone) == sheet.write(sheet.used(anyone)) and "--e: 1px !important" in fit(anyone)
+
+
+def test_a_constant_custom_property_is_written_as_its_value():
+    sheet = Stylesheet("""
+        :root { --gap: 24px; --w: 720px; --c: red; --pad: 2px; --big: 9px }
+        .dark { --c: blue }
+        .main { max-width: calc(var(--w) + var(--gap) * 2); color: var(--c); padding: var(--pad) }
+        .side { width: var(--w, 100%) }  .big { margin: var(--big) }
+    """)
+    fit = lambda tokens: sheet.write(sheet.used(tokens), tokens)  # noqa: E731
+    # a value set once on the root is the value everywhere; --c changes in .dark, --w is read with a fallback
+    css = fit({"tag:html", "class:main", "class:side"})
+    assert css == (
+        ":root{--w:720px;--c:red}\n.main{max-width: calc(var(--w) + 24px * 2); color: var(--c); padding: 2px}\n"
+        ".side{width: var(--w, 100%)}\n"
+    )
+    # a page that sets one (a style, as a post's SVG may), or a script that names it, keeps it as it is
+    page = html_tokens('<p class="big"><svg><style>:root { --big: 1px }</style></svg></p>')
+    assert fit(page) == ":root{--big:9px}\n.big{margin: var(--big)}\n"
+    script = {"tag:html", "class:big"} | script_tokens('document.body.style.setProperty("--big", "1px");')
+    assert fit(script) == ":root{--big:9px}\n.big{margin: var(--big)}\n"
 
 
 def test_a_rule_keeps_the_selectors_its_pages_may_match():
@@ -198,6 +220,7 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
     public = site.out
     full = Stylesheet(full_css(site.root / "theme" / "static", load_config(site.root)))
     whole = minify_css(full.write(full.used(full.tokens | {"tag:html"})))  # every rule, written as served
+    roots = dict(d.split(":", 1) for s, ds in _selectors(whole) if s == ":root" for d in ds if d.startswith("--"))
     sizes = {}
     for rel in (
         "index.html",
@@ -214,6 +237,7 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
         sizes[rel] = len(css)
         served = _selectors(css)
         read = set(re.findall(r"var\((--[\w-]+)", css))
+        declared = set(re.findall(r"(--[\w-]+):", css))
         doc = lhtml.fromstring(page.read_bytes())
         for selector, declarations in _selectors(whole):
             (parsed,) = cssselect.parse(selector)
@@ -223,8 +247,15 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
                 matched = doc.xpath(cssselect.HTMLTranslator().selector_to_xpath(parsed))
             except cssselect.ExpressionError:  # :hover and the like: nothing to match statically
                 continue
-            # a custom property nothing on the page reads may be left out
-            wanted = {d for d in declarations if not d.startswith("--") or d.split(":")[0] in read}
+            # a custom property nothing on the page reads may be left out; one set on the root alone
+            # may be written as its value
+            wanted = {
+                re.sub(
+                    r"var\((--[\w-]+)\)", lambda m, sent=declared: m[0] if m[1] in sent else roots.get(m[1], m[0]), d
+                )
+                for d in declarations
+                if not d.startswith("--") or d.split(":")[0] in read
+            }
             if matched:
                 assert any(s == selector and wanted <= d for s, d in served), (
                     f"{rel}: `{selector}` matches {matched[0].tag} but was dropped"

@@ -26,7 +26,9 @@ A custom property (`--x: ...`) shows only where something reads it: a `var(--x)`
 of the kept rules (or of a custom property they read), of the page itself (a
 `style`), or a script that names `--x` (`getPropertyValue("--x")`), as `var:--x`
 tokens. Its declarations are dropped elsewhere; a script that builds such a name
-(`"--" + name`) keeps them all.
+(`"--" + name`) keeps them all. A constant one (set once in the stylesheet, on
+`:root`, to a value without var(), and set by no page, `set:--x`, nor named by
+a script) has its `var(--x)` replaced by its value, as the browser would.
 """
 
 from __future__ import annotations
@@ -63,13 +65,17 @@ _SCRIPT_IDS = "script:sets-ids"  # see with_ids_from_scripts
 VAR = "var:"  # + a custom property's name: something reads it
 _ANY_VAR = VAR + "*"  # a script builds names of custom properties: any may be read
 _VAR_REF = re.compile(r"var\(\s*(--[\w-]+)")
+_PLAIN_REF = re.compile(r"var\(\s*(--[\w-]+)\s*\)")  # without a fallback
+_FALLBACK_REF = re.compile(r"var\(\s*(--[\w-]+)\s*,")
+SET = "set:"  # + a custom property's name: the page sets it (a style)
+_SET_VAR = re.compile(r"(--[A-Za-z_][\w-]*)\s*:")
 _CUSTOM_NAME = re.compile(r"--[A-Za-z_][\w-]*")
 _BUILT_NAME = re.compile(r"[\"'`]--[\"'`]")
 
 
 def html_tokens(text: str) -> set[str]:
     """The tokens of a rendered page (its inline scripts included)."""
-    found = set(ALWAYS) | {VAR + name for name in _VAR_REF.findall(text)}
+    found = set(ALWAYS) | {VAR + name for name in _VAR_REF.findall(text)} | {SET + n for n in _SET_VAR.findall(text)}
     for match in _SCRIPT.finditer(text):
         if match.group(1).lower() == "script" and _script_type(match.group(2)) in _JS_TYPES:
             found |= script_tokens(match.group(3))
@@ -216,8 +222,10 @@ class Stylesheet:
         self.items = _parse(tinycss2.parse_stylesheet(css, skip_comments=True, skip_whitespace=True))
         self._rules = tuple(_flatten(self.items))
         custom = {d.custom for rule in self._rules for d in rule.declarations if d.custom}
-        self.tokens = frozenset(_all_tokens(self.items) | {VAR + name for name in custom} | {_ANY_VAR})
+        named = {VAR + name for name in custom} | {SET + name for name in custom} | {_ANY_VAR}
+        self.tokens = frozenset(_all_tokens(self.items) | named)
         self._read_by_heads = frozenset(_heads_reads(self.items))
+        self._constants = _constants(self.items, self._rules, self._read_by_heads)
 
     def used(self, tokens: Iterable[str]) -> frozenset[int]:
         """Which rules (by position) may apply to a page holding `tokens`."""
@@ -232,19 +240,26 @@ class Stylesheet:
         """The text of rules chosen by position (see `used`), in their order; given the
         `tokens` of the pages it is for, each with only the selectors that may match one."""
         present = frozenset(tokens) if tokens is not None else None
-        shown = self._shown(rules, present) if present is not None and _ANY_VAR not in present else None
-        return "\n".join(_write(self.items, iter(range(len(self._rules))), rules, present, shown)) + "\n"
+        shown, inline = None, {}
+        if present is not None and _ANY_VAR not in present:
+            inline = {n: v for n, v in self._constants.items() if VAR + n not in present and SET + n not in present}
+            shown = self._shown(rules, present, frozenset(inline))
+        texts = _write(self.items, iter(range(len(self._rules))), rules, present, shown)
+        if inline:
+            texts = [_PLAIN_REF.sub(lambda m: inline.get(m.group(1), m.group(0)), t) for t in texts]
+        return "\n".join(texts) + "\n"
 
-    def _shown(self, rules: frozenset[int], tokens: frozenset[str]) -> frozenset[str]:
-        """The custom properties something reads on pages holding `tokens`, given the chosen rules."""
+    def _shown(self, rules: frozenset[int], tokens: frozenset[str], inlined: frozenset[str]) -> frozenset[str]:
+        """The custom properties something reads on pages holding `tokens`, given the chosen
+        rules, and those whose `var()` is replaced by the value (`inlined`)."""
         kept = [rule for i, rule in enumerate(self._rules) if i in rules and rule.fitted(tokens)]
         shown = {t[len(VAR) :] for t in tokens if t.startswith(VAR)} | self._read_by_heads
         values: dict[str, set[str]] = {}
         for rule in kept:
-            shown |= rule.reads
+            shown |= rule.reads - inlined
             for d in rule.declarations:
                 if d.custom:
-                    values.setdefault(d.custom, set()).update(d.reads)
+                    values.setdefault(d.custom, set()).update(d.reads - inlined)
         todo = list(shown)
         while todo:  # a shown property's value shows the ones it reads
             for name in values.get(todo.pop(), ()):
@@ -324,6 +339,26 @@ def _declarations(content) -> tuple[_Declaration, ...]:
         )
         for n in nodes
     )
+
+
+def _constants(items, rules, read_by_heads) -> dict[str, str]:
+    """Custom properties set once in the stylesheet, on the root (`:root` or `html`, outside
+    any @media), to a value without var(), and always read without a fallback: name -> value."""
+    sets: dict[str, int] = {}
+    fallback: set[str] = set(read_by_heads)
+    for rule in rules:
+        for name in _SET_VAR.findall(rule.text):  # a string or at-rule that looks like one counts too
+            sets[name] = sets.get(name, 0) + 1
+        fallback |= set(_FALLBACK_REF.findall(rule.text)) | (rule.reads if rule.requires is None else set())
+    found = {}
+    for rule in items:
+        if isinstance(rule, _Rule) and rule.selectors in ((":root",), ("html",)):
+            for d in rule.declarations:
+                value = d.text.split(":", 1)[1]
+                plain = value and "var(" not in value and "!important" not in value
+                if d.custom and sets[d.custom] == 1 and d.custom not in fallback and plain:
+                    found[d.custom] = value
+    return found
 
 
 def _heads_reads(items) -> set[str]:

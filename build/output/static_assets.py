@@ -11,7 +11,8 @@ Pages are rendered with placeholders for the stylesheet and script URLs
   keeping the rules that may apply to at least half the pages of the kind and the
   small ones any of its pages may use (see `purge`), so a reader's cache serves it
   from page to page; a page that needs a large rule beyond those gets a stylesheet
-  fitted to it alone;
+  fitted to it alone. Each sheet has the selectors and custom properties the pages
+  that link it may use (see `purge`);
 - one script per set of theme scripts a page needs: a file in theme/static/js
   whose first line is `// needs: SELECTORS` is included where one of the
   selectors may match, any other file on every page.

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from urllib.parse import unquote
 
 import pytest
 
@@ -156,9 +157,12 @@ def test_theme_toggle_switches_and_survives_reload(blog, fresh):
     before = colours(page)
     toggle = page.locator("#theme-toggle")
     assert toggle.get_attribute("aria-pressed") == "false"
+    # its icon is the theme it switches to: the moon in light, the sun in dark
+    assert toggle.locator(".icon-moon").is_visible() and not toggle.locator(".icon-sun").is_visible()
     toggle.click()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
     assert toggle.get_attribute("aria-pressed") == "true"
+    assert toggle.locator(".icon-sun").is_visible() and not toggle.locator(".icon-moon").is_visible()
     assert colours(page)["body"] != before["body"]
     page.reload()
     assert page.evaluate("document.documentElement.dataset.theme") == "dark"
@@ -256,6 +260,26 @@ def test_toc_links_scroll_to_their_headings(blog, fresh):
         # the heading is not hidden under the sticky header
         header_bottom = page.evaluate("document.querySelector('.header').getBoundingClientRect().bottom")
         assert heading.evaluate("h => h.getBoundingClientRect().top") >= header_bottom - 1
+
+
+def test_headings_get_a_link_to_themselves_shown_on_hover(blog, fresh):
+    page, probe = open_page(fresh, blog.url(PAGE_TYPES["post-code-math-toc"]))
+    headings = page.locator(".post-content :is(h2, h3)[id]")
+    assert headings.count() >= 3
+    heading = headings.nth(1)
+    link = heading.locator("a.anchor")
+    assert unquote(link.get_attribute("href")) == "#" + heading.get_attribute("id")
+    assert link.get_attribute("aria-label") == "#" + heading.evaluate("h => h.firstChild.textContent")
+    assert link.evaluate("a => getComputedStyle(a).opacity") == "0"
+    heading.hover()
+    page.wait_for_function("getComputedStyle(document.querySelectorAll('.post-content a.anchor')[1]).opacity === '1'")
+    link.click()
+    assert page.evaluate("decodeURIComponent(location.hash)") == "#" + heading.get_attribute("id")
+    assert not probe.problems()
+    # a post without headings in its content gets no such links, nor the script that makes them
+    page, _ = open_page(fresh, blog.url(PAGE_TYPES["post-notebook"]))
+    assert page.locator(".post-content .highlight button.copy-code").count() >= 1
+    assert page.locator("a.anchor").count() == 0
 
 
 def test_math_renders_as_mathml(blog, fresh):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -30,6 +31,8 @@ class Preview(HTMLParser):
     def __init__(self, text: str):
         super().__init__()
         self.tags: dict[str, str] = {}
+        self.structured: list = []  # what search engines read: each JSON-LD block, parsed
+        self._in_json_ld = False
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
@@ -37,6 +40,12 @@ class Preview(HTMLParser):
         key = a.get("property") or a.get("name")
         if tag == "meta" and key and a.get("content") is not None:
             self.tags.setdefault(key, a["content"])
+        self._in_json_ld = tag == "script" and a.get("type") == "application/ld+json"
+
+    def handle_data(self, data):
+        if self._in_json_ld:
+            self.structured.append(json.loads(data))
+            self._in_json_ld = False
 
 
 def test_a_card_is_1200x630_and_the_same_input_gives_the_same_bytes(tmp_path):
@@ -80,7 +89,12 @@ def _page(tmp_path, front: str, cards: SocialCards | None):
     text = renderer.render(page)
     # the browser tab and search results name the post, then the site (PaperMod's "title | site")
     assert f"<title>{TITLE} | {site.title}</title>" in text
-    return view, Preview(text).tags
+    preview = Preview(text)
+    # the article as search engines read it
+    (article,) = preview.structured
+    assert article["@type"] == "BlogPosting" and article["headline"] == TITLE
+    assert article["datePublished"].startswith("2024-01-01") and article["mainEntityOfPage"]["@id"] == view.permalink
+    return view, preview.tags
 
 
 def test_link_previews_read_the_card(tmp_path):

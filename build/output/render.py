@@ -86,8 +86,8 @@ class PageRenderer:
             # one Environment per build: a template is read once, not checked on disk at each include
             auto_reload=False,
         )
-        # JSON-LD with Japanese text as characters, not 6-byte \u escapes
-        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False}
+        # JSON-LD with Japanese text as characters, not 6-byte \u escapes, and no spaces after , and :
+        self.env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
         self.env.filters["rfc822"] = _rfc822
         self.env.filters["iso"] = _iso
         urls = SiteUrls(config.base_url)

@@ -11,7 +11,8 @@ Pages are rendered with placeholders for the stylesheet and script URLs
   keeping the rules that may apply to at least half the pages of the kind and the
   small ones any of its pages may use (see `purge`), so a reader's cache serves it
   from page to page; a page that needs a large rule beyond those gets a stylesheet
-  fitted to it alone;
+  fitted to it alone. Each sheet has the selectors and custom properties the pages
+  that link it may use (see `purge`);
 - one script per set of theme scripts a page needs: a file in theme/static/js
   whose first line is `// needs: SELECTORS` is included where one of the
   selectors may match, any other file on every page.
@@ -36,10 +37,18 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+import rjsmin
+
 from execblog.config import SiteConfig
 from execblog.convert.highlight import code_style
 from execblog.errors import BuildError
-from execblog.output.purge import html_tokens, parsed_stylesheet, script_tokens, selector_requirements
+from execblog.output.purge import (
+    html_tokens,
+    parsed_stylesheet,
+    script_tokens,
+    selector_requirements,
+    with_ids_from_scripts,
+)
 from execblog.output.write import SiteWriter
 from execblog.pages.plan import SiteUrls
 
@@ -112,7 +121,7 @@ class ThemeAssets:
         )
         for i in chosen:
             tokens |= self.scripts[i].tokens
-        return PageUse(frozenset(tokens & self.relevant), chosen)
+        return PageUse(frozenset(with_ids_from_scripts(tokens) & self.relevant), chosen)
 
     def stylesheets(self, by_kind: dict[str, list[frozenset[str]]]) -> dict[str, dict[frozenset[str], str]]:
         """Page kind -> {a page's tokens: the URL of its stylesheet}, written here. `by_kind`: the
@@ -122,7 +131,8 @@ class ThemeAssets:
         (SMALL_RULE) any of them needs, so a reader's cache serves it from page to page; a page
         that needs a large rule it lacks (a feature few pages use) gets a sheet fitted to that page
         instead (shared by the pages that need the same rules). A page links one stylesheet, an
-        ordered part of the theme's: the cascade is the whole one's."""
+        ordered part of the theme's: the cascade is the whole one's. A sheet's rules keep the
+        selectors that may match one of the pages that link it."""
         urls: dict[str, dict[frozenset[str], str]] = {}
         for kind, pages in sorted(by_kind.items()):
             needs = {tokens: self.stylesheet.used(tokens) for tokens in set(pages)}
@@ -130,9 +140,11 @@ class ThemeAssets:
             common = frozenset(
                 rule for rule, n in counts.items() if 2 * n >= len(pages) or self._rule_bytes(rule) <= SMALL_RULE
             )
-            urls[kind] = {
-                tokens: self._stylesheet(common if rules <= common else rules) for tokens, rules in needs.items()
-            }
+            sheets: dict[frozenset[int], set[str]] = {}  # a sheet's rules -> the tokens of the pages that link it
+            for tokens, rules in needs.items():
+                sheets.setdefault(common if rules <= common else rules, set()).update(tokens)
+            written = {rules: self._stylesheet(rules, frozenset(tokens)) for rules, tokens in sheets.items()}
+            urls[kind] = {tokens: written[common if rules <= common else rules] for tokens, rules in needs.items()}
         return urls
 
     def _rule_bytes(self, rule: int) -> int:
@@ -140,8 +152,9 @@ class ThemeAssets:
             self._sizes[rule] = len(minify_css(self.stylesheet.write(frozenset({rule}))))
         return self._sizes[rule]
 
-    def _stylesheet(self, rules: frozenset[int]) -> str:
-        return self._write("css/stylesheet", "css", minify_css(self.stylesheet.write(rules)).encode("utf-8"))
+    def _stylesheet(self, rules: frozenset[int], tokens: frozenset[str]) -> str:
+        css = minify_css(self.stylesheet.write(rules, tokens))
+        return self._write("css/stylesheet", "css", css.encode("utf-8"))
 
     def script_url(self, scripts: tuple[int, ...]) -> str:
         """The URL of the script made of theme scripts `scripts` (see PageUse), written here."""
@@ -256,7 +269,6 @@ def _squeeze(css: str) -> str:
 
 
 def minify_js(js: str) -> str:
-    """Whole-line comments and indentation out (the theme's script has no
-    multi-line strings, so lines are kept as they are otherwise)."""
-    lines = (line.strip() for line in js.splitlines())
-    return "\n".join(line for line in lines if line and not line.startswith("//")) + "\n"
+    """Comments and the whitespace no token needs out (rjsmin: strings, regular expressions
+    and the line breaks that end a statement are kept as they are)."""
+    return rjsmin.jsmin(js).strip() + "\n"

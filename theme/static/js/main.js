@@ -12,7 +12,7 @@
 
   var toggle = document.getElementById("theme-toggle");
   if (toggle) {
-    var label = function () { toggle.setAttribute("aria-pressed", root.dataset.theme === "dark" ? "true" : "false"); };
+    var label = function () { toggle.setAttribute("aria-pressed", root.dataset.theme === "dark"); }; // "true" / "false"
     label();
     toggle.addEventListener("click", function () {
       var next = root.dataset.theme === "dark" ? "light" : "dark";

@@ -5,6 +5,7 @@ one is left alone; the quick check markdown-it runs on every paragraph first (li
 from __future__ import annotations
 
 import itertools
+import re
 
 import pytest
 from linkify_it import LinkifyIt
@@ -22,6 +23,13 @@ def test_the_quick_check_answers_as_linkify_its_own():
     texts += ["メロスは激怒した。", "The quick brown fox. Attention maps.", "see https://example.org/x.", "me@x.org"]
     assert sum(bool(theirs.pretest(t)) for t in texts) > len(texts) // 4  # both answers occur
     assert [ours.pretest(t) for t in texts] == [bool(theirs.pretest(t)) for t in texts]
+
+
+def test_no_other_character_matches_the_marks_of_schema_names_case_insensitively():
+    """The quick check leaves out the schema test for text with no `:` and no `/`."""
+    for mark in ":/":
+        alike = re.compile(re.escape(mark), re.IGNORECASE)
+        assert [c for c in map(chr, range(0x110000)) if alike.fullmatch(c)] == [mark]
 
 
 @pytest.mark.parametrize(

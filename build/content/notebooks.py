@@ -225,7 +225,9 @@ def is_myst(post: SourcePost) -> bool:
     fmt = ""
     if isinstance(jupytext_meta, dict) and isinstance(jupytext_meta.get("text_representation"), dict):
         fmt = str(jupytext_meta["text_representation"].get("format_name") or "")
-    return isinstance(post.params.get("kernelspec"), dict) or fmt == "myst" or bool(_CODE_CELL_FENCE.search(post.body))
+    # the literal first: the line-anchored search tries every character of every post (a cold build reads them all)
+    fence = "{code-cell}" in post.body and _CODE_CELL_FENCE.search(post.body)
+    return isinstance(post.params.get("kernelspec"), dict) or fmt == "myst" or bool(fence)
 
 
 def jupytext_format(post: SourcePost) -> str:
@@ -242,7 +244,7 @@ _PANDOC_CELL = re.compile(r"^:::+\s*\{\.cell\b", re.M)
 
 
 def refuse_pandoc(post: SourcePost) -> None:
-    if jupytext_format(post) == "pandoc" or _PANDOC_CELL.search(post.body):
+    if jupytext_format(post) == "pandoc" or (":::" in post.body and _PANDOC_CELL.search(post.body)):
         raise BuildError(
             "the post is in Jupytext's pandoc format, which needs the pandoc program to read",
             post.path,

@@ -76,10 +76,15 @@ _BUILT_NAME = re.compile(r"[\"'`]--[\"'`]")
 def html_tokens(text: str) -> set[str]:
     """The tokens of a rendered page (its inline scripts included)."""
     found = set(ALWAYS) | {VAR + name for name in _VAR_REF.findall(text)} | {SET + n for n in _SET_VAR.findall(text)}
+    pieces: list[str] = []  # the page with each script or style element cut down to its start tag
+    last = 0
     for match in _SCRIPT.finditer(text):
         if match.group(1).lower() == "script" and _script_type(match.group(2)) in _JS_TYPES:
-            found |= script_tokens(match.group(3))
-    stripped = _COMMENT.sub("", _SCRIPT.sub(lambda m: f"<{m.group(1)}{m.group(2)}>", text))
+            found |= _inline_script_tokens(match.group(3))
+        pieces += (text[last : match.start()], f"<{match.group(1)}{match.group(2)}>")
+        last = match.end()
+    pieces.append(text[last:])
+    stripped = _COMMENT.sub("", "".join(pieces))
     for tag in set(_TAG.findall(stripped)):  # code is mostly the same few <span class=...> tags
         found.update(_tag_tokens(*tag))
     if "tag:table" in found:
@@ -111,6 +116,11 @@ def _tag_tokens(tag: str, attrs: str) -> tuple[str, ...]:
             else:
                 found.extend("class:" + c for c in value.split())
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=256)  # a theme's inline scripts are the same on every page
+def _inline_script_tokens(js: str) -> frozenset[str]:
+    return frozenset(script_tokens(js))
 
 
 def script_tokens(js: str) -> set[str]:

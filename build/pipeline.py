@@ -64,9 +64,11 @@ def log(opts: BuildOptions, message: str) -> None:
 
 def build_site(opts: BuildOptions) -> BuildResult:
     from execblog.incremental.store import finish
+    from execblog.parallel import frozen
 
     try:
-        return _build_site(opts)
+        with frozen():  # what the build loads stays out of garbage collections (parallel.freeze_loaded)
+            return _build_site(opts)
     finally:
         finish()  # the caches written beside the build are in place before it returns, failed or not
 
@@ -111,9 +113,10 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.static_assets import ThemeAssets
     from execblog.output.write import SiteWriter
     from execblog.pages.plan import plan_site
-    from execblog.parallel import MIN_ITEMS, Background, parallel_map, two_stage_map
+    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map, two_stage_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
+    freeze_loaded()
     all_posts = read_posts(
         site_dir / "posts", config.zone, config.author, config.taxonomies.values(), read_with=read_cache.read
     )
@@ -168,6 +171,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     plan = plan_site(views, config, translator)
     key = context_key(site_dir, config, opts, translator.path, package_fingerprint())
     page_cache = PageCache(cache, opts.out_dir, key, {v.name: v for v in views}, view_keys, earlier, hold=opts.resident)
+    freeze_loaded()  # the views, the plan and the last build's pages
     scan_key = page_cache.scan_key(report.secrets)
     # A build whose secret scan reads every file stages the whole site; the others stage only what changes.
     in_place = page_cache.scanned_with(scan_key)
@@ -618,7 +622,7 @@ def _post_views(
     `search`: each view holds its post's search record (views are cached with or without one);
     `edited`: the posts read from their files again, which most likely convert again."""
     from execblog.incremental.views import ViewStore
-    from execblog.parallel import MIN_ITEMS, Background, parallel_map
+    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map
 
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
@@ -634,6 +638,7 @@ def _post_views(
         convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
         early = Background(lambda: [_outcome(convert, item) for item in early_items])
     saved = store.load()
+    freeze_loaded()
 
     def reusable(name: str) -> bool:
         if name not in saved:

@@ -154,3 +154,21 @@ def test_a_cancelled_background_job_writes_nothing_after(monkeypatch, tmp_path):
     running.cancel()
     time.sleep(1.5)
     assert not late.exists()
+
+
+def test_frozen_blocks_nest_and_the_outermost_unfreezes(monkeypatch):
+    """A build freezes what it loads for the garbage collector; the page workers freeze and end
+    within it, and nothing stays frozen after the build (a long-running `serve` collects)."""
+    import gc
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    assert gc.get_freeze_count() == 0
+    with parallel.frozen():
+        loaded = [[i] for i in range(1000)]
+        parallel.freeze_loaded()
+        assert gc.get_freeze_count() >= len(loaded)
+        two_stage_map(lambda x: (x, None), lambda public: None, lambda x, p, s: x, list(range(MIN_ITEMS * 2)))
+        assert gc.get_freeze_count() >= len(loaded)  # the workers' block did not unfreeze the build's
+    assert gc.get_freeze_count() == 0
+    parallel.freeze_loaded()  # outside a block: nothing is frozen
+    assert gc.get_freeze_count() == 0

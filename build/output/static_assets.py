@@ -135,8 +135,12 @@ class ThemeAssets:
         selectors that may match one of the pages that link it."""
         urls: dict[str, dict[frozenset[str], str]] = {}
         for kind, pages in sorted(by_kind.items()):
-            needs = {tokens: self.stylesheet.used(tokens) for tokens in set(pages)}
-            counts = Counter(rule for tokens in pages for rule in needs[tokens])
+            alike = Counter(pages)  # a kind's pages have a few distinct token sets
+            needs = {tokens: self.stylesheet.used(tokens) for tokens in alike}
+            counts: Counter[int] = Counter()
+            for tokens, n in alike.items():
+                for rule in needs[tokens]:
+                    counts[rule] += n
             common = frozenset(
                 rule for rule, n in counts.items() if 2 * n >= len(pages) or self._rule_bytes(rule) <= SMALL_RULE
             )

@@ -15,7 +15,14 @@ from lxml import html as lhtml
 
 from execblog.config import load_config
 from execblog.execution.progress import Progress
-from execblog.output.purge import Stylesheet, html_tokens, script_tokens, selector_requirements, with_ids_from_scripts
+from execblog.output.purge import (
+    Stylesheet,
+    fold_calc,
+    html_tokens,
+    script_tokens,
+    selector_requirements,
+    with_ids_from_scripts,
+)
 from execblog.output.static_assets import SMALL_RULE, full_css, minify_css, minify_js
 from execblog.parallel import parallel_map
 
@@ -120,6 +127,15 @@ def test_a_constant_custom_property_is_written_as_its_value():
     assert css == (
         ":root{--w:720px;--c:red}\n.main{max-width: calc(var(--w) + 24px * 2); color: var(--c); padding: 2px}\n"
         ".side{width: var(--w, 100%)}\n"
+    )
+    # a calc() of pixels alone is its result where that is a length (not negative, as many decimals as written)
+    sheet2 = Stylesheet(
+        ":root { --gap: 24px }  .a { padding: calc((var(--gap) - 4px) / 2) calc(var(--gap) - 30px) }"
+        "  .b { width: calc(var(--gap) / 7); margin: calc(var(--gap)+1px) }"
+    )
+    tokens = {"tag:html", "class:a", "class:b"}
+    assert sheet2.write(sheet2.used(tokens), tokens) == (
+        ".a{padding: 10px calc(24px - 30px)}\n.b{width: calc(24px / 7); margin: calc(24px+1px)}\n"
     )
     # a page that sets one (a style, as a post's SVG may), or a script that names it, keeps it as it is
     page = html_tokens('<p class="big"><svg><style>:root { --big: 1px }</style></svg></p>')
@@ -249,10 +265,9 @@ def test_each_page_gets_every_rule_its_dom_matches(site):
                 continue
             # a custom property nothing on the page reads may be left out; one set on the root alone
             # may be written as its value
+            constant = lambda m, sent=declared: m[0] if m[1] in sent else roots.get(m[1], m[0])  # noqa: E731
             wanted = {
-                re.sub(
-                    r"var\((--[\w-]+)\)", lambda m, sent=declared: m[0] if m[1] in sent else roots.get(m[1], m[0]), d
-                )
+                fold_calc(re.sub(r"var\((--[\w-]+)\)", constant, d))
                 for d in declarations
                 if not d.startswith("--") or d.split(":")[0] in read
             }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import pstats
 import subprocess
 import sys
@@ -54,7 +55,9 @@ def test_pages_with_papermod_hooks(site):
     # canonical, OpenGraph and JSON-LD use the absolute base_url
     assert post.cssselect('link[rel="canonical"]')[0].get("href") == "https://blog.example.org/sub/posts/first/"
     assert post.cssselect('meta[property="og:type"]')[0].get("content") == "article"
-    assert '"@type": "BlogPosting"' in site.read("posts/first/index.html")
+    (article,) = [json.loads(e.text) for e in post.cssselect('script[type="application/ld+json"]')]
+    assert article["@type"] == "BlogPosting"
+    assert article["mainEntityOfPage"]["@id"] == "https://blog.example.org/sub/posts/first/"
 
 
 def test_rss_sitemap_and_robots(site):

@@ -28,7 +28,8 @@ of the kept rules (or of a custom property they read), of the page itself (a
 tokens. Its declarations are dropped elsewhere; a script that builds such a name
 (`"--" + name`) keeps them all. A constant one (set once in the stylesheet, on
 `:root`, to a value without var(), and set by no page, `set:--x`, nor named by
-a script) has its `var(--x)` replaced by its value, as the browser would.
+a script) has its `var(--x)` replaced by its value, as the browser would, and a
+`calc()` of pixels alone that leaves is written as its result.
 """
 
 from __future__ import annotations
@@ -256,7 +257,7 @@ class Stylesheet:
             shown = self._shown(rules, present, frozenset(inline))
         texts = _write(self.items, iter(range(len(self._rules))), rules, present, shown)
         if inline:
-            texts = [_PLAIN_REF.sub(lambda m: inline.get(m.group(1), m.group(0)), t) for t in texts]
+            texts = [fold_calc(_PLAIN_REF.sub(lambda m: inline.get(m[1], m[0]), t)) for t in texts]
         return "\n".join(texts) + "\n"
 
     def _shown(self, rules: frozenset[int], tokens: frozenset[str], inlined: frozenset[str]) -> frozenset[str]:
@@ -369,6 +370,69 @@ def _constants(items, rules, read_by_heads) -> dict[str, str]:
                 if d.custom and sets[d.custom] == 1 and d.custom not in fallback and plain:
                     found[d.custom] = value
     return found
+
+
+_CALC = re.compile(r"calc\(([\d\s.+\-*/()px]*)\)")
+_CALC_TOKEN = re.compile(r"\s*(?:(\d*\.?\d+)(px)?|([-+*/()]))")
+
+
+def fold_calc(css: str) -> str:
+    """`css` with each `calc()` of pixels alone written as its result (see `_folded`)."""
+    return _CALC.sub(_folded, css)
+
+
+def _folded(match: re.Match[str]) -> str:
+    """A `calc()` of pixels and plain numbers as its result in pixels, where it is one that
+    is not negative (a negative length is clamped in calc(), refused as a value); else as is."""
+    tokens = []
+    text = match[1]
+    if re.search(r"\S[+-]|[+-]\S", text):  # + and - need spaces around: without, the browser refuses it
+        return match[0]
+    at = 0
+    while at < len(text.rstrip()):
+        token = _CALC_TOKEN.match(text, at)
+        if token is None:
+            return match[0]
+        tokens.append((float(token[1]), bool(token[2])) if token[1] else token[3])
+        at = token.end()
+    try:
+        (value, px), rest = _sum(tokens)
+    except (ValueError, IndexError, ZeroDivisionError):
+        return match[0]
+    if rest or not px or value < 0 or abs(value * 10000 - round(value * 10000)) > 1e-6:
+        return match[0]  # (a result with more decimals than written would be rounded)
+    return f"{value:.4f}".rstrip("0").rstrip(".") + "px"
+
+
+def _sum(tokens: list) -> tuple[tuple[float, bool], list]:
+    (value, px), tokens = _product(tokens)
+    while tokens and tokens[0] in ("+", "-"):
+        sign, ((other, other_px), tokens) = tokens[0], _product(tokens[1:])
+        if px != other_px:
+            raise ValueError("a length and a number")
+        value = value + other if sign == "+" else value - other
+    return (value, px), tokens
+
+
+def _product(tokens: list) -> tuple[tuple[float, bool], list]:
+    (value, px), tokens = _factor(tokens)
+    while tokens and tokens[0] in ("*", "/"):
+        op, ((other, other_px), tokens) = tokens[0], _factor(tokens[1:])
+        if other_px and (op == "/" or px):
+            raise ValueError("a length by a length")
+        value, px = (value * other if op == "*" else value / other), px or other_px
+    return (value, px), tokens
+
+
+def _factor(tokens: list) -> tuple[tuple[float, bool], list]:
+    if tokens[0] == "(":
+        inner, rest = _sum(tokens[1:])
+        if rest[:1] != [")"]:
+            raise ValueError("unbalanced")
+        return inner, rest[1:]
+    if isinstance(tokens[0], str):
+        raise ValueError("an operator where a number goes")
+    return tokens[0], tokens[1:]
 
 
 def _heads_reads(items) -> set[str]:

@@ -5,6 +5,7 @@
   var strings = document.body.dataset;
   if (!strings.copy) return;
 
+  // Without the Clipboard API (a page served over plain HTTP): copy the code selected.
   function legacyCopy(node) {
     var range = document.createRange();
     range.selectNodeContents(node);
@@ -17,11 +18,11 @@
   document.querySelectorAll(".post-content .highlight").forEach(function (block) {
     var code = block.querySelector("code");
     if (!code) return;
-    var button = document.createElement("button");
+    var button = block.appendChild(document.createElement("button"));
     button.type = "button";
     button.className = "copy-code";
     button.textContent = strings.copy;
-    button.addEventListener("click", function () {
+    button.onclick = function () {
       var text = code.textContent.replace(/\n$/, "");
       var done = function () {
         button.textContent = strings.copied;
@@ -33,7 +34,6 @@
       } else if (legacyCopy(code)) {
         done();
       }
-    });
-    block.appendChild(button);
+    };
   });
 })();

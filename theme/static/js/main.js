@@ -6,24 +6,23 @@
   "use strict";
   var root = document.documentElement;
 
-  function stored() {
-    try { return localStorage.getItem("pref-theme"); } catch (e) { return null; }
-  }
-
   var toggle = document.getElementById("theme-toggle");
   if (toggle) {
-    var label = function () { toggle.setAttribute("aria-pressed", root.dataset.theme === "dark"); }; // "true" / "false"
-    label();
-    toggle.addEventListener("click", function () {
+    var show = function (theme) {
+      root.dataset.theme = theme;
+      toggle.setAttribute("aria-pressed", theme === "dark"); // "true" / "false"
+    };
+    toggle.setAttribute("aria-pressed", root.dataset.theme === "dark");
+    toggle.onclick = function () {
       var next = root.dataset.theme === "dark" ? "light" : "dark";
-      root.dataset.theme = next;
-      label();
+      show(next);
       try { localStorage.setItem("pref-theme", next); } catch (e) { /* private mode: the choice lasts for this page */ }
-    });
+    };
     // Follow the system while the reader has not chosen.
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", function (ev) {
-      var choice = stored();
-      if (choice !== "dark" && choice !== "light") { root.dataset.theme = ev.matches ? "dark" : "light"; label(); }
+      var choice = null;
+      try { choice = localStorage.getItem("pref-theme"); } catch (e) { /* private mode: no choice kept */ }
+      if (choice !== "dark" && choice !== "light") show(ev.matches ? "dark" : "light");
     });
   }
 

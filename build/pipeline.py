@@ -637,16 +637,21 @@ def _post_views(
         # needed converting, an error only then: the same views and errors as converting after the load.
         convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
         early = Background(lambda: [_outcome(convert, item) for item in early_items])
-    saved = store.load()
-    freeze_loaded()
+    try:
+        saved = store.load()
+        freeze_loaded()
 
-    def reusable(name: str) -> bool:
-        if name not in saved:
-            return False
-        key, view = saved[name]
-        return key == keys[name] and all(a.source.exists() for a in view.assets)
+        def reusable(name: str) -> bool:
+            if name not in saved:
+                return False
+            key, view = saved[name]
+            return key == keys[name] and all(a.source.exists() for a in view.assets)
 
-    todo = [item for item in executed if not reusable(item.source.name)]
+        todo = [item for item in executed if not reusable(item.source.name)]
+    except BaseException:
+        if early is not None:
+            early.cancel()  # (Ctrl+C) not left writing to a pipe nobody reads
+        raise
     fresh: dict[str, PostView] = {}
     if early is not None:
         needed = {item.source.name for item in todo}

@@ -715,3 +715,11 @@ def built_site(name: str, tmp_root: Path) -> BuiltSite:
         raise
     _BUILT[name] = BuiltSite(name, src, out, server)
     return _BUILT[name]
+
+
+def session_site(name: str, tmp_path_factory) -> BuiltSite:
+    """`built_site(name)` under the test session's base folder, the tools checked first."""
+    require_tools()
+    root = tmp_path_factory.getbasetemp() / "browser-sites"
+    root.mkdir(exist_ok=True)
+    return built_site(name, root)

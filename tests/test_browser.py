@@ -25,10 +25,9 @@ from browser_support import (
     PHONE,
     SiteServer,
     axe,
-    built_site,
     format_violations,
     open_page,
-    require_tools,
+    session_site,
     wire_weight,
 )
 
@@ -54,10 +53,7 @@ PAGE_TYPES = {
 
 @pytest.fixture(scope="session")
 def blog(tmp_path_factory):
-    require_tools()
-    root = tmp_path_factory.getbasetemp() / "browser-sites"
-    root.mkdir(exist_ok=True)
-    return built_site("fixture", root)
+    return session_site("fixture", tmp_path_factory)
 
 
 @pytest.fixture
@@ -502,10 +498,7 @@ def _pygments_copy(site, dest):
 
 @pytest.fixture(scope="module")
 def repo_site(tmp_path_factory):
-    require_tools()
-    root = tmp_path_factory.getbasetemp() / "browser-sites"
-    root.mkdir(exist_ok=True)
-    return built_site("repo", root)
+    return session_site("repo", tmp_path_factory)
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from browser_support import axe, built_site, format_violations, open_page, require_tools, vnu
+from browser_support import axe, format_violations, open_page, session_site, vnu
 
 pytestmark = pytest.mark.xdist_group("browser")
 POSTS = ("posts/attention-gpt2/", "posts/attention-minilm/")
@@ -13,10 +13,7 @@ POSTS = ("posts/attention-gpt2/", "posts/attention-minilm/")
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
-    require_tools()
-    root = tmp_path_factory.getbasetemp() / "browser-sites"
-    root.mkdir(exist_ok=True)
-    return built_site("repo", root)
+    return session_site("repo", tmp_path_factory)
 
 
 def test_the_pages_validate(site):

@@ -20,11 +20,10 @@ from browser_support import (
     PHONE,
     Probe,
     axe,
-    built_site,
     crawl,
     format_violations,
     open_page,
-    require_tools,
+    session_site,
     vnu,
     wire_weight,
 )
@@ -34,10 +33,7 @@ pytestmark = pytest.mark.xdist_group("browser")
 
 @pytest.fixture(scope="session")
 def sites(tmp_path_factory):
-    require_tools()
-    root = tmp_path_factory.getbasetemp() / "browser-sites"
-    root.mkdir(exist_ok=True)
-    return {"fixture": built_site("fixture", root), "repo": built_site("repo", root)}
+    return {name: session_site(name, tmp_path_factory) for name in ("fixture", "repo")}
 
 
 @pytest.fixture(scope="session")

@@ -197,8 +197,12 @@ class Background:
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
         self._value: Any = None
+        self._error: Exception | None = None
         if not (fork and cpu_count() >= 2 and "fork" in multiprocessing.get_all_start_methods()):
-            self._value = fn()
+            try:
+                self._value = fn()
+            except Exception as exc:  # noqa: BLE001 - raised by result(), as a forked job's is
+                self._error = exc
             return
         context = multiprocessing.get_context("fork")
         mine, theirs = context.Pipe(duplex=False)
@@ -208,6 +212,8 @@ class Background:
         self._conn = mine
 
     def result(self) -> Any:
+        if self._error is not None:
+            raise self._error
         if self._conn is None:
             return self._value
         try:

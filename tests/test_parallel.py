@@ -138,8 +138,9 @@ def test_a_background_error_is_raised_by_result(cores):
     def job():
         raise BuildError("the index broke", hint="fix it")
 
+    running = parallel.Background(job)  # in this process or not, the error waits for result()
     with pytest.raises(BuildError, match="the index broke"):
-        parallel.Background(job).result()
+        running.result()
 
 
 def test_a_cancelled_background_job_writes_nothing_after(monkeypatch, tmp_path):

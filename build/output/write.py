@@ -27,8 +27,6 @@ from execblog.fsutil import relative_problem, swap_in
 
 MANIFEST = ".execblog-manifest.json"  # path -> sha256 of what the last build wrote
 
-_COLLISION_HINT = "an `aliases:` entry or a bundle file uses a URL that another page has"
-
 # Removals of old sites still running, held so that a long-running process (`serve`) reaps them.
 _CLEANERS: list[subprocess.Popen] = []
 
@@ -150,11 +148,8 @@ class SiteWriter:
     def write_bytes(self, rel: str, data: bytes) -> None:
         rel = _checked(rel)
         digest = hashlib.sha256(data).hexdigest()
-        if rel in self.written:
-            if self.written[rel] != digest:
-                raise BuildError(f"two different pages or files would be written to {rel}", hint=_COLLISION_HINT)
-            return
-        self.record(rel, digest, self.put(rel, data, digest))
+        if not self._taken(rel, digest):
+            self.record(rel, digest, self.put(rel, data, digest))
 
     def write_text(self, rel: str, text: str) -> None:
         self.write_bytes(rel, text.encode("utf-8"))
@@ -185,9 +180,19 @@ class SiteWriter:
 
     def adopt(self, rel: str, digest: str, linked: bool) -> None:
         """Record a file another process `place`d, refusing a path another file of this build took."""
-        if self.written.get(rel, digest) != digest:
-            raise BuildError(f"two different files would be written to {rel}", hint=_COLLISION_HINT)
-        self.record(rel, digest, linked)
+        if not self._taken(rel, digest):
+            self.record(rel, digest, linked)
+
+    def _taken(self, rel: str, digest: str) -> bool:
+        """Whether this build wrote `rel` with `digest` already; another file there is an error."""
+        if rel not in self.written:
+            return False
+        if self.written[rel] != digest:
+            raise BuildError(
+                f"two different pages or files would be written to {rel}",
+                hint="an `aliases:` entry or a bundle file uses a URL that another page has",
+            )
+        return True
 
     def record(self, rel: str, digest: str, linked: bool) -> None:
         """Note a file `put` placed (`linked`: the last site's file was taken as it is)."""

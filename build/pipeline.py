@@ -377,6 +377,7 @@ def _scan_secrets(
     `skip` (left out of the scan here: their bytes were scanned as written)."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
+    from execblog.fsutil import files_under
     from execblog.parallel import MIN_ITEMS, parallel_map
 
     skip = skip or set()
@@ -385,7 +386,7 @@ def _scan_secrets(
         f
         for p in [*paths, freeze_dir]
         if p.exists()
-        for f in ([p] if p.is_file() else sorted(q for q in p.rglob("*") if q.is_file() and q not in skip))
+        for f in ([p] if p.is_file() else [q for q in files_under(p) if q not in skip])
     ]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
@@ -665,7 +666,9 @@ def _post_views(
     if rest:
         convert = convert or _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
         counted = (lambda n: done(converted_early + n)) if done else None
-        fresh.update(zip((item.source.name for item in rest), parallel_map(convert, rest, counted), strict=True))
+        # a post converted for the first time gets no memo of its code blocks (see _converter)
+        views_made = parallel_map(lambda item: convert(item, item.source.name in saved), rest, counted)
+        fresh.update(zip((item.source.name for item in rest), views_made, strict=True))
     elif fresh and done:
         done(len(fresh))
     names = [item.source.name for item in executed]
@@ -717,12 +720,16 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
         else None
     )
 
-    def convert(item: ExecutedPost) -> PostView:
+    def convert(item: ExecutedPost, remember: bool = True) -> PostView:
+        """`remember`: keep the post's code blocks for its next conversion. A post converted before
+        is likely edited again; the memo of every post a first build converts would be a file per
+        post (a tenth of a full build's time) for the few that change."""
         try:
-            earlier = highlighted.load(item.source.name)
+            earlier = highlighted.load(item.source.name) if remember else {}
             with renderer.reusing(earlier) as blocks:
                 view = post_view(converter.convert(item), config, t, urls, cards)
-            highlighted.save(item.source.name, blocks, earlier)
+            if remember:
+                highlighted.save(item.source.name, blocks, earlier)
             return with_search_record(view) if search else view
         except BuildError:
             raise

@@ -65,3 +65,17 @@ def test_atomic_write_streams_through_a_function_and_keeps_the_old_file_when_it_
         atomic_write(path, broken)
     assert pickle.loads(path.read_bytes()) == {"n": list(range(1000))}
     assert [p.name for p in path.parent.iterdir()] == ["big.pickle"]  # no temporary file left
+
+
+def test_files_under_lists_what_rglob_lists_in_the_same_order(tmp_path):
+    from execblog.fsutil import files_under
+
+    for rel in ["b/z.txt", "a/x/1.html", "a/x/2.html", "a-b/c", "a.txt", "a/x y/é.json", ".hidden/f"]:
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(rel)
+    (tmp_path / "linked-file").symlink_to(tmp_path / "a.txt")
+    (tmp_path / "linked-folder").symlink_to(tmp_path / "b")  # not entered, as rglob does not
+    (tmp_path / "dangling").symlink_to(tmp_path / "nothing")
+    (tmp_path / "empty").mkdir()
+    expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+    assert files_under(tmp_path) == expected and tmp_path / "linked-file" in expected

@@ -62,6 +62,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus, unquote
 
 from execblog.execution.secret_env import MIN_SECRET_LENGTH
+from execblog.fsutil import files_under
 from execblog.notebook.mimetypes import TABLE
 
 MARKER = "[REDACTED:{}]"
@@ -712,4 +713,4 @@ def _files(paths: Iterable[Path]) -> Iterable[Path]:
         if path.is_file():
             yield path
         elif path.is_dir():
-            yield from sorted(p for p in path.rglob("*") if p.is_file())
+            yield from files_under(path)

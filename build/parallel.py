@@ -15,7 +15,8 @@ runs within `frozen()` too and freezes what it loads from its caches
 (`freeze_loaded`): collections walking a thousand posts' views again and again
 were a tenth of a one-post rebuild. Blocks nest; the outermost one unfreezes.
 
-`parallel_map(fn, items)` is one pass. `Background(fn)` runs one job (the search index) in a
+`parallel_map(fn, items)` is one pass; `split_map(fn, items)` one pass in equal parts, this
+process doing one of them. `Background(fn)` runs one job (the search index) in a
 forked process while the caller does the rest (the pages). `two_stage_map(first, between, second,
 items)` is two passes over the same items where the second needs what the parent
 learns from all of the first (a page kind's stylesheet from all its pages): each
@@ -101,6 +102,28 @@ def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int],
             return results
     finally:
         _task = None
+
+
+def split_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
+    """`[fn(item) for item in items]`, in order, the items cut in as many parts as there are cores:
+    this process does the first part while forked ones do the others. For work that costs about
+    the same per item and whose results are big next to it (posts read from their files): no
+    pool to start and stop, and no process only waiting for the others' results. The first
+    error, in item order, is raised."""
+    jobs = cpu_count()
+    if not _forking(jobs, items):
+        return [fn(item) for item in items]
+    size = -(-len(items) // jobs)
+    parts = [items[i : i + size] for i in range(0, len(items), size)]
+    others = [Background(lambda part=part: [fn(item) for item in part]) for part in parts[1:]]
+    try:
+        results = [fn(item) for item in parts[0]]
+        for other in others:
+            results += other.result()
+        return results
+    finally:
+        for other in others:
+            other.cancel()  # those after a part that failed (a no-op for one that answered)
 
 
 _stages: tuple[Callable, Callable, Sequence] | None = None

@@ -50,7 +50,7 @@ class SourcePost:
     path: Path  # the post file (posts/<name>.<ext> or posts/<name>/index.<ext>)
     name: str  # file stem, or the bundle folder's name
     text: str  # the file as Markdown with front matter (a notebook's: made from it), for errors and metrics
-    body: str  # Markdown after the front matter
+    body_start: int  # where `body` starts in `text`
     body_line: int  # 1-based line of `text` where `body` starts
     title: str
     date: datetime  # always time-zone aware (site time_zone applied when absent)
@@ -77,6 +77,12 @@ class SourcePost:
     # The notebook as read (front matter cell removed, saved outputs kept) for the notebook
     # formats (.ipynb, .py, .Rmd, MyST); None: Jupytext reads `text` as Markdown.
     notebook: Any | None = None
+
+    @property
+    def body(self) -> str:
+        """Markdown after the front matter: a part of `text`, not a copy held beside it (the posts
+        a build reads, caches and passes between processes are half the size)."""
+        return self.text[self.body_start :]
 
     @property
     def source_dir(self) -> Path:

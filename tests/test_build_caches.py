@@ -26,14 +26,11 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def read(posts: Path, store: Path, calls: list[str]):
-    """read_posts through a fresh cache (a new build), noting which files the reader was called for."""
-    cache = PostReadCache(store, "code-1")
-
-    def counted(path, settings, reader):
-        return cache.read(path, settings, lambda p, s: calls.append(p.name) or reader(p, s))
-
-    found = read_posts(posts, UTC, read_with=counted)
+def read(posts: Path, store: Path, calls: list[str], context: str = "code-1"):
+    """read_posts through a fresh cache (a new build), noting which posts were read from their files."""
+    cache = PostReadCache(store, context)
+    found = read_posts(posts, UTC, read_with=cache.read)
+    calls += sorted(cache.read_again)
     cache.save()
     return found
 
@@ -44,7 +41,7 @@ def test_unchanged_posts_are_not_read_again_and_an_edit_is(tmp_path):
     write(posts / "b.md", "---\ntitle: B\ndate: 2024-01-02\n---\nbody\n")
     calls: list[str] = []
     assert [p.title for p in read(posts, store, calls)] == ["A", "B"]
-    assert calls == ["a.md", "b.md"]
+    assert calls == ["a", "b"]
 
     calls.clear()
     again = read(posts, store, calls)
@@ -53,7 +50,7 @@ def test_unchanged_posts_are_not_read_again_and_an_edit_is(tmp_path):
     write(posts / "a.md", "---\ntitle: A2\ndate: 2024-01-01\n---\nsecond, longer\n")
     calls.clear()
     assert [p.title for p in read(posts, store, calls)] == ["A2", "B"]
-    assert calls == ["a.md"]
+    assert calls == ["a"]
 
 
 def test_a_file_added_to_a_bundle_is_published_without_touching_the_post(tmp_path):
@@ -73,14 +70,34 @@ def test_a_bad_post_is_reported_on_every_build(tmp_path):
             read(posts, store, [])
 
 
+def test_many_posts_are_read_on_every_core_as_one_process_reads_them(tmp_path, monkeypatch):
+    from execblog import parallel
+
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
+    n = parallel.MIN_ITEMS * 2
+    for i in range(n):
+        write(posts / f"p{i:03}.md", f"---\ntitle: Post {i}\ndate: 2024-01-01\ntags: [t{i % 3}]\n---\nbody {i}\n")
+    calls: list[str] = []
+    found = read(posts, store, calls)
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 1)
+    assert found == read_posts(posts, UTC) and len(calls) == n
+    assert [p.body for p in found[:2]] == ["body 0\n", "body 1\n"] and found[5].terms["tags"] == ("t2",)
+    # a bad post in the part another process reads: the same error, naming the file and line
+    write(posts / f"p{n - 2:03}.md", "---\ntitle: [unclosed\n---\nbody\n")
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+    with pytest.raises(BuildError) as raised:
+        read(posts, store, [])
+    assert raised.value.path == posts / f"p{n - 2:03}.md" and raised.value.line == 2
+
+
 def test_other_code_reads_every_post_again(tmp_path):
     posts, store = tmp_path / "site" / "posts", tmp_path / "cache" / "posts.pickle"
     write(posts / "a.md", "---\ntitle: A\ndate: 2024-01-01\n---\nbody\n")
     read(posts, store, [])
     calls: list[str] = []
-    cache = PostReadCache(store, "code-2")
-    read_posts(posts, UTC, read_with=lambda p, s, r: cache.read(p, s, lambda *a: calls.append(p.name) or r(*a)))
-    assert calls == ["a.md"]
+    read(posts, store, calls, "code-2")
+    assert calls == ["a"]
 
 
 def test_view_store_gives_back_what_was_saved_and_nothing_from_a_damaged_file(tmp_path):

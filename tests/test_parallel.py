@@ -157,6 +157,26 @@ def test_a_cancelled_background_job_writes_nothing_after(monkeypatch, tmp_path):
     assert not late.exists()
 
 
+@pytest.mark.parametrize("n", SIZES)
+def test_split_map_gives_results_in_order_with_this_process_doing_a_part(cores, n):
+    found = parallel.split_map(lambda x: (x * x, os.getpid()), list(range(n)))
+    assert [value for value, _ in found] == [x * x for x in range(n)]
+    pids = {pid for _, pid in found}
+    assert os.getpid() in pids and len(pids) == (1 if cores == "serial" or n < MIN_ITEMS else 2)
+
+
+@pytest.mark.parametrize("bad", [5, MIN_ITEMS * 3 - 1])  # in this process's part, in a forked one's
+def test_split_map_raises_the_first_error_in_item_order(cores, bad, tmp_path):
+    def fn(x):
+        if x in (bad, bad + 1):
+            (tmp_path / str(x)).write_text("")
+            raise BuildError(f"item {x} is bad", hint="fix it")
+        return x
+
+    with pytest.raises(BuildError, match=f"item {bad} is bad"):
+        parallel.split_map(fn, list(range(MIN_ITEMS * 3 + 1)))
+
+
 def test_frozen_blocks_nest_and_the_outermost_unfreezes(monkeypatch):
     """A build freezes what it loads for the garbage collector; the page workers freeze and end
     within it, and nothing stays frozen after the build (a long-running `serve` collects)."""

@@ -117,7 +117,7 @@ def read_post(
         path=path,
         name=name,
         text=text,
-        body=body,
+        body_start=len(text) - len(body),  # the body is the end of the text
         body_line=body_line,
         title=title,
         date=post_date,

@@ -2,12 +2,12 @@
 thousand posts (YAML front matter, validation) is skipped for the files that
 did not change.
 
-`PostReadCache(path, context).read(path, settings, reader)` gives the
-`SourcePost` the last build read from `path` when the file's stat (and, for a
+`PostReadCache(path, context).read(files, settings, readers)` gives for each file the
+`SourcePost` the last build read from it when the file's stat (and, for a
 bundle, the stat of every file in its folder: the post's resources), the read
-settings, the reader and `context` (the package's code) are the same; otherwise
-it calls `reader`. Errors are never cached: a post with bad front matter is read,
-and reported, every time. `save()` records what this build read, in an EntryStore
+settings, the reader and `context` (the package's code) are the same; the
+other files are read (content.readers.read_files). Errors are never cached: a
+post with bad front matter is read, and reported, every time. `save()` records what this build read, in an EntryStore
 (incremental/store.py: a build that read one post again writes that one). A
 long-running process (`serve`) keeps it in memory (`hold=True`) and writes the
 file on its first build only.
@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import stat
+from collections.abc import Mapping
 from pathlib import Path
 
-from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings
+from execblog.content.readers import BUNDLE_INDEX, PostReader, ReadSettings, read_files
 from execblog.incremental.store import EntryStore
 from execblog.records import SourcePost
 
-_FORMAT = 2  # bump when an entry's layout changes
+_FORMAT = 3  # bump when an entry's layout changes
 
 Entries = dict[str, tuple[tuple, SourcePost]]
 
@@ -65,22 +66,26 @@ class PostReadCache:
         self.saved = saved
         self.changed = False
         self.read_again: set[str] = set()  # names of the posts read from their files (edited, or new)
-        self._settings: dict[ReadSettings, str] = {}
 
-    def read(self, path: Path, settings: ReadSettings, reader: PostReader) -> SourcePost:
-        said = self._settings.get(settings)
-        if said is None:
-            said = self._settings[settings] = repr(settings)  # the same for every post of a build
-        stamp = (file_stamp(path), said, reader.__module__, reader.__qualname__)
-        hit = self.saved.get(str(path))
-        if hit is not None and hit[0] == stamp:
-            post = hit[1]
-        else:
-            post = reader(path, settings)
+    def read(self, files: list[Path], settings: ReadSettings, readers: Mapping[str, PostReader]) -> list[SourcePost]:
+        """The posts in `files` (content.readers.ReadFiles): the last build's where a file is as it
+        was, the others read by their readers (on every core, when many: content.readers.read_files)."""
+        said = repr(settings)  # the same for every post of a build
+        stamps = {}
+        misses = []
+        for path in files:
+            reader = readers[path.suffix]
+            stamps[path] = (file_stamp(path), said, reader.__module__, reader.__qualname__)
+            hit = self.saved.get(str(path))
+            if hit is None or hit[0] != stamps[path]:
+                misses.append(path)
+        fresh = dict(zip(misses, read_files(misses, settings, readers), strict=True))
+        if fresh:
             self.changed = True
-            self.read_again.add(post.name)
-        self.current[str(path)] = (stamp, post)
-        return post
+            self.read_again.update(post.name for post in fresh.values())
+        posts = [fresh[path] if path in fresh else self.saved[str(path)][1] for path in files]
+        self.current = {str(path): (stamps[path], post) for path, post in zip(files, posts, strict=True)}
+        return posts
 
     def save(self) -> None:
         """Keep what this build read (posts it no longer has are dropped)."""

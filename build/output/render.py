@@ -38,7 +38,10 @@ class _RecordingEnvironment(jinja2.Environment):
     def getattr(self, obj: Any, attribute: str) -> Any:
         if self.reads is not None and isinstance(obj, PostView):
             self.reads.add((obj.name, attribute))
-        return super().getattr(obj, attribute)
+        try:  # Jinja's own first step, here without a second call for each of a page's lookups
+            return getattr(obj, attribute)
+        except AttributeError:
+            return super().getattr(obj, attribute)
 
     def getitem(self, obj: Any, argument: Any) -> Any:
         if self.reads is not None and isinstance(obj, PostView) and isinstance(argument, str):

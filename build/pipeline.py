@@ -632,7 +632,7 @@ def _post_views(
     convert = None
     early_items = [item for item in executed if item.source.name in edited]
     early: Background | None = None
-    if early_items and len(early_items) < MIN_ITEMS and not store.held:
+    if early_items and len(early_items) < MIN_ITEMS and not store.held and store.path.exists():
         # A few edited posts: a process of its own converts them while the last build's views load
         # (the load takes as long as converting a post). A result is used once the keys say the post
         # needed converting, an error only then: the same views and errors as converting after the load.

@@ -124,6 +124,25 @@ def test_only_posts_whose_text_changed_count_as_converted(tmp_path):
     assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
 
 
+def test_a_posts_code_blocks_are_kept_once_it_is_converted_again(tmp_path):
+    """A first build keeps no post's highlighted code (a file per post, for the few edited later);
+    an edited post's blocks are kept for its next conversion, which shows the same page."""
+    site = Site(tmp_path / "site", CONFIG)
+    _posts(site)
+    code = site.post("code.md", "title: Code\ndate: 2025-03-01", "```python\nx = 1\n```\n\n```bash\nls -l\n```\n")
+    _build(site, site.out)
+    memo = site.root / ".cache" / "notebooks" / "highlight"
+    assert not list(memo.glob("*.pickle"))
+    _edit(code, "ls -l", "ls -la")
+    _build(site, site.out)
+    assert len(list(memo.glob("*.pickle"))) == 1
+    _edit(code, "x = 1", "x = 2")
+    _build(site, site.out)
+    page = (site.out / "posts" / "code" / "index.html").read_text(encoding="utf-8")
+    assert "ls -la" in page and '<span class="m">2</span>' in page
+    assert _same_tree(site.out, site.build_from_nothing(tmp_path / "fresh")) == []
+
+
 def test_edits_in_a_row_stay_equal_to_a_full_build(tmp_path):
     site = Site(tmp_path / "site", CONFIG)
     _posts(site)

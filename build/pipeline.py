@@ -382,12 +382,7 @@ def _scan_secrets(
 
     skip = skip or set()
     # every other file of a full build is read: the files are scanned on every core, in order
-    files = [
-        f
-        for p in [*paths, freeze_dir]
-        if p.exists()
-        for f in ([p] if p.is_file() else [q for q in files_under(p) if q not in skip])
-    ]
+    files = [f for p in [*paths, freeze_dir] for f in (Path(name) for name, _ in files_under(p) or []) if f not in skip]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     findings = sorted(

@@ -3,6 +3,8 @@ file or folder can see while they work and after they fail."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from execblog.fsutil import atomic_write, swap_in
@@ -67,7 +69,7 @@ def test_atomic_write_streams_through_a_function_and_keeps_the_old_file_when_it_
     assert [p.name for p in path.parent.iterdir()] == ["big.pickle"]  # no temporary file left
 
 
-def test_files_under_lists_what_rglob_lists_in_the_same_order(tmp_path):
+def test_files_under_lists_the_files_rglob_lists_with_their_stat(tmp_path):
     from execblog.fsutil import files_under
 
     for rel in ["b/z.txt", "a/x/1.html", "a/x/2.html", "a-b/c", "a.txt", "a/x y/é.json", ".hidden/f"]:
@@ -77,5 +79,9 @@ def test_files_under_lists_what_rglob_lists_in_the_same_order(tmp_path):
     (tmp_path / "linked-folder").symlink_to(tmp_path / "b")  # not entered, as rglob does not
     (tmp_path / "dangling").symlink_to(tmp_path / "nothing")
     (tmp_path / "empty").mkdir()
-    expected = sorted(p for p in tmp_path.rglob("*") if p.is_file())
-    assert files_under(tmp_path) == expected and tmp_path / "linked-file" in expected
+    found = [Path(name) for name, _ in files_under(tmp_path) or []]
+    assert set(found) == {p for p in tmp_path.rglob("*") if p.is_file()} and tmp_path / "linked-file" in found
+    assert found == sorted(found, key=str) and files_under(tmp_path / "a.txt") == [
+        (str(tmp_path / "a.txt"), (tmp_path / "a.txt").stat())
+    ]
+    assert files_under(tmp_path / "missing") is None

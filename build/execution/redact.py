@@ -709,8 +709,4 @@ def _json_secrets(redactor: Redactor, value: Any) -> list[str]:
 
 def _files(paths: Iterable[Path]) -> Iterable[Path]:
     for path in paths:
-        path = Path(path)
-        if path.is_file():
-            yield path
-        elif path.is_dir():
-            yield from files_under(path)
+        yield from (Path(name) for name, _ in files_under(path) or [])

@@ -36,8 +36,7 @@ from typing import Any
 
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.execution.secret_env import secrets_digest
-from execblog.fsutil import atomic_write, read_cache
-from execblog.incremental.stamp import files_under
+from execblog.fsutil import atomic_write, files_under, read_cache
 from execblog.output.render import Reads
 from execblog.output.static_assets import PageUse
 from execblog.pages.plan import Page, PostView

@@ -6,7 +6,6 @@ import functools
 import hashlib
 import json
 import os
-import stat
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,7 +15,7 @@ from execblog import __version__
 from execblog.config import LAYOUTS_DIR, SiteConfig
 from execblog.content.read import declared_inputs
 from execblog.execution.secret_env import secret_env_values, secrets_digest
-from execblog.fsutil import atomic_write
+from execblog.fsutil import atomic_write, files_under
 from execblog.output.write import MANIFEST
 from execblog.records import BuildOptions, SourcePost, output_options
 
@@ -136,36 +135,6 @@ class InputStamp:
         digest = self.digest if same else self._digest(extra, rewritten)
         saved = {"digest": digest, "extra_inputs": extra, "valid_until": valid_until}
         atomic_write(self.path, json.dumps({**saved, "salt": self.salt.hex(), "secrets": self.secrets}))
-
-
-def files_under(root: str) -> list[tuple[str, os.stat_result]] | None:
-    """The files at `root` (itself when a file, else every file under it; links
-    to folders are not followed) with their stat, sorted; None when it is missing."""
-    try:
-        st = os.stat(root)
-    except OSError:
-        return None
-    if stat.S_ISREG(st.st_mode):
-        return [(root, st)]
-    if not stat.S_ISDIR(st.st_mode):
-        return None
-    found: list[tuple[str, os.stat_result]] = []
-    stack = [root]
-    while stack:
-        try:
-            entries = list(os.scandir(stack.pop()))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(entry.path)
-                elif entry.is_file():
-                    found.append((entry.path, entry.stat()))
-            except OSError:  # gone since it was listed, or a dangling link
-                continue
-    found.sort(key=lambda item: item[0])
-    return found
 
 
 def _under(path: str, roots: tuple[str, ...]) -> bool:

@@ -10,6 +10,7 @@ import hashlib
 import json
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,13 +107,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
 
     from execblog.execution.progress import Progress
     from execblog.i18n import Translator
-    from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
     from execblog.incremental.posts import PostReadCache
-    from execblog.output.render import PageRenderer
-    from execblog.output.search_index import search_files
-    from execblog.output.static_assets import ThemeAssets
-    from execblog.output.write import SiteWriter
-    from execblog.pages.plan import plan_site
     from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map, two_stage_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
@@ -155,10 +150,18 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             hold=opts.resident,
             search=opts.search_index,
             edited=read_cache.read_again,
+            meanwhile=_import_page_stages,
         )
     except BaseException:
         progress.stop()
         raise
+    from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
+    from execblog.output.render import PageRenderer
+    from execblog.output.search_index import search_files
+    from execblog.output.static_assets import ThemeAssets
+    from execblog.output.write import SiteWriter
+    from execblog.pages.plan import plan_site
+
     conversion_warnings = [w for view in views for w in view.warnings]  # cached views too: until fixed
     # Only the views are needed from here on: the posts (their text twice, notebooks) are let go
     # before the pages are rendered, which at 10,000 posts is ~100 MB.
@@ -598,6 +601,17 @@ def print_status(site_dir: Path, profile: str | None, parameters: dict[str, Any]
     return 0
 
 
+def _import_page_stages() -> None:
+    """Import the modules that plan, render and write the pages (a tenth of a one-post build's
+    time), while a process of its own converts the edited posts (_post_views' `meanwhile`)."""
+    import execblog.incremental.pages
+    import execblog.output.render
+    import execblog.output.search_index
+    import execblog.output.static_assets
+    import execblog.output.write
+    import execblog.pages.plan  # noqa: F401
+
+
 def _post_views(
     executed: list[ExecutedPost],
     known: set[str],
@@ -608,6 +622,7 @@ def _post_views(
     hold: bool = False,
     search: bool = True,
     edited: set[str] | frozenset[str] = frozenset(),
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
@@ -616,7 +631,8 @@ def _post_views(
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site;
     `search`: each view holds its post's search record (views are cached with or without one);
-    `edited`: the posts read from their files again, which most likely convert again."""
+    `edited`: the posts read from their files again, which most likely convert again;
+    `meanwhile`: the caller's work to do once the views are loaded, before waiting for those."""
     from execblog.incremental.views import ViewStore
     from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map
 
@@ -624,15 +640,18 @@ def _post_views(
     context.update(t.path.read_bytes())
     keys = {item.source.name: _view_key(item, context) for item in executed}
     store = ViewStore(store_path, hold)
-    convert = None
     early_items = [item for item in executed if item.source.name in edited]
     early: Background | None = None
     if early_items and len(early_items) < MIN_ITEMS and not store.held and store.path.exists():
         # A few edited posts: a process of its own converts them while the last build's views load
         # (the load takes as long as converting a post). A result is used once the keys say the post
         # needed converting, an error only then: the same views and errors as converting after the load.
-        convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-        early = Background(lambda: [_outcome(convert, item) for item in early_items])
+        # That process makes the converter too: this one may then never import the Markdown stack.
+        def convert_early() -> list[tuple[PostView | None, BaseException | None]]:
+            convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
+            return [_outcome(convert, item) for item in early_items]
+
+        early = Background(convert_early)
     try:
         saved = store.load()
         freeze_loaded()
@@ -644,6 +663,8 @@ def _post_views(
             return key == keys[name] and all(a.source.exists() for a in view.assets)
 
         todo = [item for item in executed if not reusable(item.source.name)]
+        if meanwhile is not None:
+            meanwhile()
     except BaseException:
         if early is not None:
             early.cancel()  # (Ctrl+C) not left writing to a pipe nobody reads
@@ -659,7 +680,7 @@ def _post_views(
     rest = [item for item in todo if item.source.name not in fresh]
     converted_early = len(fresh)
     if rest:
-        convert = convert or _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
+        convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
         counted = (lambda n: done(converted_early + n)) if done else None
         # a post converted for the first time gets no memo of its code blocks (see _converter)
         views_made = parallel_map(lambda item: convert(item, item.source.name in saved), rest, counted)

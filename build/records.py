@@ -171,12 +171,21 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Heading:
+    """A heading of the post's content, for its table of contents."""
+
+    level: int
+    id: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ConvertedPost:
     """The post body as HTML, ready for metrics and templates."""
 
     executed: ExecutedPost
     html: str  # the author's content: what Hugo's counts and summaries are computed over
-    headings: tuple[Any, ...] = ()  # markdown_render.Heading
+    headings: tuple[Heading, ...] = ()
     summary_html: str | None = None  # front matter `summary`, rendered; None when absent
     notices: tuple[Notice, ...] = ()  # stand-in banner, not-executed notice: shown above the content
     provenance: Provenance | None = None  # how and where the post ran: shown below the content

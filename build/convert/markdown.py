@@ -45,6 +45,7 @@ from execblog.convert.highlight import code_style, go_escape
 from execblog.convert.sanitize import heading_attribute_allowed, mathml
 from execblog.hugo.summaries import SUMMARY_DIVIDER
 from execblog.hugo.text_metrics import go_is_space
+from execblog.records import Heading
 
 # Hugo's manual summary divider. It is kept in the HTML (as a comment) even when
 # raw HTML is omitted, so the summary step can find it.
@@ -52,13 +53,6 @@ RAW_HTML_OMITTED = "<!-- raw HTML omitted -->"
 # Hugo swaps the first divider for this paragraph before goldmark runs, which
 # splits a paragraph the divider sits in; we do the same.
 _DIVIDER_MARK = "HUGOMORE42"
-
-
-@dataclass(frozen=True)
-class Heading:
-    level: int
-    id: str
-    text: str
 
 
 @dataclass(frozen=True)

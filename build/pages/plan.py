@@ -22,7 +22,6 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from execblog.config import SiteConfig
-from execblog.convert.markdown import Heading
 from execblog.hugo import dates, summaries, text_metrics
 from execblog.hugo.related import Document, default_indices, related_pages
 from execblog.hugo.taxonomies import ArchiveYear, Pager, Term, archive, group_terms, pager_path, paginate, urlize
@@ -31,7 +30,7 @@ from execblog.pages.feed import absolute_urls
 from execblog.pages.search import SearchRecord, search_record, visible_html
 from execblog.pages.series import SERIES_TAXONOMY, SeriesBox, series_boxes, series_order
 from execblog.pages.social_card import HEIGHT, WIDTH, SocialCards
-from execblog.records import Asset, ConvertedPost, Cover, Notice, Provenance
+from execblog.records import Asset, ConvertedPost, Cover, Heading, Notice, Provenance
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ only small results cross processes.
 
 from __future__ import annotations
 
+import functools
 import gc
 import multiprocessing
 import os
@@ -115,9 +116,13 @@ def split_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         return [fn(item) for item in items]
     size = -(-len(items) // jobs)
     parts = [items[i : i + size] for i in range(0, len(items), size)]
-    others = [Background(lambda part=part: [fn(item) for item in part]) for part in parts[1:]]
+
+    def run(part: Sequence[T]) -> list[R]:
+        return [fn(item) for item in part]
+
+    others = [Background(functools.partial(run, part)) for part in parts[1:]]
     try:
-        results = [fn(item) for item in parts[0]]
+        results = run(parts[0])
         for other in others:
             results += other.result()
         return results
@@ -130,7 +135,17 @@ _stages: tuple[Callable, Callable, Sequence] | None = None
 
 
 def _forking(jobs: int, items: Sequence) -> bool:
-    return jobs >= 2 and len(items) >= MIN_ITEMS and "fork" in multiprocessing.get_all_start_methods()
+    return jobs >= 2 and len(items) >= MIN_ITEMS and _may_fork()
+
+
+def _may_fork() -> bool:
+    """Whether work may go to forked processes: more than one core, and this process is not itself
+    a forked job or worker (those are daemonic: multiprocessing lets them start no process)."""
+    return (
+        cpu_count() >= 2
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not multiprocessing.current_process().daemon
+    )
 
 
 def two_stage_map(
@@ -221,7 +236,8 @@ class Background:
         self._conn: Connection | None = None
         self._value: Any = None
         self._error: Exception | None = None
-        if not (fork and cpu_count() >= 2 and "fork" in multiprocessing.get_all_start_methods()):
+        # a job started by a forked job runs in it: its process may not have children (daemonic)
+        if not (fork and _may_fork()):
             try:
                 self._value = fn()
             except Exception as exc:  # noqa: BLE001 - raised by result(), as a forked job's is

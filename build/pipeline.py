@@ -156,6 +156,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         progress.stop()
         raise
     from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
+    from execblog.incremental.search_records import SearchRecordStore
     from execblog.output.render import PageRenderer
     from execblog.output.search_index import search_files
     from execblog.output.static_assets import ThemeAssets
@@ -166,6 +167,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     # Only the views are needed from here on: the posts (their text twice, notebooks) are let go
     # before the pages are rendered, which at 10,000 posts is ~100 MB.
     declared = stamp.declared(posts)
+    known = {post.name for post in all_posts}
     stand_in_posts = [e.source.name for e in executed if e.stand_in_models]
     report = replace(report, posts=[])
     del all_posts, posts, executed, read_cache
@@ -222,7 +224,8 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             """The search index put in the stage: (path, digest, linked, findings), a file written anew
             checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
             done = []
-            for rel, data in search_files(post.search for post in plan.posts if post.search):
+            records = SearchRecordStore(cache / "search.pickle").records(plan.posts, view_keys, known)
+            for rel, data in search_files(records):
                 digest, linked = writer.place(rel, data)
                 done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
             return done
@@ -605,6 +608,7 @@ def _import_page_stages() -> None:
     """Import the modules that plan, render and write the pages (a tenth of a one-post build's
     time), while a process of its own converts the edited posts (_post_views' `meanwhile`)."""
     import execblog.incremental.pages
+    import execblog.incremental.search_records
     import execblog.output.render
     import execblog.output.search_index
     import execblog.output.static_assets
@@ -689,18 +693,11 @@ def _post_views(
         done(len(fresh))
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
-    # views cached by a build without search get their search record once, when a build needs it
-    lacking = [i for i, view in enumerate(views) if search and view.search is None]
-    if lacking:
-        from execblog.pages.plan import with_search_record
-
-        for i, view in zip(lacking, parallel_map(with_search_record, [views[i] for i in lacking]), strict=True):
-            views[i] = view
     # posts this build leaves out (drafts in a publish) keep their views for the next build that shows them
     current = {n: v for n, v in saved.items() if n in known} | {
         n: (keys[n], v) for n, v in zip(names, views, strict=True)
     }
-    if todo or lacking or current.keys() != saved.keys():
+    if todo or current.keys() != saved.keys():
         store.save(current)
     earlier = {name: saved[name] for name in fresh if name in saved}
     return views, len(fresh), keys, earlier

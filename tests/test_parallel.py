@@ -143,6 +143,18 @@ def test_a_background_error_is_raised_by_result(cores):
         running.result()
 
 
+def test_a_job_started_by_a_forked_job_runs_in_that_process(monkeypatch):
+    """A forked job may start no process of its own (multiprocessing: it is daemonic)."""
+    monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
+
+    def outer():
+        inner = parallel.Background(os.getpid).result()
+        return os.getpid(), inner, parallel.split_map(lambda x: os.getpid(), list(range(MIN_ITEMS * 2)))
+
+    pid, inner, mapped = parallel.Background(outer).result()
+    assert pid != os.getpid() and inner == pid and set(mapped) == {pid}
+
+
 def test_a_cancelled_background_job_writes_nothing_after(monkeypatch, tmp_path):
     monkeypatch.setattr(parallel, "cpu_count", lambda: 2)
     late = tmp_path / "late"

@@ -73,6 +73,20 @@ def test_a_build_with_search_after_one_without_gives_the_full_index(blog, tmp_pa
     assert "/sub/posts/b/" in {d[0] for d in documents(blog.out)}
 
 
+def test_the_views_cache_holds_no_search_records_the_records_cache_does(blog):
+    """A rebuild loads every post's view; the records only the index's process needs are apart."""
+    from execblog.incremental.store import EntryStore, finish
+    from execblog.incremental.views import ViewStore
+
+    assert build(blog) == 0
+    finish()
+    views = ViewStore(blog.root / ".cache" / "views.pickle").load()
+    records = EntryStore(blog.root / ".cache" / "search.pickle").load()
+    assert {"a", "b"} <= views.keys() and all(view.search is None for _, view in views.values())
+    assert records.keys() == views.keys() and all(records[n][0] == views[n][0] for n in views)
+    assert "ヒートマップ" in records["a"][1].text
+
+
 def test_an_unchanged_rebuild_keeps_the_index_bytes_and_no_search_writes_none(blog, tmp_path):
     assert build(blog) == 0
     before = index(blog.out)

@@ -224,10 +224,11 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             """The search index put in the stage: (path, digest, linked, findings), a file written anew
             checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
             done = []
-            records = SearchRecordStore(cache / "search.pickle").records(plan.posts, view_keys, known)
-            for rel, data in search_files(records):
+            store = SearchRecordStore(cache / "search.pickle")
+            for rel, data in search_files(store.records(plan.posts, view_keys, known)):
                 digest, linked = writer.place(rel, data)
                 done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
+            store.save()
             return done
 
         # The index and the pages do not depend on each other: a process of its own assembles it meanwhile.

@@ -6,8 +6,8 @@ their bytes (a one-post rebuild loads the views of every post). The process that
 assembles the search index (pipeline, `index_files`) calls
 `SearchRecordStore(path).records(views, keys, known)`: each view's own record when
 it has one (converted in this build), else the stored one made from the same view
-(its view key), else one made now; it then stores them for the next build, in an
-EntryStore (a build that converted one post writes one entry).
+(its view key), else one made now; `save()` then stores them for the next build, in
+an EntryStore (a build that converted one post writes one entry).
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from execblog.pages.search import SearchRecord
 class SearchRecordStore:
     def __init__(self, path: Path):
         self.store = EntryStore(path)
+        self._entries: dict[str, tuple[str, SearchRecord]] = {}
 
     def records(self, views: Sequence[PostView], keys: Mapping[str, str], known: Collection[str]) -> list[SearchRecord]:
-        """The record of each of `views` (`keys`: each post's view key); the store keeps them and the
-        records of the other posts in `known` (drafts a publish leaves out), for a later build."""
+        """The record of each of `views` (`keys`: each post's view key); `save` then keeps them and
+        the records of the other posts in `known` (drafts a publish leaves out), for a later build."""
         saved = self.store.load()
-        entries = {name: entry for name, entry in saved.items() if name in known}
+        entries = self._entries = {name: entry for name, entry in saved.items() if name in known}
         found = []
         for view in views:
             entry = saved.get(view.name)
@@ -39,5 +40,9 @@ class SearchRecordStore:
                 assert record is not None
                 entries[view.name] = (keys[view.name], record)
             found.append(entries[view.name][1])
-        self.store.save(entries)
         return found
+
+    def save(self) -> None:
+        """Store what `records` gave. Called once the index is assembled: pickling 10,000 records
+        takes memory of its own, not to be added to the assembly's."""
+        self.store.save(self._entries)

@@ -23,7 +23,7 @@ import stat
 import tempfile
 import uuid
 from collections.abc import Callable
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 from execblog.errors import BuildError
@@ -37,7 +37,7 @@ def relative_problem(rel: str) -> str | None:
         return "contains a NUL character"
     if rel.startswith(("/", "~", "\\")):
         return "is an absolute path"
-    if ".." in PurePosixPath(rel.replace("\\", "/")).parts:
+    if ".." in rel.replace("\\", "/").split("/"):
         return "climbs out of its folder with `..`"
     return None
 

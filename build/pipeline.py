@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -318,9 +319,10 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             report.secrets,
             site_dir / config.execution.freeze_dir,
             report.executed,
-            {view.name: writer.stage / view.path for view in views},
+            writer.stage,
+            {view.name: view.path for view in views},
             found=page_findings,
-            skip={writer.stage / rel for rel in page_scanned},
+            skip=page_scanned,
         )
         writer.commit()
         page_cache.save(scan_key)
@@ -372,24 +374,30 @@ def _scan_secrets(
     secrets,
     freeze_dir: Path,
     executed: list[str],
-    folders: dict[str, Path] | None = None,
+    stage: Path | None = None,
+    folders: Mapping[str, str] | None = None,
     found: list[SecretFinding] | None = None,
-    skip: set[Path] | None = None,
+    skip: Collection[str] = (),
 ) -> None:
     """Last line of defence: no secret value may reach the site or the freeze.
     A freeze entry this build wrote (`executed`) whose entry or page folder
-    (`folders`: post name -> its folder under `paths`) holds one is removed:
-    the freeze is committed, and the next build runs the post again.
-    `found`: what the render workers found in the pages they wrote, the files
-    `skip` (left out of the scan here: their bytes were scanned as written)."""
+    (`folders`: post name -> its folder in `stage`, the site being written) holds
+    one is removed: the freeze is committed, and the next build runs the post again.
+    `found`: what the render workers found in the pages they wrote, the files of
+    `stage` named in `skip` (left out of the scan here: their bytes were scanned as written)."""
     from execblog.execution.freeze import discard_entry
     from execblog.execution.redact import scan_for_secrets
     from execblog.fsutil import files_under
     from execblog.parallel import MIN_ITEMS, parallel_map
 
-    skip = skip or set()
     # every other file of a full build is read: the files are scanned on every core, in order
-    files = [f for p in [*paths, freeze_dir] for f in (Path(name) for name, _ in files_under(p) or []) if f not in skip]
+    inside = os.path.join(stage, "") if stage is not None else None
+    files = [
+        Path(name)
+        for p in [*paths, freeze_dir]
+        for name, _ in files_under(p) or []
+        if inside is None or not (name.startswith(inside) and name[len(inside) :] in skip)
+    ]
     size = max(1, len(files) // MIN_ITEMS)
     chunks = [files[i : i + size] for i in range(0, len(files), size)]
     findings = sorted(
@@ -402,7 +410,7 @@ def _scan_secrets(
     folders = folders or {}
 
     def holds(name: str) -> bool:
-        places = [freeze_dir / name] + ([folders[name]] if name in folders else [])
+        places = [freeze_dir / name] + ([stage / folders[name]] if stage is not None and name in folders else [])
         return any(f.path.is_relative_to(place) for f in findings for place in places)
 
     removed = [name for name in executed if holds(name)]

@@ -28,9 +28,10 @@ import dataclasses
 import hashlib
 import os
 import pickle
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -97,12 +98,25 @@ def page_shape(page: Page) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-# dataclass type -> its field names (None: not a dataclass); looked up once per type, not per value
-_FIELDS: dict[type, tuple[str, ...] | None] = {}
+# dataclass type -> a getter of its fields' values (None: not a dataclass); made once per type
+_FIELDS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
 
 
 # Types whose repr is their shape, looked up first: most values of a page are these.
 _LEAVES = frozenset({str, int, float, bool, type(None), datetime})
+
+
+def _field_values(kind: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    if not dataclasses.is_dataclass(kind):
+        return None
+    names = [f.name for f in dataclasses.fields(kind)]
+    if len(names) == 1:  # attrgetter gives the value itself for one name
+
+        def one(value: Any) -> tuple[Any, ...]:
+            return (getattr(value, names[0]),)
+
+        return one
+    return attrgetter(*names)
 
 
 def _shape(value: Any, out: list[str]) -> None:
@@ -110,17 +124,16 @@ def _shape(value: Any, out: list[str]) -> None:
     if kind in _LEAVES:
         out.append(repr(value))
         return
-    names = _FIELDS.get(kind, ())
-    if names == ():
-        names = _FIELDS[kind] = (
-            tuple(f.name for f in dataclasses.fields(kind)) if dataclasses.is_dataclass(kind) else None
-        )
-    if isinstance(value, PostView):
+    if kind is PostView:
         out.append("\x00post:" + value.name)
-    elif names is not None:
+        return
+    if kind not in _FIELDS:
+        _FIELDS[kind] = _field_values(kind)
+    values = _FIELDS[kind]
+    if values is not None:
         out.append(kind.__qualname__ + "(")
-        for name in names:
-            _shape(getattr(value, name), out)
+        for field_value in values(value):
+            _shape(field_value, out)
         out.append(")")
     elif isinstance(value, (list, tuple)):
         out.append("[")

@@ -165,7 +165,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     from execblog.pages.plan import plan_site
 
     conversion_warnings = [w for view in views for w in view.warnings]  # cached views too: until fixed
-    # Only the views are needed from here on: the posts (their text twice, notebooks) are let go
+    # Only the views are needed from here on: the posts (their text, notebooks) are let go
     # before the pages are rendered, which at 10,000 posts is ~100 MB.
     declared = stamp.declared(posts)
     known = {post.name for post in all_posts}
@@ -643,7 +643,8 @@ def _post_views(
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site;
-    `search`: each view holds its post's search record (views are cached with or without one);
+    `search`: a post converted now gets its search record (the views are cached without one:
+    the index's process takes the others from incremental/search_records);
     `edited`: the posts read from their files again, which most likely convert again;
     `meanwhile`: the caller's work to do once the views are loaded, before waiting for those."""
     from execblog.incremental.views import ViewStore

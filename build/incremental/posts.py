@@ -2,15 +2,15 @@
 thousand posts (YAML front matter, validation) is skipped for the files that
 did not change.
 
-`PostReadCache(path, context).read(files, settings, readers)` gives for each file the
-`SourcePost` the last build read from it when the file's stat (and, for a
+`PostReadCache(path, context).read(files, settings, readers)` gives for each file
+the `SourcePost` the last build read from it when the file's stat (and, for a
 bundle, the stat of every file in its folder: the post's resources), the read
-settings, the reader and `context` (the package's code) are the same; the
-other files are read (content.readers.read_files). Errors are never cached: a
-post with bad front matter is read, and reported, every time. `save()` records what this build read, in an EntryStore
-(incremental/store.py: a build that read one post again writes that one). A
-long-running process (`serve`) keeps it in memory (`hold=True`) and writes the
-file on its first build only.
+settings, the reader and `context` (the package's code) are the same; the other
+files are read (content.readers.read_files). Errors are never cached: a post
+with bad front matter is read, and reported, every time. `save()` records what
+this build read, in an EntryStore (incremental/store.py: a build that read one
+post again writes that one). A long-running process (`serve`) keeps it in memory
+(`hold=True`) and writes the file on its first build only.
 """
 
 from __future__ import annotations

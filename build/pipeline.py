@@ -140,10 +140,11 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     total = len(executed)
     translator = Translator(site_dir, config.language)
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
+    known = {post.name for post in all_posts}  # drafts a publish leaves out too: their caches stay
     try:
         views, converted, view_keys, earlier = _post_views(
             executed,
-            {p.name for p in all_posts},
+            known,
             config,
             translator,
             cache / "views.pickle",
@@ -168,7 +169,6 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     # Only the views are needed from here on: the posts (their text, notebooks) are let go
     # before the pages are rendered, which at 10,000 posts is ~100 MB.
     declared = stamp.declared(posts)
-    known = {post.name for post in all_posts}
     stand_in_posts = [e.source.name for e in executed if e.stand_in_models]
     report = replace(report, posts=[])
     del all_posts, posts, executed, read_cache

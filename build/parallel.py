@@ -15,9 +15,10 @@ runs within `frozen()` too and freezes what it loads from its caches
 (`freeze_loaded`): collections walking a thousand posts' views again and again
 were a tenth of a one-post rebuild. Blocks nest; the outermost one unfreezes.
 
-`parallel_map(fn, items)` is one pass; `split_map(fn, items)` one pass in equal parts, this
-process doing one of them. `Background(fn)` runs one job (the search index) in a
-forked process while the caller does the rest (the pages). `two_stage_map(first, between, second,
+`parallel_map(fn, items)` is one pass (`parallel_imap` gives its results as they arrive);
+`split_map(fn, items)` one pass in equal parts, this process doing one of them.
+`Background(fn)` runs one job (the search index) in a forked process while the caller
+does the rest (the pages). `two_stage_map(first, between, second,
 items)` is two passes over the same items where the second needs what the parent
 learns from all of the first (a page kind's stylesheet from all its pages): each
 item's second pass runs in the worker that ran its first, which keeps the item's
@@ -83,24 +84,28 @@ def cpu_count() -> int:
 def parallel_map(fn: Callable[[T], R], items: Sequence[T], done: Callable[[int], None] | None = None) -> list[R]:
     """`[fn(item) for item in items]`, in order; `done(n)` is called in this
     process as the first n results arrive (for a progress line)."""
+    results: list[R] = []
+    for result in parallel_imap(fn, items):
+        results.append(result)
+        if done:
+            done(len(results))
+    return results
+
+
+def parallel_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
+    """`fn(item)` for each item, in order, as the results arrive: for results the caller
+    stores one by one rather than holds all together (posts' content)."""
     global _task
     jobs = cpu_count()
-    results: list[R] = []
     if not _forking(jobs, items):
         for item in items:
-            results.append(fn(item))
-            if done:
-                done(len(results))
-        return results
+            yield fn(item)
+        return
     _task = lambda i: fn(items[i])  # noqa: E731 - inherited by the forked workers
     try:
         with frozen(), multiprocessing.get_context("fork").Pool(jobs) as pool:
             chunk = max(1, len(items) // (jobs * 8))
-            for result in pool.imap(_run, range(len(items)), chunksize=chunk):
-                results.append(result)
-                if done:
-                    done(len(results))
-            return results
+            yield from pool.imap(_run, range(len(items)), chunksize=chunk)
     finally:
         _task = None
 

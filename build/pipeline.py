@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 # Only what a no-op build needs is imported here: the stages are imported once it is known
 # that something changed (a no-op build's time is mostly its imports).
@@ -33,6 +33,8 @@ if TYPE_CHECKING:
     from execblog.incremental.pages import ReadsByPost
     from execblog.output.static_assets import PageUse
     from execblog.pages.plan import Page, PostView
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -157,8 +159,8 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     except BaseException:
         progress.stop()
         raise
+    from execblog.incremental.bodies import BodyStore
     from execblog.incremental.pages import PageCache, PageRecord, by_post, context_key, page_shape
-    from execblog.incremental.search_records import SearchRecordStore
     from execblog.output.render import PageRenderer
     from execblog.output.search_index import search_files
     from execblog.output.static_assets import ThemeAssets
@@ -225,11 +227,9 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             """The search index put in the stage: (path, digest, linked, findings), a file written anew
             checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
             done = []
-            store = SearchRecordStore(cache / "search.pickle")
-            for rel, data in search_files(store.records(plan.posts, view_keys, known)):
+            for rel, data in search_files(*BodyStore.current().records(plan.posts, view_keys)):
                 digest, linked = writer.place(rel, data)
                 done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
-            store.save()
             return done
 
         # The index and the pages do not depend on each other: a process of its own assembles it meanwhile.
@@ -617,7 +617,6 @@ def _import_page_stages() -> None:
     """Import the modules that plan, render and write the pages (a tenth of a one-post build's
     time), while a process of its own converts the edited posts (_post_views' `meanwhile`)."""
     import execblog.incremental.pages
-    import execblog.incremental.search_records
     import execblog.output.render
     import execblog.output.search_index
     import execblog.output.static_assets
@@ -643,12 +642,13 @@ def _post_views(
     posts converted again, the view the cache held before (key, view): what the
     incremental renderer compares the new one with. `hold`: keep the views in
     this process for the next build (`serve`); `known`: the names of every post in the site;
-    `search`: a post converted now gets its search record (the views are cached without one:
-    the index's process takes the others from incremental/search_records);
+    `search`: a post converted now gets its search record. The views returned hold neither their
+    content nor their records: incremental/bodies keeps those, as each converted post arrives;
     `edited`: the posts read from their files again, which most likely convert again;
     `meanwhile`: the caller's work to do once the views are loaded, before waiting for those."""
+    from execblog.incremental.bodies import BodyStore, Row, detach
     from execblog.incremental.views import ViewStore
-    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map
+    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_imap
 
     context = hashlib.sha256(repr((package_fingerprint(), config)).encode())
     context.update(t.path.read_bytes())
@@ -661,20 +661,26 @@ def _post_views(
         # (the load takes as long as converting a post). A result is used once the keys say the post
         # needed converting, an error only then: the same views and errors as converting after the load.
         # That process makes the converter too: this one may then never import the Markdown stack.
-        def convert_early() -> list[tuple[PostView | None, BaseException | None]]:
+        def convert_early() -> list[tuple[tuple[PostView, Row] | None, BaseException | None]]:
             convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-            return [_outcome(convert, item) for item in early_items]
+
+            def made(item: ExecutedPost) -> tuple[PostView, Row]:
+                return detach(convert(item), keys[item.source.name])
+
+            return [_outcome(made, item) for item in early_items]
 
         early = Background(convert_early)
     try:
         saved = store.load()
         freeze_loaded()
+        bodies = BodyStore.open(store_path.parent / "bodies.sqlite")
+        stored = bodies.keys()
 
         def reusable(name: str) -> bool:
             if name not in saved:
                 return False
             key, view = saved[name]
-            return key == keys[name] and all(a.source.exists() for a in view.assets)
+            return key == keys[name] and key in stored and all(a.source.exists() for a in view.assets)
 
         todo = [item for item in executed if not reusable(item.source.name)]
         if meanwhile is not None:
@@ -684,23 +690,35 @@ def _post_views(
             early.cancel()  # (Ctrl+C) not left writing to a pipe nobody reads
         raise
     fresh: dict[str, PostView] = {}
+
+    def keep(name: str, made: tuple[PostView, Row]) -> None:
+        """A converted post's view, its row stored as it arrives: this process never holds all of them."""
+        fresh[name] = made[0]
+        bodies.put(keys[name], made[1])
+
     if early is not None:
         needed = {item.source.name for item in todo}
-        for item, (view, error) in zip(early_items, early.result(), strict=True):
+        for item, (made, error) in zip(early_items, early.result(), strict=True):
             if item.source.name in needed:
                 if error is not None:
                     raise error
-                fresh[item.source.name] = view
+                assert made is not None
+                keep(item.source.name, made)
     rest = [item for item in todo if item.source.name not in fresh]
-    converted_early = len(fresh)
     if rest:
         convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-        counted = (lambda n: done(converted_early + n)) if done else None
-        # a post converted for the first time gets no memo of its code blocks (see _converter)
-        views_made = parallel_map(lambda item: convert(item, item.source.name in saved), rest, counted)
-        fresh.update(zip((item.source.name for item in rest), views_made, strict=True))
+
+        def convert_detached(item: ExecutedPost) -> tuple[PostView, Row]:
+            # a post converted for the first time gets no memo of its code blocks (see _converter)
+            return detach(convert(item, item.source.name in saved), keys[item.source.name])
+
+        for item, made in zip(rest, parallel_imap(convert_detached, rest), strict=True):
+            keep(item.source.name, made)
+            if done:
+                done(len(fresh))
     elif fresh and done:
         done(len(fresh))
+    bodies.commit()
     names = [item.source.name for item in executed]
     views = [fresh[n] if n in fresh else saved[n][1] for n in names]
     # posts this build leaves out (drafts in a publish) keep their views for the next build that shows them
@@ -710,6 +728,11 @@ def _post_views(
     if todo or current.keys() != saved.keys():
         store.save(current)
     earlier = {name: saved[name] for name in fresh if name in saved}
+    # The rows no view names any more; the earlier views' rows stay until the next build (the page
+    # cache compares their content with the new views').
+    unused = stored - {key for key, _ in current.values()} - {key for key, _ in earlier.values()}
+    if unused:
+        bodies.remove(unused)
     return views, len(fresh), keys, earlier
 
 
@@ -766,9 +789,9 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
     return convert
 
 
-def _outcome(convert, item: ExecutedPost) -> tuple[PostView | None, BaseException | None]:
-    """(view, None) or (None, the error converting `item` raised), for a conversion whose error counts
-    only if the post turns out to need converting."""
+def _outcome(convert: Callable[[ExecutedPost], T], item: ExecutedPost) -> tuple[T | None, BaseException | None]:
+    """(what `convert` made, None) or (None, the error converting `item` raised), for a conversion whose
+    error counts only if the post turns out to need converting."""
     try:
         return convert(item), None
     except BuildError as exc:

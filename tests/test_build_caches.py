@@ -188,8 +188,52 @@ def test_a_build_over_damaged_caches_rebuilds_as_from_nothing(site, data):
     assert site.build() == 0
     caches = [p for p in (site.root / ".cache").rglob("*.pickle*") if p.is_file()]
     assert len(caches) >= 3  # posts, views, pages (and the parsed stylesheet)
+    caches.append(site.root / ".cache" / "bodies.sqlite")
     for cache in caches:
         cache.write_bytes(data)
     site.post("a.md", "title: A\ndate: 2025-01-01", "Body, edited.\n")
     assert site.build() == 0
     assert "Body, edited." in site.read("posts/a/index.html")
+
+
+@pytest.mark.pipeline
+def test_a_post_whose_content_left_the_cache_is_converted_again(site, capsys):
+    """A view is reused only with its row in the body store: without it, the post is converted again."""
+    site.post("a.md", "title: A\ndate: 2025-01-01", "Body of A.\n")
+    site.post("b.md", "title: B\ndate: 2025-01-02", "Body of B.\n")
+    assert site.build() == 0
+    before = site.read("posts/a/index.html")
+    (site.root / ".cache" / "bodies.sqlite").unlink()
+    site.post("b.md", "title: B\ndate: 2025-01-02", "Body of B, edited.\n")
+    capsys.readouterr()
+    assert site.build() == 0
+    assert "(2 converted)" in capsys.readouterr().err
+    assert site.read("posts/a/index.html") == before and "Body of B, edited." in site.read("posts/b/index.html")
+    assert "Body of A." in site.read("index.xml")  # the feed reads each post's summary from the store
+
+
+@pytest.mark.pipeline
+def test_the_body_store_keeps_the_rows_of_the_posts_views_and_no_others(site):
+    """An edited post's earlier row stays one build (the page cache compares its content with the new
+    one's), then goes; a removed post's goes."""
+    from execblog.incremental.bodies import BodyStore
+
+    def keys() -> tuple[set[str], set[str]]:
+        finish()
+        views = ViewStore(site.root / ".cache" / "views.pickle").load()
+        return BodyStore(site.root / ".cache" / "bodies.sqlite").keys(), {key for key, _ in views.values()}
+
+    site.post("a.md", "title: A\ndate: 2025-01-01", "first\n")
+    site.post("b.md", "title: B\ndate: 2025-01-02", "body\n")
+    assert site.build() == 0
+    stored, first = keys()
+    assert stored == first and len(first) == 2
+    site.post("a.md", "title: A\ndate: 2025-01-01", "second\n")
+    assert site.build() == 0
+    stored, second = keys()
+    assert stored == second | first and len(stored) == 3
+    site.post("a.md", "title: A\ndate: 2025-01-01", "third\n")
+    (site.root / "posts" / "b.md").unlink()
+    assert site.build() == 0
+    stored, third = keys()
+    assert len(third) == 1 and stored == third | (second - first)

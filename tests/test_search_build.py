@@ -73,18 +73,26 @@ def test_a_build_with_search_after_one_without_gives_the_full_index(blog, tmp_pa
     assert "/sub/posts/b/" in {d[0] for d in documents(blog.out)}
 
 
-def test_the_views_cache_holds_no_search_records_the_records_cache_does(blog):
-    """A rebuild loads every post's view; the records only the index's process needs are apart."""
-    from execblog.incremental.store import EntryStore, finish
+def test_the_views_cache_holds_neither_content_nor_search_records_the_body_store_does(blog):
+    """A rebuild loads every post's view, and every process a build forks starts from what its process
+    holds: the content and the records, which only a post's page, the feeds and the index read, are
+    kept apart (incremental/bodies), by view key."""
+    from execblog.incremental.bodies import BodyStore, StoredBody
+    from execblog.incremental.store import finish
     from execblog.incremental.views import ViewStore
 
     assert build(blog) == 0
     finish()
     views = ViewStore(blog.root / ".cache" / "views.pickle").load()
-    records = EntryStore(blog.root / ".cache" / "search.pickle").load()
-    assert {"a", "b"} <= views.keys() and all(view.search is None for _, view in views.values())
-    assert records.keys() == views.keys() and all(records[n][0] == views[n][0] for n in views)
-    assert "ヒートマップ" in records["a"][1].text
+    assert {"a", "b"} <= views.keys()
+    assert all(view.body == StoredBody(key) and view.search is None for key, view in views.values())
+    store = BodyStore(blog.root / ".cache" / "bodies.sqlite")
+    assert store.keys() == {key for key, _ in views.values()}
+    key, view = views["a"]
+    assert "ヒートマップを描く" in store.text(key, "content") and store.text(key, "summary") == "ヒートマップを描く。"
+    records, total = store.records([view], {"a": key})
+    (record,) = list(records)
+    assert "ヒートマップ" in record.text and record.url == view.url and total == record.size
 
 
 def test_an_unchanged_rebuild_keeps_the_index_bytes_and_no_search_writes_none(blog, tmp_path):

@@ -10,8 +10,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from test_search_index import assembled
 
-from execblog.output.search_index import FORMAT, search_files
+from execblog.output.search_index import FORMAT
 from execblog.pages.search import SLOTS, encode_positions, normalize, search_record, slot, tokens
 
 SEARCH_JS = Path(__file__).resolve().parents[1] / "theme" / "static" / "js" / "search.js"
@@ -117,7 +118,7 @@ def test_queries_on_an_assembled_index(tmp_path):
     for i in range(30):  # filler, so that the shards are many and idf means something
         posts[f"filler{i}"] = (f"Filler {i}", (), f"ordinary prose number {i} 日本語の文章 {i}")
     records = [search_record(f"/posts/{n}/", title, "2025", tags, body) for n, (title, tags, body) in posts.items()]
-    for rel, data in search_files(records):
+    for rel, data in assembled(records):
         path = tmp_path / rel.removeprefix("search/data/")
         path.write_bytes(data)
     queries = ["ヒートマップ", "走れメロス", "邪智", "雨", "GPT-2 アテンション", "tokeni", "attention", "マップヒート"]
@@ -140,7 +141,7 @@ def test_queries_on_an_assembled_index(tmp_path):
 def test_the_count_is_every_match_and_a_larger_limit_shows_more(tmp_path):
     records = [search_record(f"/posts/p{i:02d}/", f"Post {i}", "2025", (), f"common word {i}") for i in range(25)]
     records.append(search_record("/posts/other/", "Other", "2025", (), "nothing shared"))
-    for rel, data in search_files(records):
+    for rel, data in assembled(records):
         (tmp_path / rel.removeprefix("search/data/")).write_bytes(data)
     base = {"strings": [], "terms": [], "slots": SLOTS, "excerpts": [], "dir": str(tmp_path), "queries": ["common"]}
     first = run_node(base)

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from execblog.config import LAYOUTS_DIR, SiteConfig
+from execblog.errors import BuildError
 from execblog.execution.secret_env import secrets_digest
 from execblog.fsutil import atomic_write, files_under, read_cache
 from execblog.output.render import Reads
@@ -211,7 +212,10 @@ class PageCache:
         if earlier is None or earlier[0] != self.previous_keys[post]:
             return False  # the last build's view is gone: anything may have changed
         missing = object()
-        return getattr(earlier[1], field, missing) == getattr(self.views[post], field, missing)
+        try:  # a post's content is read from incremental/bodies, where the earlier view's may be gone
+            return getattr(earlier[1], field, missing) == getattr(self.views[post], field, missing)
+        except BuildError:
+            return False
 
     def record(self, output: str, record: PageRecord) -> None:
         self.pages[output] = record

@@ -2,9 +2,9 @@
 
 `ViewStore(path).load()` gives {post name: (view key, PostView)} as the last build
 left it (empty when the file is missing, unreadable or of another format);
-`save(views)` records the views given, without their search records (kept apart:
-incremental/search_records.py), in an EntryStore (incremental/store.py): a build
-that converted one post writes that one view. A long-running process (`serve`)
+`save(views)` records the views given in an EntryStore (incremental/store.py): a build
+that converted one post writes that one view. The views hold neither their content nor
+their search records: incremental/bodies.py keeps those. A long-running process (`serve`)
 keeps what it loaded or saved in memory (`hold=True`): it reads nothing from disk on
 the next build, and writes the files on its first build only (a later process
 converts the posts edited since).
@@ -15,7 +15,6 @@ whose key matches is the view a conversion would make now.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from execblog.incremental.store import EntryStore
@@ -54,10 +53,4 @@ class ViewStore:
             _HELD[self.path] = dict(views)
             if self.from_memory:
                 return  # not on disk between a long-running process's rebuilds: it would delay each reload
-        # on disk without their search records: those are kept apart (incremental/search_records.py)
-        self.store.save({name: (key, _without_record(view)) for name, (key, view) in views.items()})
-
-
-def _without_record(view: PostView) -> PostView:
-    """`view` itself when it holds no search record (the store then sees an unchanged entry)."""
-    return replace(view, search=None) if getattr(view, "search", None) is not None else view
+        self.store.save(views)

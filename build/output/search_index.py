@@ -1,6 +1,6 @@
 """The site's search index, assembled from the posts' search records (pages.search).
 
-    search_files(records) -> (site path, bytes) for each file, the manifest last
+    search_files(records, total) -> (site path, bytes) for each file, the manifest last
 
 Files, all under `search/data/` and fetched only by the search page's script
 (theme/static/js/search.js):
@@ -42,35 +42,49 @@ SHARD_BYTES = 16 * 1024
 FORMAT = 1  # search.js reads this format (its FORMAT): a page's script refuses another
 
 
-def search_files(records: Iterable[SearchRecord]) -> Iterator[tuple[str, bytes]]:
+def search_files(records: Iterable[SearchRecord], total: int) -> Iterator[tuple[str, bytes]]:
     """Every file of the index as (site path, bytes), the manifest last, for the posts this build
-    publishes. One file at a time: at 10,000 posts the index is tens of MB."""
-    docs = sorted(records, key=lambda r: r.url)
-    total = sum(r.size for r in docs)
+    publishes: `records` in URL order, `total` the sum of their sizes. One record and one file at a
+    time: at 10,000 posts the records are ~100 MB and the index tens of MB."""
     count = 1
     while count < SLOTS and total / count > SHARD_BYTES:
         count *= 2
     mask = count - 1
-    # pieces of each shard's text, referring to the records' fragments (no copies)
+    shards = [bytearray(b"[") for _ in range(count)]
+    # pieces of each shard's text since the last flush, referring to the records' fragments (no copies)
     pieces: list[list[str]] = [[] for _ in range(count)]
-    for doc, record in enumerate(docs):
+    documents: list[list[str]] = []
+    doc_names: list[str] = []
+    lengths: list[int] = []
+    for doc, record in enumerate(records):
         head = f'"{doc} '
         for s, frag in zip(record.slots, record.parts(), strict=True):
             pieces[s & mask] += (head, frag, '",')
-    shard_names, doc_names = [], []
-    for k in range(count):
-        text = "".join(pieces[k])
-        pieces[k] = []
-        name, data = _named(f"t{k}", f"[{text[:-1]}]".encode())
-        shard_names.append(name)
-        yield DATA_DIR + name, data
-    for k, start in enumerate(range(0, len(docs), DOCS_PER_SHARD)):
-        name, data = _named(
-            f"d{k}", _json([[r.url, r.title, r.date, r.text] for r in docs[start : start + DOCS_PER_SHARD]])
-        )
+        lengths.append(record.length)
+        documents.append([record.url, record.title, record.date, record.text])
+        if len(documents) == DOCS_PER_SHARD:
+            name, data = _named(f"d{len(doc_names)}", _json(documents))
+            doc_names.append(name)
+            documents = []
+            yield DATA_DIR + name, data
+        if doc % _FLUSH_DOCS == _FLUSH_DOCS - 1:
+            _flush(pieces, shards)
+    if documents:
+        name, data = _named(f"d{len(doc_names)}", _json(documents))
         doc_names.append(name)
         yield DATA_DIR + name, data
-    lengths = [r.length for r in docs]
+    _flush(pieces, shards)
+    shard_names = []
+    for k in range(count):
+        shard = shards[k]
+        shards[k] = bytearray()
+        if len(shard) > 1:
+            shard[-1:] = b"]"  # the last piece's comma
+        else:
+            shard += b"]"
+        name, data = _named(f"t{k}", bytes(shard))
+        shard_names.append(name)
+        yield DATA_DIR + name, data
     manifest = {
         "format": FORMAT,
         "slots": SLOTS,
@@ -82,6 +96,16 @@ def search_files(records: Iterable[SearchRecord]) -> Iterator[tuple[str, bytes]]
         "average": round(sum(lengths) / len(lengths), 2) if lengths else 0,
     }
     yield MANIFEST, _json(manifest)
+
+
+_FLUSH_DOCS = 256  # records whose fragments are joined into the shards' bytes at a time
+
+
+def _flush(pieces: list[list[str]], shards: list[bytearray]) -> None:
+    for k, shard_pieces in enumerate(pieces):
+        if shard_pieces:
+            shards[k] += "".join(shard_pieces).encode()
+            pieces[k] = []
 
 
 def _named(stem: str, data: bytes) -> tuple[str, bytes]:

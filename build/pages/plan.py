@@ -18,7 +18,7 @@ import html
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 from execblog.config import SiteConfig
@@ -49,6 +49,28 @@ class SocialImage:
     height: int | None = None
 
 
+class Body(Protocol):
+    """What only the pages showing a post in full read of it (its page, feeds): held (`HeldBody`), or
+    read when a template asks for it (incremental.bodies.StoredBody: the build's process keeps every
+    post's view, not this)."""
+
+    @property
+    def content_html(self) -> str: ...
+
+    @property
+    def feed_html(self) -> str: ...
+
+    @property
+    def summary_text(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class HeldBody:
+    content_html: str
+    feed_html: str  # the content with absolute URLs, for feeds with `feed.full_content`; "" otherwise
+    summary_text: str  # the summary as plain text (PaperMod's feeds)
+
+
 @dataclass(frozen=True)
 class PostView:
     """One post as every template sees it."""
@@ -62,15 +84,13 @@ class PostView:
     lastmod: datetime | None
     date_text: str
     meta: tuple[str, ...]  # the meta line's items, joined by " · " in templates
-    summary_text: str
     truncated: bool
     card_summary: str  # what a list card shows: the summary, cut, with "..." when there is more
     meta_description: str  # <meta name="description">: search engines show ~160 characters
-    content_html: str
-    feed_html: str  # the content with absolute URLs, for feeds with `feed.full_content`; "" otherwise
+    body: Body  # `content_html`, `feed_html` and `summary_text`, below
     notices: tuple[Notice, ...]  # banners above the content (not counted, not summarized)
     provenance: Provenance | None  # execution details below the content
-    description: str
+    description: str  # front matter's (Hugo's .Description); "" without
     headings: tuple[Heading, ...]
     show_toc: bool
     terms: dict[str, tuple[Link, ...]]  # taxonomy (plural) -> the post's term pages, for each one configured
@@ -88,6 +108,18 @@ class PostView:
     social_image: SocialImage | None = None
     warnings: tuple[str, ...] = ()  # what converting the post found for its author to fix (printed by the build)
     search: SearchRecord | None = None  # what the site's search index holds for this post
+
+    @property
+    def content_html(self) -> str:
+        return self.body.content_html
+
+    @property
+    def feed_html(self) -> str:
+        return self.body.feed_html
+
+    @property
+    def summary_text(self) -> str:
+        return self.body.summary_text
 
     @property
     def tags(self) -> tuple[Link, ...]:
@@ -182,7 +214,7 @@ def post_view(
     # PaperMod shows the summary as plain text: `.Summary | plainify | htmlUnescape`
     summary_text = " ".join(html.unescape(text_metrics.strip_html(summary.html)).split())
     date_text = dates.hugo_format(post.date, config.date_format, config.language)
-    description = post.description or summary_text
+    description = post.description or ""
     cover_url = cover_permalink = None
     if post.cover:
         image = post.cover.image
@@ -237,12 +269,14 @@ def post_view(
         lastmod=post.lastmod,
         date_text=date_text,
         meta=tuple(meta),
-        summary_text=summary_text,
         truncated=summary.truncated,
         card_summary=shorten(summary_text, CARD_SUMMARY_CHARS, summary.truncated, "..."),
-        meta_description=shorten(description, META_DESCRIPTION_CHARS, False, "…"),
-        content_html=summarized.content,
-        feed_html=absolute_urls(summarized.content, urls.absolute(path)) if config.feed.full_content else "",
+        meta_description=shorten(description or summary_text, META_DESCRIPTION_CHARS, False, "…"),
+        body=HeldBody(
+            summarized.content,
+            absolute_urls(summarized.content, urls.absolute(path)) if config.feed.full_content else "",
+            summary_text,
+        ),
         notices=converted.notices,
         provenance=converted.provenance,
         description=description,
@@ -273,7 +307,7 @@ def with_search_record(view: PostView) -> PostView:
     """The view with what the site's search index holds for the post (pages.search): made only
     by builds with search, then cached with the view."""
     plain = text_metrics.strip_html(visible_html(view.content_html))
-    shown = view.description if view.params.get("description") else ""
+    shown = view.description
     tags = tuple(link.name for link in view.terms.get("tags", ()))
     text = html.unescape(f"{shown}\n{plain}" if shown else plain)
     return replace(view, search=search_record(view.url, view.title, view.date_text, tags, text))

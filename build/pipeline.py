@@ -164,7 +164,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.render import PageRenderer
     from execblog.output.search_index import search_files
     from execblog.output.static_assets import ThemeAssets
-    from execblog.output.write import SiteWriter
+    from execblog.output.write import PageSpool, SiteWriter
     from execblog.pages.plan import plan_site
 
     conversion_warnings = [w for view in views for w in view.warnings]  # cached views too: until fixed
@@ -185,6 +185,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     in_place = page_cache.scanned_with(scan_key)
     writer = SiteWriter(opts.out_dir, in_place=in_place)
     index: Background | None = None
+    spool = PageSpool(cache)
     try:
         assets = ThemeAssets(writer, site_dir, config, cache)
         pages = PageRenderer(
@@ -200,19 +201,21 @@ def _build_site(opts: BuildOptions) -> BuildResult:
 
         uses: dict[PageUse, PageUse] = {}  # a site's pages hold a dozen distinct uses, kept for every page
 
-        def render(page: Page) -> tuple[tuple[PageUse | None, ReadsByPost], bytes]:
-            """In a worker: ((what the parent needs), the page's bytes with asset URL placeholders).
-            Pages share their uses and field lists: one object each, sent once in a batch of pages."""
+        def render(page: Page) -> tuple[tuple[PageUse | None, ReadsByPost], tuple[int, int]]:
+            """In a worker: ((what the parent needs), where the spool holds the page's bytes, with
+            asset URL placeholders). Pages share their uses and field lists: one object each, sent
+            once in a batch of pages."""
             text, reads = pages.render_recorded(page)
             if opts.live_reload_script and page.output.endswith(".html"):
                 text = text.replace("</body>", opts.live_reload_script + "</body>", 1)
             use = assets.use(text)
-            return (uses.setdefault(use, use) if use is not None else None, by_post(reads)), text.encode("utf-8")
+            held = spool.put(text.encode("utf-8"))
+            return (uses.setdefault(use, use) if use is not None else None, by_post(reads)), held
 
-        def finish(page: Page, data: bytes, urls: tuple[str, str]) -> Finished:
+        def finish(page: Page, held: tuple[int, int], urls: tuple[str, str]) -> Finished:
             """In a worker: the page with its asset URLs, checked for secrets and, when claimed,
             put in the stage; only a page the parent must write itself comes back whole."""
-            data = assets.fill_page(data, *urls)
+            data = assets.fill_page(spool.get(held), *urls)
             digest = hashlib.sha256(data).hexdigest()
             findings = scan_data(redactor, writer.stage / page.output, data)
             if page.output in claimed:
@@ -264,7 +267,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         public, finished = two_stage_map(
             lambda i: render(todo[i]),
             between,
-            lambda i, data, page_urls: finish(todo[i], data, page_urls[i]),
+            lambda i, held, page_urls: finish(todo[i], held, page_urls[i]),
             range(len(todo)),
             lambda n: progress.count("writing pages", n, len(plan.pages)),
         )
@@ -275,8 +278,8 @@ def _build_site(opts: BuildOptions) -> BuildResult:
 
         def again(page: Page) -> tuple[PageUse | None, ReadsByPost, Finished]:
             """A kept page rendered again, with the asset URLs its record's use has now (the parent writes it)."""
-            (use, reads), data = render(page)
-            return use, reads, finish(page, data, urls[page.output])
+            (use, reads), held = render(page)
+            return use, reads, finish(page, held, urls[page.output])
 
         # a kept page linking an asset that changed (another page of its kind needs more rules) is rendered again
         stale = [
@@ -332,6 +335,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         writer.abort()
         raise
     finally:
+        spool.close()
         progress.stop()
     if not failures:
         stamp.save(

@@ -18,6 +18,7 @@ import os
 import shutil
 import stat
 import subprocess
+import tempfile
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -300,3 +301,39 @@ def _prune(folder: str, root: str | Path) -> None:
         except OSError:  # not empty: the parents are not empty either
             return
         folder = os.path.dirname(folder)
+
+
+class PageSpool:
+    """Rendered pages a render worker holds until their asset URLs are known (parallel.two_stage_map's
+    first pass to its second), in an unnamed file of its own in `folder`: the system's file cache holds
+    them, not the worker's memory (~80 MB a worker at 10,000 posts). A forked process makes its own file
+    on its first `put`; `close()` ends this process's (the file is gone with its last descriptor)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self._pid = -1
+        self._fd = -1
+        self._end = 0
+
+    def put(self, data: bytes) -> tuple[int, int]:
+        """Where `data` is held: (offset, length)."""
+        if self._pid != os.getpid():  # a descriptor inherited from the parent is left to it
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=self.folder, prefix=".spool-")
+            os.unlink(name)
+            self._pid, self._fd, self._end = os.getpid(), fd, 0
+        offset = self._end
+        view = memoryview(data)
+        while view:
+            view = view[os.pwrite(self._fd, view, self._end) :]
+            self._end = offset + len(data) - len(view)
+        return offset, len(data)
+
+    def get(self, where: tuple[int, int]) -> bytes:
+        offset, length = where
+        return os.pread(self._fd, length, offset)
+
+    def close(self) -> None:
+        if self._pid == os.getpid():
+            os.close(self._fd)
+            self._pid = -1

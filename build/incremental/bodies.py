@@ -40,7 +40,7 @@ _SCHEMA = (
     "CREATE TABLE records (key TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL)",
 )
 
-_SELECT = {column: f"SELECT {column} FROM bodies WHERE key = ?" for column in ("content", "feed", "summary")}  # noqa: S608
+_SELECT = {column: f"SELECT {column} FROM bodies WHERE key = ?" for column in ("content", "feed", "summary")}
 
 _open: BodyStore | None = None  # the store of the build under way (BodyStore.open)
 # Connections a forked process inherited: kept, never closed there (closing one would end the parent's
@@ -196,27 +196,32 @@ class BodyStore:
     def remove(self, keys: Collection[str]) -> None:
         with self._using() as db:
             for table in ("bodies", "records"):
-                db.executemany(f"DELETE FROM {table} WHERE key = ?", ((key,) for key in keys))  # noqa: S608
+                db.executemany(f"DELETE FROM {table} WHERE key = ?", ((key,) for key in keys))
             db.commit()
 
 
 def _connect(path: Path) -> sqlite3.Connection:
     """A connection to the store, made anew (empty) when the file is unreadable or of another format."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    for attempt in range(2):
-        try:
-            db = sqlite3.connect(path, timeout=30)
-            # A cache: a build that stops halfway leaves at worst rows no view names.
-            db.execute("PRAGMA synchronous = OFF")
-            if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
-                _create(db)
-            return db
-        except sqlite3.DatabaseError:
-            if attempt:
-                raise
-            for suffix in ("", "-journal"):
-                Path(str(path) + suffix).unlink(missing_ok=True)
-    raise AssertionError("unreachable")
+    try:
+        return _connected(path)
+    except sqlite3.DatabaseError:  # not a database, or a damaged one: the cache starts again
+        for suffix in ("", "-journal"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        return _connected(path)
+
+
+def _connected(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=30)
+    try:
+        # A cache: a build that stops halfway leaves at worst rows no view names.
+        db.execute("PRAGMA synchronous = OFF")
+        if db.execute("PRAGMA user_version").fetchone()[0] != _FORMAT:
+            _create(db)
+        return db
+    except BaseException:
+        db.close()
+        raise
 
 
 def _create(db: sqlite3.Connection) -> None:

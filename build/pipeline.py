@@ -111,7 +111,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     from execblog.execution.progress import Progress
     from execblog.i18n import Translator
     from execblog.incremental.posts import PostReadCache
-    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map, two_stage_map
+    from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_map, release_freed, two_stage_map
 
     read_cache = PostReadCache(cache / "posts.pickle", package_fingerprint(), hold=opts.resident)
     freeze_loaded()
@@ -144,7 +144,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     progress = Progress(sys.stderr, enabled=not opts.quiet)  # a terminal's status line; quiet in a log
     known = {post.name for post in all_posts}  # drafts a publish leaves out too: their caches stay
     try:
-        views, converted, view_keys, earlier = _post_views(
+        views, converted, view_keys, earlier, save_views = _post_views(
             executed,
             known,
             config,
@@ -174,6 +174,10 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     stand_in_posts = [e.source.name for e in executed if e.stand_in_models]
     report = replace(report, posts=[])
     del all_posts, posts, executed, read_cache
+    # Every process forked from here on (the views cache's writer, page workers, the index's) counts what
+    # this one holds, freed or not: the posts' text is given back first.
+    release_freed()
+    save_views()
     for warning in conversion_warnings:
         log(opts, f"warning: {warning}")
     plan = plan_site(views, config, translator)
@@ -230,7 +234,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
             """The search index put in the stage: (path, digest, linked, findings), a file written anew
             checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
             done = []
-            for rel, data in search_files(*BodyStore.current().records(plan.posts, view_keys)):
+            for rel, data in search_files(*BodyStore.current().records(plan.posts, view_keys), spool):
                 digest, linked = writer.place(rel, data)
                 done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
             return done
@@ -639,7 +643,7 @@ def _post_views(
     search: bool = True,
     edited: set[str] | frozenset[str] = frozenset(),
     meanwhile: Callable[[], None] | None = None,
-) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]]]:
+) -> tuple[list[PostView], int, dict[str, str], dict[str, tuple[str, PostView]], Callable[[], None]]:
     """Each post converted to HTML and measured (stages 3 and 4), reusing the
     result of the last build for posts whose inputs did not change, so editing
     one post re-renders one post. Also returns each post's view key and, for the
@@ -649,7 +653,8 @@ def _post_views(
     `search`: a post converted now gets its search record. The views returned hold neither their
     content nor their records: incremental/bodies keeps those, as each converted post arrives;
     `edited`: the posts read from their files again, which most likely convert again;
-    `meanwhile`: the caller's work to do once the views are loaded, before waiting for those."""
+    `meanwhile`: the caller's work to do once the views are loaded, before waiting for those.
+    Last, what saves the views for the next build: for the caller to call once it let go of the posts."""
     from execblog.incremental.bodies import BodyStore, Row, detach
     from execblog.incremental.views import ViewStore
     from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_imap
@@ -729,15 +734,20 @@ def _post_views(
     current = {n: v for n, v in saved.items() if n in known} | {
         n: (keys[n], v) for n, v in zip(names, views, strict=True)
     }
-    if todo or current.keys() != saved.keys():
-        store.save(current)
     earlier = {name: saved[name] for name in fresh if name in saved}
     # The rows no view names any more; the earlier views' rows stay until the next build (the page
     # cache compares their content with the new views').
     unused = stored - {key for key, _ in current.values()} - {key for key, _ in earlier.values()}
     if unused:
         bodies.remove(unused)
-    return views, len(fresh), keys, earlier
+
+    changed = bool(todo) or current.keys() != saved.keys()
+
+    def save() -> None:  # holds `current`, not the posts (`todo`): the caller lets go of those first
+        if changed:
+            store.save(current)
+
+    return views, len(fresh), keys, earlier, save
 
 
 def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: bool, context: str):

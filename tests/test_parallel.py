@@ -204,3 +204,22 @@ def test_frozen_blocks_nest_and_the_outermost_unfreezes(monkeypatch):
     assert gc.get_freeze_count() == 0
     parallel.freeze_loaded()  # outside a block: nothing is frozen
     assert gc.get_freeze_count() == 0
+
+
+def test_memory_a_process_freed_is_given_back_before_it_forks():
+    """A forked process counts every page it inherits: what the build freed (the posts' text, once
+    converted) must be back with the system first, not kept by the allocator for later."""
+
+    def rss_mib() -> int:
+        with open("/proc/self/status") as status:
+            return next(int(line.split()[1]) // 1024 for line in status if line.startswith("VmRSS"))
+
+    held, kept = [], []
+    for i in range(10_000):  # ~100 MB in the allocator's heap, between what stays in use
+        held.append("走れメロス" * 1000 + str(i))
+        if i % 10 == 9:
+            kept.append("kept" * 2500 + str(i))
+    before = rss_mib()
+    del held
+    parallel.release_freed()
+    assert rss_mib() < before - 60 and len(kept) == 1000

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 
 from execblog.output.search_index import DATA_DIR, MANIFEST, search_files
+from execblog.output.write import PageSpool
 from execblog.pages.search import (
     BODY_BASE,
     DIGITS,
@@ -113,9 +116,10 @@ def test_words_in_neighbouring_blocks_stay_apart_in_the_search_text():
 
 
 def assembled(records):
-    """The index files of `records`, given as a build gives them: in URL order, with their total size."""
+    """The index files of `records`, given as a build gives them: in URL order, read once, one at a
+    time, with their total size."""
     ordered = sorted(records, key=lambda r: r.url)
-    return search_files(iter(ordered), sum(r.size for r in ordered))  # read once, one at a time
+    return search_files(iter(ordered), sum(r.size for r in ordered), PageSpool(Path(tempfile.gettempdir())))
 
 
 def _records(posts: dict[str, str]):
@@ -123,6 +127,16 @@ def _records(posts: dict[str, str]):
 
 
 POSTS = {f"p{i:03}": f"post {i} アテンション number{i % 7} メロス{i}" * (1 + i % 5) for i in range(60)}
+
+
+def test_shards_that_wait_in_the_spool_come_out_the_same(monkeypatch):
+    """At 10,000 posts the term shards' text waits in a file until the last record is in."""
+    from execblog.output import search_index
+
+    records = _records(POSTS)
+    whole = dict(assembled(records))
+    monkeypatch.setattr(search_index, "_FLUSH_CHARS", 100)
+    assert dict(assembled(records)) == whole
 
 
 def test_an_edit_changes_the_manifest_and_only_the_files_that_hold_what_changed():

@@ -1,6 +1,6 @@
 """The site's search index, assembled from the posts' search records (pages.search).
 
-    search_files(records, total) -> (site path, bytes) for each file, the manifest last
+    search_files(records, total, spool) -> (site path, bytes) for each file, the manifest last
 
 Files, all under `search/data/` and fetched only by the search page's script
 (theme/static/js/search.js):
@@ -31,6 +31,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
+from execblog.output.write import PageSpool
 from execblog.pages.search import BODY_BASE, SLOTS, TAGS_BASE, SearchRecord
 
 __all__ = ["DATA_DIR", "DOCS_PER_SHARD", "FORMAT", "MANIFEST", "SHARD_BYTES", "search_files"]
@@ -42,17 +43,19 @@ SHARD_BYTES = 16 * 1024
 FORMAT = 1  # search.js reads this format (its FORMAT): a page's script refuses another
 
 
-def search_files(records: Iterable[SearchRecord], total: int) -> Iterator[tuple[str, bytes]]:
+def search_files(records: Iterable[SearchRecord], total: int, spool: PageSpool) -> Iterator[tuple[str, bytes]]:
     """Every file of the index as (site path, bytes), the manifest last, for the posts this build
     publishes: `records` in URL order, `total` the sum of their sizes. One record and one file at a
-    time: at 10,000 posts the records are ~100 MB and the index tens of MB."""
+    time: at 10,000 posts the records are ~100 MB and the term shards ~50 MB, which wait in `spool`
+    (a file) until the last record is in."""
     count = 1
     while count < SLOTS and total / count > SHARD_BYTES:
         count *= 2
     mask = count - 1
-    shards = [bytearray(b"[") for _ in range(count)]
     # pieces of each shard's text since the last flush, referring to the records' fragments (no copies)
     pieces: list[list[str]] = [[] for _ in range(count)]
+    spooled: list[list[tuple[int, int]]] = [[] for _ in range(count)]  # each shard's text flushed so far
+    unflushed = 0
     documents: list[list[str]] = []
     doc_names: list[str] = []
     lengths: list[int] = []
@@ -67,22 +70,22 @@ def search_files(records: Iterable[SearchRecord], total: int) -> Iterator[tuple[
             doc_names.append(name)
             documents = []
             yield DATA_DIR + name, data
-        if doc % _FLUSH_DOCS == _FLUSH_DOCS - 1:
-            _flush(pieces, shards)
+        unflushed += record.size
+        if unflushed > _FLUSH_CHARS:
+            for k, shard_pieces in enumerate(pieces):
+                if shard_pieces:
+                    spooled[k].append(spool.put("".join(shard_pieces).encode()))
+                    pieces[k] = []
+            unflushed = 0
     if documents:
         name, data = _named(f"d{len(doc_names)}", _json(documents))
         doc_names.append(name)
         yield DATA_DIR + name, data
-    _flush(pieces, shards)
     shard_names = []
     for k in range(count):
-        shard = shards[k]
-        shards[k] = bytearray()
-        if len(shard) > 1:
-            shard[-1:] = b"]"  # the last piece's comma
-        else:
-            shard += b"]"
-        name, data = _named(f"t{k}", bytes(shard))
+        text = b"".join([*(spool.get(where) for where in spooled[k]), "".join(pieces[k]).encode()])
+        pieces[k] = []
+        name, data = _named(f"t{k}", b"[" + text[:-1] + b"]")  # the last piece's comma left out
         shard_names.append(name)
         yield DATA_DIR + name, data
     manifest = {
@@ -98,14 +101,7 @@ def search_files(records: Iterable[SearchRecord], total: int) -> Iterator[tuple[
     yield MANIFEST, _json(manifest)
 
 
-_FLUSH_DOCS = 256  # records whose fragments are joined into the shards' bytes at a time
-
-
-def _flush(pieces: list[list[str]], shards: list[bytearray]) -> None:
-    for k, shard_pieces in enumerate(pieces):
-        if shard_pieces:
-            shards[k] += "".join(shard_pieces).encode()
-            pieces[k] = []
+_FLUSH_CHARS = 2_000_000  # the term shards' text held in memory before it goes to the spool
 
 
 def _named(stem: str, data: bytes) -> tuple[str, bytes]:

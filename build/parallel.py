@@ -28,7 +28,6 @@ only small results cross processes.
 
 from __future__ import annotations
 
-import ctypes
 import functools
 import gc
 import multiprocessing
@@ -75,6 +74,8 @@ def release_freed() -> None:
     """Give the system back the memory this process freed but its allocator keeps (glibc's
     `malloc_trim`; elsewhere nothing): a process forked afterwards counts every page it inherits,
     in use or not."""
+    import ctypes  # here: a no-op build never needs it
+
     try:
         trim = ctypes.CDLL(None).malloc_trim
     except AttributeError:  # not glibc

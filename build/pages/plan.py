@@ -305,7 +305,7 @@ def post_view(
 
 def with_search_record(view: PostView) -> PostView:
     """The view with what the site's search index holds for the post (pages.search): made only
-    by builds with search, then cached with the view."""
+    by builds with search, then kept by view key (incremental/bodies)."""
     plain = text_metrics.strip_html(visible_html(view.content_html))
     shown = view.description
     tags = tuple(link.name for link in view.terms.get("tags", ()))

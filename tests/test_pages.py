@@ -244,6 +244,22 @@ def test_post_view_links_terms_of_configured_taxonomies(tmp_path, t):
     assert post.notices == (notice,) and post.provenance is None
 
 
+def test_a_posts_description_is_its_front_matters_and_the_meta_description_falls_back_to_the_summary(tmp_path, t):
+    """As Hugo's .Description: a post shows a description only when it has one; search engines get the
+    summary otherwise."""
+    cfg = config()
+    made = {}
+    for name, front in (("plain", ""), ("described", "description: What this post is about\n")):
+        path = tmp_path / f"{name}.md"
+        path.write_text(f"---\ntitle: T\ndate: 2025-04-13\n{front}---\nFirst words of the body.\n", encoding="utf-8")
+        source = read_post(path, cfg.zone)
+        converted = ConvertedPost(ExecutedPost(source, "plain"), "<p>First words of the body.</p>")
+        made[name] = post_view(converted, cfg, t, SiteUrls(cfg.base_url))
+    assert made["plain"].description == "" and made["plain"].meta_description == "First words of the body."
+    assert made["plain"].summary_text == "First words of the body."
+    assert made["described"].description == made["described"].meta_description == "What this post is about"
+
+
 # -- the recipe: a new page kind is one function, one template, one i18n key, one test ------------------
 @dataclass(frozen=True)
 class ColophonContext:  # colophon.html

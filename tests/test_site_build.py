@@ -28,7 +28,7 @@ def test_pages_with_papermod_hooks(site):
     """,
         "これはテストです。\n\n## 見出し\n\nMore text here.\n",
     )
-    site.post("second.md", "title: Second\ndate: 2025-04-13\ntags: [LLM]", "Hello world.\n")
+    site.post("second.md", "title: Second\ndate: 2025-04-13\ntags: [LLM]\ndescription: 二つ目の記事", "Hello world.\n")
     assert site.build() == 0
     home = doc(site, "index.html")
     entries = home.cssselect("article.post-entry")
@@ -39,6 +39,9 @@ def test_pages_with_papermod_hooks(site):
 
     post = doc(site, "posts/first/index.html")
     assert post.cssselect("h1.post-title")[0].text_content() == "最初の記事"
+    # a description under the title only where the front matter gives one (PaperMod's)
+    assert not post.cssselect(".post-description")
+    assert doc(site, "posts/second/index.html").cssselect(".post-description")[0].text_content() == "二つ目の記事"
     assert post.cssselect(".post-content h2#見出し")
     assert post.cssselect(".post-meta")[0].text_content().replace("\xa0", " ").startswith("4月 12, 2025 · 1 分")
     assert [a.text_content() for a in post.cssselect("ul.post-tags a")] == ["LLM", "Attention"]

@@ -42,6 +42,8 @@ _SCHEMA = (
 
 _SELECT = {column: f"SELECT {column} FROM bodies WHERE key = ?" for column in ("content", "feed", "summary")}
 
+_BATCH = 256  # records read by one query (SQLite takes at most 32,766 parameters)
+
 _open: BodyStore | None = None  # the store of the build under way (BodyStore.open)
 # Connections a forked process inherited: kept, never closed there (closing one would end the parent's
 # transaction's locks or roll it back); the process makes its own.
@@ -184,12 +186,15 @@ class BodyStore:
         ordered = [keys[view.name] for view in sorted(views, key=lambda view: view.url)]
 
         def each() -> Iterator[SearchRecord]:
-            for key in ordered:
+            for start in range(0, len(ordered), _BATCH):  # one query per batch, not per record
+                batch = ordered[start : start + _BATCH]
+                marks = ", ".join("?" * len(batch))
                 with self._using() as db:
-                    found = db.execute("SELECT data FROM records WHERE key = ?", (key,)).fetchone()
-                if found is None:
-                    raise self._missing()
-                yield pickle.loads(found[0])
+                    found = dict(db.execute(f"SELECT key, data FROM records WHERE key IN ({marks})", batch))
+                for key in batch:
+                    if key not in found:
+                        raise self._missing()
+                    yield pickle.loads(found.pop(key))
 
         return each(), sum(sizes[key] for key in ordered)
 

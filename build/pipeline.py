@@ -191,14 +191,28 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     index: Background | None = None
     spool = PageSpool(cache)
     try:
+        from execblog.execution.redact import Redactor, scan_data
+
+        redactor = Redactor(report.secrets)  # made once here, inherited by the workers
+
+        def index_files() -> list[tuple[str, str, bool, list[SecretFinding] | None]]:
+            """The search index put in the stage: (path, digest, linked, findings), a file written anew
+            checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
+            done = []
+            for rel, data in search_files(*BodyStore.current().records(plan.posts, view_keys), spool):
+                digest, linked = writer.place(rel, data)
+                done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
+            return done
+
+        # The index and the pages do not depend on each other: a process of its own assembles it meanwhile,
+        # started before the renderer is made (in a one-post rebuild it is the last to finish).
+        if opts.search_index:
+            index = Background(index_files, fork=len(plan.posts) >= MIN_ITEMS)
+
         assets = ThemeAssets(writer, site_dir, config, cache)
         pages = PageRenderer(
             config, translator, site_dir / "theme", assets.urls, site_dir / LAYOUTS_DIR, cache / "templates"
         )
-
-        from execblog.execution.redact import Redactor, scan_data
-
-        redactor = Redactor(report.secrets)  # made once here, inherited by the workers
         page_findings: list[SecretFinding] = []
         page_scanned: set[str] = set()  # pages whose final bytes were scanned as they were written
         claimed: set[str] = set()  # pages the workers write into the stage themselves
@@ -229,19 +243,6 @@ def _build_site(opts: BuildOptions) -> BuildResult:
         def asset_urls(page: Page, use: PageUse | None, css: dict[str, dict[frozenset[str], str]]) -> tuple[str, str]:
             """(stylesheet URL, script URL) of a page; the parent makes them (and their files)."""
             return (css[page.kind][use.tokens], assets.script_url(use.scripts)) if use is not None else ("", "")
-
-        def index_files() -> list[tuple[str, str, bool, list[SecretFinding] | None]]:
-            """The search index put in the stage: (path, digest, linked, findings), a file written anew
-            checked for secrets as it is written (a linked one is the final scan's, as a kept page is)."""
-            done = []
-            for rel, data in search_files(*BodyStore.current().records(plan.posts, view_keys), spool):
-                digest, linked = writer.place(rel, data)
-                done.append((rel, digest, linked, None if linked else scan_data(redactor, writer.stage / rel, data)))
-            return done
-
-        # The index and the pages do not depend on each other: a process of its own assembles it meanwhile.
-        if opts.search_index:
-            index = Background(index_files, fork=len(plan.posts) >= MIN_ITEMS)
 
         # A page kept from the last build is reused when its shape and what it read are the same.
         shapes = {page.output: page_shape(page) for page in plan.pages}

@@ -736,11 +736,11 @@ def _post_views(
         n: (keys[n], v) for n, v in zip(names, views, strict=True)
     }
     earlier = {name: saved[name] for name in fresh if name in saved}
-    # The rows no view names any more; the earlier views' rows stay until the next build (the page
+    # The rows this build's views do not name; the earlier views' stay until the next build (the page
     # cache compares their content with the new views').
-    unused = stored - {key for key, _ in current.values()} - {key for key, _ in earlier.values()}
-    if unused:
-        bodies.remove(unused)
+    bodies.remove_unused(
+        stored - {key for key, _ in current.values()} - {key for key, _ in earlier.values()}, len(current)
+    )
 
     changed = bool(todo) or current.keys() != saved.keys()
 

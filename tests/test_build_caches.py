@@ -213,10 +213,13 @@ def test_a_post_whose_content_left_the_cache_is_converted_again(site, capsys):
 
 
 @pytest.mark.pipeline
-def test_the_body_store_keeps_the_rows_of_the_posts_views_and_no_others(site):
+def test_the_body_store_keeps_the_rows_of_the_posts_views_and_no_others(site, monkeypatch):
     """An edited post's earlier row stays one build (the page cache compares its content with the new
-    one's), then goes; a removed post's goes."""
+    one's), then goes; a removed post's goes (here at once: no spare rows)."""
+    from execblog.incremental import bodies
     from execblog.incremental.bodies import BodyStore
+
+    monkeypatch.setattr(bodies, "SPARE_ROWS", 0)
 
     def keys() -> tuple[set[str], set[str]]:
         finish()
@@ -237,3 +240,45 @@ def test_the_body_store_keeps_the_rows_of_the_posts_views_and_no_others(site):
     assert site.build() == 0
     stored, third = keys()
     assert len(third) == 1 and stored == third | (second - first)
+
+
+@pytest.mark.pipeline
+def test_a_publish_leaves_the_rows_a_running_serve_reads(site):
+    """`make serve` keeps its views in memory and its pages' content in the body store, which `make
+    publish` (another process, other settings, other views) shares: each one's next edit converts one
+    post, whichever ran between."""
+    import re
+    import subprocess
+    import sys
+
+    from execblog.pipeline import BuildOptions, build_site
+
+    def publish() -> int:
+        done = subprocess.run(
+            [sys.executable, "-m", "execblog", "build", "-s", str(site.root), "-d", str(site.out)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        found = re.search(r"\((\d+) converted\)", done.stderr)
+        assert found is not None, done.stderr
+        return int(found[1])
+
+    for i in range(5):
+        site.post(f"p{i}.md", f"title: P{i}\ndate: 2025-01-0{i + 1}", f"Body {i}.\n")
+    serve = BuildOptions(
+        site_dir=site.root,
+        out_dir=site.root / "serve-public",
+        base_url="http://127.0.0.1:1313/",
+        drafts=True,
+        resident=True,  # this process is the server
+        quiet=True,
+    )
+    assert build_site(serve).posts_converted == 5
+    assert publish() == 5
+    for i in range(4):  # an edit, then serve and publish in turn
+        site.post("p2.md", "title: P2\ndate: 2025-01-03", f"Body 2, edit {i}.\n")
+        converted = publish() if i % 2 else build_site(serve).posts_converted
+        out = site.out if i % 2 else serve.out_dir
+        assert (i, converted) == (i, 1)
+        assert f"Body 2, edit {i}." in (out / "posts" / "p2" / "index.html").read_text()

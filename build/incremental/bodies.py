@@ -13,7 +13,7 @@ process rendering that page; the index's process reads the records one at a time
     store.put(key, row)                 in the build's process as converted posts arrive, then `commit()`
     store.keys()                        the keys held: a cached view whose row is missing is converted again
     store.records(views, keys)          (their search records in URL order, one at a time; their total size)
-    store.remove(keys)                  the rows no view names any more
+    store.remove_unused(keys, used)     the rows a build's views do not name, once they are too many
 
 The file is a cache: unreadable or of another format, it is replaced by an empty one, and the views
 whose rows it held are converted again.
@@ -42,6 +42,7 @@ _SCHEMA = (
 
 _SELECT = {column: f"SELECT {column} FROM bodies WHERE key = ?" for column in ("content", "feed", "summary")}
 
+SPARE_ROWS = 64  # rows no view of a build names that it keeps beyond as many as it uses (remove_unused)
 _BATCH = 256  # records read by one query (SQLite takes at most 32,766 parameters)
 
 _open: BodyStore | None = None  # the store of the build under way (BodyStore.open)
@@ -198,7 +199,12 @@ class BodyStore:
 
         return each(), sum(sizes[key] for key in ordered)
 
-    def remove(self, keys: Collection[str]) -> None:
+    def remove_unused(self, keys: Collection[str], used: int) -> None:
+        """Remove the rows of `keys`, which the build's views do not name, once there are more of them than
+        the `used` rows, and some: up to that many may be another build's of the same site, whose views are
+        its own (`make serve` beside `make publish`), and each edit leaves one behind."""
+        if len(keys) <= used + SPARE_ROWS:
+            return
         with self._using() as db:
             for table in ("bodies", "records"):
                 db.executemany(f"DELETE FROM {table} WHERE key = ?", ((key,) for key in keys))

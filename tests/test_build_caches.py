@@ -282,3 +282,17 @@ def test_a_publish_leaves_the_rows_a_running_serve_reads(site):
         out = site.out if i % 2 else serve.out_dir
         assert (i, converted) == (i, 1)
         assert f"Body 2, edit {i}." in (out / "posts" / "p2" / "index.html").read_text()
+
+
+def test_the_body_store_commits_its_rows_in_batches(tmp_path):
+    """Another build of the site (`make serve` beside `make publish`) reads committed rows only, and
+    waits while a writer holds the file: a full build's rows are committed a batch at a time."""
+    from execblog.incremental import bodies
+    from execblog.incremental.bodies import BodyStore, Row
+
+    writer, reader = BodyStore(tmp_path / "bodies.sqlite"), BodyStore(tmp_path / "bodies.sqlite")
+    for i in range(bodies._BATCH + 1):
+        writer.put(f"key{i}", Row("<p>本文</p>".encode(), b"", "本文".encode(), None, 0))
+    assert len(reader.keys()) == bodies._BATCH  # the last row waits for its batch or the commit
+    writer.commit()
+    assert len(reader.keys()) == bodies._BATCH + 1 and reader.text("key3", "summary") == "本文"

@@ -43,7 +43,7 @@ _SCHEMA = (
 _SELECT = {column: f"SELECT {column} FROM bodies WHERE key = ?" for column in ("content", "feed", "summary")}
 
 SPARE_ROWS = 64  # rows no view of a build names that it keeps beyond as many as it uses (remove_unused)
-_BATCH = 256  # records read by one query (SQLite takes at most 32,766 parameters)
+_BATCH = 256  # rows written by one transaction, records read by one query (at most 32,766 parameters)
 
 _open: BodyStore | None = None  # the store of the build under way (BodyStore.open)
 # Connections a forked process inherited: kept, never closed there (closing one would end the parent's
@@ -96,6 +96,7 @@ class BodyStore:
         self.path = path
         self._pid = -1
         self._db: sqlite3.Connection | None = None
+        self._unsaved = 0  # rows put since the last commit
 
     @classmethod
     def open(cls, path: Path) -> BodyStore:
@@ -146,14 +147,21 @@ class BodyStore:
             return {key for (key,) in db.execute("SELECT key FROM bodies")}
 
     def put(self, key: str, row: Row) -> None:
+        """Store a row; committed with `commit()`, or with the batch it completes: another build of the
+        site (`make serve` beside `make publish`) is never kept waiting for a whole site's rows."""
         with self._using() as db:
             db.execute("INSERT OR REPLACE INTO bodies VALUES (?, ?, ?, ?)", (key, row.content, row.feed, row.summary))
             if row.record is not None:
                 db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)", (key, row.size, row.record))
+            self._unsaved += 1
+            if self._unsaved >= _BATCH:
+                db.commit()
+                self._unsaved = 0
 
     def commit(self) -> None:
         with self._using() as db:
             db.commit()
+        self._unsaved = 0
 
     def text(self, key: str, column: str) -> str:
         """A column of the row of the view with `key` (`column`: content, feed or summary)."""

@@ -111,7 +111,7 @@ def parallel_imap(fn: Callable[[T], R], items: Sequence[T]) -> Iterator[R]:
     stores one by one rather than holds all together (posts' content)."""
     global _task
     jobs = cpu_count()
-    if not _forking(jobs, items):
+    if not _forking(items):
         for item in items:
             yield fn(item)
         return
@@ -132,7 +132,7 @@ def split_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
     pool to start and stop, and no process only waiting for the others' results. The first
     error, in item order, is raised."""
     jobs = cpu_count()
-    if not _forking(jobs, items):
+    if not _forking(items):
         return [fn(item) for item in items]
     size = -(-len(items) // jobs)
     parts = [items[i : i + size] for i in range(0, len(items), size)]
@@ -154,8 +154,8 @@ def split_map(fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
 _stages: tuple[Callable, Callable, Sequence] | None = None
 
 
-def _forking(jobs: int, items: Sequence) -> bool:
-    return jobs >= 2 and len(items) >= MIN_ITEMS and _may_fork()
+def _forking(items: Sequence) -> bool:
+    return len(items) >= MIN_ITEMS and _may_fork()
 
 
 def _may_fork() -> bool:
@@ -181,7 +181,7 @@ def two_stage_map(
     `done(n)` as in parallel_map, for the first pass."""
     global _stages
     jobs = cpu_count()
-    if not _forking(jobs, items):
+    if not _forking(items):
         firsts = []
         for item in items:
             firsts.append(first(item))

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from execblog.convert.markdown import MarkdownOptions
     from execblog.execution.redact import SecretFinding
     from execblog.i18n import Translator
+    from execblog.incremental.bodies import Row
     from execblog.incremental.pages import ReadsByPost
     from execblog.output.static_assets import PageUse
     from execblog.pages.plan import Page, PostView
@@ -656,7 +657,7 @@ def _post_views(
     `edited`: the posts read from their files again, which most likely convert again;
     `meanwhile`: the caller's work to do once the views are loaded, before waiting for those.
     Last, what saves the views for the next build: for the caller to call once it let go of the posts."""
-    from execblog.incremental.bodies import BodyStore, Row, detach
+    from execblog.incremental.bodies import BodyStore
     from execblog.incremental.views import ViewStore
     from execblog.parallel import MIN_ITEMS, Background, freeze_loaded, parallel_imap
 
@@ -673,11 +674,7 @@ def _post_views(
         # That process makes the converter too: this one may then never import the Markdown stack.
         def convert_early() -> list[tuple[tuple[PostView, Row] | None, BaseException | None]]:
             convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-
-            def made(item: ExecutedPost) -> tuple[PostView, Row]:
-                return detach(convert(item), keys[item.source.name])
-
-            return [_outcome(made, item) for item in early_items]
+            return [_outcome(lambda item: convert(item, keys[item.source.name]), item) for item in early_items]
 
         early = Background(convert_early)
     try:
@@ -717,12 +714,9 @@ def _post_views(
     rest = [item for item in todo if item.source.name not in fresh]
     if rest:
         convert = _converter(config, t, store_path.parent / "notebooks", search, context.hexdigest())
-
-        def convert_detached(item: ExecutedPost) -> tuple[PostView, Row]:
-            # a post converted for the first time gets no memo of its code blocks (see _converter)
-            return detach(convert(item, item.source.name in saved), keys[item.source.name])
-
-        for item, made in zip(rest, parallel_imap(convert_detached, rest), strict=True):
+        # a post converted for the first time gets no memo of its code blocks (see _converter)
+        made_all = parallel_imap(lambda item: convert(item, keys[item.source.name], item.source.name in saved), rest)
+        for item, made in zip(rest, made_all, strict=True):
             keep(item.source.name, made)
             if done:
                 done(len(fresh))
@@ -753,10 +747,13 @@ def _post_views(
 
 def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: bool, context: str):
     """Stages 3 and 4 for one post: made only when some post needs converting (it imports nbconvert).
-    `search`: the view holds the post's search record too; `context`: what the views are made in
-    (package and site configuration), for the code blocks kept from a post's last conversion."""
+    It gives the post's view as the build's process holds it and the row the body store keeps
+    (incremental.bodies.detach). `search`: the row holds the post's search record too; `context`:
+    what the views are made in (package and site configuration), for the code blocks kept from a
+    post's last conversion."""
     from execblog.convert.markdown import MarkdownRenderer
     from execblog.convert.notebook import DEFAULT_LABELS, ConverterOptions, NotebookConverter
+    from execblog.incremental.bodies import detach
     from execblog.incremental.highlights import HighlightMemo
     from execblog.pages.plan import SiteUrls, post_view, with_search_record
     from execblog.pages.social_card import SocialCards
@@ -781,17 +778,17 @@ def _converter(config: SiteConfig, t: Translator, notebooks_dir: Path, search: b
         else None
     )
 
-    def convert(item: ExecutedPost, remember: bool = True) -> PostView:
-        """`remember`: keep the post's code blocks for its next conversion. A post converted before
-        is likely edited again; the memo of every post a first build converts would be a file per
-        post (a tenth of a full build's time) for the few that change."""
+    def convert(item: ExecutedPost, key: str, remember: bool = True) -> tuple[PostView, Row]:
+        """`key`: the post's view key. `remember`: keep the post's code blocks for its next
+        conversion. A post converted before is likely edited again; the memo of every post a first
+        build converts would be a file per post (a tenth of a full build's time) for the few that change."""
         try:
             earlier = highlighted.load(item.source.name) if remember else {}
             with renderer.reusing(earlier) as blocks:
                 view = post_view(converter.convert(item), config, t, urls, cards)
             if remember:
                 highlighted.save(item.source.name, blocks, earlier)
-            return with_search_record(view) if search else view
+            return detach(with_search_record(view) if search else view, key)
         except BuildError:
             raise
         except Exception as exc:  # a bug or an unexpected output: say which post

@@ -165,7 +165,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     from execblog.output.render import PageRenderer
     from execblog.output.search_index import search_files
     from execblog.output.static_assets import ThemeAssets
-    from execblog.output.write import PageSpool, SiteWriter
+    from execblog.output.write import SiteWriter, Spool
     from execblog.pages.plan import plan_site
 
     conversion_warnings = [w for view in views for w in view.warnings]  # cached views too: until fixed
@@ -190,7 +190,7 @@ def _build_site(opts: BuildOptions) -> BuildResult:
     in_place = page_cache.scanned_with(scan_key)
     writer = SiteWriter(opts.out_dir, in_place=in_place)
     index: Background | None = None
-    spool = PageSpool(cache)
+    spool = Spool(cache)
     try:
         from execblog.execution.redact import Redactor, scan_data
 

@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 from execblog.output.search_index import DATA_DIR, MANIFEST, search_files
-from execblog.output.write import PageSpool
+from execblog.output.write import Spool
 from execblog.pages.search import (
     BODY_BASE,
     DIGITS,
@@ -119,7 +119,7 @@ def assembled(records):
     """The index files of `records`, given as a build gives them: in URL order, read once, one at a
     time, with their total size."""
     ordered = sorted(records, key=lambda r: r.url)
-    return search_files(iter(ordered), sum(r.size for r in ordered), PageSpool(Path(tempfile.gettempdir())))
+    return search_files(iter(ordered), sum(r.size for r in ordered), Spool(Path(tempfile.gettempdir())))
 
 
 def _records(posts: dict[str, str]):

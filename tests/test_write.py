@@ -181,10 +181,10 @@ def test_the_output_folder_must_be_the_builds_own(tmp_path):
 
 def test_a_spool_gives_back_each_page_and_a_forked_process_holds_its_own(tmp_path):
     """Render workers hold their pages in a spool until the asset URLs are known (pipeline)."""
-    from execblog.output.write import PageSpool
+    from execblog.output.write import Spool
     from execblog.parallel import Background
 
-    spool = PageSpool(tmp_path)
+    spool = Spool(tmp_path)
     first, second = spool.put(b"<p>one</p>"), spool.put("走れメロス".encode() * 1000)
     forked = Background(lambda: (spool.put(b"child"), spool.get((0, 5))))
     assert forked.result() == ((0, 5), b"child")  # a file of its own, from its start

@@ -31,7 +31,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
-from execblog.output.write import PageSpool
+from execblog.output.write import Spool
 from execblog.pages.search import BODY_BASE, SLOTS, TAGS_BASE, SearchRecord
 
 __all__ = ["DATA_DIR", "DOCS_PER_SHARD", "FORMAT", "MANIFEST", "SHARD_BYTES", "search_files"]
@@ -43,7 +43,7 @@ SHARD_BYTES = 16 * 1024
 FORMAT = 1  # search.js reads this format (its FORMAT): a page's script refuses another
 
 
-def search_files(records: Iterable[SearchRecord], total: int, spool: PageSpool) -> Iterator[tuple[str, bytes]]:
+def search_files(records: Iterable[SearchRecord], total: int, spool: Spool) -> Iterator[tuple[str, bytes]]:
     """Every file of the index as (site path, bytes), the manifest last, for the posts this build
     publishes: `records` in URL order, `total` the sum of their sizes. One record and one file at a
     time: at 10,000 posts the records are ~100 MB and the term shards ~50 MB, which wait in `spool`

@@ -303,11 +303,12 @@ def _prune(folder: str, root: str | Path) -> None:
         folder = os.path.dirname(folder)
 
 
-class PageSpool:
-    """Rendered pages a render worker holds until their asset URLs are known (parallel.two_stage_map's
-    first pass to its second), in an unnamed file of its own in `folder`: the system's file cache holds
-    them, not the worker's memory (~80 MB a worker at 10,000 posts). A forked process makes its own file
-    on its first `put`; `close()` ends this process's (the file is gone with its last descriptor)."""
+class Spool:
+    """Bytes a process holds until it needs them again, in an unnamed file of its own in `folder`: the
+    system's file cache holds them, not the process's memory. A render worker's pages until their asset
+    URLs are known (parallel.two_stage_map's first pass to its second: ~80 MB a worker at 10,000 posts),
+    the index's term shards until the last record is in. A forked process makes its own file on its
+    first `put`; `close()` ends this process's (the file is gone with its last descriptor)."""
 
     def __init__(self, folder: Path):
         self.folder = folder
